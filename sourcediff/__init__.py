@@ -1,0 +1,7 @@
+"""sourcediff: source-transformation automatic differentiation for Python and NumPy."""
+from .api import check_grads, jvp, tangent
+from .errors import NonDifferentiableError, SourceDiffError, UnknownNameError, UnsupportedSyntaxError
+
+__version__ = "0.1.0"
+__all__ = ["jvp", "tangent", "check_grads", "SourceDiffError", "UnsupportedSyntaxError",
+           "NonDifferentiableError", "UnknownNameError", "__version__"]

@@ -1,0 +1,168 @@
+"""The public API: jvp, the tangent decorator, check_grads, and the cache of generated derivatives."""
+import functools
+import inspect
+import weakref
+
+import numpy as np
+
+from .derivation import Derivation
+from .errors import NonDifferentiableError, SourceDiffError
+from .structure import flatten, is_integral, leaves, map_leaves
+
+_CACHE = weakref.WeakKeyDictionary()  # function -> {(mode, wrt): Derivation and its result}
+
+
+def _parameters(f):
+    try:
+        return list(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        raise SourceDiffError(f"cannot read the parameters of {f!r}") from None
+
+
+def resolve_wrt(f, wrt):
+    """wrt as a tuple of parameter names; wrt is a position, a name, or a tuple of them."""
+    params = _parameters(f)
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    names = []
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool) and -len(params) <= item < len(params):
+            names.append(params[item])
+        elif isinstance(item, str) and item in params:
+            names.append(item)
+        else:
+            raise SourceDiffError(f"wrt={item!r} is not a parameter of {f.__qualname__}; its parameters are "
+                                  f"{', '.join(params)}")
+    if len(set(names)) != len(names) or not names:
+        raise SourceDiffError(f"wrt={wrt!r} must name distinct parameters of {f.__qualname__}")
+    return tuple(names)
+
+
+def _derive(f, mode, wrt_names):
+    """The generated derivative of f, from the cache while f and what it reads are unchanged."""
+    entries = _CACHE.setdefault(f, {})
+    key = (mode, wrt_names)
+    entry = entries.get(key)
+    if entry is not None and entry[0].is_current():
+        return entry[1]
+    derivation = Derivation()
+    if mode == "jvp":
+        entry_name, _ = derivation.function_jvp(f, wrt_names)
+    generated = derivation.compile(entry_name)
+    generated.derivation = derivation
+    entries[key] = (derivation, generated)
+    return generated
+
+
+def _check_differentiable(f, bound, wrt_names):
+    for param in wrt_names:
+        if any(is_integral(leaf) for leaf in leaves(bound.arguments[param])):
+            code = f.__code__
+            raise NonDifferentiableError(
+                f"argument '{param}' of {f.__qualname__} holds integers or booleans, which have no derivative",
+                filename=code.co_filename, lineno=code.co_firstlineno,
+                hint=f"pass floating-point values (e.g. 3.0 or x.astype(float)) or leave '{param}' out of wrt")
+
+
+def jvp(f, wrt=0):
+    """Forward mode: `jvp(f, wrt)(*args, *tangents) -> (f(*args), tangent of f along tangents)`.
+
+    One tangent per wrt entry, shaped like its argument (a tuple, list or dict of arrays for a
+    structured argument). A tuple-valued f gives a tuple of tangents.
+    """
+    f = inspect.unwrap(f)
+    wrt_names = resolve_wrt(f, wrt)
+    generated = _derive(f, "jvp", wrt_names)
+    signature = inspect.signature(f)
+    count = len(wrt_names)
+
+    def f_jvp(*args):
+        if len(args) < count:
+            raise TypeError(f"expected the arguments of {f.__qualname__} followed by {count} tangent(s)")
+        primals, tangents = args[:-count], args[-count:]
+        bound = signature.bind(*primals)
+        _check_differentiable(f, bound, wrt_names)
+        return generated(*primals, **dict(zip(_tangent_parameters(generated), tangents)))
+
+    f_jvp.source = generated.source
+    f_jvp.derivation = generated.derivation
+    f_jvp.__wrapped__ = generated
+    f_jvp.__name__ = f_jvp.__qualname__ = generated.__name__
+    f_jvp.__doc__ = f"Tangent of {f.__qualname__} with respect to {', '.join(wrt_names)}."
+    return f_jvp
+
+
+def _tangent_parameters(generated):
+    return generated.__code__.co_varnames[generated.__code__.co_argcount:
+                                          generated.__code__.co_argcount + generated.__code__.co_kwonlyargcount]
+
+
+class Transformed:
+    """A function that still computes its primal and carries its derivatives as attributes."""
+
+    def __init__(self, fn, wrt):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.wrt = wrt
+        self._jvp = None
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    def jvp(self, *args):
+        """(value, tangent): see sd.jvp. Regenerated when the function or what it reads changes."""
+        if self._jvp is None or not self._jvp.derivation.is_current():
+            self._jvp = jvp(self.fn, self.wrt)
+        return self._jvp(*args)
+
+    @property
+    def source(self):
+        """The generated derivative source."""
+        return jvp(self.fn, self.wrt).source
+
+
+def tangent(fn=None, *, wrt=0):
+    """Decorator: `@sd.tangent` or `@sd.tangent(wrt=...)`; the function gains `.jvp` and `.source`."""
+    if fn is None:
+        return lambda f: Transformed(f, wrt)
+    return Transformed(fn, wrt)
+
+
+def check_grads(f, args, wrt=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, directions=3, seed=0):
+    """Compare sourcediff's tangents with central finite differences along random directions.
+
+    Raises AssertionError with a table of the disagreements; wrt defaults to every floating argument.
+    """
+    params = _parameters(f)
+    if wrt is None:
+        wrt = tuple(i for i, a in enumerate(args) if not any(is_integral(l) for l in leaves(a)))
+    wrt_names = resolve_wrt(f, wrt)
+    positions = [params.index(n) for n in wrt_names]
+    rng = np.random.default_rng(seed)
+    forward = jvp(f, wrt_names)
+    rows = []
+    for trial in range(directions):
+        tangents = [map_leaves(lambda leaf: _random_like(rng, leaf), args[p]) for p in positions]
+        _, tangent_out = forward(*args, *tangents)
+        numeric = (flatten(f(*_shift(args, positions, tangents, eps)))
+                   - flatten(f(*_shift(args, positions, tangents, -eps)))) / (2 * eps)
+        exact = flatten(tangent_out)
+        error = np.abs(exact - numeric)
+        bad = error > atol + rtol * np.abs(numeric)
+        for i in np.flatnonzero(bad)[:5]:
+            rows.append((trial, int(i), exact[i], numeric[i], error[i]))
+    if rows:
+        header = f"{'direction':>9} {'output':>6} {'sourcediff':>14} {'finite diff':>14} {'abs error':>10}"
+        lines = [f"{t:>9} {i:>6} {e:>14.7g} {n:>14.7g} {err:>10.3g}" for t, i, e, n, err in rows]
+        raise AssertionError(f"tangents of {f.__qualname__} disagree with finite differences "
+                             f"(wrt {', '.join(wrt_names)}):\n" + "\n".join([header, *lines]))
+
+
+def _random_like(rng, leaf):
+    return rng.standard_normal(np.shape(leaf)) if np.ndim(leaf) else float(rng.standard_normal())
+
+
+def _shift(args, positions, tangents, step):
+    shifted = list(args)
+    for p, t in zip(positions, tangents):
+        shifted[p] = map_leaves(lambda a, v: a + step * v, args[p], t)
+    return shifted

@@ -1,0 +1,56 @@
+"""The pipeline for one generated module: parse, check, normalize, transform, emit, compile.
+
+A Derivation holds the derivative of an entry function and of every user function it calls, each
+specialised to the arguments that carry derivatives at its call sites.
+"""
+import gast
+
+from .emit import compile_source, to_source
+from .frontend.check import check_supported
+from .frontend.parse import parse_function
+from .ir.namespace import Namespace, NameGenerator
+from .ir.normalize import normalize
+from .modes.forward import ForwardMode
+
+
+class Derivation:
+    def __init__(self):
+        self.namespace = Namespace()
+        self.functions = []  # generated FunctionDefs, callees before callers
+        self.parsed = {}     # function -> ParsedFunction
+        self.jvps = {}       # (function, active parameters) -> (name, {parameter: tangent name})
+
+    def prepare(self, fn):
+        parsed = parse_function(fn)
+        check_supported(parsed)
+        self.parsed[fn] = parsed
+        return parsed, normalize(parsed, self.namespace)
+
+    def local_names(self, fdef):
+        return NameGenerator({n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)}
+                             | {n.name for n in gast.walk(fdef) if isinstance(n, gast.FunctionDef)}
+                             | set(self.namespace.objects))
+
+    def function_jvp(self, fn, pattern):
+        """The name and tangent parameters of fn's tangent with respect to the parameters in pattern."""
+        key = (fn, tuple(pattern))
+        if key not in self.jvps:
+            parsed, fdef = self.prepare(fn)
+            every = tuple(a.id for a in fdef.args.args)
+            suffix = "" if tuple(pattern) == every or not pattern else "_" + "_".join(pattern)
+            new_name = self.namespace.reserve(f"{fdef.name}_jvp{suffix}")
+            mode = ForwardMode(self, parsed, fdef, pattern, {}, self.local_names(fdef))
+            self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
+            self.functions.append(mode.transform(new_name))
+        return self.jvps[key]
+
+    def is_current(self):
+        return all(parsed.is_current() for parsed in self.parsed.values())
+
+    def compile(self, entry):
+        """Emit the module's source, compile it, and return the entry function with `.source` set."""
+        source = to_source(self.functions)
+        scope = compile_source(source, self.namespace.objects, entry)
+        fn = scope[entry]
+        fn.source = source
+        return fn

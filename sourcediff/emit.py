@@ -1,0 +1,73 @@
+"""Emission: deterministic source text with provenance comments, compiled from a real cached file."""
+import hashlib
+import linecache
+import os
+import re
+import tempfile
+
+import astor
+import gast
+
+from .ir.build import const
+
+_MARKER = "__sourcediff_comment__"
+_MARKER_LINE = re.compile(r"^(\s*)(?:'|\"|\"\"\")" + _MARKER + r"(\d+)(?:'|\"|\"\"\")$")
+
+
+def with_comments(body, comments):
+    """body with a comment marker over each group of statements (from one user line) holding derivatives."""
+    out = []
+    previous = None
+    for i, stmt in enumerate(body):
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list) and getattr(stmt, field):
+                setattr(stmt, field, with_comments(getattr(stmt, field), comments))
+        origin = getattr(stmt, "sd_origin", None)
+        compound = isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef))
+        if origin is not None and origin is not previous and not compound:
+            group = [s for s in body[i:] if getattr(s, "sd_origin", None) is origin]
+            text = getattr(origin, "sd_text", None)
+            if text and any(getattr(s, "sd_derivative", False) for s in group):
+                comments.append(text)
+                out.append(gast.Expr(value=const(f"{_MARKER}{len(comments) - 1}")))
+        previous = None if compound else origin
+        out.append(stmt)
+    return out
+
+
+def to_source(functions):
+    """Python source for a list of gast FunctionDefs, separated by blank lines."""
+    comments = []
+    chunks = []
+    for fdef in functions:
+        fdef.body = with_comments(fdef.body, comments)
+        module = gast.Module(body=[fdef], type_ignores=[])
+        chunks.append(astor.to_source(gast.gast_to_ast(module), pretty_source="".join))
+    lines = []
+    for line in "\n\n".join(chunks).splitlines():
+        match = _MARKER_LINE.match(line)
+        lines.append(f"{match.group(1)}# {comments[int(match.group(2))]}" if match else line)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def cache_directory():
+    path = os.environ.get("SOURCEDIFF_CACHE") or os.path.join(tempfile.gettempdir(), f"sourcediff-{os.getuid()}")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def compile_source(source, namespace, stem):
+    """Execute source in a copy of namespace, from a file named by its hash (so tracebacks and
+    inspect.getsource show it), and return the resulting globals."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    filename = os.path.join(cache_directory(), f"{stem}_{digest}.py")
+    if not os.path.exists(filename):
+        partial = f"{filename}.{os.getpid()}.tmp"
+        with open(partial, "w") as f:
+            f.write(source)
+        os.replace(partial, filename)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec")
+    scope = dict(namespace)
+    exec(code, scope)
+    return scope

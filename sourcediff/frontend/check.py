@@ -1,0 +1,64 @@
+"""Supported-subset check: refuse, with a location and a hint, what sourcediff cannot differentiate."""
+import gast
+
+from ..errors import UnsupportedSyntaxError
+
+# construct -> (what it is, what to write instead)
+UNSUPPORTED = {
+    gast.Try: ("try/except", "move the error handling outside the differentiated function"),
+    gast.With: ("a with statement", "open resources outside the differentiated function"),
+    gast.AsyncWith: ("async with", "differentiate a synchronous function"),
+    gast.AsyncFor: ("async for", "differentiate a synchronous function"),
+    gast.AsyncFunctionDef: ("an async function", "differentiate a synchronous function"),
+    gast.Await: ("await", "differentiate a synchronous function"),
+    gast.Yield: ("yield (a generator)", "build a list with append and return it"),
+    gast.YieldFrom: ("yield from (a generator)", "build a list with append and return it"),
+    gast.Global: ("a global declaration", "return the new value instead of writing a global"),
+    gast.Nonlocal: ("a nonlocal declaration", "return the new value instead of writing to an enclosing variable"),
+    gast.Delete: ("del", "leave the variable alone, or assign a new value to it"),
+    gast.ClassDef: ("a class definition", "define the class outside the differentiated function"),
+    gast.Import: ("an import inside the function", "import at module level"),
+    gast.ImportFrom: ("an import inside the function", "import at module level"),
+    gast.NamedExpr: ("an assignment expression (:=)", "assign on a line of its own"),
+    gast.ListComp: ("a list comprehension", "write a for loop that appends to a list"),
+    gast.SetComp: ("a set comprehension", "write a for loop"),
+    gast.DictComp: ("a dict comprehension", "write a for loop that fills a dict"),
+    gast.GeneratorExp: ("a generator expression", "write a for loop, or call np.sum on an array"),
+    gast.Set: ("a set literal", "use a list or tuple"),
+    gast.Starred: ("star-unpacking (*x)", "pass or assign the elements one by one"),
+    gast.Match: ("a match statement", "write if/elif/else"),
+}
+
+
+def check_supported(parsed):
+    """Raise UnsupportedSyntaxError at the first construct outside the supported subset."""
+    info = parsed.info
+    for node in gast.walk(parsed.node):
+        entry = UNSUPPORTED.get(type(node))
+        if entry is not None:
+            what, hint = entry
+            raise info.error(UnsupportedSyntaxError, node, f"{what} is not supported", hint)
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            args = node.args
+            if args.vararg or args.kwarg:
+                raise info.error(UnsupportedSyntaxError, node, "*args and **kwargs parameters are not supported",
+                                 "name each parameter")
+            if args.posonlyargs or args.kwonlyargs:
+                raise info.error(UnsupportedSyntaxError, node,
+                                 "positional-only and keyword-only parameters are not supported",
+                                 "use ordinary parameters")
+        if isinstance(node, gast.Call) and any(k.arg is None for k in node.keywords):
+            raise info.error(UnsupportedSyntaxError, node, "**kwargs in a call is not supported",
+                             "pass each keyword argument by name")
+        if isinstance(node, gast.Lambda) and node is not parsed.node:
+            _check_lambda_placement(parsed, node)
+
+
+def _check_lambda_placement(parsed, lam):
+    """A lambda is supported only as `name = lambda ...`, which normalization turns into a def."""
+    for node in gast.walk(parsed.node):
+        if (isinstance(node, gast.Assign) and node.value is lam and len(node.targets) == 1
+                and isinstance(node.targets[0], gast.Name)):
+            return
+    raise parsed.info.error(UnsupportedSyntaxError, lam, "a lambda is supported only when assigned to a name",
+                            "write `name = lambda ...` on its own line, or use a nested def")

@@ -1,0 +1,55 @@
+"""Names: the global namespace of a generated module, and fresh local names derived from the primal."""
+import copy
+import math
+import re
+
+import numpy as np
+
+from .. import runtime
+
+RUNTIME_HELPERS = {name: getattr(runtime, name) for name in ("zeros_like", "broadcast_like", "expand_reduced")}
+
+
+class Namespace:
+    """The globals of one generated module: NumPy, math, the runtime helpers and the user's objects."""
+
+    def __init__(self):
+        self.objects = {"np": np, "math": math, "copy": copy, **RUNTIME_HELPERS}
+
+    def bind(self, preferred, obj):
+        """Bind obj under preferred (or preferred_2, ...) and return the name used."""
+        candidate, n = preferred, 1
+        while candidate in self.objects and self.objects[candidate] is not obj:
+            n += 1
+            candidate = f"{preferred}_{n}"
+        self.objects[candidate] = obj
+        return candidate
+
+    def reserve(self, preferred):
+        """A fresh global name for a function the generated module itself defines."""
+        return self.bind(preferred, object())
+
+
+class NameGenerator:
+    """Fresh identifiers that read like the primal: `x_times_y`, `dx`, `x_times_y_2`."""
+
+    MAX_LENGTH = 24
+
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+
+    def reserve(self, identifier):
+        self.taken.add(identifier)
+
+    def fresh(self, hint):
+        hint = re.sub(r"\W", "_", hint or "t").strip("_") or "t"
+        if hint[0].isdigit():
+            hint = "t" + hint
+        if len(hint) > self.MAX_LENGTH:
+            hint = hint[: self.MAX_LENGTH].rstrip("_")
+        candidate, n = hint, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{hint}_{n}"
+        self.taken.add(candidate)
+        return candidate

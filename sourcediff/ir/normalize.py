@@ -1,0 +1,524 @@
+"""Normalization to A-normal form: one primitive per statement, operands are names or constants.
+
+Sugar disappears here so that the modes see few shapes of statement: `a @ b` becomes `np.matmul`,
+array methods and attributes become NumPy calls, augmented and tuple assignments become plain ones,
+conditional expressions become if statements, and loops over arrays, enumerate and zip become loops
+over range with explicit indexing. Expressions that cannot carry a derivative (comparisons, shapes,
+index arithmetic) stay whole, so the output reads like the input.
+"""
+import copy
+import inspect
+
+import gast
+import numpy as np
+
+from ..errors import UnknownNameError, UnsupportedSyntaxError
+from ..frontend.parse import canonical_name
+from ..rules import is_inactive
+from .build import assign, call, const, dotted, name, names_in, store, with_origin
+from .namespace import NameGenerator
+
+# `x.method(...)` on a local value -> the NumPy function it means
+ARRAY_METHODS = {
+    "sum": "np.sum", "mean": "np.mean", "prod": "np.prod", "max": "np.max", "min": "np.min",
+    "cumsum": "np.cumsum", "squeeze": "np.squeeze", "dot": "np.dot", "ravel": "np.ravel",
+    "clip": "np.clip", "transpose": "np.transpose", "reshape": "np.reshape",
+}
+ARRAY_ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
+# the name of a result whose spelled-out name would be too long
+OPERATOR_NOUNS = {
+    gast.Add: "total", gast.Sub: "difference", gast.Mult: "product", gast.Div: "ratio", gast.Pow: "power",
+    gast.FloorDiv: "quotient", gast.Mod: "remainder", gast.MatMult: "matmul",
+}
+OPERATOR_WORDS = {
+    gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over", gast.Pow: "pow",
+    gast.FloorDiv: "floordiv", gast.Mod: "mod", gast.MatMult: "matmul",
+}
+
+
+def object_for(spelling):
+    """The object a canonical spelling such as `np.linalg.norm` or `copy.copy` denotes."""
+    parts = spelling.split(".")
+    obj = {"np": np, "copy": copy}[parts[0]]
+    for part in parts[1:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+def local_names(fdef):
+    """Names bound in fdef's own scope (parameters, assignment and loop targets, nested defs)."""
+    found = {a.id for a in fdef.args.args}
+    pending = list(fdef.body) if isinstance(fdef.body, list) else []
+    while pending:
+        node = pending.pop()
+        if isinstance(node, gast.FunctionDef):
+            found.add(node.name)
+            continue
+        if isinstance(node, gast.Lambda):
+            continue
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            found.add(node.id)
+        pending.extend(gast.iter_child_nodes(node))
+    return found
+
+
+def resolve_callee(call_node):
+    """The object a normalized call refers to (None for local functions and unknown methods)."""
+    return getattr(call_node, "sd_callee", None)
+
+
+class Canonicalizer(gast.NodeTransformer):
+    """Rewrite free names to canonical spellings or namespace bindings, and array sugar to NumPy calls."""
+
+    def __init__(self, parsed, namespace, locals_):
+        self.parsed = parsed
+        self.namespace = namespace
+        self.locals = locals_
+
+    def error(self, node, message, hint=None, cls=UnsupportedSyntaxError):
+        return self.parsed.info.error(cls, node, message, hint)
+
+    def reference(self, node, obj):
+        """An expression for a free object, tagged with the object."""
+        spelling = canonical_name(obj)
+        if spelling is None and (obj is None or type(obj) in (bool, int, float)):
+            return gast.copy_location(const(obj), node)
+        if spelling is not None:
+            result = dotted(spelling)
+        elif isinstance(node, gast.Attribute) and inspect.ismodule(self.root_object(node)):
+            # module.function of a module we do not know (a user module): bind the object itself
+            result = name(self.namespace.bind(getattr(obj, "__name__", node.attr), obj))
+        else:
+            # a user object (function, array, config): bind its root name, keep any attribute chain
+            result = copy.deepcopy(node)
+            parent, root = None, result
+            while isinstance(root, gast.Attribute):
+                parent, root = root, root.value
+            bound = name(self.namespace.bind(root.id, self.parsed.lookup(root.id)[1]))
+            if parent is None:
+                result = bound
+            else:
+                parent.value = bound
+        result.sd_object = obj
+        return gast.copy_location(result, node)
+
+    def root_object(self, node):
+        while isinstance(node, gast.Attribute):
+            node = node.value
+        return self.parsed.lookup(node.id)[1] if isinstance(node, gast.Name) else None
+
+    def visit_Name(self, node):
+        if not isinstance(node.ctx, gast.Load) or node.id in self.locals:
+            return node
+        found, obj = self.parsed.lookup(node.id)
+        if not found:
+            raise self.error(node, f"name '{node.id}' is not defined", "define it before differentiating",
+                             UnknownNameError)
+        return self.reference(node, obj)
+
+    def visit_Attribute(self, node):
+        found, obj = self.parsed.resolve(node, self.locals)
+        if found:
+            return self.reference(node, obj)
+        node.value = self.visit(node.value)
+        if node.attr in ARRAY_ATTRIBUTES:
+            return self.numpy_call(node, ARRAY_ATTRIBUTES[node.attr], [node.value])
+        return node
+
+    def numpy_call(self, node, spelling, args, keywords=()):
+        result = call(spelling, args, keywords)
+        result.sd_callee = object_for(spelling)
+        return gast.copy_location(result, node)
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, gast.MatMult):
+            return self.numpy_call(node, "np.matmul", [node.left, node.right])
+        return node
+
+    def visit_Call(self, node):
+        func = node.func
+        if isinstance(func, gast.Attribute) and not self.parsed.resolve(func, self.locals)[0]:
+            receiver = self.visit(func.value)
+            args = [self.visit(a) for a in node.args]
+            keywords = [self.visit(k) for k in node.keywords]
+            method = func.attr
+            if method in ("reshape", "transpose") and len(args) > 1:
+                args = [gast.Tuple(elts=args, ctx=gast.Load())]
+            if method in ARRAY_METHODS:
+                return self.numpy_call(node, ARRAY_METHODS[method], [receiver, *args], keywords)
+            if method == "astype":
+                dtype = args[0] if args else keywords[0].value
+                return self.numpy_call(node, "np.array", [receiver], [gast.keyword(arg="dtype", value=dtype)])
+            if method == "copy":
+                return self.numpy_call(node, "copy.copy", [receiver])
+            if method == "flatten":
+                return self.numpy_call(node, "np.ravel", [self.numpy_call(node, "copy.copy", [receiver])])
+            node.func.value = receiver
+            node.args, node.keywords = args, keywords
+            return node
+        self.generic_visit(node)
+        obj = getattr(node.func, "sd_object", None)
+        if obj is not None:
+            node.sd_callee = obj
+        return node
+
+    def visit_FunctionDef(self, node):
+        return node  # nested functions are canonicalized with their own locals
+
+    def visit_Lambda(self, node):
+        return node
+
+
+class Normalizer:
+    """Turn one canonicalized function body into A-normal form."""
+
+    def __init__(self, parsed, namespace, enclosing_locals=frozenset()):
+        self.parsed = parsed
+        self.namespace = namespace
+        self.enclosing = set(enclosing_locals)
+        self.names = NameGenerator()
+        self.out = []
+        self.origin = None
+
+    def error(self, node, message, hint=None):
+        return self.parsed.info.error(UnsupportedSyntaxError, node, message, hint)
+
+    # -- functions -----------------------------------------------------------------------------
+
+    def normalize_function(self, fdef):
+        self.locals = local_names(fdef) | self.enclosing
+        for n in gast.walk(fdef):
+            if isinstance(n, gast.Name):
+                self.names.reserve(n.id)
+            elif isinstance(n, gast.FunctionDef):
+                self.names.reserve(n.name)
+        canonical = Canonicalizer(self.parsed, self.namespace, self.locals)
+        fdef.args.defaults = [canonical.visit(d) for d in fdef.args.defaults]
+        body = [canonical.visit(s) for s in fdef.body]
+        new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=self.block(body), decorator_list=[],
+                               returns=None, type_comment=None, type_params=[])
+        new.sd_locals = self.locals
+        return gast.copy_location(new, fdef)
+
+    def block(self, statements):
+        saved, self.out = self.out, []
+        for stmt in statements:
+            self.origin = stmt
+            stmt.sd_text = self.source_line(stmt)
+            self.statement(stmt)
+        result, self.out = self.out, saved
+        return result
+
+    def source_line(self, stmt):
+        lines = self.parsed.info.lines
+        lineno = getattr(stmt, "lineno", 0)
+        return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else None
+
+    def emit(self, stmt):
+        self.out.append(with_origin(stmt, self.origin))
+
+    # -- statements ----------------------------------------------------------------------------
+
+    def statement(self, stmt):
+        handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+        if handler is None:
+            raise self.error(stmt, f"the statement {type(stmt).__name__} is not supported")
+        handler(stmt)
+
+    def stmt_Assign(self, stmt):
+        value = stmt.value
+        if isinstance(value, gast.Lambda):
+            self.nested_function(stmt.targets[0].id, value.args, [gast.Return(value=value.body)], value)
+            return
+        if len(stmt.targets) == 1 and not isinstance(stmt.targets[0], (gast.Tuple, gast.List)):
+            self.assign_to(stmt.targets[0], value)
+            return
+        if len(stmt.targets) == 1 and isinstance(value, (gast.Tuple, gast.List)) and \
+                len(value.elts) == len(stmt.targets[0].elts):
+            self.unpack_literal(stmt.targets[0], value)
+            return
+        atom = self.atom(value, "value")
+        for target in stmt.targets:
+            self.assign_to(target, atom)
+
+    def unpack_literal(self, target, value):
+        """`a, b = b, a + b`: evaluate every right-hand side before assigning any target."""
+        targets = {n for t in target.elts for n in names_in(t)}
+        atoms = []
+        for element in value.elts:
+            atom = self.atom(element, self.hint(element))
+            if isinstance(atom, gast.Name) and atom.id in targets:
+                fresh = self.names.fresh(atom.id + "_old")
+                self.emit(assign(fresh, atom))
+                atom = name(fresh)
+            atoms.append(atom)
+        for t, atom in zip(target.elts, atoms):
+            self.assign_to(t, atom)
+
+    def assign_to(self, target, value):
+        if isinstance(target, gast.Name) and isinstance(value, gast.IfExp):
+            self.conditional_expression(value, target.id)
+        elif isinstance(target, gast.Name):
+            self.emit(assign(target.id, self.primitive(value, target.id)))
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            if any(isinstance(e, gast.Starred) for e in target.elts):
+                raise self.error(target, "starred assignment is not supported", "index the elements one by one")
+            atom = self.atom(value, "_".join(self.hint(e) for e in target.elts))
+            for i, element in enumerate(target.elts):
+                self.assign_to(element, gast.Subscript(value=atom, slice=const(i), ctx=gast.Load()))
+        elif isinstance(target, gast.Subscript):
+            place = self.place(target)
+            self.emit(assign(place, self.atom(value, self.hint(target))))
+        else:
+            raise self.error(target, "only names, tuples and subscripts can be assigned to",
+                             "assign to a local variable")
+
+    def place(self, target):
+        """A subscript target `x[i][j]` whose base is a local name; indices stay whole."""
+        base = target.value
+        while isinstance(base, gast.Subscript):
+            base = base.value
+        if not isinstance(base, gast.Name) or base.id not in self.locals:
+            raise self.error(target, "only subscripts of local variables can be assigned to",
+                             "copy the value into a local variable first")
+        return store(target)
+
+    def stmt_AugAssign(self, stmt):
+        target = stmt.target
+        if isinstance(target, gast.Name):
+            load = name(target.id)
+        elif isinstance(target, gast.Subscript):
+            load = gast.Subscript(value=target.value, slice=target.slice, ctx=gast.Load())
+        else:
+            raise self.error(target, "augmented assignment to this target is not supported",
+                             "assign to a local variable")
+        combined = gast.BinOp(left=load, op=stmt.op, right=stmt.value)
+        gast.copy_location(combined, stmt)
+        canonical = Canonicalizer(self.parsed, self.namespace, self.locals)
+        self.assign_to(target, canonical.visit(combined))
+
+    def stmt_AnnAssign(self, stmt):
+        if stmt.value is not None:
+            self.assign_to(stmt.target, stmt.value)
+
+    def stmt_Expr(self, stmt):
+        value = stmt.value
+        if isinstance(value, gast.Constant):
+            return  # a docstring
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and value.func.attr == "append":
+            receiver = value.func.value
+            if not (isinstance(receiver, gast.Name) and receiver.id in self.locals) or len(value.args) != 1:
+                raise self.error(value, "append is supported on local lists, with one argument")
+            value.args = [self.atom(value.args[0], receiver.id + "_item")]
+            self.emit(gast.Expr(value=value))
+            return
+        self.emit(gast.Expr(value=self.primitive(value, "unused")))
+
+    def stmt_If(self, stmt):
+        # conditions stay whole: they decide control flow and carry no derivative
+        self.emit(gast.If(test=stmt.test, body=self.block(stmt.body), orelse=self.block(stmt.orelse)))
+
+    def stmt_While(self, stmt):
+        if stmt.orelse:
+            raise self.error(stmt, "while ... else is not supported", "use a flag variable")
+        self.emit(gast.While(test=stmt.test, body=self.block(stmt.body), orelse=[]))
+
+    def stmt_For(self, stmt):
+        if stmt.orelse:
+            raise self.error(stmt, "for ... else is not supported", "use a flag variable")
+        iterator, target = stmt.iter, stmt.target
+        callee = getattr(iterator, "sd_callee", None) if isinstance(iterator, gast.Call) else None
+        if callee is range:
+            if not isinstance(target, gast.Name):
+                raise self.error(target, "the target of a loop over range must be a name")
+            args = [self.atom(a, "bound") for a in iterator.args]
+            self.emit(gast.For(target=target, iter=call("range", args), body=self.block(stmt.body), orelse=[],
+                               type_comment=None))
+            return
+        if callee is enumerate and len(iterator.args) == 1 and not iterator.keywords and \
+                isinstance(target, gast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[0], gast.Name):
+            index, sequences, targets = target.elts[0].id, iterator.args, [target.elts[1]]
+        elif callee is zip and iterator.args and not iterator.keywords and \
+                isinstance(target, gast.Tuple) and len(target.elts) == len(iterator.args):
+            index, sequences, targets = None, iterator.args, target.elts
+        elif isinstance(iterator, gast.Call) and callee is None and isinstance(iterator.func, gast.Attribute) \
+                and iterator.func.attr in ("items", "keys", "values"):
+            raise self.error(iterator, f"looping over .{iterator.func.attr}() is not supported",
+                             "loop over a list or tuple of keys, or index the dict by name")
+        else:
+            index, sequences, targets = None, [iterator], [target]
+        atoms = [self.atom(s, self.hint(s) + "_seq") for s in sequences]
+        if index is None:
+            index = self.names.fresh("i")
+        lengths = [call("len", [a]) for a in atoms]
+        count = lengths[0] if len(lengths) == 1 else call("min", lengths)
+        for node in gast.walk(count):
+            if isinstance(node, gast.Call):
+                node.sd_callee = len if node.func.id == "len" else min
+        body = []
+        saved, self.out = self.out, body
+        for seq, t in zip(atoms, targets):
+            self.assign_to(t, gast.Subscript(value=seq, slice=name(index), ctx=gast.Load()))
+        self.out = saved
+        body += self.block(stmt.body)
+        loop = gast.For(target=name(index, store=True), iter=call("range", [count]), body=body, orelse=[],
+                        type_comment=None)
+        loop.iter.sd_callee = range
+        self.emit(loop)
+
+    def stmt_Return(self, stmt):
+        value = stmt.value
+        if value is None:
+            self.emit(gast.Return(value=None))
+        elif isinstance(value, gast.Tuple):
+            elts = [self.atom(e, self.hint(e)) for e in value.elts]
+            self.emit(gast.Return(value=gast.Tuple(elts=elts, ctx=gast.Load())))
+        else:
+            self.emit(gast.Return(value=self.atom(value, self.hint(value))))
+
+    def stmt_FunctionDef(self, stmt):
+        self.nested_function(stmt.name, stmt.args, stmt.body, stmt)
+
+    def nested_function(self, identifier, args, body, node):
+        fdef = gast.FunctionDef(name=identifier, args=args, body=body, decorator_list=[], returns=None,
+                                type_comment=None, type_params=[])
+        gast.copy_location(fdef, node)
+        inner = Normalizer(self.parsed, self.namespace, self.locals)
+        inner.names = self.names
+        self.emit(inner.normalize_function(fdef))
+
+    def stmt_Pass(self, stmt):
+        pass
+
+    def stmt_Break(self, stmt):
+        self.emit(stmt)
+
+    stmt_Continue = stmt_Break
+    stmt_Assert = stmt_Break
+    stmt_Raise = stmt_Break
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def hint(self, node):
+        """A readable name for the value of node."""
+        if isinstance(node, gast.Name):
+            return node.id
+        if isinstance(node, gast.Constant):
+            v = node.value
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            return str(v) if isinstance(v, int) and v >= 0 else "c"
+        if isinstance(node, gast.BinOp):
+            spelled = f"{self.hint(node.left)}_{OPERATOR_WORDS[type(node.op)]}_{self.hint(node.right)}"
+            return spelled if len(spelled) <= NameGenerator.MAX_LENGTH else OPERATOR_NOUNS[type(node.op)]
+        if isinstance(node, gast.UnaryOp):
+            return "neg_" + self.hint(node.operand)
+        if isinstance(node, gast.Call):
+            func = node.func
+            fname = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
+            return f"{fname}_{self.hint(node.args[0])}" if node.args else fname
+        if isinstance(node, gast.Subscript):
+            index = node.slice
+            if isinstance(index, gast.Name) or isinstance(index, gast.Constant) and isinstance(index.value, int):
+                return f"{self.hint(node.value)}_{self.hint(index)}"
+            return self.hint(node.value) + "_part"
+        if isinstance(node, (gast.List, gast.Tuple)):
+            return "items"
+        if isinstance(node, gast.Attribute):
+            return node.attr
+        return "t"
+
+    def atom(self, node, hint):
+        """A name or constant holding node's value, emitting statements to compute it."""
+        if isinstance(node, gast.Constant) or isinstance(node, gast.Name) and node.id in self.locals:
+            return node
+        if isinstance(node, gast.Name) or hasattr(node, "sd_object"):
+            return node  # a free object: a module constant, a function, an array from the globals
+        value = self.primitive(node, hint)
+        target = self.names.fresh(hint if len(hint) <= NameGenerator.MAX_LENGTH else self.hint(value)[:12])
+        self.emit(assign(target, value))
+        return name(target)
+
+    def primitive(self, node, hint):
+        """node with every operand reduced to an atom: one primitive operation."""
+        if self.statically_inactive(node):
+            return node
+        if isinstance(node, gast.BinOp):
+            return gast.BinOp(left=self.atom(node.left, self.hint(node.left)), op=node.op,
+                              right=self.atom(node.right, self.hint(node.right)))
+        if isinstance(node, gast.UnaryOp):
+            if isinstance(node.op, gast.Not):
+                return node
+            return gast.UnaryOp(op=node.op, operand=self.atom(node.operand, self.hint(node.operand)))
+        if isinstance(node, gast.Call):
+            return self.primitive_call(node)
+        if isinstance(node, gast.Subscript):
+            return gast.Subscript(value=self.atom(node.value, self.hint(node.value)), slice=node.slice,
+                                  ctx=gast.Load())
+        if isinstance(node, (gast.List, gast.Tuple)):
+            return type(node)(elts=[self.atom(e, self.hint(e)) for e in node.elts], ctx=gast.Load())
+        if isinstance(node, gast.Dict):
+            return gast.Dict(keys=node.keys, values=[self.atom(v, self.hint(v)) for v in node.values])
+        if isinstance(node, gast.IfExp):
+            return self.conditional_expression(node, self.names.fresh(hint))
+        if isinstance(node, gast.Compare) and len(node.ops) > 1:
+            return self.chained_comparison(node)
+        return node
+
+    def primitive_call(self, node):
+        callee = getattr(node, "sd_callee", None)
+        if callee in (max, min) and len(node.args) > 2:
+            first = call(node.func, node.args[:2])
+            first.sd_callee = callee
+            node = call(node.func, [first, *node.args[2:]], node.keywords)
+            node.sd_callee = callee
+        args = [self.atom(a, self.hint(a)) for a in node.args]
+        keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, k.arg)) for k in node.keywords]
+        result = gast.Call(func=node.func, args=args, keywords=keywords)
+        if callee is not None:
+            result.sd_callee = callee
+        return gast.copy_location(result, node)
+
+    def conditional_expression(self, node, target):
+        """`target = a if c else b` as an if statement assigning target in each branch."""
+        body = self.block_for(lambda: self.emit(assign(target, self.primitive(node.body, target))))
+        orelse = self.block_for(lambda: self.emit(assign(target, self.primitive(node.orelse, target))))
+        self.emit(gast.If(test=node.test, body=body, orelse=orelse))
+        return name(target)
+
+    def block_for(self, produce):
+        saved, self.out = self.out, []
+        produce()
+        result, self.out = self.out, saved
+        return result
+
+    def chained_comparison(self, node):
+        operands = [node.left] + [self.atom(c, self.hint(c)) if i < len(node.comparators) - 1 else c
+                                  for i, c in enumerate(node.comparators)]
+        parts = [gast.Compare(left=operands[i], ops=[op], comparators=[operands[i + 1]])
+                 for i, op in enumerate(node.ops)]
+        return gast.BoolOp(op=gast.And(), values=parts)
+
+    def statically_inactive(self, node):
+        """True for expressions that never carry a derivative: shapes, lengths, comparisons, constants."""
+        if isinstance(node, gast.Constant):
+            return True
+        if isinstance(node, gast.Compare):
+            return len(node.ops) == 1
+        if isinstance(node, gast.Call):
+            callee = getattr(node, "sd_callee", None)
+            return callee is not None and is_inactive(callee) and callee not in (max, min)
+        if isinstance(node, gast.BinOp):
+            return self.statically_inactive(node.left) and self.statically_inactive(node.right)
+        if isinstance(node, gast.UnaryOp):
+            return isinstance(node.op, gast.Not) or self.statically_inactive(node.operand)
+        if isinstance(node, gast.Subscript):
+            return self.statically_inactive(node.value)
+        return False
+
+
+def normalize(parsed, namespace):
+    """The A-normal form of parsed's function, with free names bound in namespace."""
+    fdef = copy.deepcopy(parsed.node)
+    return Normalizer(parsed, namespace).normalize_function(fdef)

@@ -1,0 +1,338 @@
+"""Forward mode: each active statement is followed by its tangent, control flow stays as written.
+
+The generated function takes the primal arguments and, as keyword-only arguments, the tangents of
+the differentiated ones, and returns `(value, tangent_of_value)`.
+"""
+import copy
+import inspect
+import operator
+
+import gast
+
+from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..frontend.parse import canonical_name
+from ..ir.analysis import (active_variables, free_reads, is_append, mutated_variables, nested_functions,
+                           operands, root_name, statements)
+from ..ir.build import assign, call, const, name, names_in, with_origin
+from ..rules import rule_for, spelling
+from ..rules.instantiate import BindError, instantiate
+from ..rules.registry import OPERATORS
+
+
+class ForwardMode:
+    """The tangent of one normalized function (and of the nested functions it defines)."""
+
+    def __init__(self, derivation, parsed, fdef, pattern, tangent_names, names, enclosing_active=()):
+        self.derivation = derivation
+        self.parsed = parsed
+        self.fdef = fdef
+        self.pattern = tuple(pattern)
+        self.tangents = tangent_names  # primal name -> tangent name (shared with nested functions)
+        self.names = names
+        self.nested = nested_functions(fdef)
+        self.active = active_variables(fdef, set(pattern) | set(enclosing_active))
+        self.mutated = mutated_variables(fdef)
+        self.variants = {}  # nested function name -> {pattern: generated name}
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def error(self, cls, node, message, hint=None):
+        return self.parsed.info.error(cls, getattr(node, "sd_origin", None) or node, message, hint)
+
+    def tangent_name(self, primal):
+        if primal not in self.tangents:
+            self.tangents[primal] = self.names.fresh("d" + primal)
+        return self.tangents[primal]
+
+    def derivative_of(self, node):
+        """The tangent of an operand, or None where it is inactive."""
+        if isinstance(node, gast.Name) and node.id in self.active:
+            return name(self.tangent_name(node.id))
+        return None
+
+    def derivative_or_zero(self, node):
+        found = self.derivative_of(node)
+        if found is not None:
+            return found
+        if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
+            return const(0.0)
+        return call("zeros_like", [copy.deepcopy(node)])
+
+    def derived(self, target, value, origin):
+        stmt = assign(target, value, origin)
+        stmt.sd_derivative = True
+        return stmt
+
+    # -- functions ---------------------------------------------------------------------------------
+
+    def transform(self, new_name):
+        self.collect_nested_patterns()
+        args = copy.deepcopy(self.fdef.args)
+        args.kwonlyargs = [name(self.tangent_name(p), store=False) for p in self.pattern]
+        for a in args.kwonlyargs:
+            a.ctx = gast.Param()
+        args.kw_defaults = [None] * len(self.pattern)
+        body = []
+        for param in (a.id for a in self.fdef.args.args):
+            if param in self.active and param not in self.pattern:
+                body.append(self.derived(self.tangent_name(param), call("zeros_like", [name(param)]), None))
+        body += self.block(self.fdef.body)
+        result = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
+                                  type_comment=None, type_params=[])
+        return gast.copy_location(result, self.fdef)
+
+    def collect_nested_patterns(self):
+        for stmt in _calls(self.fdef.body):
+            value = stmt.value
+            if isinstance(value.func, gast.Name) and value.func.id in self.nested:
+                nested = self.nested[value.func.id]
+                pattern = self.call_pattern(value, [a.id for a in nested.args.args], nested, stmt)
+                if pattern is not None:
+                    variants = self.variants.setdefault(nested.name, {})
+                    if pattern not in variants:
+                        full = pattern == tuple(a.id for a in nested.args.args)
+                        suffix = "" if full or not pattern else "_" + "_".join(pattern)
+                        variants[pattern] = self.names.fresh(f"{nested.name}_jvp{suffix}")
+
+    def call_pattern(self, value, params, nested, stmt):
+        """The callee parameters that receive active arguments, or None when the call is inactive."""
+        bound = self.bind_call(value, params, stmt)
+        pattern = tuple(p for p in params if p in bound and self.derivative_of(bound[p]) is not None)
+        reads_active = nested is not None and any(
+            n in self.active for n in free_reads(nested))
+        return pattern if pattern or reads_active else None
+
+    def bind_call(self, value, params, stmt):
+        bound = dict(zip(params, value.args))
+        if len(value.args) > len(params):
+            raise self.error(UnsupportedSyntaxError, stmt, "too many arguments in this call")
+        for kw in value.keywords:
+            if kw.arg not in params:
+                raise self.error(UnsupportedSyntaxError, stmt, f"unexpected keyword argument {kw.arg}=")
+            bound[kw.arg] = kw.value
+        return bound
+
+    # -- statements --------------------------------------------------------------------------------
+
+    def block(self, body):
+        out = []
+        for stmt in body:
+            out.extend(self.statement(stmt))
+        return out or [gast.Pass()]
+
+    def statement(self, stmt):
+        if isinstance(stmt, gast.Assign):
+            if isinstance(stmt.targets[0], gast.Subscript):
+                return self.setitem(stmt)
+            return self.assign(stmt)
+        if isinstance(stmt, gast.Expr):
+            return self.expression_statement(stmt)
+        if isinstance(stmt, gast.If):
+            return [gast.If(test=stmt.test, body=self.block(stmt.body), orelse=self.block(stmt.orelse))]
+        if isinstance(stmt, gast.While):
+            return [gast.While(test=stmt.test, body=self.block(stmt.body), orelse=[])]
+        if isinstance(stmt, gast.For):
+            return [gast.For(target=stmt.target, iter=stmt.iter, body=self.block(stmt.body), orelse=[],
+                             type_comment=None)]
+        if isinstance(stmt, gast.Return):
+            return [self.return_(stmt)]
+        if isinstance(stmt, gast.FunctionDef):
+            return [stmt] + self.nested_variants(stmt)
+        return [stmt]
+
+    def return_(self, stmt):
+        value = stmt.value
+        if value is None:
+            tangent = const(None)
+        elif isinstance(value, gast.Tuple):
+            tangent = gast.Tuple(elts=[self.derivative_or_zero(e) for e in value.elts], ctx=gast.Load())
+        else:
+            tangent = self.derivative_or_zero(value)
+        pair = gast.Tuple(elts=[value or const(None), tangent], ctx=gast.Load())
+        return with_origin(gast.Return(value=pair), stmt.sd_origin)
+
+    def nested_variants(self, fdef):
+        out = []
+        for pattern, new_name in self.variants.get(fdef.name, {}).items():
+            inner = ForwardMode(self.derivation, self.parsed, fdef, pattern, self.tangents, self.names,
+                                self.active)
+            out.append(inner.transform(new_name))
+        return out
+
+    def setitem(self, stmt):
+        target = stmt.targets[0]
+        root = root_name(target)
+        if root not in self.active:
+            return [stmt]
+        place = copy.deepcopy(target)
+        node = place
+        while isinstance(node.value, gast.Subscript):
+            node = node.value
+        node.value = name(self.tangent_name(root))
+        tangent = self.derivative_of(stmt.value) or const(0.0)
+        derived = with_origin(gast.Assign(targets=[place], value=tangent, type_comment=None), stmt.sd_origin)
+        derived.sd_derivative = True
+        return [stmt, derived]
+
+    def expression_statement(self, stmt):
+        value = stmt.value
+        if is_append(stmt):
+            lst = value.func.value.id
+            if lst not in self.active:
+                return [stmt]
+            derived = gast.Expr(value=call(gast.Attribute(value=name(self.tangent_name(lst)), attr="append",
+                                                          ctx=gast.Load()),
+                                           [self.derivative_or_zero(value.args[0])]))
+            derived.sd_derivative = True
+            return [stmt, with_origin(derived, stmt.sd_origin)]
+        if isinstance(value, gast.Call):
+            jvp_call = self.function_call(stmt, value)
+            if jvp_call is not None:
+                derived = with_origin(gast.Expr(value=jvp_call), stmt.sd_origin)
+                derived.sd_derivative = True
+                return [derived]
+        return [stmt]
+
+    def assign(self, stmt):
+        target = stmt.targets[0].id
+        value = stmt.value
+        if target not in self.active:
+            return [stmt]
+        dtarget = self.tangent_name(target)
+        origin = stmt.sd_origin
+        if isinstance(value, (gast.Name, gast.Constant)):
+            return [stmt, self.derived(dtarget, self.derivative_or_zero(value), origin)]
+        if isinstance(value, gast.Call):
+            jvp_call = self.function_call(stmt, value)
+            if jvp_call is not None:
+                pair = gast.Tuple(elts=[name(target, True), name(dtarget, True)], ctx=gast.Store())
+                derived = with_origin(gast.Assign(targets=[pair], value=jvp_call, type_comment=None), origin)
+                derived.sd_derivative = True
+                return [derived]
+        if not any(n in self.active for n in operands(value)):
+            return [stmt, self.derived(dtarget, call("zeros_like", [name(target)]), origin)]
+        if isinstance(value, (gast.List, gast.Tuple)):
+            elements = [self.derivative_or_zero(e) for e in value.elts]
+            return [stmt, self.derived(dtarget, type(value)(elts=elements, ctx=gast.Load()), origin)]
+        if isinstance(value, gast.Dict):
+            values = [self.derivative_or_zero(v) for v in value.values]
+            return [stmt, self.derived(dtarget, gast.Dict(keys=copy.deepcopy(value.keys), values=values), origin)]
+        return self.apply_rule(stmt, target, value)
+
+    # -- calls -------------------------------------------------------------------------------------
+
+    def function_call(self, stmt, value):
+        """The call of a derivative for a user or nested function with active inputs, else None."""
+        func = value.func
+        if isinstance(func, gast.Name) and func.id in self.nested:
+            nested = self.nested[func.id]
+            params = [a.id for a in nested.args.args]
+            pattern = self.call_pattern(value, params, nested, stmt)
+            if pattern is None:
+                return None
+            new_name = self.variants[func.id][pattern]
+            tangent_params = {p: self.tangent_name(p) for p in pattern}
+        else:
+            callee = getattr(value, "sd_callee", None)
+            if not (inspect.isfunction(callee) and rule_for(callee) is None):
+                return None
+            params = list(inspect.signature(callee).parameters)
+            pattern = self.call_pattern(value, params, None, stmt)
+            if pattern is None:
+                return None
+            new_name, tangent_params = self.derivation.function_jvp(callee, pattern)
+        bound = self.bind_call(value, params, stmt)
+        keywords = list(value.keywords) + [gast.keyword(arg=tangent_params[p], value=self.derivative_of(bound[p]))
+                                           for p in pattern]
+        return call(name(new_name), value.args, keywords)
+
+    def apply_rule(self, stmt, target, value):
+        args, keywords, func, module = self.primitive_parts(stmt, value)
+        key = getattr(value, "sd_callee", None) if isinstance(value, gast.Call) else self.operator_of(value)
+        rule = rule_for(key) if key is not None else None
+        if rule is None or not rule.tangents:
+            what = spelling(key) if key is not None else type(value).__name__
+            raise self.error(NonDifferentiableError, stmt, f"no derivative rule for {what}",
+                             "register one with sd.register_tangent, or compute this value outside the "
+                             "differentiated function")
+        template = rule.tangent_for(len(args))
+        if template is None:
+            raise self.error(NonDifferentiableError, stmt,
+                             f"no derivative rule for {rule.name} with {len(args)} positional arguments")
+        origin = stmt.sd_origin
+        conflict = target in set().union(*(names_in(a) for a in args + [k.value for k in keywords]))
+        output = target
+        if conflict and template.uses_output:
+            output = self.names.fresh(target + "_new")
+        dtarget = self.tangent_name(output)
+        try:
+            instance = instantiate(template, name(output), args, keywords, self.derivative_of_output(output),
+                                   self.names.fresh, module, func)
+        except BindError as exc:
+            raise self.error(NonDifferentiableError, stmt, f"cannot differentiate this call of {rule.name}: {exc}")
+        tangent_stmts = [with_origin(s, origin) for s in instance.statements]
+        for s in tangent_stmts:
+            s.sd_derivative = True
+        final = tangent_stmts[-1]
+        final.value = self.finish_tangent(final.value, rule, instance, output, args)
+        primal = assign(output, value, origin)
+        if output != target:
+            return [primal, *tangent_stmts, assign(target, name(output), origin),
+                    self.derived(self.tangent_name(target), name(dtarget), origin)]
+        if conflict:
+            return [*tangent_stmts, stmt]
+        return [stmt, *tangent_stmts]
+
+    def derivative_of_output(self, output):
+        def derivative_of(node):
+            if isinstance(node, gast.Name) and node.id == output:
+                return name(self.tangent_name(output))
+            return self.derivative_of(node)
+        return derivative_of
+
+    def finish_tangent(self, rhs, rule, instance, output, args):
+        """Give the tangent its value's shape and keep it from aliasing a derivative mutated later."""
+        if hasattr(rhs, "sd_zero_of"):
+            return call("zeros_like", [name(output)])
+        referenced = names_in(rhs)
+        if rule.elementwise and any(isinstance(z, gast.Name) and z.id not in referenced and output not in referenced
+                                    for z in instance.zeroed):
+            rhs = call("broadcast_like", [rhs, name(output)])
+        aliased = rhs.args[0] if isinstance(rhs, gast.Call) and getattr(rhs.func, "id", "") == "broadcast_like" \
+            else rhs
+        if isinstance(aliased, gast.Name):
+            primal_names = {p for p, t in self.tangents.items() if t == aliased.id}
+            if (primal_names | {output}) & self.mutated:
+                rhs = call("copy.copy", [rhs])
+        return rhs
+
+    def operator_of(self, value):
+        if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+            return OPERATORS.get(type(value.op))
+        if isinstance(value, gast.Subscript):
+            return operator.getitem
+        return None
+
+    def primitive_parts(self, stmt, value):
+        """(args, keywords, function expression, module spelling) of a primitive expression."""
+        if isinstance(value, gast.BinOp):
+            return [value.left, value.right], [], None, "np"
+        if isinstance(value, gast.UnaryOp):
+            return [value.operand], [], None, "np"
+        if isinstance(value, gast.Subscript):
+            return [value.value, value.slice], [], None, "np"
+        if isinstance(value, gast.Call):
+            callee = getattr(value, "sd_callee", None)
+            spelled = canonical_name(callee) or ""
+            return list(value.args), list(value.keywords), value.func, "math" if spelled.startswith("math.") else "np"
+        if isinstance(value, gast.BoolOp):
+            raise self.error(NonDifferentiableError, stmt, "and/or on differentiable values is not supported",
+                             "use a conditional expression: a if condition else b")
+        raise self.error(UnsupportedSyntaxError, stmt, f"{type(value).__name__} of a differentiable value "
+                         "is not supported")
+
+
+def _calls(body):
+    for stmt in statements(body):
+        if isinstance(stmt, (gast.Assign, gast.Expr)) and isinstance(stmt.value, gast.Call):
+            yield stmt

@@ -1,0 +1,239 @@
+"""Turn a rule template into statements for one call site, and let zero derivatives vanish.
+
+Parameters become the call's operands, `d[x]` becomes the derivative's name (or a symbolic zero when
+x carries none), template temporaries get fresh names, and the zeros are then simplified away:
+`dx * y + x * 0` becomes `dx * y`. A zero that survives as a list element becomes `zeros_like(x)`,
+elsewhere `0.0`.
+"""
+import copy
+
+import gast
+
+from ..ir.build import call, const, dotted, name, names_in
+from .registry import LINEAR_ARGUMENTS
+
+
+class BindError(Exception):
+    """The call's arguments do not match the template's parameters."""
+
+
+def zero(operand):
+    node = const(0.0)
+    node.sd_zero_of = operand
+    return node
+
+
+def is_zero(node):
+    return hasattr(node, "sd_zero_of")
+
+
+def bind(template, args, keywords):
+    """Map template parameter names to the call's argument nodes."""
+    params = template.params[1:]
+    bound, extra_args, extra_keywords = {}, [], []
+    for i, arg in enumerate(args):
+        if i < len(params):
+            bound[params[i]] = arg
+        elif template.star:
+            extra_args.append(arg)
+        else:
+            raise BindError(f"too many positional arguments ({len(args)})")
+    for kw in keywords:
+        if kw.arg in params and kw.arg not in bound:
+            bound[kw.arg] = kw.value
+        elif template.starstar:
+            extra_keywords.append(kw)
+        else:
+            raise BindError(f"unsupported keyword argument {kw.arg}=")
+    for param in params:
+        if param not in bound:
+            if param not in template.defaults:
+                raise BindError(f"missing argument {param}")
+            bound[param] = template.defaults[param]
+    return bound, extra_args, extra_keywords
+
+
+class Instance:
+    """The statements of one instantiated template, and what they reference."""
+
+    def __init__(self, statements, zeroed):
+        self.statements = statements
+        self.zeroed = zeroed  # operands whose derivative was zero
+
+    def references(self):
+        return set().union(*(names_in(s.value) for s in self.statements)) if self.statements else set()
+
+
+def instantiate(template, output, args, keywords, derivative_of, fresh, module="np", func=None):
+    """Statements computing the derivative of `output = F(*args, **keywords)`.
+
+    derivative_of(node) gives the derivative name node of an operand, or None where it has none;
+    fresh(hint) gives a new identifier for template temporaries.
+    """
+    bound, extra_args, extra_keywords = bind(template, args, keywords)
+    out_param = template.params[0]
+    temps = {}
+    zeroed = []
+
+    def derivative(node):
+        if isinstance(node, gast.Name) and node.id == out_param:
+            return derivative_of(output)
+        operand = bound[node.id]
+        result = derivative_of(operand)
+        if result is None:
+            zeroed.append(operand)
+            return zero(operand)
+        return result
+
+    class Substitute(gast.NodeTransformer):
+        def visit_Subscript(self, node):
+            if isinstance(node.value, gast.Name) and node.value.id == "d":
+                result = copy.deepcopy(derivative(node.slice))
+                if isinstance(node.ctx, gast.Store) and isinstance(result, gast.Name):
+                    result.ctx = gast.Store()
+                return result
+            return self.generic_visit(node)
+
+        def visit_Name(self, node):
+            if node.id == out_param:
+                return copy.deepcopy(output)
+            if node.id in bound:
+                return copy.deepcopy(bound[node.id])
+            if node.id == "M":
+                return dotted(module)
+            if node.id == "F":
+                return copy.deepcopy(func)
+            if isinstance(node.ctx, gast.Store) or node.id in temps:
+                if node.id not in temps:
+                    temps[node.id] = fresh(node.id)
+                return name(temps[node.id], isinstance(node.ctx, gast.Store))
+            return node
+
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            args = []
+            for arg in node.args:
+                if isinstance(arg, gast.Starred):
+                    args.extend(copy.deepcopy(extra_args))
+                else:
+                    args.append(arg)
+            keywords = []
+            for kw in node.keywords:
+                if kw.arg is None:
+                    keywords.extend(copy.deepcopy(extra_keywords))
+                else:
+                    keywords.append(kw)
+            node.args, node.keywords = args, keywords
+            return node
+
+    statements, zero_temps = [], {}
+    for stmt in copy.deepcopy(template.body):
+        stmt = Substitute().visit(stmt)
+        stmt.value = simplify(ReplaceNames(zero_temps).visit(stmt.value))
+        target = stmt.targets[0]
+        if is_zero(stmt.value) and isinstance(target, gast.Name) and target.id in temps.values():
+            zero_temps[target.id] = stmt.value
+            continue
+        stmt.value = concretize(stmt.value)
+        statements.append(stmt)
+    return Instance(statements, zeroed)
+
+
+class ReplaceNames(gast.NodeTransformer):
+    def __init__(self, replacements):
+        self.replacements = replacements
+
+    def visit_Name(self, node):
+        return copy.deepcopy(self.replacements[node.id]) if node.id in self.replacements else node
+
+
+def spelling_of(func):
+    if isinstance(func, gast.Name):
+        return func.id
+    if isinstance(func, gast.Attribute):
+        base = spelling_of(func.value)
+        return base and f"{base}.{func.attr}"
+    return None
+
+
+def simplify(node):
+    """Fold symbolic zeros bottom-up: 0 + a -> a, 0 * a -> 0, f(0) -> 0 for linear f."""
+    for field, value in gast.iter_fields(node):
+        if isinstance(value, gast.AST):
+            setattr(node, field, simplify(value))
+        elif isinstance(value, list):
+            setattr(node, field, [simplify(v) if isinstance(v, gast.AST) else v for v in value])
+    if isinstance(node, gast.BinOp):
+        folded = fold_constants(node)
+        if folded is not node:
+            return folded
+        left, right = is_zero(node.left), is_zero(node.right)
+        op = type(node.op)
+        if op is gast.Add:
+            return node.left if right else node.right if left else node
+        if op is gast.Sub:
+            if right:
+                return node.left
+            if left:
+                return gast.UnaryOp(op=gast.USub(), operand=node.right)
+            return node
+        if op in (gast.Mult, gast.MatMult) and (left or right) or op is gast.Div and left:
+            return node.left if left else node.right
+        return node
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)) and is_zero(node.operand):
+        return node.operand
+    if isinstance(node, gast.Subscript) and is_zero(node.value):
+        return node.value
+    if isinstance(node, gast.IfExp) and is_zero(node.body) and is_zero(node.orelse):
+        return node.body
+    if isinstance(node, gast.Call):
+        spelled = spelling_of(node.func)
+        if spelled == "np.where" and len(node.args) == 3 and is_zero(node.args[1]) and is_zero(node.args[2]):
+            return node.args[1]
+        if spelled in LINEAR_ARGUMENTS:
+            positions = LINEAR_ARGUMENTS[spelled]
+            for i, arg in enumerate(node.args):
+                if is_zero(arg) and (positions is None or i in positions):
+                    return arg
+    return node
+
+
+def _number(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float) and not is_zero(node)
+
+
+FOLDABLE = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b, gast.Mult: lambda a, b: a * b,
+            gast.Pow: lambda a, b: a ** b}
+
+
+def fold_constants(node):
+    """`2 - 1` -> `1`, `x ** 1` -> `x`, `1 * x` -> `x`: what templates leave after substitution."""
+    left, right, op = node.left, node.right, type(node.op)
+    if _number(left) and _number(right) and op in FOLDABLE:
+        return const(FOLDABLE[op](left.value, right.value))
+    if op is gast.Pow and _number(right) and right.value == 1:
+        return left
+    if op is gast.Mult and _number(left) and left.value == 1:
+        return right
+    if op in (gast.Mult, gast.Div) and _number(right) and right.value == 1:
+        return left
+    return node
+
+
+def concretize(node):
+    """Replace surviving symbolic zeros: zeros_like(x) inside containers, 0.0 elsewhere."""
+    if is_zero(node):
+        return node
+
+    class Concretize(gast.NodeTransformer):
+        def visit_List(self, node):
+            node.elts = [call("zeros_like", [copy.deepcopy(e.sd_zero_of)]) if is_zero(e) else self.visit(e)
+                         for e in node.elts]
+            return node
+
+        visit_Tuple = visit_List
+
+        def visit_Constant(self, node):
+            return const(0.0) if is_zero(node) else node
+
+    return Concretize().visit(node)

@@ -1,0 +1,121 @@
+"""The rule registry: one entry per primitive, its derivative templates written as plain Python.
+
+A tangent template is a function whose first parameter names the primitive's output and whose other
+parameters name its arguments (with the primitive's defaults; `*args` and `**kwargs` pass the call's
+remaining arguments through). In its body `d[x]` is the derivative of `x`, `M` is the module the
+primitive came from (`np` or `math`, so one template serves both), and `F` is the primitive itself.
+Templates are parsed, never run.
+"""
+import inspect
+import operator
+import textwrap
+from dataclasses import dataclass, field
+
+import gast
+
+from ..frontend.parse import canonical_name
+
+# Placeholders that make template modules importable; templates are parsed, never called.
+d = M = F = None
+
+
+@dataclass
+class Template:
+    params: list          # names of the output and argument parameters
+    defaults: dict        # parameter name -> default value node
+    star: str             # name of *args parameter or None
+    starstar: str         # name of **kwargs parameter or None
+    body: list            # gast statements
+    source: str
+
+    @property
+    def uses_output(self):
+        """Whether the body reads the primitive's output (then it must run after the primal)."""
+        out = self.params[0]
+        return any(isinstance(n, gast.Name) and n.id == out for stmt in self.body
+                   for n in gast.walk(stmt.value))
+
+
+@dataclass
+class Rule:
+    key: object
+    name: str                                     # how generated code spells the primitive
+    tangents: dict = field(default_factory=dict)  # number of positional args (or None: any) -> Template
+    inactive: bool = False                        # output never depends differentiably on inputs
+    elementwise: bool = False                     # broadcasts its operands against each other
+
+    def tangent_for(self, nargs):
+        return self.tangents.get(nargs) or self.tangents.get(None)
+
+
+RULES = {}
+
+# Functions linear in their positional arguments: a zero argument gives a zero result. The value is
+# the set of argument positions that are linear, or None for all of them.
+LINEAR_ARGUMENTS = {"np.linalg.solve": {1}, "np.trace": None, "np.sum": None}
+
+# Python operators, as the normalized code spells them.
+OPERATORS = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.Pow: operator.pow, gast.FloorDiv: operator.floordiv,
+    gast.Mod: operator.mod, gast.USub: operator.neg, gast.UAdd: operator.pos,
+}
+OPERATOR_SPELLING = {
+    operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+    operator.pow: "**", operator.floordiv: "//", operator.mod: "%", operator.neg: "unary -",
+    operator.pos: "unary +", operator.getitem: "x[i]", operator.setitem: "x[i] = v",
+}
+
+
+def spelling(key):
+    return OPERATOR_SPELLING.get(key) or canonical_name(key) or getattr(key, "__qualname__", repr(key))
+
+
+def rule_for(obj):
+    rule = RULES.get(id(obj))
+    return rule if rule is not None and rule.key is obj else None
+
+
+def _rule(key):
+    rule = rule_for(key)
+    if rule is None:
+        rule = RULES[id(key)] = Rule(key, spelling(key))
+    return rule
+
+
+def parse_template(fn):
+    source = textwrap.dedent(inspect.getsource(fn))
+    node = gast.parse(source).body[0]
+    args = node.args
+    params = [a.id for a in args.args]
+    defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
+    return Template(params, defaults, args.vararg.id if args.vararg else None,
+                    args.kwarg.id if args.kwarg else None, node.body, source)
+
+
+def tangent(*keys, nargs=None, elementwise=False, linear=False):
+    """Register the decorated template as the tangent of each primitive in keys.
+
+    `linear` declares the primitives linear in each argument, which lets zero derivatives vanish.
+    """
+    def register(fn):
+        template = parse_template(fn)
+        for key in keys:
+            if linear:
+                LINEAR_ARGUMENTS[spelling(key)] = None
+            rule = _rule(key)
+            rule.tangents[nargs] = template
+            rule.elementwise = rule.elementwise or elementwise
+        return fn
+    return register
+
+
+def inactive(*keys):
+    """Declare primitives whose outputs carry no derivative (shapes, counts, comparisons, constructors)."""
+    for key in keys:
+        _rule(key).inactive = True
+
+
+def is_inactive(obj):
+    rule = rule_for(obj)
+    return rule is not None and rule.inactive
