@@ -20,7 +20,6 @@ UNSUPPORTED = {
     gast.Import: ("an import inside the function", "import at module level"),
     gast.ImportFrom: ("an import inside the function", "import at module level"),
     gast.NamedExpr: ("an assignment expression (:=)", "assign on a line of its own"),
-    gast.ListComp: ("a list comprehension", "write a for loop that appends to a list"),
     gast.SetComp: ("a set comprehension", "write a for loop"),
     gast.DictComp: ("a dict comprehension", "write a for loop that fills a dict"),
     gast.GeneratorExp: ("a generator expression", "write a for loop, or call np.sum on an array"),

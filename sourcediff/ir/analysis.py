@@ -7,6 +7,7 @@ value, and then the inactive assignments simply get a zero derivative.
 import gast
 
 from ..rules import is_inactive
+from ..rules.registry import OPERATORS
 
 
 def statements(body):
@@ -34,6 +35,8 @@ def operands(value):
             found += operands(value.func.value)  # the receiver of a method call
         return found
     if isinstance(value, gast.BinOp):
+        if is_inactive(OPERATORS.get(type(value.op))):
+            return []
         return operands(value.left) + operands(value.right)
     if isinstance(value, gast.UnaryOp):
         return operands(value.operand)
@@ -67,10 +70,11 @@ def free_reads(fdef):
     return {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name) and n.id not in own}
 
 
-def active_variables(fdef, seeds):
-    """The variables of fdef that can carry a derivative, given the active seeds."""
+def active_variables(fdef, seeds, functions=None):
+    """The variables of fdef that can carry a derivative, given the active seeds and the nested
+    functions callable from it (whose reads of enclosing variables count as operands)."""
     active = set(seeds)
-    nested = nested_functions(fdef)
+    nested = functions if functions is not None else nested_functions(fdef)
     changed = True
     while changed:
         changed = False

@@ -41,12 +41,12 @@ class NameGenerator:
     def reserve(self, identifier):
         self.taken.add(identifier)
 
-    def fresh(self, hint):
+    def fresh(self, hint, limit=MAX_LENGTH):
         hint = re.sub(r"\W", "_", hint or "t").strip("_") or "t"
         if hint[0].isdigit():
             hint = "t" + hint
-        if len(hint) > self.MAX_LENGTH:
-            hint = hint[: self.MAX_LENGTH].rstrip("_")
+        if limit is not None and len(hint) > limit:
+            hint = hint[:limit].rstrip("_")
         candidate, n = hint, 1
         while candidate in self.taken:
             n += 1

@@ -202,12 +202,12 @@ class Normalizer:
         return gast.copy_location(new, fdef)
 
     def block(self, statements):
-        saved, self.out = self.out, []
+        saved, saved_origin, self.out = self.out, self.origin, []
         for stmt in statements:
             self.origin = stmt
             stmt.sd_text = self.source_line(stmt)
             self.statement(stmt)
-        result, self.out = self.out, saved
+        result, self.out, self.origin = self.out, saved, saved_origin
         return result
 
     def source_line(self, stmt):
@@ -229,7 +229,8 @@ class Normalizer:
     def stmt_Assign(self, stmt):
         value = stmt.value
         if isinstance(value, gast.Lambda):
-            self.nested_function(stmt.targets[0].id, value.args, [gast.Return(value=value.body)], value)
+            body = [gast.copy_location(gast.Return(value=value.body), stmt)]
+            self.nested_function(stmt.targets[0].id, value.args, body, value)
             return
         if len(stmt.targets) == 1 and not isinstance(stmt.targets[0], (gast.Tuple, gast.List)):
             self.assign_to(stmt.targets[0], value)
@@ -336,18 +337,20 @@ class Normalizer:
             self.emit(gast.For(target=target, iter=call("range", args), body=self.block(stmt.body), orelse=[],
                                type_comment=None))
             return
+        index = None
         if callee is enumerate and len(iterator.args) == 1 and not iterator.keywords and \
                 isinstance(target, gast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[0], gast.Name):
-            index, sequences, targets = target.elts[0].id, iterator.args, [target.elts[1]]
-        elif callee is zip and iterator.args and not iterator.keywords and \
-                isinstance(target, gast.Tuple) and len(target.elts) == len(iterator.args):
-            index, sequences, targets = None, iterator.args, target.elts
+            index, iterator, target = target.elts[0].id, iterator.args[0], target.elts[1]
+            callee = getattr(iterator, "sd_callee", None) if isinstance(iterator, gast.Call) else None
+        if callee is zip and iterator.args and not iterator.keywords and \
+                isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == len(iterator.args):
+            sequences, targets = iterator.args, target.elts
         elif isinstance(iterator, gast.Call) and callee is None and isinstance(iterator.func, gast.Attribute) \
                 and iterator.func.attr in ("items", "keys", "values"):
             raise self.error(iterator, f"looping over .{iterator.func.attr}() is not supported",
                              "loop over a list or tuple of keys, or index the dict by name")
         else:
-            index, sequences, targets = None, [iterator], [target]
+            sequences, targets = [iterator], [target]
         atoms = [self.atom(s, self.hint(s) + "_seq") for s in sequences]
         if index is None:
             index = self.names.fresh("i")
@@ -462,6 +465,8 @@ class Normalizer:
             return gast.Dict(keys=node.keys, values=[self.atom(v, self.hint(v)) for v in node.values])
         if isinstance(node, gast.IfExp):
             return self.conditional_expression(node, self.names.fresh(hint))
+        if isinstance(node, gast.ListComp):
+            return self.list_comprehension(node, hint)
         if isinstance(node, gast.Compare) and len(node.ops) > 1:
             return self.chained_comparison(node)
         return node
@@ -486,6 +491,27 @@ class Normalizer:
         orelse = self.block_for(lambda: self.emit(assign(target, self.primitive(node.orelse, target))))
         self.emit(gast.If(test=node.test, body=body, orelse=orelse))
         return name(target)
+
+    def list_comprehension(self, node, hint):
+        """`[e for v in s if c]` as a loop appending to a fresh list; its variables get fresh names."""
+        result = self.names.fresh(hint if hint != "value" else "items")
+        renames = {n.id: self.names.fresh(n.id) for g in node.generators for n in gast.walk(g.target)
+                   if isinstance(n, gast.Name)}
+        self.locals |= {result, *renames.values()}
+        rename = RenameNames(renames)
+        append = gast.Expr(value=call(gast.Attribute(value=name(result), attr="append", ctx=gast.Load()),
+                                      [rename.visit(copy.deepcopy(node.elt))]))
+        body = gast.copy_location(append, node)
+        for generator in reversed(node.generators):
+            if generator.ifs:
+                test = gast.BoolOp(op=gast.And(), values=generator.ifs) if len(generator.ifs) > 1 else generator.ifs[0]
+                body = gast.copy_location(gast.If(test=rename.visit(copy.deepcopy(test)), body=[body], orelse=[]), node)
+            body = gast.copy_location(gast.For(target=rename.visit(copy.deepcopy(generator.target)),
+                                               iter=rename.visit(copy.deepcopy(generator.iter)) if generator is not node.generators[0] else generator.iter,
+                                               body=[body], orelse=[], type_comment=None), node)
+        self.emit(assign(result, gast.List(elts=[], ctx=gast.Load())))
+        self.statement(body)
+        return name(result)
 
     def block_for(self, produce):
         saved, self.out = self.out, []
@@ -516,6 +542,16 @@ class Normalizer:
         if isinstance(node, gast.Subscript):
             return self.statically_inactive(node.value)
         return False
+
+
+class RenameNames(gast.NodeTransformer):
+    def __init__(self, renames):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if node.id in self.renames:
+            return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None, type_comment=None)
+        return node
 
 
 def normalize(parsed, namespace):

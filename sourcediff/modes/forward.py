@@ -22,17 +22,23 @@ from ..rules.registry import OPERATORS
 class ForwardMode:
     """The tangent of one normalized function (and of the nested functions it defines)."""
 
-    def __init__(self, derivation, parsed, fdef, pattern, tangent_names, names, enclosing_active=()):
+    def __init__(self, derivation, parsed, fdef, pattern, tangent_names, names, enclosing=None):
         self.derivation = derivation
         self.parsed = parsed
         self.fdef = fdef
         self.pattern = tuple(pattern)
         self.tangents = tangent_names  # primal name -> tangent name (shared with nested functions)
         self.names = names
+        self.enclosing = enclosing
         self.nested = nested_functions(fdef)
-        self.active = active_variables(fdef, set(pattern) | set(enclosing_active))
+        # nested functions callable here (own and enclosing ones): name -> (def, mode of its scope)
+        self.functions = dict(enclosing.functions) if enclosing else {}
+        self.functions.update({n: (f, self) for n, f in self.nested.items()})
+        # derivatives of nested functions, shared by the whole tree: (def, pattern) -> (name, mode)
+        self.variants = enclosing.variants if enclosing else {}
+        self.active = active_variables(fdef, set(pattern) | (enclosing.active if enclosing else set()),
+                                       {n: f for n, (f, _) in self.functions.items()})
         self.mutated = mutated_variables(fdef)
-        self.variants = {}  # nested function name -> {pattern: generated name}
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -41,7 +47,7 @@ class ForwardMode:
 
     def tangent_name(self, primal):
         if primal not in self.tangents:
-            self.tangents[primal] = self.names.fresh("d" + primal)
+            self.tangents[primal] = self.names.fresh("d" + primal, limit=None)
         return self.tangents[primal]
 
     def derivative_of(self, node):
@@ -66,7 +72,8 @@ class ForwardMode:
     # -- functions ---------------------------------------------------------------------------------
 
     def transform(self, new_name):
-        self.collect_nested_patterns()
+        if self.enclosing is None:
+            self.collect_variants()
         args = copy.deepcopy(self.fdef.args)
         args.kwonlyargs = [name(self.tangent_name(p), store=False) for p in self.pattern]
         for a in args.kwonlyargs:
@@ -76,23 +83,37 @@ class ForwardMode:
         for param in (a.id for a in self.fdef.args.args):
             if param in self.active and param not in self.pattern:
                 body.append(self.derived(self.tangent_name(param), call("zeros_like", [name(param)]), None))
-        body += self.block(self.fdef.body)
+        body += self.without_unused_primals(self.block(self.fdef.body))
         result = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
                                   type_comment=None, type_params=[])
         return gast.copy_location(result, self.fdef)
 
-    def collect_nested_patterns(self):
-        for stmt in _calls(self.fdef.body):
-            value = stmt.value
-            if isinstance(value.func, gast.Name) and value.func.id in self.nested:
-                nested = self.nested[value.func.id]
-                pattern = self.call_pattern(value, [a.id for a in nested.args.args], nested, stmt)
-                if pattern is not None:
-                    variants = self.variants.setdefault(nested.name, {})
-                    if pattern not in variants:
-                        full = pattern == tuple(a.id for a in nested.args.args)
-                        suffix = "" if full or not pattern else "_" + "_".join(pattern)
-                        variants[pattern] = self.names.fresh(f"{nested.name}_jvp{suffix}")
+    def without_unused_primals(self, body):
+        """body without primal copies of nested functions that only their derivatives replaced."""
+        used = set().union(*(names_in(s) for s in body if not (isinstance(s, gast.FunctionDef) and s.name in self.nested)),
+                           *(names_in(s) for s in body if isinstance(s, gast.FunctionDef)))
+        return [s for s in body if not (isinstance(s, gast.FunctionDef) and s.name in self.nested) or s.name in used]
+
+    def collect_variants(self):
+        """Before emitting anything, find every (nested function, active parameters) pair needed,
+        following calls made inside nested functions too."""
+        pending = [self]
+        while pending:
+            mode = pending.pop(0)
+            for stmt in _calls(mode.fdef.body):
+                func = stmt.value.func
+                if not (isinstance(func, gast.Name) and func.id in mode.functions):
+                    continue
+                fdef, owner = mode.functions[func.id]
+                params = tuple(a.id for a in fdef.args.args)
+                pattern = mode.call_pattern(stmt.value, params, fdef, stmt)
+                key = (id(fdef), pattern)
+                if pattern is None or key in self.variants:
+                    continue
+                suffix = "" if pattern == params or not pattern else "_" + "_".join(pattern)
+                inner = ForwardMode(self.derivation, self.parsed, fdef, pattern, self.tangents, self.names, owner)
+                self.variants[key] = (self.names.fresh(f"{fdef.name}_jvp{suffix}"), inner)
+                pending.append(inner)
 
     def call_pattern(self, value, params, nested, stmt):
         """The callee parameters that receive active arguments, or None when the call is inactive."""
@@ -128,7 +149,8 @@ class ForwardMode:
         if isinstance(stmt, gast.Expr):
             return self.expression_statement(stmt)
         if isinstance(stmt, gast.If):
-            return [gast.If(test=stmt.test, body=self.block(stmt.body), orelse=self.block(stmt.orelse))]
+            orelse = self.block(stmt.orelse) if stmt.orelse else []
+            return [gast.If(test=stmt.test, body=self.block(stmt.body), orelse=orelse)]
         if isinstance(stmt, gast.While):
             return [gast.While(test=stmt.test, body=self.block(stmt.body), orelse=[])]
         if isinstance(stmt, gast.For):
@@ -152,12 +174,8 @@ class ForwardMode:
         return with_origin(gast.Return(value=pair), stmt.sd_origin)
 
     def nested_variants(self, fdef):
-        out = []
-        for pattern, new_name in self.variants.get(fdef.name, {}).items():
-            inner = ForwardMode(self.derivation, self.parsed, fdef, pattern, self.tangents, self.names,
-                                self.active)
-            out.append(inner.transform(new_name))
-        return out
+        return [inner.transform(new_name) for (def_id, _), (new_name, inner) in self.variants.items()
+                if def_id == id(fdef)]
 
     def setitem(self, stmt):
         target = stmt.targets[0]
@@ -224,13 +242,13 @@ class ForwardMode:
     def function_call(self, stmt, value):
         """The call of a derivative for a user or nested function with active inputs, else None."""
         func = value.func
-        if isinstance(func, gast.Name) and func.id in self.nested:
-            nested = self.nested[func.id]
+        if isinstance(func, gast.Name) and func.id in self.functions:
+            nested, _ = self.functions[func.id]
             params = [a.id for a in nested.args.args]
             pattern = self.call_pattern(value, params, nested, stmt)
             if pattern is None:
                 return None
-            new_name = self.variants[func.id][pattern]
+            new_name = self.variants[(id(nested), pattern)][0]
             tangent_params = {p: self.tangent_name(p) for p in pattern}
         else:
             callee = getattr(value, "sd_callee", None)
@@ -336,3 +354,4 @@ def _calls(body):
     for stmt in statements(body):
         if isinstance(stmt, (gast.Assign, gast.Expr)) and isinstance(stmt.value, gast.Call):
             yield stmt
+

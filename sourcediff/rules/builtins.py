@@ -50,7 +50,7 @@ def pos(z, x):
     d[z] = +d[x]
 
 
-@tangent(float, copy.copy, linear=True)
+@tangent(float, list, tuple, copy.copy, linear=True)
 def identity_like(z, x):
     d[z] = F(d[x])
 

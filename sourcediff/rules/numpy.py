@@ -6,8 +6,8 @@ from .registry import F, d, inactive, tangent
 
 inactive(
     np.shape, np.ndim, np.size, np.sign, np.floor, np.ceil, np.round, np.rint, np.argmax, np.argmin,
-    np.argsort, np.isnan, np.isfinite, np.isinf, np.zeros, np.ones, np.empty, np.full, np.eye,
-    np.identity, np.arange, np.linspace, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+    np.argsort, np.isnan, np.isfinite, np.isinf, np.zeros, np.ones, np.empty, np.eye,
+    np.identity, np.zeros_like, np.ones_like, np.empty_like,
     np.less, np.greater, np.equal, np.logical_and, np.logical_or, np.logical_not, np.any, np.all,
     np.nonzero, np.count_nonzero,
 )
@@ -86,3 +86,13 @@ def inv(z, x):
 @tangent(np.linalg.solve)
 def solve(z, a, b):
     d[z] = np.linalg.solve(a, d[b] - d[a] @ z)
+
+
+@tangent(np.full)
+def full(z, shape, fill_value, *args, **kwargs):
+    d[z] = np.full(shape, d[fill_value], *args, **kwargs)
+
+
+@tangent(np.full_like)
+def full_like(z, a, fill_value, *args, **kwargs):
+    d[z] = np.full_like(a, d[fill_value], *args, **kwargs)
