@@ -8,10 +8,11 @@ Each of the 200 body lines of `straightline` is one operation on Python floats, 
 operations take a constant operand, as real code does). Operands are mostly recent values, so the
 dependency chain is deep; older unused values are consumed now and then so that almost every line
 feeds the result. Domains are kept safe by evaluating the function at the benchmark inputs while
-generating (the last 30 lines combine values nothing has used yet, so that every line feeds the
-result): a candidate line is redrawn when it would take the log or sqrt of a small or negative
-value, divide by a small value, exponentiate a large one, or produce a value outside [1e-3, 30] in
-magnitude.
+generating, together with its gradient (the last 30 lines combine values nothing has used yet, so
+that every line feeds the result): a candidate line is redrawn when it would take the log or sqrt of
+a value below 0.25, divide by a value below 0.5 in magnitude, exponentiate a value above 2.5,
+produce a value outside [0.01, 20] in magnitude, or a partial derivative above 20 in magnitude, so
+the function is well conditioned around the benchmark inputs and finite differences can check it.
 
 `straightline_tangent` is the same function written out the way a careful person writes forward-mode
 (dual-number) code by hand: each primal line followed by its tangent line, reusing the primal value
@@ -34,10 +35,14 @@ def _consts(rng):
     return round(rng.uniform(0.2, 2.0), 2)
 
 
+MAX_PARTIAL = 20.0  # largest |d value / d input| allowed, so the function stays well conditioned
+
+
 def generate(seed=SEED):
     rng = random.Random(seed)
     names = [f"x{i}" for i in range(N_INPUTS)]
     values = dict(zip(names, INPUTS))
+    grads = {n: [float(i == j) for j in range(N_INPUTS)] for i, n in enumerate(names)}
     uses = {n: 0 for n in names}
     lines = []  # (target, kind, op, a, b); b is a name, a float constant, or None
 
@@ -48,7 +53,11 @@ def generate(seed=SEED):
             return stale[0]
         return rng.choice(pool)
 
+    attempts = 0
     while len(lines) < N_LINES:
+        attempts += 1
+        if attempts > 10000:
+            raise RuntimeError(f"stuck at line {len(lines)}: try another SEED")
         target = f"v{len(lines)}"
         # Towards the end, gather the values nothing has used yet, so that they feed the result.
         closing = len(lines) >= N_LINES - 30
@@ -57,43 +66,52 @@ def generate(seed=SEED):
         if closing and len(unused_now) >= 2:
             r = 0.0
         a = unused_now[0] if closing and unused_now else pick()
-        xa = values[a]
+        xa, ga = values[a], grads[a]
         if r < 0.42:  # binary op on two values
             op = rng.choice(BINARY)
             b = unused_now[1] if closing and len(unused_now) >= 2 else pick()
             if b == a:
                 continue
-            xb = values[b]
-            if op == "/" and abs(xb) < 0.3:
+            xb, gb = values[b], grads[b]
+            if op == "/" and abs(xb) < 0.5:
                 continue
             result = {"+": xa + xb, "-": xa - xb, "*": xa * xb, "/": xa / xb if xb else math.inf}[op]
+            grad = [{"+": p + q, "-": p - q, "*": p * xb + xa * q, "/": (p - result * q) / xb}[op]
+                    for p, q in zip(ga, gb)]
             entry = (target, "bin", op, a, b)
         elif r < 0.54:  # binary op with a constant
             op = rng.choice(["+", "-", "*", "/"])
             c = _consts(rng)
             result = {"+": xa + c, "-": xa - c, "*": xa * c, "/": xa / c}[op]
+            factor = {"+": 1.0, "-": 1.0, "*": c, "/": 1.0 / c}[op]
+            grad = [factor * p for p in ga]
             entry = (target, "const", op, a, c)
         elif r < 0.60:  # square
             result = xa ** 2
+            grad = [2.0 * xa * p for p in ga]
             entry = (target, "square", "**", a, None)
         else:
             op = rng.choice(UNARY)
-            if op in ("log", "sqrt") and xa < 0.05:
+            if op in ("log", "sqrt") and xa < 0.25:
                 continue
-            if op == "exp" and xa > 3.0:
+            if op == "exp" and xa > 2.5:
                 continue
             result = getattr(math, op)(xa)
+            factor = {"sin": math.cos(xa), "cos": -math.sin(xa), "exp": result, "log": 1.0 / xa,
+                      "sqrt": 0.5 / result if result else math.inf, "tanh": 1.0 - result * result}[op]
+            grad = [factor * p for p in ga]
             entry = (target, "unary", op, a, None)
-        if not (1e-3 < abs(result) < 30.0) or not math.isfinite(result):
+        if not (1e-2 < abs(result) < 20.0) or max(abs(g) for g in grad) > MAX_PARTIAL:
             continue
         lines.append(entry)
         names.append(target)
         values[target] = result
+        grads[target] = grad
         uses[target] = 0
         uses[a] += 1
         if entry[1] == "bin":
             uses[entry[4]] += 1
-    return lines, dead_lines(lines)
+    return lines, dead_lines(lines), values[lines[-1][0]], grads[lines[-1][0]]
 
 
 def dead_lines(lines):
@@ -148,7 +166,7 @@ def tangent_line(target, kind, op, a, b):
     }[op]
 
 
-def render(lines, unused):
+def render(lines, unused, value, grad):
     args = ", ".join(f"x{i}" for i in range(N_INPUTS))
     dargs = ", ".join(f"dx{i}" for i in range(N_INPUTS))
     last = lines[-1][0]
@@ -163,6 +181,7 @@ def render(lines, unused):
         f"straightline: {N_LINES} one-operation lines on Python floats, {N_INPUTS} inputs.",
         f"Operation mix: {mix}.",
         f"Lines the result does not depend on: {len(unused)}.",
+        f"At INPUTS the result is {value:.6g} and its gradient is ({', '.join(f'{g:.4g}' for g in grad)}).",
         "straightline_tangent: the same function with a hand-written forward-mode tangent.",
         '"""',
         "import math",
@@ -182,10 +201,10 @@ def render(lines, unused):
 
 
 def main():
-    lines, unused = generate()
+    lines, unused, value, grad = generate()
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "straightline.py")
     with open(path, "w") as f:
-        f.write(render(lines, unused))
+        f.write(render(lines, unused, value, grad))
     print(f"wrote {path}: {len(lines)} lines, {len(unused)} of them not feeding the result")
 
 

@@ -11,6 +11,7 @@ from .frontend.parse import parse_function
 from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode
+from .optimize import propagate_copies, remove_dead_derivatives
 
 
 class Derivation:
@@ -41,7 +42,7 @@ class Derivation:
             new_name = self.namespace.reserve(f"{fdef.name}_jvp{suffix}")
             mode = ForwardMode(self, parsed, fdef, pattern, {}, self.local_names(fdef))
             self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
-            self.functions.append(mode.transform(new_name))
+            self.functions.append(remove_dead_derivatives(propagate_copies(mode.transform(new_name))))
         return self.jvps[key]
 
     def is_current(self):

@@ -1,5 +1,7 @@
 """Names: the global namespace of a generated module, and fresh local names derived from the primal."""
+import builtins
 import copy
+import keyword
 import math
 import re
 
@@ -30,13 +32,17 @@ class Namespace:
         return self.bind(preferred, object())
 
 
+# Never generated as a local: they would shadow builtins or the module's own globals.
+RESERVED = set(dir(builtins)) | set(keyword.kwlist) | {"np", "math", "copy", *RUNTIME_HELPERS}
+
+
 class NameGenerator:
     """Fresh identifiers that read like the primal: `x_times_y`, `dx`, `x_times_y_2`."""
 
     MAX_LENGTH = 24
 
     def __init__(self, taken=()):
-        self.taken = set(taken)
+        self.taken = set(taken) | RESERVED
 
     def reserve(self, identifier):
         self.taken.add(identifier)

@@ -25,6 +25,7 @@ ARRAY_METHODS = {
     "clip": "np.clip", "transpose": "np.transpose", "reshape": "np.reshape",
 }
 ARRAY_ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
+NUMBER_WORDS = {0: "zero", 1: "one", 2: "two"}
 # the name of a result whose spelled-out name would be too long
 OPERATOR_NOUNS = {
     gast.Add: "total", gast.Sub: "difference", gast.Mult: "product", gast.Div: "ratio", gast.Pow: "power",
@@ -404,32 +405,52 @@ class Normalizer:
     # -- expressions ---------------------------------------------------------------------------
 
     def hint(self, node):
-        """A readable name for the value of node."""
+        """A readable name for the value of node, spelled out (`x_times_y`) when short enough."""
+        spelled = self.spelled_hint(node)
+        return spelled if len(spelled) <= NameGenerator.MAX_LENGTH else self.short_hint(node)
+
+    def spelled_hint(self, node):
         if isinstance(node, gast.Name):
             return node.id
         if isinstance(node, gast.Constant):
             v = node.value
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
-            return str(v) if isinstance(v, int) and v >= 0 else "c"
+            return NUMBER_WORDS.get(v, str(v)) if isinstance(v, int) and v >= 0 else "c"
         if isinstance(node, gast.BinOp):
-            spelled = f"{self.hint(node.left)}_{OPERATOR_WORDS[type(node.op)]}_{self.hint(node.right)}"
-            return spelled if len(spelled) <= NameGenerator.MAX_LENGTH else OPERATOR_NOUNS[type(node.op)]
+            return f"{self.hint(node.left)}_{OPERATOR_WORDS[type(node.op)]}_{self.hint(node.right)}"
         if isinstance(node, gast.UnaryOp):
             return "neg_" + self.hint(node.operand)
         if isinstance(node, gast.Call):
-            func = node.func
-            fname = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
-            return f"{fname}_{self.hint(node.args[0])}" if node.args else fname
+            return f"{self.function_hint(node)}_{self.hint(node.args[0])}" if node.args else self.function_hint(node)
         if isinstance(node, gast.Subscript):
             index = node.slice
             if isinstance(index, gast.Name) or isinstance(index, gast.Constant) and isinstance(index.value, int):
-                return f"{self.hint(node.value)}_{self.hint(index)}"
-            return self.hint(node.value) + "_part"
+                return f"{self.hint(node.value)}_{self.spelled_hint(index)}"
+        return self.short_hint(node)
+
+    def function_hint(self, node):
+        func = node.func
+        return func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "result")
+
+    def short_hint(self, node):
+        """A name for node's value from its operation alone: `product`, `sum`, `x_part`."""
+        if isinstance(node, gast.BinOp):
+            return OPERATOR_NOUNS[type(node.op)]
+        if isinstance(node, gast.UnaryOp):
+            return "neg"
+        if isinstance(node, gast.Call):
+            if node.args:  # the function and the first word of its argument: sum_labels
+                return f"{self.function_hint(node)}_{self.hint(node.args[0]).split('_')[0]}"
+            return self.function_hint(node)
+        if isinstance(node, gast.Subscript):
+            return self.hint(node.value)[: NameGenerator.MAX_LENGTH - 5] + "_part"
         if isinstance(node, (gast.List, gast.Tuple)):
             return "items"
         if isinstance(node, gast.Attribute):
             return node.attr
+        if isinstance(node, gast.Name):
+            return node.id
         return "t"
 
     def atom(self, node, hint):
@@ -439,12 +460,18 @@ class Normalizer:
         if isinstance(node, gast.Name) or hasattr(node, "sd_object"):
             return node  # a free object: a module constant, a function, an array from the globals
         value = self.primitive(node, hint)
-        target = self.names.fresh(hint if len(hint) <= NameGenerator.MAX_LENGTH else self.hint(value)[:12])
+        target = self.names.fresh(hint if len(hint) <= NameGenerator.MAX_LENGTH else self.short_hint(value))
         self.emit(assign(target, value))
         return name(target)
 
     def primitive(self, node, hint):
         """node with every operand reduced to an atom: one primitive operation."""
+        result = self.reduce(node, hint)
+        if hasattr(node, "lineno") and not hasattr(result, "lineno"):
+            gast.copy_location(result, node)
+        return result
+
+    def reduce(self, node, hint):
         if self.statically_inactive(node):
             return node
         if isinstance(node, gast.BinOp):

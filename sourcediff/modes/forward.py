@@ -43,7 +43,9 @@ class ForwardMode:
     # -- helpers ---------------------------------------------------------------------------------
 
     def error(self, cls, node, message, hint=None):
-        return self.parsed.info.error(cls, getattr(node, "sd_origin", None) or node, message, hint)
+        """An error located at node, or at the user statement it came from."""
+        located = node if getattr(node, "lineno", None) else getattr(node, "sd_origin", None) or node
+        return self.parsed.info.error(cls, located, message, hint)
 
     def tangent_name(self, primal):
         if primal not in self.tangents:
@@ -270,7 +272,7 @@ class ForwardMode:
         rule = rule_for(key) if key is not None else None
         if rule is None or not rule.tangents:
             what = spelling(key) if key is not None else type(value).__name__
-            raise self.error(NonDifferentiableError, stmt, f"no derivative rule for {what}",
+            raise self.error(NonDifferentiableError, value, f"no derivative rule for {what}",
                              "register one with sd.register_tangent, or compute this value outside the "
                              "differentiated function")
         template = rule.tangent_for(len(args))
@@ -344,10 +346,13 @@ class ForwardMode:
             spelled = canonical_name(callee) or ""
             return list(value.args), list(value.keywords), value.func, "math" if spelled.startswith("math.") else "np"
         if isinstance(value, gast.BoolOp):
-            raise self.error(NonDifferentiableError, stmt, "and/or on differentiable values is not supported",
+            raise self.error(NonDifferentiableError, value, "and/or on differentiable values is not supported",
                              "use a conditional expression: a if condition else b")
-        raise self.error(UnsupportedSyntaxError, stmt, f"{type(value).__name__} of a differentiable value "
-                         "is not supported")
+        if isinstance(value, gast.Attribute):
+            raise self.error(UnsupportedSyntaxError, value, f"the attribute .{value.attr} of a differentiable "
+                             "value is not supported", "use the NumPy function instead, e.g. np.real(x)")
+        raise self.error(UnsupportedSyntaxError, value, f"{type(value).__name__} of a differentiable value "
+                         "is not supported", "compute it with a supported NumPy function")
 
 
 def _calls(body):

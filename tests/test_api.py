@@ -1,0 +1,167 @@
+"""The public API: wrt forms, decorators, .source, caching, determinism and check_grads."""
+import inspect
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+SCALE = 2.0
+
+
+def poly(x, y):
+    return x * x * y + SCALE * np.sin(y)
+
+
+def poly_derivatives(x, y):
+    return 2 * x * y, x * x + SCALE * np.cos(y)
+
+
+def two_outputs(x, y):
+    return x * y, x + y
+
+
+@pytest.mark.parametrize("wrt", [0, "x"])
+def test_wrt_position_or_name(wrt):
+    value, tangent = sd.jvp(poly, wrt=wrt)(1.5, 0.3, 1.0)
+    assert value == pytest.approx(poly(1.5, 0.3))
+    assert tangent == pytest.approx(poly_derivatives(1.5, 0.3)[0])
+
+
+def test_wrt_tuple_takes_one_tangent_each():
+    dx, dy = 0.7, -1.3
+    value, tangent = sd.jvp(poly, wrt=(0, "y"))(1.5, 0.3, dx, dy)
+    gx, gy = poly_derivatives(1.5, 0.3)
+    assert tangent == pytest.approx(gx * dx + gy * dy)
+
+
+def test_tuple_valued_function_gives_tuple_of_tangents():
+    value, tangent = sd.jvp(two_outputs, wrt=(0, 1))(2.0, 3.0, 1.0, 0.5)
+    assert value == (6.0, 5.0)
+    assert tangent == pytest.approx((1.0 * 3.0 + 2.0 * 0.5, 1.5))
+
+
+@sd.tangent
+def decorated(x, y):
+    return x * x * y + SCALE * np.sin(y)
+
+
+@sd.tangent(wrt="y")
+def decorated_wrt(x, y):
+    return x * x * y + SCALE * np.sin(y)
+
+
+def test_tangent_decorator_keeps_primal_and_adds_jvp():
+    assert decorated(1.5, 0.3) == pytest.approx(poly(1.5, 0.3))
+    assert decorated.__name__ == "decorated"
+    _, tangent = decorated.jvp(1.5, 0.3, 1.0)
+    assert tangent == pytest.approx(poly_derivatives(1.5, 0.3)[0])
+    _, tangent = decorated_wrt.jvp(1.5, 0.3, 1.0)
+    assert tangent == pytest.approx(poly_derivatives(1.5, 0.3)[1])
+    assert "def decorated_wrt_jvp_y(x, y, *, dy):" in decorated_wrt.source
+
+
+def test_source_is_attached_and_inspectable():
+    jf = sd.jvp(poly)
+    assert inspect.getsource(jf) == jf.source
+    assert jf.source.startswith("def poly_jvp_x(x, y, *, dx):")
+    assert "# return x * x * y + SCALE * np.sin(y)" in jf.source
+    assert jf.__wrapped__.__code__.co_filename.endswith(".py")
+
+
+def test_repeated_transforms_hit_the_cache():
+    assert sd.jvp(poly).__wrapped__ is sd.jvp(poly).__wrapped__
+
+
+def test_cache_notices_code_changes():
+    def f(x):
+        return x * 2.0
+    first = sd.jvp(f)
+    assert first(1.0, 1.0)[1] == 2.0
+
+    def g(x):
+        return x * x * x
+    f.__code__ = g.__code__
+    second = sd.jvp(f)
+    assert second.__wrapped__ is not first.__wrapped__
+    assert second(2.0, 1.0)[1] == pytest.approx(12.0)
+
+
+def test_cache_notices_rebound_globals():
+    global SCALE
+    before = sd.jvp(poly, wrt="y")(1.0, 0.0, 1.0)[1]
+    SCALE = 5.0
+    try:
+        after = sd.jvp(poly, wrt="y")(1.0, 0.0, 1.0)[1]
+    finally:
+        SCALE = 2.0
+    assert before == pytest.approx(1.0 + 2.0)
+    assert after == pytest.approx(1.0 + 5.0)
+
+
+def test_decorated_function_regenerates_after_code_change():
+    @sd.tangent
+    def f(x):
+        return x * 2.0
+    assert f.jvp(1.0, 1.0)[1] == 2.0
+
+    def g(x):
+        return x * x
+    f.fn.__code__ = g.__code__
+    assert f.jvp(3.0, 1.0)[1] == pytest.approx(6.0)
+
+
+def test_generation_is_deterministic_across_processes(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        sys.path.insert(0, %r)
+        import corpus, sourcediff as sd
+        for case in corpus.CASES[:40]:
+            sys.stdout.write(sd.jvp(case.fn, wrt=case.wrt).source)
+    """) % str(__import__("pathlib").Path(__file__).parent)
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] and len(runs[0]) > 1000
+
+
+def test_check_grads_passes_on_smooth_functions():
+    sd.check_grads(poly, (1.5, 0.3))
+    sd.check_grads(poly, (np.array([1.0, 2.0]), 0.3), wrt=0)
+
+
+def test_check_grads_reports_disagreement_as_a_table():
+    def staircase(x):
+        return np.floor(x) + x  # a jump at every integer: finite differences see it, derivatives do not
+    with pytest.raises(AssertionError) as info:
+        sd.check_grads(staircase, (1.0,))
+    report = str(info.value)
+    assert "tangents of" in report and "finite diff" in report and "sourcediff" in report
+    assert len(report.splitlines()) >= 3
+
+
+def test_integer_arguments_outside_wrt_are_fine():
+    def f(x, n):
+        total = 0.0
+        for i in range(n):
+            total = total + x ** i
+        return total
+    value, tangent = sd.jvp(f)(2.0, 4, 1.0)
+    assert value == 15.0
+    assert tangent == pytest.approx(1 + 2 * 2 + 3 * 4)
+
+
+def test_structured_arguments_have_structured_tangents():
+    def f(params, x):
+        return np.sum(np.tanh(x @ params["W"] + params["b"]))
+    rng = np.random.default_rng(0)
+    params = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
+    x = rng.standard_normal((4, 3))
+    direction = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
+    _, tangent = sd.jvp(f)(params, x, direction)
+    h = 1e-6
+    plus = {k: params[k] + h * direction[k] for k in params}
+    minus = {k: params[k] - h * direction[k] for k in params}
+    assert tangent == pytest.approx((f(plus, x) - f(minus, x)) / (2 * h), rel=1e-6)

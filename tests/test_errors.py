@@ -1,0 +1,177 @@
+"""One test per refusal: each error names the file, line and column, quotes the line and gives a hint."""
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+COUNTER = 0
+
+
+def line_of(fn, text):
+    """The absolute line number in this file of the first line of fn containing text."""
+    lines, first = inspect.getsourcelines(fn)
+    for i, line in enumerate(lines):
+        if text in line:
+            return first + i, line.index(text)
+    raise AssertionError(text)
+
+
+def raises_at(exc_type, fn, text, *, wrt=0, args=None, match):
+    with pytest.raises(exc_type) as info:
+        jf = sd.jvp(fn, wrt=wrt)
+        if args is not None:
+            jf(*args)
+    err = info.value
+    line, col = line_of(fn, text)
+    assert err.filename == __file__
+    assert err.lineno == line
+    assert err.col == col
+    assert match in err.message
+    assert str(err).startswith(f"{__file__}:{line}:{col + 1}: ")
+    assert text in str(err)  # the offending line is quoted
+    assert err.hint
+    return err
+
+
+def uses_try(x):
+    try:
+        y = x * 2
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_with(x):
+    with open("f") as f:
+        pass
+    return x
+
+
+def uses_generator(x):
+    yield x * 2
+
+
+def uses_global(x):
+    global COUNTER
+    COUNTER = x
+    return x
+
+
+def uses_del(x):
+    y = x * 2
+    del y
+    return x
+
+
+def uses_walrus(x):
+    return (y := x * 2) + y
+
+
+def uses_generator_expression(x):
+    return sum(v * v for v in x)
+
+
+def uses_lambda_argument(x):
+    return np.sum(np.apply_along_axis(lambda r: r * 2, 0, x))
+
+
+def uses_star_args(*xs):
+    return xs[0]
+
+
+def uses_unknown_name(x):
+    return x * undefined_scale  # noqa: F821
+
+
+def uses_no_rule(x):
+    y = x * 2.0
+    return math.gamma(y)
+
+
+def uses_or(x):
+    y = x or 1.0
+    return y
+
+
+def uses_attribute(x):
+    return x.real * 2.0
+
+
+async def uses_async(x):
+    return x
+
+
+@pytest.mark.parametrize("fn, text, match", [
+    (uses_try, "try:", "try/except is not supported"),
+    (uses_with, "with open", "with statement is not supported"),
+    (uses_generator, "yield x", "yield (a generator) is not supported"),
+    (uses_global, "global COUNTER", "global declaration is not supported"),
+    (uses_del, "del y", "del is not supported"),
+    (uses_walrus, "y := x * 2", "assignment expression (:=) is not supported"),
+    (uses_generator_expression, "(v * v for v in x)", "generator expression is not supported"),
+    (uses_lambda_argument, "lambda r", "lambda is supported only when assigned to a name"),
+    (uses_star_args, "def uses_star_args", "*args and **kwargs parameters are not supported"),
+    (uses_async, "async def", "async function is not supported"),
+])
+def test_unsupported_syntax(fn, text, match):
+    raises_at(sd.UnsupportedSyntaxError, fn, text, match=match)
+
+
+def test_unknown_name():
+    raises_at(sd.UnknownNameError, uses_unknown_name, "undefined_scale", match="name 'undefined_scale' is not defined")
+
+
+def test_call_without_rule_or_source():
+    err = raises_at(sd.NonDifferentiableError, uses_no_rule, "math.gamma(y)", match="no derivative rule for math.gamma")
+    assert "register" in err.hint
+
+
+def test_and_or_on_differentiable_values():
+    raises_at(sd.NonDifferentiableError, uses_or, "x or 1.0", match="and/or on differentiable values")
+
+
+def test_attribute_of_differentiable_value():
+    raises_at(sd.UnsupportedSyntaxError, uses_attribute, "x.real", match="the attribute .real of a differentiable value")
+
+
+def test_integer_argument_is_refused_at_call():
+    def square(x):
+        return x * x
+    with pytest.raises(sd.NonDifferentiableError, match="argument 'x' of .*square holds integers") as info:
+        sd.jvp(square)(3, 1)
+    assert info.value.lineno == square.__code__.co_firstlineno
+    with pytest.raises(sd.NonDifferentiableError):
+        sd.jvp(square)(np.arange(3), np.ones(3))
+    with pytest.raises(sd.NonDifferentiableError):
+        sd.jvp(square)(True, 1.0)
+
+
+def test_source_unavailable():
+    scope = {}
+    exec("def made_by_exec(x):\n    return x * 2\n", scope)
+    with pytest.raises(sd.UnsupportedSyntaxError, match="source of made_by_exec is unavailable") as info:
+        sd.jvp(scope["made_by_exec"])
+    assert info.value.filename == "<string>"
+    assert info.value.lineno == 1
+    assert "define the function in a .py file" in info.value.hint
+
+
+def test_builtin_is_not_a_python_function():
+    with pytest.raises(sd.UnsupportedSyntaxError, match="is not a Python function"):
+        sd.jvp(math.sin)
+
+
+@pytest.mark.parametrize("wrt", [5, "nope", (0, 0), ()])
+def test_bad_wrt(wrt):
+    def f(x, y):
+        return x * y
+    with pytest.raises(sd.SourceDiffError, match="wrt"):
+        sd.jvp(f, wrt=wrt)
+
+
+def test_errors_are_source_diff_errors():
+    for cls in (sd.UnsupportedSyntaxError, sd.NonDifferentiableError, sd.UnknownNameError):
+        assert issubclass(cls, sd.SourceDiffError)
