@@ -7,6 +7,7 @@ import numpy as np
 
 from .derivation import Derivation
 from .errors import NonDifferentiableError, SourceDiffError
+from .rules import registry
 from .structure import flatten, is_integral, leaves, map_leaves
 
 _CACHE = weakref.WeakKeyDictionary()  # function -> {(mode, wrt): Derivation and its result}
@@ -51,6 +52,21 @@ def _derive(f, mode, wrt_names):
     generated.derivation = derivation
     entries[key] = (derivation, generated)
     return generated
+
+
+def register_tangent(*primitives, nargs=None, elementwise=False, linear=False):
+    """Decorator: make a template the tangent of each primitive (see docs/custom-rules.md).
+
+    The template is a function written in a .py file, `def rule(z, x, y): d[z] = ...`, whose first
+    parameter names the output and the others the primitive's arguments; `d[x]` is the derivative of
+    x. `nargs` restricts it to calls with that many positional arguments; `elementwise` marks a
+    broadcasting primitive; `linear` one linear in each argument (zero in, zero out).
+    """
+    for primitive in primitives:
+        if not callable(primitive):
+            raise SourceDiffError(f"register_tangent takes the functions the rule is for, not {primitive!r}")
+    _CACHE.clear()  # derivatives generated before may have refused or differentiated these calls
+    return registry.tangent(*primitives, nargs=nargs, elementwise=elementwise, linear=linear)
 
 
 def _check_differentiable(f, bound, wrt_names):

@@ -287,7 +287,7 @@ class ForwardMode:
         dtarget = self.tangent_name(output)
         try:
             instance = instantiate(template, name(output), args, keywords, self.derivative_of_output(output),
-                                   self.names.fresh, module, func)
+                                   self.names.fresh, self.derivation.namespace.bind, module, func)
         except BindError as exc:
             raise self.error(NonDifferentiableError, stmt, f"cannot differentiate this call of {rule.name}: {exc}")
         tangent_stmts = [with_origin(s, origin) for s in instance.statements]

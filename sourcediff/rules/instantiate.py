@@ -5,6 +5,7 @@ x carries none), template temporaries get fresh names, and the zeros are then si
 `dx * y + x * 0` becomes `dx * y`. A zero that survives as a list element becomes `zeros_like(x)`,
 elsewhere `0.0`.
 """
+import builtins
 import copy
 
 import gast
@@ -27,7 +28,7 @@ def is_zero(node):
     return hasattr(node, "sd_zero_of")
 
 
-def bind(template, args, keywords):
+def bind_arguments(template, args, keywords):
     """Map template parameter names to the call's argument nodes."""
     params = template.params[1:]
     bound, extra_args, extra_keywords = {}, [], []
@@ -64,13 +65,14 @@ class Instance:
         return set().union(*(names_in(s.value) for s in self.statements)) if self.statements else set()
 
 
-def instantiate(template, output, args, keywords, derivative_of, fresh, module="np", func=None):
+def instantiate(template, output, args, keywords, derivative_of, fresh, bind, module="np", func=None):
     """Statements computing the derivative of `output = F(*args, **keywords)`.
 
     derivative_of(node) gives the derivative name node of an operand, or None where it has none;
-    fresh(hint) gives a new identifier for template temporaries.
+    fresh(hint) gives a new identifier for template temporaries; bind(name, obj) gives the name under
+    which the generated module sees an object the template names (np, math, a user's helper).
     """
-    bound, extra_args, extra_keywords = bind(template, args, keywords)
+    bound, extra_args, extra_keywords = bind_arguments(template, args, keywords)
     out_param = template.params[0]
     temps = {}
     zeroed = []
@@ -107,21 +109,24 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, module="
                 if node.id not in temps:
                     temps[node.id] = fresh(node.id)
                 return name(temps[node.id], isinstance(node.ctx, gast.Store))
-            return node
+            if node.id in template.scope:
+                return name(bind(node.id, template.scope[node.id]))
+            if hasattr(builtins, node.id):
+                return node
+            raise BindError(f"the template names '{node.id}', which is not defined where it was written")
 
         def visit_Call(self, node):
-            self.generic_visit(node)
+            """Visit the template's own arguments, then splice in the call's extra ones untouched."""
+            node.func = self.visit(node.func)
             args = []
             for arg in node.args:
-                if isinstance(arg, gast.Starred):
-                    args.extend(copy.deepcopy(extra_args))
-                else:
-                    args.append(arg)
+                args.extend(copy.deepcopy(extra_args) if isinstance(arg, gast.Starred) else [self.visit(arg)])
             keywords = []
             for kw in node.keywords:
                 if kw.arg is None:
                     keywords.extend(copy.deepcopy(extra_keywords))
                 else:
+                    kw.value = self.visit(kw.value)
                     keywords.append(kw)
             node.args, node.keywords = args, keywords
             return node

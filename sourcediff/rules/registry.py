@@ -27,6 +27,7 @@ class Template:
     starstar: str         # name of **kwargs parameter or None
     body: list            # gast statements
     source: str
+    scope: dict           # the template's globals, for the free names it uses (np, math, helpers)
 
     @property
     def uses_output(self):
@@ -90,7 +91,7 @@ def parse_template(fn):
     params = [a.id for a in args.args]
     defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
     return Template(params, defaults, args.vararg.id if args.vararg else None,
-                    args.kwarg.id if args.kwarg else None, node.body, source)
+                    args.kwarg.id if args.kwarg else None, node.body, source, fn.__globals__)
 
 
 def tangent(*keys, nargs=None, elementwise=False, linear=False):
