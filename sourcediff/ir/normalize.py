@@ -131,6 +131,13 @@ class Canonicalizer(gast.NodeTransformer):
         result.sd_callee = object_for(spelling)
         return gast.copy_location(result, node)
 
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant) and \
+                type(node.operand.value) in (int, float):
+            return gast.copy_location(const(-node.operand.value), node)
+        return node
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         if isinstance(node.op, gast.MatMult):
@@ -334,7 +341,7 @@ class Normalizer:
         if callee is range:
             if not isinstance(target, gast.Name):
                 raise self.error(target, "the target of a loop over range must be a name")
-            args = [self.atom(a, "bound") for a in iterator.args]
+            args = [a if self.statically_inactive(a) else self.atom(a, "bound") for a in iterator.args]
             self.emit(gast.For(target=target, iter=call("range", args), body=self.block(stmt.body), orelse=[],
                                type_comment=None))
             return
@@ -425,8 +432,10 @@ class Normalizer:
             return f"{self.function_hint(node)}_{self.hint(node.args[0])}" if node.args else self.function_hint(node)
         if isinstance(node, gast.Subscript):
             index = node.slice
-            if isinstance(index, gast.Name) or isinstance(index, gast.Constant) and isinstance(index.value, int):
-                return f"{self.hint(node.value)}_{self.spelled_hint(index)}"
+            if isinstance(index, gast.Name):
+                return f"{self.hint(node.value)}_{index.id}"
+            if isinstance(index, gast.Constant) and isinstance(index.value, int) and index.value >= 0:
+                return f"{self.hint(node.value)}_{index.value}"
         return self.short_hint(node)
 
     def function_hint(self, node):

@@ -1,0 +1,18 @@
+def loop_break_continue_jvp_x(x, limit, *, dx):
+    # total = 0.0
+    total = 0.0
+    dtotal = 0.0
+    for i in range(len(x)):
+        # for v in x:
+        v = x[i]
+        dv = dx[i]
+        if v < 0.0:
+            continue
+        # total += np.sqrt(v)
+        sqrt_v = np.sqrt(v)
+        dsqrt_v = dv / (2.0 * sqrt_v)
+        dtotal = dtotal + dsqrt_v
+        total = total + sqrt_v
+        if total > limit:
+            break
+    return total, dtotal
