@@ -14,8 +14,9 @@
 Timing is timeit-style: `timeit.Timer` with `time.perf_counter`, the number of calls per repeat
 calibrated so that a repeat lasts at least --min-time seconds, the repeats of all variants of one
 case interleaved (so drift on a shared machine hits them alike), and the per-call median and best
-(minimum) over the repeats reported. Ratios use the medians. BLAS threading is left as found and
-reported. Each case is checked for correctness (sourcediff vs hand-written, and vs central finite
+(minimum) over the repeats reported. Ratios use the medians. Minor page faults per call (fresh
+memory the kernel maps in for large NumPy temporaries) are counted in a separate untimed pass. BLAS
+threading is left as found and reported, as is the load average. Each case is checked for correctness (sourcediff vs hand-written, and vs central finite
 differences) before it is timed; the script exits with status 1 if a check fails.
 """
 import argparse
@@ -24,6 +25,7 @@ import gc
 import math
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -130,7 +132,22 @@ def time_variants(variants, namespace, repeat, min_time):
     for _ in range(repeat):
         for label, t in timers.items():
             samples[label].append(t.timeit(numbers[label]) / numbers[label])
-    return {label: (statistics.median(s), min(s)) for label, s in samples.items()}
+    faults = {label: page_faults(t, numbers[label]) for label, t in timers.items()}
+    return {label: (statistics.median(s), min(s), faults[label]) for label, s in samples.items()}
+
+
+def page_faults(timer, number):
+    """Minor page faults per call (memory the kernel had to map in), measured apart from the timing."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    timer.timeit(number)
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / number
+
+
+def load_average():
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 class Failure(Exception):
@@ -280,10 +297,10 @@ def timing_rows(times):
     primal = times["primal"][0]
     hand = times["hand-written tangent"][0]
     rows = []
-    for label, (median, best) in times.items():
+    for label, (median, best, faults) in times.items():
         ratio = "" if label == "primal" else f"{median / primal:.2f}"
         vs_hand = "" if label in ("primal", "hand-written tangent") else f"{median / hand:.2f}"
-        rows.append([label, fmt_time(median), fmt_time(best), ratio, vs_hand])
+        rows.append([label, fmt_time(median), fmt_time(best), ratio, vs_hand, f"{faults:.0f}"])
     return rows
 
 
@@ -331,6 +348,7 @@ def main():
     options = parser.parse_args()
     command = "python benchmarks/forward.py" + "".join(f" {a}" for a in sys.argv[1:])
     started = time.perf_counter()
+    load_before = load_average()
     try:
         # Generation first, so its "first" column is the first sd.jvp of each function in the process.
         generation, generation_info = bench_generation(options.generation_runs)
@@ -339,7 +357,7 @@ def main():
     except Failure as exc:
         print(f"CORRECTNESS CHECK FAILED: {exc}", file=sys.stderr)
         return 1
-    header = ["variant", "median / call", "best / call", "÷ primal", "÷ hand-written"]
+    header = ["variant", "median / call", "best / call", "÷ primal", "÷ hand-written", "page faults / call"]
     sections = []
     for title, times, info in (("(1) Straight-line scalar code (straightline.py)", line_times, line_info),
                                ("(2) MLP forward pass (mlp.py)", mlp_times, mlp_info)):
@@ -363,6 +381,8 @@ def main():
     notes.append(f"Timing: timeit.Timer/perf_counter, {options.repeat} interleaved repeats of ≥ {options.min_time:g} s "
                  f"per variant; median and best per-call time; ratios use medians. "
                  f"Total benchmark time {time.perf_counter() - started:.0f} s.")
+    notes.append(f"Load average (1, 5, 15 min) before: {load_before}; after: {load_average()} "
+                 "(other processes on this machine distort the timings, the BLAS ones most)")
     print(render(sections, notes, options.markdown, command))
     return 0
 

@@ -82,8 +82,8 @@ class Canonicalizer(gast.NodeTransformer):
     def reference(self, node, obj):
         """An expression for a free object, tagged with the object."""
         spelling = canonical_name(obj)
-        if spelling is None and (obj is None or type(obj) in (bool, int, float)):
-            return gast.copy_location(const(obj), node)
+        if obj is None:  # np.newaxis
+            return gast.copy_location(const(None), node)
         if spelling is not None:
             result = dotted(spelling)
         elif isinstance(node, gast.Attribute) and inspect.ismodule(self.root_object(node)):

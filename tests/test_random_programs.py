@@ -1,0 +1,69 @@
+"""Property test: random straight-line and branching programs, tangents against finite differences."""
+import importlib.util
+import itertools
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sourcediff as sd
+
+# Smooth, well-defined everywhere on the sampled inputs: each takes a name and returns an expression.
+UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(np.tanh({}))", "np.sqrt(1.0 + {} * {})",
+         "np.log1p({} * {})", "np.arctan({})", "-{}", "({} ** 2)"]
+BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (1.5 + np.sin({}))", "np.maximum({}, {})",
+          "np.hypot({}, {})", "np.arctan2({}, 2.0 + np.cos({}))"]
+
+counter = itertools.count()
+
+
+@st.composite
+def programs(draw):
+    """Source of `def f(x, y)` with random statements over earlier variables, maybe a branch and a loop."""
+    names = ["x", "y"]
+    lines = []
+    for i in range(draw(st.integers(2, 10))):
+        if draw(st.booleans()):
+            template = draw(st.sampled_from(UNARY))
+            arg = draw(st.sampled_from(names))
+            expr = template.format(*[arg] * template.count("{}"))
+        else:
+            template = draw(st.sampled_from(BINARY))
+            a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+            expr = template.format(a, b) if template.count("{}") == 2 else template.format(a, b, b)
+        target = f"v{i}" if draw(st.integers(0, 4)) else draw(st.sampled_from(names))  # sometimes reassign
+        if draw(st.integers(0, 5)) == 0:
+            lines.append(f"    if np.sum({names[-1]}) > 0.0:\n        {target} = {expr}\n    else:\n"
+                         f"        {target} = {expr} * 0.5")
+        elif draw(st.integers(0, 6)) == 0:
+            lines.append(f"    for k in range(2):\n        {target} = {expr} * 0.5")
+        else:
+            lines.append(f"    {target} = {expr}")
+        if target not in names:
+            names.append(target)
+    return "import math\nimport numpy as np\n\n\ndef f(x, y):\n" + "\n".join(lines) + \
+        f"\n    return np.sum({names[-1]}) + np.sum({draw(st.sampled_from(names))})\n"
+
+
+def load(source, directory):
+    path = directory / f"random_program_{next(counter)}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=programs(), seed=st.integers(0, 2 ** 16), scalar_y=st.booleans())
+def test_random_programs_match_finite_differences(tmp_path, source, seed, scalar_y):
+    f = load(source, tmp_path)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, 3)
+    y = float(rng.uniform(-1.0, 1.0)) if scalar_y else rng.uniform(-1.0, 1.0, 3)
+    dx, dy = rng.standard_normal(3), rng.standard_normal(np.shape(y)) if not scalar_y else 0.7
+    value, tangent = sd.jvp(f, wrt=(0, 1))(x, y, dx, dy)
+    h = 1e-6
+    numeric = (f(x + h * dx, y + h * dy) - f(x - h * dx, y - h * dy)) / (2 * h)
+    assert np.isclose(value, f(x, y))
+    assert np.isclose(tangent, numeric, rtol=1e-5, atol=1e-6), source
