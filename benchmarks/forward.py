@@ -7,7 +7,13 @@
     by `gen_straightline.py`, tangent with respect to all 6 inputs, against the primal and a
     hand-written tangent from the same generator.
 (2) a 784-256-256-10 MLP on a batch of 128 (float64, tanh then ReLU, returns the logits), tangent
-    with respect to all weights and biases, against the primal and a hand-written tangent.
+    with respect to all weights and biases, against the primal and a hand-written tangent; after
+    the finite-difference check has freed multi-megabyte arrays, which raises glibc's dynamic
+    mmap/trim thresholds so the 256 KiB activations are recycled from the heap (the steady state
+    of a long-running program).
+(2b) the same, in a subprocess that never frees a large array first (the thresholds at their
+    defaults, as in a short script's first calls): every activation is then freshly mapped memory,
+    and the page-fault column shows how much.
 (3) code generation: how long `sd.jvp(f)` takes for the 100-line `hundred_lines.py`, on a fresh
     function object each time so sourcediff's cache (keyed on the function object) never answers.
 
@@ -22,6 +28,7 @@ differences) before it is timed; the script exits with status 1 if a check fails
 import argparse
 import ctypes
 import gc
+import json
 import math
 import os
 import platform
@@ -205,7 +212,11 @@ def bench_straightline(repeat, min_time):
 
 # -- (2) MLP ----------------------------------------------------------------------------------------
 
-def bench_mlp(repeat, min_time):
+def bench_mlp(repeat, min_time, finite_differences=True):
+    """Timings of the MLP variants. The finite-difference check frees multi-megabyte arrays, which
+    (as any large temporary would) raises glibc's dynamic mmap and trim thresholds, so that 256 KiB
+    activations are then recycled from the heap; `finite_differences=False` (the --fresh-heap-mlp
+    subprocess) leaves the thresholds at their defaults, and each call then maps fresh pages."""
     f, hand = mlp.mlp, mlp.mlp_tangent
     params, x, dparams = mlp.make_inputs()
     jf = sd.jvp(f, wrt=0)
@@ -219,12 +230,16 @@ def bench_mlp(repeat, min_time):
           "mlp: sourcediff's value differs from the primal")
     check(np.allclose(tangent, tangent_hand, rtol=1e-10, atol=1e-10) and np.array_equal(tangent, tangent_api),
           f"mlp: sourcediff tangent differs from hand-written by {np.max(np.abs(tangent - tangent_hand)):.3g}")
-    eps = 1e-6
-    plus = tuple(p + eps * d for p, d in zip(params, dparams))
-    minus = tuple(p - eps * d for p, d in zip(params, dparams))
-    fd = (f(plus, x) - f(minus, x)) / (2 * eps)
-    rel = np.max(np.abs(tangent_hand - fd)) / np.max(np.abs(fd))
-    check(rel < 1e-5, f"mlp: hand-written tangent differs from finite differences (relative {rel:.3g})")
+    checked = "hand-written"
+    if finite_differences:
+        eps = 1e-6
+        plus = tuple(p + eps * d for p, d in zip(params, dparams))
+        minus = tuple(p - eps * d for p, d in zip(params, dparams))
+        fd = (f(plus, x) - f(minus, x)) / (2 * eps)
+        rel = np.max(np.abs(tangent_hand - fd)) / np.max(np.abs(fd))
+        check(rel < 1e-5, f"mlp: hand-written tangent differs from finite differences (relative {rel:.3g})")
+        del plus, minus, fd
+        checked = f"hand-written and finite differences (relative {rel:.1e})"
 
     ns = {"f": f, "raw": raw, "jf": jf, "hand": hand, "params": params, "x": x, "dparams": dparams}
     variants = [
@@ -236,9 +251,20 @@ def bench_mlp(repeat, min_time):
     times = time_variants(variants, ns, repeat, min_time)
     sizes = "-".join(map(str, mlp.SIZES))
     info = (f"{sizes}, batch {mlp.BATCH}, float64, tanh then ReLU (np.maximum), returns the logits "
-            f"({mlp.BATCH}x{mlp.SIZES[-1]}); tangent w.r.t. all 6 weights and biases; matches hand-written "
-            f"and finite differences (relative {rel:.1e})")
+            f"({mlp.BATCH}x{mlp.SIZES[-1]}); tangent w.r.t. all 6 weights and biases; matches {checked}")
     return times, info, jf
+
+
+def bench_mlp_fresh_heap(options):
+    """bench_mlp in a new process that has not freed a large array yet (glibc heap thresholds at
+    their defaults), as the first calls of a short script see it."""
+    command = [sys.executable, os.path.abspath(__file__), "--fresh-heap-mlp", "--repeat", str(options.repeat),
+               "--min-time", str(options.min_time)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise Failure(f"mlp (fresh heap) subprocess failed:\n{done.stderr}")
+    result = json.loads(done.stdout)
+    return {label: tuple(v) for label, v in result["times"]}, result["info"]
 
 
 # -- (3) generation time ----------------------------------------------------------------------------
@@ -345,7 +371,12 @@ def main():
     parser.add_argument("--min-time", type=float, default=0.05,
                         help="minimum seconds per repeat, sets the calls per repeat (default 0.05)")
     parser.add_argument("--generation-runs", type=int, default=15, help="sd.jvp runs per function (default 15)")
+    parser.add_argument("--fresh-heap-mlp", action="store_true", help=argparse.SUPPRESS)  # internal: see below
     options = parser.parse_args()
+    if options.fresh_heap_mlp:
+        times, info, _ = bench_mlp(options.repeat, options.min_time, finite_differences=False)
+        print(json.dumps({"times": list(times.items()), "info": info}))
+        return 0
     command = "python benchmarks/forward.py" + "".join(f" {a}" for a in sys.argv[1:])
     started = time.perf_counter()
     load_before = load_average()
@@ -354,13 +385,17 @@ def main():
         generation, generation_info = bench_generation(options.generation_runs)
         line_times, line_info, _ = bench_straightline(options.repeat, options.min_time)
         mlp_times, mlp_info, _ = bench_mlp(options.repeat, options.min_time)
+        fresh_times, fresh_info = bench_mlp_fresh_heap(options)
     except Failure as exc:
         print(f"CORRECTNESS CHECK FAILED: {exc}", file=sys.stderr)
         return 1
     header = ["variant", "median / call", "best / call", "÷ primal", "÷ hand-written", "page faults / call"]
     sections = []
     for title, times, info in (("(1) Straight-line scalar code (straightline.py)", line_times, line_info),
-                               ("(2) MLP forward pass (mlp.py)", mlp_times, mlp_info)):
+                               ("(2) MLP forward pass (mlp.py), warm heap", mlp_times, mlp_info),
+                               ("(2b) The same MLP in a fresh process (glibc heap thresholds at their defaults)",
+                                fresh_times, fresh_info + "; run in a subprocess that never freed a large array, "
+                                "so every 256 KiB activation is freshly mapped memory")):
         primal = times["primal"][0]
         footer = [
             f"Target tangent/primal ≤ {TARGET_RATIO:g}: "

@@ -10,7 +10,7 @@ from .frontend.check import check_supported
 from .frontend.parse import parse_function
 from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
-from .modes.forward import ForwardMode
+from .modes.forward import ForwardMode, jvp_name
 from .optimize import propagate_copies, remove_dead_derivatives
 
 
@@ -37,9 +37,7 @@ class Derivation:
         key = (fn, tuple(pattern))
         if key not in self.jvps:
             parsed, fdef = self.prepare(fn)
-            every = tuple(a.id for a in fdef.args.args)
-            suffix = "" if tuple(pattern) == every or not pattern else "_" + "_".join(pattern)
-            new_name = self.namespace.reserve(f"{fdef.name}_jvp{suffix}")
+            new_name = self.namespace.reserve(jvp_name(fdef, tuple(pattern)))
             mode = ForwardMode(self, parsed, fdef, pattern, {}, self.local_names(fdef))
             self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
             self.functions.append(remove_dead_derivatives(propagate_copies(mode.transform(new_name))))

@@ -542,9 +542,11 @@ class Normalizer:
             if generator.ifs:
                 test = gast.BoolOp(op=gast.And(), values=generator.ifs) if len(generator.ifs) > 1 else generator.ifs[0]
                 body = gast.copy_location(gast.If(test=rename.visit(copy.deepcopy(test)), body=[body], orelse=[]), node)
-            body = gast.copy_location(gast.For(target=rename.visit(copy.deepcopy(generator.target)),
-                                               iter=rename.visit(copy.deepcopy(generator.iter)) if generator is not node.generators[0] else generator.iter,
-                                               body=[body], orelse=[], type_comment=None), node)
+            # the first iterable is evaluated in the enclosing scope, the others see the loop variables
+            iterator = generator.iter if generator is node.generators[0] else rename.visit(copy.deepcopy(generator.iter))
+            loop = gast.For(target=rename.visit(copy.deepcopy(generator.target)), iter=iterator, body=[body],
+                            orelse=[], type_comment=None)
+            body = gast.copy_location(loop, node)
         self.emit(assign(result, gast.List(elts=[], ctx=gast.Load())))
         self.statement(body)
         return name(result)

@@ -19,6 +19,12 @@ from ..rules.instantiate import BindError, instantiate
 from ..rules.registry import OPERATORS
 
 
+def jvp_name(fdef, pattern):
+    """`f_jvp` when every parameter (or none) is differentiated, else `f_jvp_a_b`."""
+    params = tuple(a.id for a in fdef.args.args)
+    return f"{fdef.name}_jvp" if pattern == params or not pattern else f"{fdef.name}_jvp_{'_'.join(pattern)}"
+
+
 class ForwardMode:
     """The tangent of one normalized function (and of the nested functions it defines)."""
 
@@ -92,8 +98,7 @@ class ForwardMode:
 
     def without_unused_primals(self, body):
         """body without primal copies of nested functions that only their derivatives replaced."""
-        used = set().union(*(names_in(s) for s in body if not (isinstance(s, gast.FunctionDef) and s.name in self.nested)),
-                           *(names_in(s) for s in body if isinstance(s, gast.FunctionDef)))
+        used = set().union(*(names_in(s) for s in body))
         return [s for s in body if not (isinstance(s, gast.FunctionDef) and s.name in self.nested) or s.name in used]
 
     def collect_variants(self):
@@ -112,9 +117,8 @@ class ForwardMode:
                 key = (id(fdef), pattern)
                 if pattern is None or key in self.variants:
                     continue
-                suffix = "" if pattern == params or not pattern else "_" + "_".join(pattern)
                 inner = ForwardMode(self.derivation, self.parsed, fdef, pattern, self.tangents, self.names, owner)
-                self.variants[key] = (self.names.fresh(f"{fdef.name}_jvp{suffix}"), inner)
+                self.variants[key] = (self.names.fresh(jvp_name(fdef, pattern)), inner)
                 pending.append(inner)
 
     def call_pattern(self, value, params, nested, stmt):
