@@ -7,23 +7,25 @@
     by `gen_straightline.py`, tangent with respect to all 6 inputs, against the primal and a
     hand-written tangent from the same generator.
 (2) a 784-256-256-10 MLP on a batch of 128 (float64, tanh then ReLU, returns the logits), tangent
-    with respect to all weights and biases, against the primal and a hand-written tangent; after
-    the finite-difference check has freed multi-megabyte arrays, which raises glibc's dynamic
-    mmap/trim thresholds so the 256 KiB activations are recycled from the heap (the steady state
-    of a long-running program).
+    with respect to all weights and biases, against the primal and a hand-written tangent; timed
+    after freeing a 16 MiB array, which raises glibc's dynamic mmap/trim thresholds so the 256 KiB
+    activations are recycled from the heap (the steady state of a program handling large arrays).
 (2b) the same, in a subprocess that never frees a large array first (the thresholds at their
-    defaults, as in a short script's first calls): every activation is then freshly mapped memory,
-    and the page-fault column shows how much.
+    defaults): then whether a call page-faults depends on how much it keeps alive at its peak, which
+    the peak-memory and page-fault columns show.
 (3) code generation: how long `sd.jvp(f)` takes for the 100-line `hundred_lines.py`, on a fresh
     function object each time so sourcediff's cache (keyed on the function object) never answers.
 
 Timing is timeit-style: `timeit.Timer` with `time.perf_counter`, the number of calls per repeat
 calibrated so that a repeat lasts at least --min-time seconds, the repeats of all variants of one
 case interleaved (so drift on a shared machine hits them alike), and the per-call median and best
-(minimum) over the repeats reported. Ratios use the medians. Minor page faults per call (fresh
-memory the kernel maps in for large NumPy temporaries) are counted in a separate untimed pass. BLAS
-threading is left as found and reported, as is the load average. Each case is checked for correctness (sourcediff vs hand-written, and vs central finite
-differences) before it is timed; the script exits with status 1 if a check fails.
+(minimum) over the repeats reported. A ratio is the median over the rounds of the two variants'
+times within one round, so that a change of the machine's speed during the run (common on a shared
+host) cancels out. The peak memory a call allocates (tracemalloc) and its minor page faults (fresh
+memory the kernel maps in for large NumPy temporaries) are measured in separate untimed passes. BLAS
+threading is left as found and reported, as is the load average. Each case is checked for
+correctness (sourcediff vs hand-written, and vs central finite differences) before it is timed; the
+script exits with status 1 if a check fails.
 """
 import argparse
 import ctypes
@@ -38,6 +40,7 @@ import subprocess
 import sys
 import time
 import timeit
+import tracemalloc
 import types
 
 import numpy as np
@@ -54,6 +57,8 @@ import mlp  # noqa: E402
 import straightline  # noqa: E402
 
 TARGET_RATIO = 2.5
+RAW, PUBLIC, HAND = ("sourcediff, jf.__wrapped__ (keyword tangents)", "sourcediff, jf (public wrapper)",
+                     "hand-written tangent")
 TARGET_GENERATION_MS = 100.0
 
 
@@ -132,7 +137,8 @@ def calibrate(timer, min_time):
 
 
 def time_variants(variants, namespace, repeat, min_time):
-    """{label: (median, best) seconds per call} for [(label, stmt)], repeats interleaved across variants."""
+    """{label: {median, best, samples (seconds per call), faults, peak}} for [(label, stmt)], the
+    repeats interleaved: round r times every variant once, in order."""
     timers = {label: timeit.Timer(stmt, timer=time.perf_counter, globals=namespace) for label, stmt in variants}
     numbers = {label: calibrate(t, min_time) for label, t in timers.items()}
     samples = {label: [] for label in timers}
@@ -140,7 +146,15 @@ def time_variants(variants, namespace, repeat, min_time):
         for label, t in timers.items():
             samples[label].append(t.timeit(numbers[label]) / numbers[label])
     faults = {label: page_faults(t, numbers[label]) for label, t in timers.items()}
-    return {label: (statistics.median(s), min(s), faults[label]) for label, s in samples.items()}
+    peaks = {label: peak_memory(t) for label, t in timers.items()}
+    return {label: {"median": statistics.median(s), "best": min(s), "faults": faults[label], "peak": peaks[label],
+                    "samples": s} for label, s in samples.items()}
+
+
+def ratio(times, label, reference):
+    """Median over the repeats of label's time / reference's time in the same round: the two were
+    measured moments apart, so a change in the machine's speed during the run cancels out."""
+    return statistics.median(a / b for a, b in zip(times[label]["samples"], times[reference]["samples"]))
 
 
 def page_faults(timer, number):
@@ -148,6 +162,20 @@ def page_faults(timer, number):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     timer.timeit(number)
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / number
+
+
+def peak_memory(timer):
+    """Bytes allocated at the peak of one call beyond what was live before it (tracemalloc, which
+    NumPy reports its array buffers to), measured apart from the timing."""
+    tracemalloc.start()
+    try:
+        timer.timeit(1)
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        timer.timeit(1)
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
 
 
 def load_average():
@@ -200,9 +228,9 @@ def bench_straightline(repeat, min_time):
     kwargs = ", ".join(f"{k}=dx{i}" for i, k in enumerate(kw))
     variants = [
         ("primal", f"f({args})"),
-        ("sourcediff, jf.__wrapped__ (keyword tangents)", f"raw({args}, {kwargs})"),
-        ("sourcediff, jf (public wrapper)", f"jf({args}, {dargs})"),
-        ("hand-written tangent", f"hand({args}, {dargs})"),
+        (RAW, f"raw({args}, {kwargs})"),
+        (PUBLIC, f"jf({args}, {dargs})"),
+        (HAND, f"hand({args}, {dargs})"),
     ]
     times = time_variants(variants, ns, repeat, min_time)
     info = (f"{n} float inputs, 200 one-operation lines, tangent w.r.t. all {n} inputs; "
@@ -212,11 +240,21 @@ def bench_straightline(repeat, min_time):
 
 # -- (2) MLP ----------------------------------------------------------------------------------------
 
-def bench_mlp(repeat, min_time, finite_differences=True):
-    """Timings of the MLP variants. The finite-difference check frees multi-megabyte arrays, which
-    (as any large temporary would) raises glibc's dynamic mmap and trim thresholds, so that 256 KiB
-    activations are then recycled from the heap; `finite_differences=False` (the --fresh-heap-mlp
-    subprocess) leaves the thresholds at their defaults, and each call then maps fresh pages."""
+WARM_HEAP_BYTES = 16 * 2 ** 20
+
+
+def bench_mlp(repeat, min_time, warm_heap=True):
+    """Timings of the MLP variants.
+
+    glibc's malloc serves blocks above its mmap threshold (128 KiB at start) with fresh mappings,
+    and returns the top of the heap to the kernel once more than its trim threshold is free; freeing
+    a mapped block raises the mmap threshold to that block's size (up to 32 MiB) and the trim
+    threshold to twice that. Whether the 256 KiB activations of this MLP cost page faults on every
+    call therefore depends on the largest array the process freed before. warm_heap=True frees one
+    16 MiB array first, as any program that handles large arrays will have done (thresholds 16 and
+    32 MiB: activations are recycled); warm_heap=False (the --fresh-heap-mlp subprocess) frees
+    nothing large first and skips the finite-difference check, which would.
+    """
     f, hand = mlp.mlp, mlp.mlp_tangent
     params, x, dparams = mlp.make_inputs()
     jf = sd.jvp(f, wrt=0)
@@ -231,7 +269,7 @@ def bench_mlp(repeat, min_time, finite_differences=True):
     check(np.allclose(tangent, tangent_hand, rtol=1e-10, atol=1e-10) and np.array_equal(tangent, tangent_api),
           f"mlp: sourcediff tangent differs from hand-written by {np.max(np.abs(tangent - tangent_hand)):.3g}")
     checked = "hand-written"
-    if finite_differences:
+    if warm_heap:
         eps = 1e-6
         plus = tuple(p + eps * d for p, d in zip(params, dparams))
         minus = tuple(p - eps * d for p, d in zip(params, dparams))
@@ -240,13 +278,14 @@ def bench_mlp(repeat, min_time, finite_differences=True):
         check(rel < 1e-5, f"mlp: hand-written tangent differs from finite differences (relative {rel:.3g})")
         del plus, minus, fd
         checked = f"hand-written and finite differences (relative {rel:.1e})"
-
+        big = np.empty(WARM_HEAP_BYTES // 8)  # freeing it raises glibc's thresholds (see above)
+        del big
     ns = {"f": f, "raw": raw, "jf": jf, "hand": hand, "params": params, "x": x, "dparams": dparams}
     variants = [
         ("primal", "f(params, x)"),
-        ("sourcediff, jf.__wrapped__ (keyword tangents)", f"raw(params, x, {kwname}=dparams)"),
-        ("sourcediff, jf (public wrapper)", "jf(params, x, dparams)"),
-        ("hand-written tangent", "hand(params, x, dparams)"),
+        (RAW, f"raw(params, x, {kwname}=dparams)"),
+        (PUBLIC, "jf(params, x, dparams)"),
+        (HAND, "hand(params, x, dparams)"),
     ]
     times = time_variants(variants, ns, repeat, min_time)
     sizes = "-".join(map(str, mlp.SIZES))
@@ -264,7 +303,7 @@ def bench_mlp_fresh_heap(options):
     if done.returncode != 0:
         raise Failure(f"mlp (fresh heap) subprocess failed:\n{done.stderr}")
     result = json.loads(done.stdout)
-    return {label: tuple(v) for label, v in result["times"]}, result["info"]
+    return dict(result["times"]), result["info"]
 
 
 # -- (3) generation time ----------------------------------------------------------------------------
@@ -278,8 +317,9 @@ def fresh(f):
     return g
 
 
-def time_generation(f, wrt, runs):
-    """(first, [later]) milliseconds for sd.jvp on fresh copies of f."""
+def time_generation(f, wrt, runs, reference):
+    """(first, [later]) milliseconds for sd.jvp on fresh copies of f; after each run, one sample
+    of the reference timer (seconds per call) is appended to `reference.samples`."""
     out = []
     for _ in range(runs + 1):
         g = fresh(f)
@@ -290,10 +330,17 @@ def time_generation(f, wrt, runs):
         out.append((time.perf_counter() - start) * 1e3)
         check(jf.__wrapped__ is not None and g in sourcediff.api._CACHE, "generation: nothing was generated")
         del jf, g
+        reference.samples.append(reference.timer.timeit(reference.number) / reference.number)
     return out[0], out[1:]
 
 
 def bench_generation(runs):
+    """Rows of generation times, an info line, and the median per-call time of the straight-line
+    primal sampled between the runs: a pure-Python yardstick of the machine's speed meanwhile."""
+    reference = types.SimpleNamespace(
+        timer=timeit.Timer("f(*xs)", timer=time.perf_counter,
+                           globals={"f": straightline.straightline, "xs": straightline.INPUTS}),
+        number=2000, samples=[])
     rows = []
     cases = [
         ("hundred_lines (100-line body)", hundred_lines.hundred_lines, (0, 1, 2, 5)),
@@ -301,14 +348,14 @@ def bench_generation(runs):
         ("mlp (4-line body)", mlp.mlp, 0),
     ]
     for label, f, wrt in cases:
-        first, later = time_generation(f, wrt, runs)
+        first, later = time_generation(f, wrt, runs, reference)
         rows.append((label, first, statistics.median(later), min(later), max(later)))
     args = hundred_lines.make_inputs()
     sd.check_grads(hundred_lines.hundred_lines, args, wrt=(0, 1, 2, 5))
     lines = sd.jvp(hundred_lines.hundred_lines, wrt=(0, 1, 2, 5)).source.count("\n")
     info = (f"median of {runs} runs after a first one, each on a fresh function object (cache bypassed); "
             f"hundred_lines w.r.t. W, U, v, temperature generates {lines} lines and passes sd.check_grads")
-    return rows, info
+    return rows, info, statistics.median(reference.samples)
 
 
 # -- output -----------------------------------------------------------------------------------------
@@ -319,14 +366,17 @@ def fmt_time(seconds):
     return f"{seconds * 1e3:.3f} ms"
 
 
+def fmt_bytes(n):
+    return f"{n / 2 ** 20:.2f} MiB" if n >= 2 ** 20 else f"{n / 2 ** 10:.1f} KiB"
+
+
 def timing_rows(times):
-    primal = times["primal"][0]
-    hand = times["hand-written tangent"][0]
     rows = []
-    for label, (median, best, faults) in times.items():
-        ratio = "" if label == "primal" else f"{median / primal:.2f}"
-        vs_hand = "" if label in ("primal", "hand-written tangent") else f"{median / hand:.2f}"
-        rows.append([label, fmt_time(median), fmt_time(best), ratio, vs_hand, f"{faults:.0f}"])
+    for label, t in times.items():
+        vs_primal = "" if label == "primal" else f"{ratio(times, label, 'primal'):.2f}"
+        vs_hand = "" if label in ("primal", HAND) else f"{ratio(times, label, HAND):.2f}"
+        rows.append([label, fmt_time(t["median"]), fmt_time(t["best"]), vs_primal, vs_hand, fmt_bytes(t["peak"]),
+                     f"{t['faults']:.0f}"])
     return rows
 
 
@@ -367,14 +417,14 @@ def render(sections, notes, markdown, command):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    parser.add_argument("--repeat", type=int, default=15, help="timed repeats per variant (default 15)")
-    parser.add_argument("--min-time", type=float, default=0.05,
-                        help="minimum seconds per repeat, sets the calls per repeat (default 0.05)")
+    parser.add_argument("--repeat", type=int, default=21, help="timed rounds (one repeat of each variant) (default 21)")
+    parser.add_argument("--min-time", type=float, default=0.03,
+                        help="minimum seconds per repeat, sets the calls per repeat (default 0.03)")
     parser.add_argument("--generation-runs", type=int, default=15, help="sd.jvp runs per function (default 15)")
     parser.add_argument("--fresh-heap-mlp", action="store_true", help=argparse.SUPPRESS)  # internal: see below
     options = parser.parse_args()
     if options.fresh_heap_mlp:
-        times, info, _ = bench_mlp(options.repeat, options.min_time, finite_differences=False)
+        times, info, _ = bench_mlp(options.repeat, options.min_time, warm_heap=False)
         print(json.dumps({"times": list(times.items()), "info": info}))
         return 0
     command = "python benchmarks/forward.py" + "".join(f" {a}" for a in sys.argv[1:])
@@ -382,26 +432,28 @@ def main():
     load_before = load_average()
     try:
         # Generation first, so its "first" column is the first sd.jvp of each function in the process.
-        generation, generation_info = bench_generation(options.generation_runs)
+        generation, generation_info, yardstick = bench_generation(options.generation_runs)
         line_times, line_info, _ = bench_straightline(options.repeat, options.min_time)
         mlp_times, mlp_info, _ = bench_mlp(options.repeat, options.min_time)
         fresh_times, fresh_info = bench_mlp_fresh_heap(options)
     except Failure as exc:
         print(f"CORRECTNESS CHECK FAILED: {exc}", file=sys.stderr)
         return 1
-    header = ["variant", "median / call", "best / call", "÷ primal", "÷ hand-written", "page faults / call"]
+    header = ["variant", "median / call", "best / call", "÷ primal ¹", "÷ hand-written ¹", "peak memory / call",
+              "page faults / call"]
     sections = []
     for title, times, info in (("(1) Straight-line scalar code (straightline.py)", line_times, line_info),
-                               ("(2) MLP forward pass (mlp.py), warm heap", mlp_times, mlp_info),
+                               ("(2) MLP forward pass (mlp.py), warm heap", mlp_times,
+                                mlp_info + f"; timed after freeing one {WARM_HEAP_BYTES // 2 ** 20} MiB array, so "
+                                "glibc recycles the 256 KiB activations (see bench_mlp)"),
                                ("(2b) The same MLP in a fresh process (glibc heap thresholds at their defaults)",
                                 fresh_times, fresh_info + "; run in a subprocess that never freed a large array, "
-                                "so every 256 KiB activation is freshly mapped memory")):
-        primal = times["primal"][0]
+                                "so glibc hands large activations back to the kernel and maps them again")):
         footer = [
             f"Target tangent/primal ≤ {TARGET_RATIO:g}: "
-            f"public jf {verdict(times['sourcediff, jf (public wrapper)'][0] / primal, TARGET_RATIO)}; "
-            f"jf.__wrapped__ {verdict(times['sourcediff, jf.__wrapped__ (keyword tangents)'][0] / primal, TARGET_RATIO)}; "
-            f"hand-written {times['hand-written tangent'][0] / primal:.2f}.",
+            f"public jf {verdict(ratio(times, PUBLIC, 'primal'), TARGET_RATIO)}; "
+            f"jf.__wrapped__ {verdict(ratio(times, RAW, 'primal'), TARGET_RATIO)}; "
+            f"hand-written {ratio(times, HAND, 'primal'):.2f}.",
         ]
         sections.append((title, info, header, timing_rows(times), footer))
     gen_header = ["function", "first sd.jvp", "median", "best", "worst"]
@@ -411,13 +463,17 @@ def main():
     sections.append(("(3) Generation time of sd.jvp", generation_info, gen_header, gen_rows,
                      [f"Target < {TARGET_GENERATION_MS:g} ms for the 100-line function: "
                       f"{'met' if target_median < TARGET_GENERATION_MS else 'MISSED'} "
-                      f"(median {target_median:.1f} ms)."]))
+                      f"(median {target_median:.1f} ms). Absolute times track the machine's speed, which "
+                      f"varies between runs on a shared host: the straight-line primal, timed between "
+                      f"these runs as a yardstick, took {fmt_time(yardstick)} per call (median)."]))
     notes = machine_notes()
-    notes.append(f"Timing: timeit.Timer/perf_counter, {options.repeat} interleaved repeats of ≥ {options.min_time:g} s "
-                 f"per variant; median and best per-call time; ratios use medians. "
+    notes.append(f"Timing: timeit.Timer/perf_counter, {options.repeat} interleaved rounds of one repeat "
+                 f"(≥ {options.min_time:g} s) per variant; median and best per-call time. ¹ Ratios are the median "
+                 "over rounds of the two variants' times in the same round. "
                  f"Total benchmark time {time.perf_counter() - started:.0f} s.")
     notes.append(f"Load average (1, 5, 15 min) before: {load_before}; after: {load_average()} "
-                 "(other processes on this machine distort the timings, the BLAS ones most)")
+                 "(the 'after' figure includes this benchmark's own load; other processes on the machine distort "
+                 "the timings, the two-thread BLAS ones most)")
     print(render(sections, notes, options.markdown, command))
     return 0
 

@@ -69,9 +69,10 @@ def register_tangent(*primitives, nargs=None, elementwise=False, linear=False):
     return registry.tangent(*primitives, nargs=nargs, elementwise=elementwise, linear=linear)
 
 
-def _check_differentiable(f, bound, wrt_names):
-    for param in wrt_names:
-        if any(is_integral(leaf) for leaf in leaves(bound.arguments[param])):
+def _check_differentiable(f, arguments):
+    """Refuse integer and boolean values where a derivative is asked for."""
+    for param, value in arguments.items():
+        if any(is_integral(leaf) for leaf in leaves(value)):
             code = f.__code__
             raise NonDifferentiableError(
                 f"argument '{param}' of {f.__qualname__} holds integers or booleans, which have no derivative",
@@ -90,14 +91,20 @@ def jvp(f, wrt=0):
     generated = _derive(f, "jvp", wrt_names)
     signature = inspect.signature(f)
     count = len(wrt_names)
+    n_params = len(signature.parameters)
+    positions = [list(signature.parameters).index(n) for n in wrt_names]
+    tangent_names = _tangent_parameters(generated)
 
     def f_jvp(*args):
-        if len(args) < count:
-            raise TypeError(f"expected the arguments of {f.__qualname__} followed by {count} tangent(s)")
         primals, tangents = args[:-count], args[-count:]
-        bound = signature.bind(*primals)
-        _check_differentiable(f, bound, wrt_names)
-        return generated(*primals, **dict(zip(_tangent_parameters(generated), tangents)))
+        if len(primals) == n_params:  # the common case, kept cheap: floats need no check
+            arguments = {n: primals[p] for n, p in zip(wrt_names, positions) if type(primals[p]) is not float}
+        else:  # defaults in use, or a wrong count: the signature decides
+            bound = signature.bind(*primals)
+            bound.apply_defaults()
+            arguments = {n: bound.arguments[n] for n in wrt_names}
+        _check_differentiable(f, arguments)
+        return generated(*primals, **dict(zip(tangent_names, tangents)))
 
     f_jvp.source = generated.source
     f_jvp.derivation = generated.derivation

@@ -11,7 +11,7 @@ from .frontend.parse import parse_function
 from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
-from .optimize import propagate_copies, remove_dead_derivatives
+from .optimize import inline_single_use, propagate_copies, remove_dead_derivatives
 
 
 class Derivation:
@@ -30,7 +30,7 @@ class Derivation:
     def local_names(self, fdef):
         return NameGenerator({n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)}
                              | {n.name for n in gast.walk(fdef) if isinstance(n, gast.FunctionDef)}
-                             | set(self.namespace.objects))
+                             | set(self.namespace.objects), fdef.sd_temporaries)
 
     def function_jvp(self, fn, pattern):
         """The name and tangent parameters of fn's tangent with respect to the parameters in pattern."""
@@ -38,9 +38,11 @@ class Derivation:
         if key not in self.jvps:
             parsed, fdef = self.prepare(fn)
             new_name = self.namespace.reserve(jvp_name(fdef, tuple(pattern)))
-            mode = ForwardMode(self, parsed, fdef, pattern, {}, self.local_names(fdef))
+            names = self.local_names(fdef)
+            mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
             self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
-            self.functions.append(remove_dead_derivatives(propagate_copies(mode.transform(new_name))))
+            generated = remove_dead_derivatives(propagate_copies(mode.transform(new_name)))
+            self.functions.append(inline_single_use(generated, names.temporaries))
         return self.jvps[key]
 
     def is_current(self):

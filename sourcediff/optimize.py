@@ -66,3 +66,97 @@ def propagate_copies(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in renames:
             node.id = final(node.id)
     return fdef
+
+
+# Calls that neither read nor write anything but their arguments, so moving them later is safe.
+PURE_ROOTS = {"np", "math", "zeros_like", "broadcast_like", "expand_reduced", "abs", "max", "min", "sum", "len",
+              "float", "range", "list", "tuple"}
+
+
+# Folding stops where a statement would hold more operations than this: nesting beyond it is harder
+# to read than named steps.
+MAX_OPERATIONS = 6
+
+
+def inline_single_use(fdef, temporaries):
+    """Fold a temporary that is assigned once and read once, later in the same block, into its reader:
+    `h1 = np.tanh(np.matmul(X, W1) + b1)` reads like hand-written code, and intermediate arrays die
+    as soon as they are used instead of living to the end of the function. Names the user wrote stay."""
+    counts = {}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name):
+            key = "stores" if isinstance(node.ctx, (gast.Store, gast.Param)) else "loads"
+            counts.setdefault(node.id, {"stores": 0, "loads": 0})[key] += 1
+    single = {n for n, c in counts.items() if c == {"stores": 1, "loads": 1} and n in temporaries}
+    _inline_block(fdef, "body", single)
+    return fdef
+
+
+def _inline_block(node, field, single):
+    block = getattr(node, field, None)
+    if not isinstance(block, list):
+        return
+    for stmt in block:
+        for inner in ("body", "orelse"):
+            _inline_block(stmt, inner, single)
+    i = 0
+    while i < len(block):
+        stmt = block[i]
+        if _is_candidate(stmt, single):
+            target = stmt.targets[0].id
+            reader = _reader(block, i, target)
+            if reader is not None and _operations(reader.value) + _operations(stmt.value) <= MAX_OPERATIONS:
+                _Substitute(target, stmt.value).visit(reader)
+                del block[i]
+                continue
+        i += 1
+
+
+def _is_candidate(stmt, single):
+    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id in single and _is_pure(stmt.value))
+
+
+def _operations(expr):
+    return sum(isinstance(n, (gast.Call, gast.BinOp, gast.UnaryOp, gast.Subscript, gast.IfExp))
+               for n in gast.walk(expr))
+
+
+def _is_pure(expr):
+    for node in gast.walk(expr):
+        if isinstance(node, gast.Call):
+            root = node.func
+            while isinstance(root, gast.Attribute):
+                root = root.value
+            if not (isinstance(root, gast.Name) and root.id in PURE_ROOTS):
+                return False
+        elif isinstance(node, (gast.ListComp, gast.Lambda)):
+            return False
+    return True
+
+
+def _reader(block, start, target):
+    """The simple statement after block[start] that reads target, if nothing in between writes what
+    block[start] reads (or has effects we cannot see)."""
+    reads = {n.id for n in gast.walk(block[start].value) if isinstance(n, gast.Name)}
+    for stmt in block[start + 1:]:
+        if not isinstance(stmt, gast.Assign):
+            return None
+        value = stmt.value
+        if target in {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}:
+            return stmt if not isinstance(stmt.targets[0], gast.Tuple) else None
+        if not _is_pure(value) or isinstance(stmt.targets[0], gast.Subscript):
+            return None  # an in-place write may change what block[start] reads, through any alias
+        written = {n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+        if written & reads:
+            return None
+    return None
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, target, value):
+        self.target = target
+        self.value = value
+
+    def visit_Name(self, node):
+        return self.value if node.id == self.target and isinstance(node.ctx, gast.Load) else node

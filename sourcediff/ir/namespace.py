@@ -41,13 +41,14 @@ class NameGenerator:
 
     MAX_LENGTH = 24
 
-    def __init__(self, taken=()):
+    def __init__(self, taken=(), temporaries=()):
         self.taken = set(taken) | RESERVED
+        self.temporaries = set(temporaries)  # generated names that no user wrote: free to fold away
 
     def reserve(self, identifier):
         self.taken.add(identifier)
 
-    def fresh(self, hint, limit=MAX_LENGTH):
+    def fresh(self, hint, limit=MAX_LENGTH, temporary=True):
         hint = re.sub(r"\W", "_", hint or "t").strip("_") or "t"
         if hint[0].isdigit():
             hint = "t" + hint
@@ -58,4 +59,6 @@ class NameGenerator:
             n += 1
             candidate = f"{hint}_{n}"
         self.taken.add(candidate)
+        if temporary:
+            self.temporaries.add(candidate)
         return candidate

@@ -361,7 +361,7 @@ class Normalizer:
             sequences, targets = [iterator], [target]
         atoms = [self.atom(s, self.hint(s) + "_seq") for s in sequences]
         if index is None:
-            index = self.names.fresh("i")
+            index = self.names.fresh("i", temporary=False)
         lengths = [call("len", [a]) for a in atoms]
         count = lengths[0] if len(lengths) == 1 else call("min", lengths)
         for node in gast.walk(count):
@@ -595,4 +595,7 @@ class RenameNames(gast.NodeTransformer):
 def normalize(parsed, namespace):
     """The A-normal form of parsed's function, with free names bound in namespace."""
     fdef = copy.deepcopy(parsed.node)
-    return Normalizer(parsed, namespace).normalize_function(fdef)
+    normalizer = Normalizer(parsed, namespace)
+    result = normalizer.normalize_function(fdef)
+    result.sd_temporaries = normalizer.names.temporaries
+    return result

@@ -55,7 +55,8 @@ class ForwardMode:
 
     def tangent_name(self, primal):
         if primal not in self.tangents:
-            self.tangents[primal] = self.names.fresh("d" + primal, limit=None)
+            self.tangents[primal] = self.names.fresh("d" + primal, limit=None,
+                                                     temporary=primal in self.names.temporaries)
         return self.tangents[primal]
 
     def derivative_of(self, node):

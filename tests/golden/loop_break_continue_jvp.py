@@ -10,8 +10,7 @@ def loop_break_continue_jvp_x(x, limit, *, dx):
             continue
         # total += np.sqrt(v)
         sqrt_v = np.sqrt(v)
-        dsqrt_v = dv / (2.0 * sqrt_v)
-        dtotal = dtotal + dsqrt_v
+        dtotal = dtotal + dv / (2.0 * sqrt_v)
         total = total + sqrt_v
         if total > limit:
             break

@@ -3,14 +3,10 @@ def nested_closure_jvp_x(x, a, *, dx):
 
     def transform_jvp_v(v, shift=1.0, *, dv):
         # return np.tanh(scale * v + shift) * a
-        scale_times_v = scale * v
-        dscale_times_v = scale * dv
-        scale_times_v_plus_shift = scale_times_v + shift
-        dscale_times_v_plus_shift = broadcast_like(dscale_times_v, scale_times_v_plus_shift)
+        scale_times_v_plus_shift = scale * v + shift
         tanh_scale = np.tanh(scale_times_v_plus_shift)
-        dtanh_scale = (1.0 - tanh_scale * tanh_scale) * dscale_times_v_plus_shift
         tanh_scale_times_a = tanh_scale * a
-        dtanh_scale_times_a = dtanh_scale * a
+        dtanh_scale_times_a = (1.0 - tanh_scale * tanh_scale) * broadcast_like(scale * dv, scale_times_v_plus_shift) * a
         return tanh_scale_times_a, dtanh_scale_times_a
     # return transform(x) + transform(x ** 2, shift=-0.5)
     transform_x, dtransform_x = transform_jvp_v(x, dv=dx)

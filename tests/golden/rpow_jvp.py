@@ -11,7 +11,6 @@ def rpow_jvp_x(x, n, *, dx):
         return half_times_half, dhalf_times_half
     # return half * half * x
     half_times_half_2 = half * half
-    dhalf_times_half_2 = dhalf * half + half * dhalf
     half_times_half_times_x = half_times_half_2 * x
-    dhalf_times_half_times_x = dhalf_times_half_2 * x + half_times_half_2 * dx
+    dhalf_times_half_times_x = (dhalf * half + half * dhalf) * x + half_times_half_2 * dx
     return half_times_half_times_x, dhalf_times_half_times_x
