@@ -8,6 +8,7 @@ import gast
 from .emit import compile_source, to_source
 from .frontend.check import check_supported
 from .frontend.parse import parse_function
+from .ir.build import walk
 from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
@@ -28,8 +29,8 @@ class Derivation:
         return parsed, normalize(parsed, self.namespace)
 
     def local_names(self, fdef):
-        return NameGenerator({n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)}
-                             | {n.name for n in gast.walk(fdef) if isinstance(n, gast.FunctionDef)}
+        return NameGenerator({n.id for n in walk(fdef) if isinstance(n, gast.Name)}
+                             | {n.name for n in walk(fdef) if isinstance(n, gast.FunctionDef)}
                              | set(self.namespace.objects), fdef.sd_temporaries)
 
     def function_jvp(self, fn, pattern):

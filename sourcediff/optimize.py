@@ -2,6 +2,7 @@
 import gast
 
 from .ir.analysis import mutated_variables, statements
+from .ir.build import walk
 
 
 def remove_dead_derivatives(fdef):
@@ -9,7 +10,7 @@ def remove_dead_derivatives(fdef):
     the output), repeating until none is left."""
     while True:
         reads = set()
-        for stmt in gast.walk(fdef):
+        for stmt in walk(fdef):
             if isinstance(stmt, gast.Name) and isinstance(stmt.ctx, gast.Load):
                 reads.add(stmt.id)
         dead = [s for s in statements(fdef.body) if _is_dead(s, reads)]
@@ -40,7 +41,7 @@ def propagate_copies(fdef):
     """Replace `da = db` between derivatives assigned once each (and never written in place) by
     reading db where da was read."""
     assignments = {}
-    for node in gast.walk(fdef):
+    for node in walk(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             assignments[node.id] = assignments.get(node.id, 0) + 1
     mutated = mutated_variables(fdef)
@@ -62,7 +63,7 @@ def propagate_copies(fdef):
     _remove(fdef, {id(s) for s in statements(fdef.body) if isinstance(s, gast.Assign)
                    and isinstance(s.targets[0], gast.Name) and s.targets[0].id in renames
                    and getattr(s, "sd_derivative", False) and isinstance(s.value, gast.Name)})
-    for node in gast.walk(fdef):
+    for node in walk(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in renames:
             node.id = final(node.id)
     return fdef
@@ -83,7 +84,7 @@ def inline_single_use(fdef, temporaries):
     `h1 = np.tanh(np.matmul(X, W1) + b1)` reads like hand-written code, and intermediate arrays die
     as soon as they are used instead of living to the end of the function. Names the user wrote stay."""
     counts = {}
-    for node in gast.walk(fdef):
+    for node in walk(fdef):
         if isinstance(node, gast.Name):
             key = "stores" if isinstance(node.ctx, (gast.Store, gast.Param)) else "loads"
             counts.setdefault(node.id, {"stores": 0, "loads": 0})[key] += 1
@@ -119,11 +120,11 @@ def _is_candidate(stmt, single):
 
 def _operations(expr):
     return sum(isinstance(n, (gast.Call, gast.BinOp, gast.UnaryOp, gast.Subscript, gast.IfExp))
-               for n in gast.walk(expr))
+               for n in walk(expr))
 
 
 def _is_pure(expr):
-    for node in gast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, gast.Call):
             root = node.func
             while isinstance(root, gast.Attribute):
@@ -138,16 +139,16 @@ def _is_pure(expr):
 def _reader(block, start, target):
     """The simple statement after block[start] that reads target, if nothing in between writes what
     block[start] reads (or has effects we cannot see)."""
-    reads = {n.id for n in gast.walk(block[start].value) if isinstance(n, gast.Name)}
+    reads = {n.id for n in walk(block[start].value) if isinstance(n, gast.Name)}
     for stmt in block[start + 1:]:
         if not isinstance(stmt, gast.Assign):
             return None
         value = stmt.value
-        if target in {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}:
+        if target in {n.id for n in walk(value) if isinstance(n, gast.Name)}:
             return stmt if not isinstance(stmt.targets[0], gast.Tuple) else None
         if not _is_pure(value) or isinstance(stmt.targets[0], gast.Subscript):
             return None  # an in-place write may change what block[start] reads, through any alias
-        written = {n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+        written = {n.id for t in stmt.targets for n in walk(t) if isinstance(n, gast.Name)}
         if written & reads:
             return None
     return None

@@ -6,6 +6,8 @@ value, and then the inactive assignments simply get a zero derivative.
 """
 import gast
 
+from .build import walk
+
 from ..rules import is_inactive
 from ..rules.registry import OPERATORS
 
@@ -65,9 +67,9 @@ def nested_functions(fdef):
 
 def free_reads(fdef):
     """Names a nested function reads from its enclosing scope."""
-    own = {a.id for a in fdef.args.args} | {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)
+    own = {a.id for a in fdef.args.args} | {n.id for n in walk(fdef) if isinstance(n, gast.Name)
                                              and isinstance(n.ctx, gast.Store)}
-    return {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name) and n.id not in own}
+    return {n.id for n in walk(fdef) if isinstance(n, gast.Name) and n.id not in own}
 
 
 def active_variables(fdef, seeds, functions=None):

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import UnknownNameError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..rules import is_inactive
-from .build import assign, call, const, dotted, name, names_in, store, with_origin
+from .build import assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
 from .namespace import NameGenerator
 
 # `x.method(...)` on a local value -> the NumPy function it means
@@ -91,7 +91,7 @@ class Canonicalizer(gast.NodeTransformer):
             result = name(self.namespace.bind(getattr(obj, "__name__", node.attr), obj))
         else:
             # a user object (function, array, config): bind its root name, keep any attribute chain
-            result = copy.deepcopy(node)
+            result = clone(node)
             parent, root = None, result
             while isinstance(root, gast.Attribute):
                 parent, root = root, root.value
@@ -196,7 +196,7 @@ class Normalizer:
 
     def normalize_function(self, fdef):
         self.locals = local_names(fdef) | self.enclosing
-        for n in gast.walk(fdef):
+        for n in walk(fdef):
             if isinstance(n, gast.Name):
                 self.names.reserve(n.id)
             elif isinstance(n, gast.FunctionDef):
@@ -364,7 +364,7 @@ class Normalizer:
             index = self.names.fresh("i", temporary=False)
         lengths = [call("len", [a]) for a in atoms]
         count = lengths[0] if len(lengths) == 1 else call("min", lengths)
-        for node in gast.walk(count):
+        for node in walk(count):
             if isinstance(node, gast.Call):
                 node.sd_callee = len if node.func.id == "len" else min
         body = []
@@ -531,20 +531,20 @@ class Normalizer:
     def list_comprehension(self, node, hint):
         """`[e for v in s if c]` as a loop appending to a fresh list; its variables get fresh names."""
         result = self.names.fresh(hint if hint != "value" else "items")
-        renames = {n.id: self.names.fresh(n.id) for g in node.generators for n in gast.walk(g.target)
+        renames = {n.id: self.names.fresh(n.id) for g in node.generators for n in walk(g.target)
                    if isinstance(n, gast.Name)}
         self.locals |= {result, *renames.values()}
         rename = RenameNames(renames)
         append = gast.Expr(value=call(gast.Attribute(value=name(result), attr="append", ctx=gast.Load()),
-                                      [rename.visit(copy.deepcopy(node.elt))]))
+                                      [rename.visit(clone(node.elt))]))
         body = gast.copy_location(append, node)
         for generator in reversed(node.generators):
             if generator.ifs:
                 test = gast.BoolOp(op=gast.And(), values=generator.ifs) if len(generator.ifs) > 1 else generator.ifs[0]
-                body = gast.copy_location(gast.If(test=rename.visit(copy.deepcopy(test)), body=[body], orelse=[]), node)
+                body = gast.copy_location(gast.If(test=rename.visit(clone(test)), body=[body], orelse=[]), node)
             # the first iterable is evaluated in the enclosing scope, the others see the loop variables
-            iterator = generator.iter if generator is node.generators[0] else rename.visit(copy.deepcopy(generator.iter))
-            loop = gast.For(target=rename.visit(copy.deepcopy(generator.target)), iter=iterator, body=[body],
+            iterator = generator.iter if generator is node.generators[0] else rename.visit(clone(generator.iter))
+            loop = gast.For(target=rename.visit(clone(generator.target)), iter=iterator, body=[body],
                             orelse=[], type_comment=None)
             body = gast.copy_location(loop, node)
         self.emit(assign(result, gast.List(elts=[], ctx=gast.Load())))
@@ -594,7 +594,7 @@ class RenameNames(gast.NodeTransformer):
 
 def normalize(parsed, namespace):
     """The A-normal form of parsed's function, with free names bound in namespace."""
-    fdef = copy.deepcopy(parsed.node)
+    fdef = clone(parsed.node)
     normalizer = Normalizer(parsed, namespace)
     result = normalizer.normalize_function(fdef)
     result.sd_temporaries = normalizer.names.temporaries

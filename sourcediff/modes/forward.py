@@ -3,7 +3,6 @@
 The generated function takes the primal arguments and, as keyword-only arguments, the tangents of
 the differentiated ones, and returns `(value, tangent_of_value)`.
 """
-import copy
 import inspect
 import operator
 
@@ -13,7 +12,7 @@ from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..ir.analysis import (active_variables, free_reads, is_append, mutated_variables, nested_functions,
                            operands, root_name, statements)
-from ..ir.build import assign, call, const, name, names_in, with_origin
+from ..ir.build import assign, call, clone, const, name, names_in, with_origin
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
 from ..rules.registry import OPERATORS
@@ -71,7 +70,7 @@ class ForwardMode:
             return found
         if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
             return const(0.0)
-        return call("zeros_like", [copy.deepcopy(node)])
+        return call("zeros_like", [clone(node)])
 
     def derived(self, target, value, origin):
         stmt = assign(target, value, origin)
@@ -83,7 +82,7 @@ class ForwardMode:
     def transform(self, new_name):
         if self.enclosing is None:
             self.collect_variants()
-        args = copy.deepcopy(self.fdef.args)
+        args = clone(self.fdef.args)
         args.kwonlyargs = [name(self.tangent_name(p), store=False) for p in self.pattern]
         for a in args.kwonlyargs:
             a.ctx = gast.Param()
@@ -189,7 +188,7 @@ class ForwardMode:
         root = root_name(target)
         if root not in self.active:
             return [stmt]
-        place = copy.deepcopy(target)
+        place = clone(target)
         node = place
         while isinstance(node.value, gast.Subscript):
             node = node.value
@@ -241,7 +240,7 @@ class ForwardMode:
             return [stmt, self.derived(dtarget, type(value)(elts=elements, ctx=gast.Load()), origin)]
         if isinstance(value, gast.Dict):
             values = [self.derivative_or_zero(v) for v in value.values]
-            return [stmt, self.derived(dtarget, gast.Dict(keys=copy.deepcopy(value.keys), values=values), origin)]
+            return [stmt, self.derived(dtarget, gast.Dict(keys=clone(value.keys), values=values), origin)]
         return self.apply_rule(stmt, target, value)
 
     # -- calls -------------------------------------------------------------------------------------

@@ -6,11 +6,10 @@ x carries none), template temporaries get fresh names, and the zeros are then si
 elsewhere `0.0`.
 """
 import builtins
-import copy
 
 import gast
 
-from ..ir.build import call, const, dotted, name, names_in
+from ..ir.build import call, clone, const, dotted, name, names_in
 from .registry import LINEAR_ARGUMENTS
 
 
@@ -90,7 +89,7 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
     class Substitute(gast.NodeTransformer):
         def visit_Subscript(self, node):
             if isinstance(node.value, gast.Name) and node.value.id == "d":
-                result = copy.deepcopy(derivative(node.slice))
+                result = clone(derivative(node.slice))
                 if isinstance(node.ctx, gast.Store) and isinstance(result, gast.Name):
                     result.ctx = gast.Store()
                 return result
@@ -98,13 +97,13 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
 
         def visit_Name(self, node):
             if node.id == out_param:
-                return copy.deepcopy(output)
+                return clone(output)
             if node.id in bound:
-                return copy.deepcopy(bound[node.id])
+                return clone(bound[node.id])
             if node.id == "M":
                 return dotted(module)
             if node.id == "F":
-                return copy.deepcopy(func)
+                return clone(func)
             if isinstance(node.ctx, gast.Store) or node.id in temps:
                 if node.id not in temps:
                     temps[node.id] = fresh(node.id)
@@ -120,11 +119,11 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
             node.func = self.visit(node.func)
             args = []
             for arg in node.args:
-                args.extend(copy.deepcopy(extra_args) if isinstance(arg, gast.Starred) else [self.visit(arg)])
+                args.extend(clone(extra_args) if isinstance(arg, gast.Starred) else [self.visit(arg)])
             keywords = []
             for kw in node.keywords:
                 if kw.arg is None:
-                    keywords.extend(copy.deepcopy(extra_keywords))
+                    keywords.extend(clone(extra_keywords))
                 else:
                     kw.value = self.visit(kw.value)
                     keywords.append(kw)
@@ -132,7 +131,7 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
             return node
 
     statements, zero_temps = [], {}
-    for stmt in copy.deepcopy(template.body):
+    for stmt in clone(template.body):
         stmt = Substitute().visit(stmt)
         stmt.value = simplify(ReplaceNames(zero_temps).visit(stmt.value))
         target = stmt.targets[0]
@@ -149,7 +148,7 @@ class ReplaceNames(gast.NodeTransformer):
         self.replacements = replacements
 
     def visit_Name(self, node):
-        return copy.deepcopy(self.replacements[node.id]) if node.id in self.replacements else node
+        return clone(self.replacements[node.id]) if node.id in self.replacements else node
 
 
 def spelling_of(func):
@@ -232,7 +231,7 @@ def concretize(node):
 
     class Concretize(gast.NodeTransformer):
         def visit_List(self, node):
-            node.elts = [call("zeros_like", [copy.deepcopy(e.sd_zero_of)]) if is_zero(e) else self.visit(e)
+            node.elts = [call("zeros_like", [clone(e.sd_zero_of)]) if is_zero(e) else self.visit(e)
                          for e in node.elts]
             return node
 
