@@ -6,9 +6,10 @@ import weakref
 import numpy as np
 
 from .derivation import Derivation
-from .errors import NonDifferentiableError, SourceDiffError
+from .errors import SourceDiffError
 from .rules import registry
-from .structure import flatten, is_integral, leaves, map_leaves
+from .runtime import is_integral
+from .structure import flatten, leaves, map_leaves
 
 _CACHE = weakref.WeakKeyDictionary()  # function -> {(mode, wrt): Derivation and its result}
 
@@ -47,7 +48,7 @@ def _derive(f, mode, wrt_names):
         return entry[1]
     derivation = Derivation()
     if mode == "jvp":
-        entry_name, _ = derivation.function_jvp(f, wrt_names)
+        entry_name, _ = derivation.function_jvp(f, wrt_names, entry=True)
     generated = derivation.compile(entry_name)
     generated.derivation = derivation
     entries[key] = (derivation, generated)
@@ -69,17 +70,6 @@ def register_tangent(*primitives, nargs=None, elementwise=False, linear=False):
     return registry.tangent(*primitives, nargs=nargs, elementwise=elementwise, linear=linear)
 
 
-def _check_differentiable(f, arguments):
-    """Refuse integer and boolean values where a derivative is asked for."""
-    for param, value in arguments.items():
-        if any(is_integral(leaf) for leaf in leaves(value)):
-            code = f.__code__
-            raise NonDifferentiableError(
-                f"argument '{param}' of {f.__qualname__} holds integers or booleans, which have no derivative",
-                filename=code.co_filename, lineno=code.co_firstlineno,
-                hint=f"pass floating-point values (e.g. 3.0 or x.astype(float)) or leave '{param}' out of wrt")
-
-
 def jvp(f, wrt=0):
     """Forward mode: `jvp(f, wrt)(*args, *tangents) -> (f(*args), tangent of f along tangents)`.
 
@@ -89,21 +79,18 @@ def jvp(f, wrt=0):
     f = inspect.unwrap(f)
     wrt_names = resolve_wrt(f, wrt)
     generated = _derive(f, "jvp", wrt_names)
+    if not f.__defaults__:
+        return generated  # (*args, *tangents) is its own signature, and it checks its arguments
     signature = inspect.signature(f)
     count = len(wrt_names)
-    n_params = len(signature.parameters)
-    positions = [list(signature.parameters).index(n) for n in wrt_names]
     tangent_names = _tangent_parameters(generated)
 
     def f_jvp(*args):
+        """Bind the primal arguments (with f's defaults), pass the tangents by name."""
+        if len(args) < count:
+            raise TypeError(f"expected the arguments of {f.__qualname__} followed by {count} tangent(s)")
         primals, tangents = args[:-count], args[-count:]
-        if len(primals) == n_params:  # the common case, kept cheap: floats need no check
-            arguments = {n: primals[p] for n, p in zip(wrt_names, positions) if type(primals[p]) is not float}
-        else:  # defaults in use, or a wrong count: the signature decides
-            bound = signature.bind(*primals)
-            bound.apply_defaults()
-            arguments = {n: bound.arguments[n] for n in wrt_names}
-        _check_differentiable(f, arguments)
+        signature.bind(*primals)
         return generated(*primals, **dict(zip(tangent_names, tangents)))
 
     f_jvp.source = generated.source
@@ -115,8 +102,8 @@ def jvp(f, wrt=0):
 
 
 def _tangent_parameters(generated):
-    return generated.__code__.co_varnames[generated.__code__.co_argcount:
-                                          generated.__code__.co_argcount + generated.__code__.co_kwonlyargcount]
+    code = generated.__code__
+    return code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
 
 
 class Transformed:

@@ -33,8 +33,11 @@ class Derivation:
                              | {n.name for n in walk(fdef) if isinstance(n, gast.FunctionDef)}
                              | set(self.namespace.objects), fdef.sd_temporaries)
 
-    def function_jvp(self, fn, pattern):
-        """The name and tangent parameters of fn's tangent with respect to the parameters in pattern."""
+    def function_jvp(self, fn, pattern, entry=False):
+        """The name and tangent parameters of fn's tangent with respect to the parameters in pattern.
+
+        The entry function (the one users call) refuses integer arguments where derivatives are asked for.
+        """
         key = (fn, tuple(pattern))
         if key not in self.jvps:
             parsed, fdef = self.prepare(fn)
@@ -42,7 +45,8 @@ class Derivation:
             names = self.local_names(fdef)
             mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
             self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
-            generated = remove_dead_derivatives(propagate_copies(mode.transform(new_name)))
+            checked_by = self.namespace.bind(fn.__name__, fn) if entry else None
+            generated = remove_dead_derivatives(propagate_copies(mode.transform(new_name, checked_by)))
             self.functions.append(inline_single_use(generated, names.temporaries))
         return self.jvps[key]
 

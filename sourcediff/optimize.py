@@ -2,7 +2,7 @@
 import gast
 
 from .ir.analysis import mutated_variables, statements
-from .ir.build import walk
+from .ir.build import names_in, walk
 
 
 def remove_dead_derivatives(fdef):
@@ -100,22 +100,39 @@ def _inline_block(node, field, single):
     for stmt in block:
         for inner in ("body", "orelse"):
             _inline_block(stmt, inner, single)
+    summaries = {}
     i = 0
     while i < len(block):
         stmt = block[i]
-        if _is_candidate(stmt, single):
-            target = stmt.targets[0].id
-            reader = _reader(block, i, target)
+        summary = _summary(stmt, summaries)
+        if summary is not None and summary.pure and summary.target in single:
+            reader = _reader(block, i, summaries)
             if reader is not None and _operations(reader.value) + _operations(stmt.value) <= MAX_OPERATIONS:
-                _Substitute(target, stmt.value).visit(reader)
+                _Substitute(summary.target, stmt.value).visit(reader)
+                summaries.pop(id(reader))
                 del block[i]
                 continue
         i += 1
 
 
-def _is_candidate(stmt, single):
-    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-            and stmt.targets[0].id in single and _is_pure(stmt.value))
+class _Summary:
+    """What inlining needs to know of an assignment: the names it reads and writes, and whether its
+    value is pure (calls only NumPy, math and the runtime helpers)."""
+
+    def __init__(self, stmt):
+        target = stmt.targets[0]
+        self.target = target.id if isinstance(target, gast.Name) else None
+        self.in_place = isinstance(target, gast.Subscript)
+        self.tuple_target = isinstance(target, gast.Tuple)
+        self.reads = names_in(stmt.value)
+        self.writes = {n.id for n in walk(target) if isinstance(n, gast.Name)}
+        self.pure = _is_pure(stmt.value)
+
+
+def _summary(stmt, summaries):
+    if id(stmt) not in summaries:
+        summaries[id(stmt)] = _Summary(stmt) if isinstance(stmt, gast.Assign) else None
+    return summaries[id(stmt)]
 
 
 def _operations(expr):
@@ -136,20 +153,19 @@ def _is_pure(expr):
     return True
 
 
-def _reader(block, start, target):
-    """The simple statement after block[start] that reads target, if nothing in between writes what
-    block[start] reads (or has effects we cannot see)."""
-    reads = {n.id for n in walk(block[start].value) if isinstance(n, gast.Name)}
+def _reader(block, start, summaries):
+    """The simple statement after block[start] that reads its target, if nothing in between writes
+    what block[start] reads (or has effects we cannot see)."""
+    definition = summaries[id(block[start])]
     for stmt in block[start + 1:]:
-        if not isinstance(stmt, gast.Assign):
+        summary = _summary(stmt, summaries)
+        if summary is None:
             return None
-        value = stmt.value
-        if target in {n.id for n in walk(value) if isinstance(n, gast.Name)}:
-            return stmt if not isinstance(stmt.targets[0], gast.Tuple) else None
-        if not _is_pure(value) or isinstance(stmt.targets[0], gast.Subscript):
+        if definition.target in summary.reads:
+            return None if summary.tuple_target else stmt
+        if not summary.pure or summary.in_place:
             return None  # an in-place write may change what block[start] reads, through any alias
-        written = {n.id for t in stmt.targets for n in walk(t) if isinstance(n, gast.Name)}
-        if written & reads:
+        if summary.writes & definition.reads:
             return None
     return None
 

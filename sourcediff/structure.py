@@ -21,13 +21,6 @@ def map_leaves(fn, *trees):
     return fn(*trees)
 
 
-def is_integral(leaf):
-    """Integers and booleans have no derivative."""
-    if isinstance(leaf, (bool, int, np.integer, np.bool_)):
-        return True
-    return isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biu"
-
-
 def flatten(tree):
     """One float vector of every leaf of tree."""
     parts = [np.ravel(np.asarray(leaf, dtype=float)) for leaf in leaves(tree)]

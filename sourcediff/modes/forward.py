@@ -1,7 +1,7 @@
 """Forward mode: each active statement is followed by its tangent, control flow stays as written.
 
-The generated function takes the primal arguments and, as keyword-only arguments, the tangents of
-the differentiated ones, and returns `(value, tangent_of_value)`.
+The generated function takes the primal arguments followed by the tangents of the differentiated
+ones, and returns `(value, tangent_of_value)`.
 """
 import inspect
 import operator
@@ -79,15 +79,20 @@ class ForwardMode:
 
     # -- functions ---------------------------------------------------------------------------------
 
-    def transform(self, new_name):
+    def transform(self, new_name, checked_by=None):
+        """The tangent function. Its tangent parameters follow the primal ones (keyword-only when the
+        primal has defaults); with checked_by (the user's function, bound in the module under that
+        name) it first refuses integer arguments where derivatives are asked for."""
         if self.enclosing is None:
             self.collect_variants()
         args = clone(self.fdef.args)
-        args.kwonlyargs = [name(self.tangent_name(p), store=False) for p in self.pattern]
-        for a in args.kwonlyargs:
-            a.ctx = gast.Param()
-        args.kw_defaults = [None] * len(self.pattern)
-        body = []
+        tangents = [gast.Name(id=self.tangent_name(p), ctx=gast.Param(), annotation=None, type_comment=None)
+                    for p in self.pattern]
+        if args.defaults:
+            args.kwonlyargs, args.kw_defaults = tangents, [None] * len(tangents)
+        else:
+            args.args = args.args + tangents
+        body = [] if checked_by is None else [self.integer_check(p, checked_by) for p in self.pattern]
         for param in (a.id for a in self.fdef.args.args):
             if param in self.active and param not in self.pattern:
                 body.append(self.derived(self.tangent_name(param), call("zeros_like", [name(param)]), None))
@@ -95,6 +100,11 @@ class ForwardMode:
         result = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
                                   type_comment=None, type_params=[])
         return gast.copy_location(result, self.fdef)
+
+    def integer_check(self, param, function_name):
+        refuse = gast.Expr(value=call("require_real", [name(param), const(param), name(function_name)]))
+        test = gast.Compare(left=call("type", [name(param)]), ops=[gast.IsNot()], comparators=[name("float")])
+        return gast.If(test=test, body=[refuse], orelse=[])
 
     def without_unused_primals(self, body):
         """body without primal copies of nested functions that only their derivatives replaced."""

@@ -9,7 +9,7 @@ import builtins
 
 import gast
 
-from ..ir.build import call, clone, const, dotted, name, names_in
+from ..ir.build import call, clone, const, dotted, name
 from .registry import LINEAR_ARGUMENTS
 
 
@@ -60,9 +60,6 @@ class Instance:
         self.statements = statements
         self.zeroed = zeroed  # operands whose derivative was zero
 
-    def references(self):
-        return set().union(*(names_in(s.value) for s in self.statements)) if self.statements else set()
-
 
 def instantiate(template, output, args, keywords, derivative_of, fresh, bind, module="np", func=None):
     """Statements computing the derivative of `output = F(*args, **keywords)`.
@@ -86,59 +83,64 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
             return zero(operand)
         return result
 
-    class Substitute(gast.NodeTransformer):
-        def visit_Subscript(self, node):
-            if isinstance(node.value, gast.Name) and node.value.id == "d":
-                result = clone(derivative(node.slice))
-                if isinstance(node.ctx, gast.Store) and isinstance(result, gast.Name):
-                    result.ctx = gast.Store()
-                return result
-            return self.generic_visit(node)
-
-        def visit_Name(self, node):
-            if node.id == out_param:
-                return clone(output)
-            if node.id in bound:
-                return clone(bound[node.id])
-            if node.id == "M":
-                return dotted(module)
-            if node.id == "F":
-                return clone(func)
-            if isinstance(node.ctx, gast.Store) or node.id in temps:
-                if node.id not in temps:
-                    temps[node.id] = fresh(node.id)
-                return name(temps[node.id], isinstance(node.ctx, gast.Store))
-            if node.id in template.scope:
-                return name(bind(node.id, template.scope[node.id]))
-            if hasattr(builtins, node.id):
-                return node
-            raise BindError(f"the template names '{node.id}', which is not defined where it was written")
-
-        def visit_Call(self, node):
-            """Visit the template's own arguments, then splice in the call's extra ones untouched."""
-            node.func = self.visit(node.func)
+    def substitute(node):
+        """A copy of a template node with parameters, derivatives and temporaries replaced."""
+        if isinstance(node, list):
+            return [substitute(n) for n in node]
+        if not isinstance(node, gast.AST):
+            return node
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and node.value.id == "d":
+            result = clone(derivative(node.slice))
+            if isinstance(node.ctx, gast.Store) and isinstance(result, gast.Name):
+                result.ctx = gast.Store()
+            return result
+        if isinstance(node, gast.Name):
+            return substitute_name(node)
+        if isinstance(node, gast.Call):  # the call's extra arguments are spliced in untouched
             args = []
             for arg in node.args:
-                args.extend(clone(extra_args) if isinstance(arg, gast.Starred) else [self.visit(arg)])
+                args.extend(clone(extra_args) if isinstance(arg, gast.Starred) else [substitute(arg)])
             keywords = []
             for kw in node.keywords:
                 if kw.arg is None:
                     keywords.extend(clone(extra_keywords))
                 else:
-                    kw.value = self.visit(kw.value)
-                    keywords.append(kw)
-            node.args, node.keywords = args, keywords
-            return node
+                    keywords.append(gast.keyword(arg=kw.arg, value=substitute(kw.value)))
+            return gast.Call(func=substitute(node.func), args=args, keywords=keywords)
+        new = node.__class__.__new__(node.__class__)
+        new.__dict__.update({k: substitute(v) for k, v in node.__dict__.items()})
+        return new
+
+    def substitute_name(node):
+        if node.id == out_param:
+            return clone(output)
+        if node.id in bound:
+            return clone(bound[node.id])
+        if node.id == "M":
+            return dotted(module)
+        if node.id == "F":
+            return clone(func)
+        if isinstance(node.ctx, gast.Store) or node.id in temps:
+            if node.id not in temps:
+                temps[node.id] = fresh(node.id)
+            return name(temps[node.id], isinstance(node.ctx, gast.Store))
+        if node.id in template.scope:
+            return name(bind(node.id, template.scope[node.id]))
+        if hasattr(builtins, node.id):
+            return name(node.id)
+        raise BindError(f"the template names '{node.id}', which is not defined where it was written")
 
     statements, zero_temps = [], {}
-    for stmt in clone(template.body):
-        stmt = Substitute().visit(stmt)
-        stmt.value = simplify(ReplaceNames(zero_temps).visit(stmt.value))
+    for stmt in template.body:
+        stmt = substitute(stmt)
+        value = ReplaceNames(zero_temps).visit(stmt.value) if zero_temps else stmt.value
+        stmt.value = simplify(value) if zeroed else value
         target = stmt.targets[0]
         if is_zero(stmt.value) and isinstance(target, gast.Name) and target.id in temps.values():
             zero_temps[target.id] = stmt.value
             continue
-        stmt.value = concretize(stmt.value)
+        if zeroed:
+            stmt.value = concretize(stmt.value)
         statements.append(stmt)
     return Instance(statements, zeroed)
 

@@ -1,4 +1,6 @@
-def inplace_updates_jvp_x(x, X, *, dx):
+def inplace_updates_jvp_x(x, X, dx):
+    if type(x) is not float:
+        require_real(x, 'x', inplace_updates)
     # y = x.copy()
     y = copy.copy(x)
     dy = copy.copy(dx)

@@ -1,4 +1,8 @@
-def loss_jvp_w_b(w, b, X, y, *, dw, db):
+def loss_jvp_w_b(w, b, X, y, dw, db):
+    if type(w) is not float:
+        require_real(w, 'w', loss)
+    if type(b) is not float:
+        require_real(b, 'b', loss)
     # z = X @ w + b
     z = np.matmul(X, w) + b
     dz = np.matmul(X, dw) + db

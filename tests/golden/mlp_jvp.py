@@ -1,4 +1,4 @@
-def softmax_cross_entropy_jvp_logits(logits, labels, *, dlogits):
+def softmax_cross_entropy_jvp_logits(logits, labels, dlogits):
     # shifted = logits - np.max(logits, axis=1, keepdims=True)
     max_logits = np.max(logits, axis=1, keepdims=True)
     mask = logits == expand_reduced(max_logits, logits, 1, True)
@@ -15,7 +15,9 @@ def softmax_cross_entropy_jvp_logits(logits, labels, *, dlogits):
     return neg_mean_sum_labels, dneg_mean_sum_labels
 
 
-def mlp_loss_jvp_params(params, X, labels, *, dparams):
+def mlp_loss_jvp_params(params, X, labels, dparams):
+    if type(params) is not float:
+        require_real(params, 'params', mlp_loss)
     # W1, b1, W2, b2, W3, b3 = params
     W1 = params[0]
     dW1 = dparams[0]

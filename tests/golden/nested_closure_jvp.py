@@ -1,4 +1,6 @@
-def nested_closure_jvp_x(x, a, *, dx):
+def nested_closure_jvp_x(x, a, dx):
+    if type(x) is not float:
+        require_real(x, 'x', nested_closure)
     scale = 2.0 * a
 
     def transform_jvp_v(v, shift=1.0, *, dv):

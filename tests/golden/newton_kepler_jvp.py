@@ -1,4 +1,6 @@
-def newton_kepler_jvp_M(M, e, *, dM):
+def newton_kepler_jvp_M(M, e, dM):
+    if type(M) is not float:
+        require_real(M, 'M', newton_kepler)
     # E = M
     E = M
     dE = dM

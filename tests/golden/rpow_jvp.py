@@ -1,4 +1,6 @@
-def rpow_jvp_x(x, n, *, dx):
+def rpow_jvp_x(x, n, dx):
+    if type(x) is not float:
+        require_real(x, 'x', rpow)
     if n == 0:
         return 1.0, 0.0
     # half = rpow(x, n // 2)
