@@ -223,6 +223,11 @@ def fold_constants(node):
         return right
     if op in (gast.Mult, gast.Div) and _number(right) and right.value == 1:
         return left
+    if op is gast.Mult:  # a derivative is a float: `2.0 * x * dx` spares an int-to-float conversion
+        for side in ("left", "right"):
+            operand = getattr(node, side)
+            if _number(operand) and type(operand.value) is int:
+                setattr(node, side, const(float(operand.value)))
     return node
 
 

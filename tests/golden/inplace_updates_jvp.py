@@ -12,7 +12,7 @@ def inplace_updates_jvp_x(x, X, dx):
     dy[0] = dy_0
     # y[1] += x[0] ** 2
     x_0 = x[0]
-    dy_1_2 = dy[1] + 2 * x_0 * dx[0]
+    dy_1_2 = dy[1] + 2.0 * x_0 * dx[0]
     y[1] = y[1] + x_0 ** 2
     dy[1] = dy_1_2
     # y[-1] *= 3.0

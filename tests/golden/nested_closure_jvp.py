@@ -13,7 +13,7 @@ def nested_closure_jvp_x(x, a, dx):
     # return transform(x) + transform(x ** 2, shift=-0.5)
     transform_x, dtransform_x = transform_jvp_v(x, dv=dx)
     x_pow_two = x ** 2
-    dx_pow_two = 2 * x * dx
+    dx_pow_two = 2.0 * x * dx
     transform_x_pow_two, dtransform_x_pow_two = transform_jvp_v(x_pow_two, shift=-0.5, dv=dx_pow_two)
     total = transform_x + transform_x_pow_two
     dtotal = dtransform_x + dtransform_x_pow_two
