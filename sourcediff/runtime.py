@@ -23,6 +23,35 @@ def broadcast_like(t, z):
     return np.broadcast_to(t, shape).copy()
 
 
+def unbroadcast(g, x):
+    """g summed over the axes along which x was broadcast, so that it has x's shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape)))) if np.ndim(g) > len(shape) else g
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g if shape else float(g)
+
+
+def add_at(g, x, index, value):
+    """The cotangent g of x with value added at x[index] (repeated indices add up). g is 0.0 until x's
+    cotangent is first needed; a list, tuple or dict x gets a cotangent of its own structure."""
+    if isinstance(x, dict):
+        g = dict(g) if isinstance(g, dict) else {}
+        g[index] = g.get(index, 0.0) + value
+        return g
+    if isinstance(x, (list, tuple)):
+        g = list(g) if isinstance(g, (list, tuple)) else [0.0] * len(x)
+        g[index] = g[index] + value
+        return type(x)(g) if isinstance(x, tuple) else g
+    if not isinstance(g, np.ndarray) or not g.flags.writeable:
+        g = zeros_like(np.asarray(x)) + g
+    np.add.at(g, index, value)
+    return g
+
+
 def expand_reduced(z, x, axis, keepdims):
     """The result z of a reduction of x over axis, reshaped to broadcast against x."""
     if axis is None or keepdims:

@@ -10,7 +10,8 @@ import numpy as np
 from .. import runtime
 
 RUNTIME_HELPERS = {name: getattr(runtime, name)
-                   for name in ("zeros_like", "broadcast_like", "expand_reduced", "require_real")}
+                   for name in ("zeros_like", "broadcast_like", "expand_reduced", "require_real", "unbroadcast",
+                                "add_at")}
 
 
 class Namespace:

@@ -5,7 +5,8 @@ import operator
 
 import numpy as np
 
-from .registry import F, d, inactive, tangent
+from ..runtime import add_at, unbroadcast
+from .registry import F, adjoint, d, inactive, tangent
 
 inactive(operator.floordiv, len, range, int, round, bool, isinstance, enumerate, zip, type, print)
 
@@ -13,6 +14,12 @@ inactive(operator.floordiv, len, range, int, round, bool, isinstance, enumerate,
 @tangent(operator.add, elementwise=True)
 def add(z, x, y):
     d[z] = d[x] + d[y]
+
+
+@adjoint(operator.add)
+def add_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z], x)
+    d[y] = unbroadcast(d[z], y)
 
 
 @tangent(operator.sub, elementwise=True)
@@ -23,6 +30,12 @@ def sub(z, x, y):
 @tangent(operator.mul, elementwise=True)
 def mul(z, x, y):
     d[z] = d[x] * y + x * d[y]
+
+
+@adjoint(operator.mul)
+def mul_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z] * y, x)
+    d[y] = unbroadcast(x * d[z], y)
 
 
 @tangent(operator.truediv, elementwise=True)
@@ -58,6 +71,11 @@ def identity_like(z, x):
 @tangent(operator.getitem)
 def getitem(z, x, index):
     d[z] = d[x][index]
+
+
+@adjoint(operator.getitem)
+def getitem_adjoint(z, x, index):
+    d[x] = add_at(d[x], x, index, d[z])
 
 
 @tangent(builtins.abs)

@@ -7,12 +7,17 @@ import math
 
 import numpy as np
 
-from .registry import M, d, tangent
+from .registry import M, adjoint, d, tangent
 
 
 @tangent(np.exp, math.exp)
 def exp(z, x):
     d[z] = z * d[x]
+
+
+@adjoint(np.exp, math.exp)
+def exp_adjoint(z, x):
+    d[x] = z * d[z]
 
 
 @tangent(np.log, nargs=None)

@@ -9,7 +9,7 @@ import builtins
 
 import gast
 
-from ..ir.build import call, clone, const, dotted, name
+from ..ir.build import call, clone, const, dotted, name, names_in
 from .registry import LINEAR_ARGUMENTS
 
 
@@ -136,6 +136,8 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
         value = ReplaceNames(zero_temps).visit(stmt.value) if zero_temps else stmt.value
         stmt.value = simplify(value) if zeroed else value
         target = stmt.targets[0]
+        if is_zero(target):
+            continue  # an adjoint's contribution to an argument that carries no derivative
         if is_zero(stmt.value) and isinstance(target, gast.Name) and target.id in temps.values():
             zero_temps[target.id] = stmt.value
             continue
@@ -143,6 +145,22 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
             stmt.value = concretize(stmt.value)
         statements.append(stmt)
     return Instance(statements, zeroed)
+
+
+def instantiate_adjoint(template, output, args, keywords, adjoint_of, fresh, bind, module="np", func=None):
+    """Statements adding what `output = F(*args, **keywords)` contributes to its arguments' cotangents.
+
+    adjoint_of(node) gives the cotangent name node of the output or of an argument (None where the
+    argument carries none). A template line `d[x] = e` becomes `bx = bx + e`, or stays an update
+    `bx = e` when e itself reads bx (as `add_at(d[x], x, index, d[z])` does).
+    """
+    instance = instantiate(template, output, args, keywords, adjoint_of, fresh, bind, module, func)
+    cotangents = {c.id for c in map(adjoint_of, args) if c is not None}
+    for stmt in instance.statements:
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name) and target.id in cotangents and target.id not in names_in(stmt.value):
+            stmt.value = gast.BinOp(left=name(target.id), op=gast.Add(), right=stmt.value)
+    return instance
 
 
 class ReplaceNames(gast.NodeTransformer):

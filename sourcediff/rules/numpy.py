@@ -1,8 +1,8 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import expand_reduced
-from .registry import F, d, inactive, tangent
+from ..runtime import expand_reduced, unbroadcast
+from .registry import F, adjoint, d, inactive, tangent
 
 inactive(
     np.shape, np.ndim, np.size, np.sign, np.floor, np.ceil, np.round, np.rint, np.argmax, np.argmin,
@@ -55,6 +55,16 @@ def subtract(z, x, y):
 @tangent(np.divide, np.true_divide, elementwise=True)
 def divide(z, x, y):
     d[z] = (d[x] - z * d[y]) / y
+
+
+@adjoint(np.sum)
+def sum_adjoint(z, x, axis=None, keepdims=False):
+    d[x] = np.broadcast_to(expand_reduced(d[z], x, axis, keepdims), np.shape(x))
+
+
+@adjoint(np.mean)
+def mean_adjoint(z, x, axis=None, keepdims=False):
+    d[x] = np.broadcast_to(expand_reduced(d[z], x, axis, keepdims), np.shape(x)) * (np.size(z) / np.size(x))
 
 
 @tangent(np.prod)

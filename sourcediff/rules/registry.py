@@ -42,11 +42,15 @@ class Rule:
     key: object
     name: str                                     # how generated code spells the primitive
     tangents: dict = field(default_factory=dict)  # number of positional args (or None: any) -> Template
+    adjoints: dict = field(default_factory=dict)  # the same, for reverse mode
     inactive: bool = False                        # output never depends differentiably on inputs
     elementwise: bool = False                     # broadcasts its operands against each other
 
     def tangent_for(self, nargs):
         return self.tangents.get(nargs) or self.tangents.get(None)
+
+    def adjoint_for(self, nargs):
+        return self.adjoints.get(nargs) or self.adjoints.get(None)
 
 
 RULES = {}
@@ -107,6 +111,21 @@ def tangent(*keys, nargs=None, elementwise=False, linear=False):
             rule = _rule(key)
             rule.tangents[nargs] = template
             rule.elementwise = rule.elementwise or elementwise
+        return fn
+    return register
+
+
+def adjoint(*keys, nargs=None):
+    """Register the decorated template as the adjoint of each primitive in keys.
+
+    In an adjoint template `d[z]` (read) is the cotangent of the output, and `d[x] = e` contributes e
+    to x's cotangent; e must already have x's shape (`unbroadcast(e, x)` sums a broadcast away).
+    Contributions to arguments that carry no derivative are dropped.
+    """
+    def register(fn):
+        template = parse_template(fn)
+        for key in keys:
+            _rule(key).adjoints[nargs] = template
         return fn
     return register
 
