@@ -1,7 +1,7 @@
 """sourcediff: source-transformation automatic differentiation for Python and NumPy."""
-from .api import check_grads, jvp, register_tangent, tangent
+from .api import adjoint, check_grads, grad, jvp, register_tangent, tangent, value_and_grad, vjp
 from .errors import NonDifferentiableError, SourceDiffError, UnknownNameError, UnsupportedSyntaxError
 
 __version__ = "0.1.0"
-__all__ = ["jvp", "tangent", "check_grads", "register_tangent", "SourceDiffError", "UnsupportedSyntaxError",
+__all__ = ["jvp", "tangent", "check_grads", "register_tangent", "grad", "value_and_grad", "vjp", "adjoint", "SourceDiffError", "UnsupportedSyntaxError",
            "NonDifferentiableError", "UnknownNameError", "__version__"]

@@ -48,9 +48,11 @@ def _derive(f, mode, wrt_names):
         return entry[1]
     derivation = Derivation()
     if mode == "jvp":
-        entry_name, _ = derivation.function_jvp(f, wrt_names, entry=True)
-    generated = derivation.compile(entry_name)
-    generated.derivation = derivation
+        generated = derivation.compile(derivation.function_jvp(f, wrt_names, entry=True)[0])
+    elif mode == "vjp":
+        generated = derivation.compile(derivation.function_grad(f, wrt_names))
+    else:  # split motion: a forward and a backward function
+        generated = derivation.compile(*derivation.function_vjp(f, wrt_names))
     entries[key] = (derivation, generated)
     return generated
 
@@ -106,35 +108,122 @@ def _tangent_parameters(generated):
     return code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
 
 
+def vjp(f, wrt=0, motion="joint"):
+    """Reverse mode: `vjp(f, wrt)(*args, cotangent) -> (f(*args), cotangents of the wrt arguments)`.
+
+    The cotangent has the structure of f's value (a tuple of them for a tuple-valued f); the result is
+    one cotangent per wrt entry, shaped like its argument (a tuple when wrt is a tuple). With
+    motion="split" it returns `(forward, backward)`: `forward(*args) -> (value, saved)` runs the
+    primal once, and `backward(saved, cotangent)` may then be called with many cotangents.
+    """
+    f = inspect.unwrap(f)
+    wrt_names = resolve_wrt(f, wrt)
+    single = not isinstance(wrt, (tuple, list))
+    if motion == "split":
+        forward, backward = _derive(f, "split", wrt_names)
+
+        def backward_fn(saved, cotangent):
+            cotangents = backward(saved, cotangent)
+            return cotangents[0] if single else cotangents
+
+        backward_fn.source = backward.source
+        forward.derivation = backward_fn.derivation = backward.derivation
+        return forward, backward_fn
+    if motion != "joint":
+        raise SourceDiffError(f"motion={motion!r}: use 'joint' or 'split'")
+    generated = _derive(f, "vjp", wrt_names)
+    if single or len(wrt_names) > 1:
+        return generated
+    return _attach(lambda *args: (lambda value, g: (value, (g,)))(*generated(*args)), generated, f, wrt_names)
+
+
+def _attach(fn, generated, f, wrt_names):
+    fn.source = generated.source
+    fn.derivation = generated.derivation
+    fn.__wrapped__ = generated
+    fn.__name__ = fn.__qualname__ = generated.__name__
+    return fn
+
+
+def value_and_grad(f, wrt=0):
+    """`value_and_grad(f, wrt)(*args) -> (f(*args), gradient)` from one forward and one backward sweep.
+
+    f must return a scalar; the gradient is shaped like its argument (a tuple when wrt is a tuple).
+    """
+    f = inspect.unwrap(f)
+    joint = vjp(f, wrt)
+
+    def value_and_grad_fn(*args):
+        value, gradient = joint(*args, 1.0)
+        if np.ndim(value) != 0 or isinstance(value, (tuple, list, dict)):
+            raise SourceDiffError(f"grad needs {f.__qualname__} to return a scalar, but it returned a value of "
+                                  f"shape {np.shape(value)}; use sd.vjp with a cotangent of that shape")
+        return value, gradient
+
+    return _attach(value_and_grad_fn, joint, f, None)
+
+
+def grad(f, wrt=0):
+    """`grad(f, wrt)(*args)`: the gradient of the scalar f with respect to the wrt arguments."""
+    both = value_and_grad(f, wrt)
+    return _attach(lambda *args: both(*args)[1], both, f, None)
+
+
 class Transformed:
     """A function that still computes its primal and carries its derivatives as attributes."""
 
-    def __init__(self, fn, wrt):
+    def __init__(self, fn, wrt, mode):
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.wrt = wrt
-        self._jvp = None
+        self.mode = mode
+        self._derivatives = {}
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
 
+    def _derivative(self, transform):
+        """transform(fn, wrt), regenerated when the function or what it reads changes."""
+        current = self._derivatives.get(transform)
+        if current is None or not current.derivation.is_current():
+            current = self._derivatives[transform] = transform(self.fn, self.wrt)
+        return current
+
     def jvp(self, *args):
-        """(value, tangent): see sd.jvp. Regenerated when the function or what it reads changes."""
-        if self._jvp is None or not self._jvp.derivation.is_current():
-            self._jvp = jvp(self.fn, self.wrt)
-        return self._jvp(*args)
+        """(value, tangent): see sd.jvp."""
+        return self._derivative(jvp)(*args)
+
+    def vjp(self, *args):
+        """(value, cotangents): see sd.vjp."""
+        return self._derivative(vjp)(*args)
+
+    def grad(self, *args):
+        """The gradient: see sd.grad."""
+        return self._derivative(grad)(*args)
+
+    def value_and_grad(self, *args):
+        """(value, gradient): see sd.value_and_grad."""
+        return self._derivative(value_and_grad)(*args)
 
     @property
     def source(self):
-        """The generated derivative source."""
-        return jvp(self.fn, self.wrt).source
+        """The generated derivative source (the tangent for @sd.tangent, the adjoint for @sd.adjoint)."""
+        return self._derivative(jvp if self.mode == "tangent" else vjp).source
 
 
 def tangent(fn=None, *, wrt=0):
     """Decorator: `@sd.tangent` or `@sd.tangent(wrt=...)`; the function gains `.jvp` and `.source`."""
     if fn is None:
-        return lambda f: Transformed(f, wrt)
-    return Transformed(fn, wrt)
+        return lambda f: Transformed(f, wrt, "tangent")
+    return Transformed(fn, wrt, "tangent")
+
+
+def adjoint(fn=None, *, wrt=0):
+    """Decorator: `@sd.adjoint` or `@sd.adjoint(wrt=...)`; the function gains `.grad`,
+    `.value_and_grad`, `.vjp` and `.source`."""
+    if fn is None:
+        return lambda f: Transformed(f, wrt, "adjoint")
+    return Transformed(fn, wrt, "adjoint")
 
 
 def check_grads(f, args, wrt=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, directions=3, seed=0):

@@ -12,6 +12,7 @@ from .ir.build import walk
 from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
+from .modes.reverse import ReverseMode
 from .optimize import inline_single_use, propagate_copies, remove_dead_derivatives
 
 
@@ -46,17 +47,49 @@ class Derivation:
             mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
             self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
             checked_by = self.namespace.bind(fn.__name__, fn) if entry else None
-            generated = remove_dead_derivatives(propagate_copies(mode.transform(new_name, checked_by)))
-            self.functions.append(inline_single_use(generated, names.temporaries))
+            self.functions.append(self.clean(mode.transform(new_name, checked_by), names))
         return self.jvps[key]
+
+    def function_vjp(self, fn, pattern):
+        """The names of fn's forward and backward functions for the parameters in pattern."""
+        key = ("vjp", fn, tuple(pattern))
+        if key not in self.jvps:
+            parsed, fdef = self.prepare(fn)
+            suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
+            names = (self.namespace.reserve(f"{fdef.name}_forward{suffix}"),
+                     self.namespace.reserve(f"{fdef.name}_backward{suffix}"))
+            self.jvps[key] = names
+            mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
+            for generated in mode.split(*names):
+                self.functions.append(self.clean(generated, mode.names))
+        return self.jvps[key]
+
+    def function_grad(self, fn, pattern, motion="joint"):
+        """The name of fn's joint vector-Jacobian product `(*args, bvalue) -> (value, cotangents)`, or
+        with motion="split" the names of its forward and backward functions."""
+        if motion == "split":
+            return self.function_vjp(fn, pattern)
+        parsed, fdef = self.prepare(fn)
+        suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
+        new_name = self.namespace.reserve(f"{fdef.name}_vjp{suffix}")
+        mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
+        checked_by = self.namespace.bind(fn.__name__, fn)
+        self.functions.append(self.clean(mode.joint(new_name, checked_by), mode.names))
+        return new_name
+
+    def clean(self, fdef, names):
+        return inline_single_use(remove_dead_derivatives(propagate_copies(fdef)), names.temporaries)
 
     def is_current(self):
         return all(parsed.is_current() for parsed in self.parsed.values())
 
-    def compile(self, entry):
-        """Emit the module's source, compile it, and return the entry function with `.source` set."""
+    def compile(self, *entries):
+        """Emit the module's source, compile it, and return the entry functions (one, or a tuple) with
+        `.source` and `.derivation` set."""
         source = to_source(self.functions)
-        scope = compile_source(source, self.namespace.objects, entry)
-        fn = scope[entry]
-        fn.source = source
-        return fn
+        scope = compile_source(source, self.namespace.objects, entries[0])
+        functions = tuple(scope[e] for e in entries)
+        for fn in functions:
+            fn.source = source
+            fn.derivation = self
+        return functions[0] if len(functions) == 1 else functions

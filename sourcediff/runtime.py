@@ -52,6 +52,23 @@ def add_at(g, x, index, value):
     return g
 
 
+def component(g, i):
+    """Part i of the cotangent g of a tuple or list (0.0 while g is still the zero it started as)."""
+    return g[i] if isinstance(g, (list, tuple)) else 0.0
+
+
+def cotangent_like(g, x):
+    """The cotangent g of x in x's own structure and shape: zeros where nothing reached it."""
+    if isinstance(x, dict):
+        return {k: cotangent_like(g.get(k, 0.0) if isinstance(g, dict) else 0.0, v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        parts = g if isinstance(g, (list, tuple)) else [0.0] * len(x)
+        return type(x)(cotangent_like(p, v) for p, v in zip(parts, x))
+    if isinstance(x, np.ndarray):
+        return np.broadcast_to(g, x.shape).astype(np.result_type(x.dtype, float)) if np.shape(g) != x.shape else g
+    return float(g)
+
+
 def expand_reduced(z, x, axis, keepdims):
     """The result z of a reduction of x over axis, reshaped to broadcast against x."""
     if axis is None or keepdims:

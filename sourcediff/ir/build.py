@@ -80,3 +80,12 @@ def walk(node):
                 stack.extend(v for v in value if isinstance(v, gast.AST))
             elif isinstance(value, gast.AST):
                 stack.append(value)
+
+
+def index_expression(index):
+    """A subscript's index as an ordinary expression: `1:` becomes `slice(1, None, None)`."""
+    if isinstance(index, gast.Slice):
+        return call("slice", [index.lower or const(None), index.upper or const(None), index.step or const(None)])
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[index_expression(e) for e in index.elts], ctx=gast.Load())
+    return index

@@ -11,7 +11,7 @@ from .. import runtime
 
 RUNTIME_HELPERS = {name: getattr(runtime, name)
                    for name in ("zeros_like", "broadcast_like", "expand_reduced", "require_real", "unbroadcast",
-                                "add_at")}
+                                "add_at", "component", "cotangent_like")}
 
 
 class Namespace:

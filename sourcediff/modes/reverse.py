@@ -1,0 +1,449 @@
+"""Reverse mode: a forward sweep that runs the primal and saves what it overwrites, then a backward
+sweep that propagates cotangents through each statement's adjoint template in reverse order.
+
+Values an adjoint needs are saved on a plain list used as a stack only where they may be overwritten
+before the backward sweep reads them (names assigned more than once, or inside a loop); branch
+decisions and while-loop trip counts likewise; loops over range run backwards over the same range
+instead of storing their indices.
+
+Early returns, break and continue are first rewritten into flags (ir/structure.py), so that every
+block runs to its end and loops break only as their last step.
+
+Not yet supported here (refused with an error that says so): in-place subscript writes, list append,
+nested functions and calls made for their side effects.
+"""
+import gast
+
+from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..frontend.parse import canonical_name
+from ..ir.analysis import active_variables, operands, statements
+from ..ir.build import assign, call, const, index_expression, name, names_in, walk, with_origin
+from ..ir.structure import single_exit
+from ..rules import rule_for, spelling
+from ..rules.instantiate import BindError, instantiate_adjoint
+from .forward import ForwardMode
+
+UNSUPPORTED = {gast.FunctionDef: "a nested function"}
+
+
+def useful_variables(fdef):
+    """Variables whose values can reach the returned value (flow-insensitive)."""
+    useful = set()
+    for stmt in statements(fdef.body):
+        if isinstance(stmt, gast.Return) and stmt.value is not None:
+            useful |= names_in(stmt.value)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements(fdef.body):
+            if isinstance(stmt, gast.Assign):
+                targets = {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}
+                if targets & useful:
+                    new = set(operands(stmt.value)) - useful
+                    if new:
+                        useful |= new
+                        changed = True
+    return useful
+
+
+def assignment_counts(fdef):
+    """How often each name is assigned, counting twice a name assigned inside a loop."""
+    counts = {}
+
+    def visit(body, in_loop):
+        for stmt in body:
+            if isinstance(stmt, (gast.Assign, gast.For)):
+                targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+                for target in targets:
+                    for n in walk(target):
+                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                            counts[n.id] = counts.get(n.id, 0) + (2 if in_loop or isinstance(stmt, gast.For) else 1)
+            if isinstance(stmt, (gast.For, gast.While)):
+                visit(stmt.body, True)
+            elif isinstance(stmt, gast.If):
+                visit(stmt.body, in_loop)
+                visit(stmt.orelse, in_loop)
+
+    visit(fdef.body, False)
+    for a in fdef.args.args:
+        counts[a.id] = counts.get(a.id, 0) + 1
+    return counts
+
+
+class ReverseMode:
+    """The forward and backward sweeps of one normalized function."""
+
+    def __init__(self, derivation, parsed, fdef, pattern, names):
+        self.derivation = derivation
+        self.parsed = parsed
+        self.names = names
+        self.fdef = single_exit(fdef, names)
+        self.refuse_unsupported()
+        self.separate_overwrites()
+        self.pattern = tuple(pattern)
+        self.active = active_variables(fdef, set(pattern)) & useful_variables(fdef)
+        counts = assignment_counts(fdef)
+        self.unstable = {n for n, c in counts.items() if c > 1}
+        self.primal_names = set(counts)
+        self.cotangents = {}
+        self.stack = names.fresh("stack", temporary=False)
+        self.stack_used = False
+        self.loop_indices = set()
+
+    # -- preparation -------------------------------------------------------------------------------
+
+    def error(self, cls, node, message, hint=None):
+        located = node if getattr(node, "lineno", None) else getattr(node, "sd_origin", None) or node
+        return self.parsed.info.error(cls, located, message, hint)
+
+    def refuse_unsupported(self):
+        body = self.fdef.body
+        for stmt in statements(body):
+            what = UNSUPPORTED.get(type(stmt))
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+                what = "an in-place subscript write"
+            elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+                what = "a call made for its side effects (such as list.append)"
+            if what:
+                raise self.error(UnsupportedSyntaxError, stmt, f"{what} is not supported in reverse mode yet",
+                                 "use forward mode (sd.jvp) for this function, or restructure it")
+
+    def separate_overwrites(self):
+        """`s = s * v` becomes `s_new = s * v; s = s_new`, so an adjoint sees both values."""
+        def visit(body):
+            out = []
+            for stmt in body:
+                for field in ("body", "orelse"):
+                    if isinstance(getattr(stmt, field, None), list):
+                        setattr(stmt, field, visit(getattr(stmt, field)))
+                if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                        and not isinstance(stmt.value, (gast.Name, gast.Constant))
+                        and stmt.targets[0].id in names_in(stmt.value)):
+                    target = stmt.targets[0].id
+                    fresh = self.names.fresh(target + "_new")
+                    out += [assign(fresh, stmt.value, stmt.sd_origin), assign(target, name(fresh), stmt.sd_origin)]
+                else:
+                    out.append(stmt)
+            return out
+        self.fdef.body = visit(self.fdef.body)
+
+    # -- names -------------------------------------------------------------------------------------
+
+    def cotangent_name(self, primal):
+        if primal not in self.cotangents:
+            self.cotangents[primal] = self.names.fresh("b" + primal, limit=None,
+                                                       temporary=primal in self.names.temporaries)
+        return self.cotangents[primal]
+
+    def cotangent_of(self, node):
+        if isinstance(node, gast.Name) and node.id in self.active:
+            return name(self.cotangent_name(node.id))
+        return None
+
+    def accumulate(self, primal, value, origin):
+        target = self.cotangent_name(primal)
+        return derived(assign(target, gast.BinOp(left=name(target), op=gast.Add(), right=value), origin))
+
+    def reset(self, primal, origin):
+        return derived(assign(self.cotangent_name(primal), const(0.0), origin))
+
+    def push(self, values, origin):
+        self.stack_used = True
+        item = name(values[0]) if len(values) == 1 else gast.Tuple(elts=[name(v) for v in values], ctx=gast.Load())
+        return derived(with_origin(gast.Expr(value=call(gast.Attribute(value=name(self.stack), attr="append",
+                                                                         ctx=gast.Load()), [item])), origin))
+
+    def pop(self, values, origin):
+        target = name(values[0], True) if len(values) == 1 else gast.Tuple(
+            elts=[name(v, True) for v in values], ctx=gast.Store())
+        popped = call(gast.Attribute(value=name(self.stack), attr="pop", ctx=gast.Load()))
+        return derived(with_origin(gast.Assign(targets=[target], value=popped, type_comment=None), origin))
+
+    def saves(self, adjoint_statements, exclude=()):
+        """The primal values adjoint_statements read that may be overwritten before they run."""
+        read = set().union(*(names_in(s) for s in adjoint_statements)) if adjoint_statements else set()
+        return sorted((read & self.unstable) - set(self.cotangents.values()) - self.loop_indices - set(exclude))
+
+    # -- sweeps ------------------------------------------------------------------------------------
+
+    def sweep(self, body):
+        """(forward statements, backward statements) of a block; the backward ones in reverse order."""
+        forward, backward = [], []
+        for stmt in body:
+            f, b = self.statement(stmt)
+            forward += f
+            backward = b + backward
+        return forward, backward
+
+    def statement(self, stmt):
+        if isinstance(stmt, gast.Assign):
+            return self.assignment(stmt)
+        if isinstance(stmt, gast.If):
+            return self.branch(stmt)
+        if isinstance(stmt, gast.For):
+            return self.for_loop(stmt)
+        if isinstance(stmt, gast.While):
+            return self.while_loop(stmt)
+        if isinstance(stmt, gast.Return):
+            return [], []
+        return [stmt], []
+
+    def assignment(self, stmt):
+        target = stmt.targets[0]
+        value = stmt.value
+        origin = stmt.sd_origin
+        if not isinstance(target, gast.Name) or target.id not in self.active:
+            return [stmt], []
+        t = target.id
+        reset = [self.reset(t, origin)] if t in self.unstable else []
+        active_operands = [n for n in operands(value) if n in self.active]
+        if not active_operands:
+            return [stmt], reset
+        if isinstance(value, gast.Name):
+            return [stmt], [self.accumulate(value.id, name(self.cotangent_name(t)), origin)] + reset
+        if isinstance(value, gast.Call) and self.is_user_call(value):
+            return self.user_call(stmt, t, value, reset)
+        if isinstance(value, (gast.List, gast.Tuple)):
+            adjoint = [self.accumulate(e.id, call("component", [name(self.cotangent_name(t)), const(i)]), origin)
+                       for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id in self.active]
+            return [stmt], adjoint + reset
+        adjoint = self.adjoint_statements(stmt, t, value)
+        saved = self.saves(adjoint)
+        forward = [stmt] + ([self.push(saved, origin)] if saved else [])
+        backward = ([self.pop(saved, origin)] if saved else []) + adjoint + reset
+        return forward, backward
+
+    def adjoint_statements(self, stmt, t, value):
+        args, keywords, func, module = ForwardMode.primitive_parts(self, stmt, value)
+        if isinstance(value, gast.Subscript):  # the index becomes an argument of add_at
+            args = [args[0], index_expression(args[1])]
+        key = getattr(value, "sd_callee", None) if isinstance(value, gast.Call) else ForwardMode.operator_of(self, value)
+        rule = rule_for(key) if key is not None else None
+        template = rule.adjoint_for(len(args)) if rule is not None else None
+        if template is None:
+            what = spelling(key) if key is not None else type(value).__name__
+            raise self.error(NonDifferentiableError, value, f"no adjoint rule for {what}",
+                             "register one with sd.register_adjoint, or compute this value outside the "
+                             "differentiated function")
+
+        def cotangent_of(node):
+            if isinstance(node, gast.Name) and node.id == t:
+                return name(self.cotangent_name(t))
+            return self.cotangent_of(node)
+
+        try:
+            instance = instantiate_adjoint(template, name(t), args, keywords, cotangent_of, self.names.fresh,
+                                           self.derivation.namespace.bind, module, func)
+        except BindError as exc:
+            raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}")
+        return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
+
+    def is_user_call(self, value):
+        import inspect
+        callee = getattr(value, "sd_callee", None)
+        return inspect.isfunction(callee) and rule_for(callee) is None
+
+    def user_call(self, stmt, t, value, reset):
+        """`t = h(a, b)`: h's forward function saves what its backward function needs."""
+        callee = value.sd_callee
+        import inspect
+        params = list(inspect.signature(callee).parameters)
+        bound = dict(zip(params, value.args))
+        for kw in value.keywords:
+            bound[kw.arg] = kw.value
+        pattern = tuple(p for p in params if p in bound and self.cotangent_of(bound[p]) is not None)
+        forward_name, backward_name = self.derivation.function_vjp(callee, pattern)
+        origin = stmt.sd_origin
+        saved = self.names.fresh(t + "_saved")
+        self.unstable |= {saved} if t in self.unstable else set()
+        pair = gast.Tuple(elts=[name(t, True), name(saved, True)], ctx=gast.Store())
+        forward = [with_origin(gast.Assign(targets=[pair], value=call(name(forward_name), value.args, value.keywords),
+                                           type_comment=None), origin)]
+        results = [self.names.fresh("b" + p) for p in pattern]
+        unpack = gast.Tuple(elts=[name(r, True) for r in results], ctx=gast.Store())
+        backward = [derived(with_origin(gast.Assign(targets=[unpack], value=call(
+            name(backward_name), [name(saved), name(self.cotangent_name(t))]), type_comment=None), origin))]
+        backward += [self.accumulate(bound[p].id, name(r), origin) for p, r in zip(pattern, results)]
+        if saved in self.unstable:
+            forward.append(self.push([saved], origin))
+            backward.insert(0, self.pop([saved], origin))
+        return forward, backward + reset
+
+    def branch(self, stmt):
+        test = stmt.test
+        forward_body, backward_body = self.sweep(stmt.body)
+        forward_else, backward_else = self.sweep(stmt.orelse)
+        if not backward_body and not backward_else:
+            return [gast.If(test=test, body=forward_body or [gast.Pass()], orelse=forward_else)], []
+        condition = self.names.fresh("condition")
+        forward = [assign(condition, test, stmt.sd_origin),
+                   gast.If(test=name(condition), body=forward_body or [gast.Pass()], orelse=forward_else)]
+        backward = [gast.If(test=name(condition), body=backward_body or [gast.Pass()], orelse=backward_else)]
+        if self.in_loop(stmt):
+            forward.append(self.push([condition], stmt.sd_origin))
+            backward.insert(0, self.pop([condition], stmt.sd_origin))
+        return forward, backward
+
+    def for_loop(self, stmt):
+        """Backwards over the same range; a loop that can break counts its iterations."""
+        index = stmt.target.id
+        self.loop_indices.add(index)
+        forward_body, backward_body = self.sweep(stmt.body)
+        if not backward_body:
+            return [gast.For(target=stmt.target, iter=stmt.iter, body=forward_body, orelse=[], type_comment=None)], []
+        origin = stmt.sd_origin
+        forward, restore, iterator = [], [], stmt.iter
+        if any(isinstance(b, gast.Name) and b.id in self.unstable for b in stmt.iter.args) or self.in_loop(stmt):
+            loop_range = self.names.fresh("loop_range")
+            forward += [assign(loop_range, stmt.iter, origin), self.push([loop_range], origin)]
+            restore = [self.pop([loop_range], origin)]
+            iterator = name(loop_range)
+        if any(isinstance(s, gast.If) and isinstance(s.body[0], gast.Break) for s in stmt.body):
+            count = self.names.fresh("iterations")
+            forward.append(assign(count, const(0), origin))
+            forward_body.insert(0, assign(count, gast.BinOp(left=name(count), op=gast.Add(), right=const(1)),
+                                          origin))
+            done = gast.Subscript(value=iterator, slice=gast.Slice(lower=None, upper=name(count), step=None),
+                                  ctx=gast.Load())
+            after = [self.push([count], origin)]
+            restore = [self.pop([count], origin)] + restore
+        else:
+            done, after = iterator, []
+        forward += [gast.For(target=stmt.target, iter=iterator, body=forward_body, orelse=[], type_comment=None)]
+        backward = restore + [gast.For(target=name(index, True), iter=call("reversed", [done]),
+                                       body=backward_body, orelse=[], type_comment=None)]
+        return forward + after, backward
+
+    def while_loop(self, stmt):
+        forward_body, backward_body = self.sweep(stmt.body)
+        if not backward_body:
+            return [gast.While(test=stmt.test, body=forward_body, orelse=[])], []
+        count = self.names.fresh("iterations")
+        origin = stmt.sd_origin
+        increment = assign(count, gast.BinOp(left=name(count), op=gast.Add(), right=const(1)), origin)
+        forward = [assign(count, const(0), origin),
+                   gast.While(test=stmt.test, body=[increment] + forward_body, orelse=[])]
+        self.stack_used = True
+        forward.append(self.push([count], origin))
+        backward = [self.pop([count], origin),
+                    gast.For(target=name(self.names.fresh("_"), True), iter=call("range", [name(count)]),
+                             body=backward_body, orelse=[], type_comment=None)]
+        return forward, backward
+
+    def in_loop(self, node):
+        """Whether node sits inside a loop of this function."""
+        def search(body, depth):
+            for stmt in body:
+                if stmt is node:
+                    return depth > 0
+                inner = depth + isinstance(stmt, (gast.For, gast.While))
+                for field in ("body", "orelse"):
+                    found = search(getattr(stmt, field, []) or [], inner)
+                    if found is not None:
+                        return found
+            return None
+        return bool(search(self.fdef.body, 0))
+
+    # -- functions ---------------------------------------------------------------------------------
+
+    def sweeps(self):
+        """(forward statements, backward statements, returned value node)."""
+        forward, backward = self.sweep(self.fdef.body)
+        returned = self.fdef.body[-1].value or const(None)
+        return forward, backward, returned
+
+    def seed(self, returned, cotangent):
+        """Statements giving the returned value's cotangent to the variables it names."""
+        if isinstance(returned, gast.Tuple):
+            return [self.accumulate(e.id, call("component", [name(cotangent), const(i)]), None)
+                    for i, e in enumerate(returned.elts) if isinstance(e, gast.Name) and e.id in self.active]
+        if isinstance(returned, gast.Name) and returned.id in self.active:
+            return [self.accumulate(returned.id, name(cotangent), None)]
+        return []
+
+    def initial_cotangents(self, backward):
+        used = set().union(*(names_in(s) for s in backward)) if backward else set()
+        return [derived(assign(self.cotangents[p], const(0.0))) for p in sorted(self.cotangents)
+                if self.cotangents[p] in used or p in self.pattern]
+
+    def results(self):
+        values = [call("cotangent_like", [name(self.cotangent_name(p)), name(p)]) for p in self.pattern]
+        return values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
+
+    def joint(self, new_name, checked_by=None):
+        """`new_name(*args, bvalue) -> (value, cotangents of the pattern's parameters)`."""
+        forward, backward, returned = self.sweeps()
+        cotangent = self.names.fresh("b" + (returned.id if isinstance(returned, gast.Name) else "value"))
+        backward = self.seed(returned, cotangent) + backward
+        value = self.names.fresh("value")  # the backward sweep restores overwritten variables
+        body = (self.checks(checked_by) + self.stack_init() + forward + [assign(value, returned)]
+                + self.initial_cotangents(backward) + backward)
+        body.append(gast.Return(value=gast.Tuple(elts=[name(value), self.results()], ctx=gast.Load())))
+        args = _arguments(self.fdef.args, [cotangent])
+        return _function(new_name, args, body, self.fdef)
+
+    def split(self, forward_name, backward_name):
+        """`forward_name(*args) -> (value, saved)` and `backward_name(saved, bvalue) -> cotangents`."""
+        forward, backward, returned = self.sweeps()
+        cotangent = self.names.fresh("b" + (returned.id if isinstance(returned, gast.Name) else "value"))
+        backward = self.seed(returned, cotangent) + backward
+        backward = self.initial_cotangents(backward) + backward
+        defined = {n.id for s in forward for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        defined |= {a.id for a in self.fdef.args.args} | {self.stack}
+        needed = sorted((set().union(*(names_in(s) for s in backward)) | set(self.pattern)) & defined
+                        - set(self.cotangents.values()))
+        if self.stack_used and self.stack not in needed:
+            needed.append(self.stack)
+        saved = self.names.fresh("saved")
+        package = gast.Tuple(elts=[name(n) for n in needed], ctx=gast.Load())
+        # names assigned only inside a branch or loop may be unbound when the forward function returns
+        top_level = {n.id for s in forward if isinstance(s, gast.Assign) for n in walk(s.targets[0])
+                     if isinstance(n, gast.Name)} | {a.id for a in self.fdef.args.args} | {self.stack}
+        forward = [assign(n, const(None)) for n in needed if n not in top_level] + forward
+        forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
+                               self.stack_init() + forward + [gast.Return(value=gast.Tuple(
+                                   elts=[returned, package], ctx=gast.Load()))], self.fdef)
+        unpack = [gast.Assign(targets=[gast.Tuple(elts=[name(n, True) for n in needed], ctx=gast.Store())],
+                              value=name(saved), type_comment=None)] if needed else []
+        copy_stack = [assign(self.stack, call("list", [name(self.stack)]))] if self.stack_used else []
+        results = self.results()
+        if not isinstance(results, gast.Tuple):
+            results = gast.Tuple(elts=[results], ctx=gast.Load())
+        backward_fn = _function(backward_name, _plain_arguments([saved, cotangent]),
+                                unpack + copy_stack + backward + [gast.Return(value=results)], self.fdef)
+        return forward_fn, backward_fn
+
+    def checks(self, checked_by):
+        if checked_by is None:
+            return []
+        mode = ForwardMode.__new__(ForwardMode)
+        return [ForwardMode.integer_check(mode, p, checked_by) for p in self.pattern]
+
+    def stack_init(self):
+        return [assign(self.stack, gast.List(elts=[], ctx=gast.Load()))] if self.stack_used else []
+
+
+def derived(stmt):
+    stmt.sd_derivative = True
+    return stmt
+
+
+def _arguments(args, extra):
+    return gast.arguments(args=list(args.args) + [gast.Name(id=e, ctx=gast.Param(), annotation=None,
+                                                             type_comment=None) for e in extra],
+                          posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+                          defaults=list(args.defaults) if not extra else [])
+
+
+def _plain_arguments(names):
+    return _arguments(gast.arguments(args=[], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                                     kwarg=None, defaults=[]), names)
+
+
+def _function(new_name, args, body, original):
+    fdef = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
+                            type_comment=None, type_params=[])
+    return gast.copy_location(fdef, original)
+
+
+__all__ = ["ReverseMode", "canonical_name"]
