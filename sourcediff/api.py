@@ -132,6 +132,16 @@ def vjp(f, wrt=0, motion="joint"):
     if motion != "joint":
         raise SourceDiffError(f"motion={motion!r}: use 'joint' or 'split'")
     generated = _derive(f, "vjp", wrt_names)
+    if f.__defaults__:  # (*args, cotangent) with some of f's arguments left to their defaults
+        signature = inspect.signature(f)
+        plain = generated
+
+        def generated(*args):
+            bound = signature.bind(*args[:-1])
+            bound.apply_defaults()
+            return plain(*bound.args, args[-1])
+
+        _attach(generated, plain, f, wrt_names)
     if single or len(wrt_names) > 1:
         return generated
     return _attach(lambda *args: (lambda value, g: (value, (g,)))(*generated(*args)), generated, f, wrt_names)

@@ -1,4 +1,6 @@
 """The few helpers generated code calls; each is small enough to inline into a standalone module."""
+import copy
+
 import numpy as np
 
 from .errors import NonDifferentiableError
@@ -52,6 +54,46 @@ def add_at(g, x, index, value):
     return g
 
 
+def cotangent_at(g, index):
+    """g[index] of a cotangent that may still be the 0.0 it started as."""
+    return g[index] if isinstance(g, (np.ndarray, list, tuple, dict)) else 0.0
+
+
+def zero_at(g, index):
+    """g with zeros at index (a cotangent still 0.0 stays so): what a write to x[index] leaves of the
+    cotangent of x's earlier contents."""
+    if isinstance(g, np.ndarray):
+        g[index] = 0.0
+    elif isinstance(g, (list, dict)):
+        g = type(g)(g)
+        g[index] = 0.0
+    return g
+
+
+MISSING = object()
+
+
+def overwritten(x, index):
+    """A copy of x[index] before a write replaces it (MISSING for a dict key not there yet)."""
+    try:
+        return copy.copy(x[index])
+    except (KeyError, IndexError):
+        return MISSING
+
+
+def restore(x, index, old):
+    """Undo the write to x[index] that `overwritten(x, index)` saved old for."""
+    if old is MISSING:
+        del x[index]
+    else:
+        x[index] = old
+
+
+def pop_cotangent(g):
+    """(cotangent of a list's last element, cotangent of the list without it), undoing an append."""
+    return (g[-1], g[:-1]) if isinstance(g, list) else (0.0, g)
+
+
 def component(g, i):
     """Part i of the cotangent g of a tuple or list (0.0 while g is still the zero it started as)."""
     return g[i] if isinstance(g, (list, tuple)) else 0.0
@@ -99,3 +141,101 @@ def require_real(value, name, function):
                 filename=code.co_filename, lineno=code.co_firstlineno,
                 hint=f"pass floating-point values (e.g. 3.0 or x.astype(float)) or leave '{name}' out of wrt")
     return value
+
+
+def add_like(g, x, value):
+    """The cotangent g of x with value added, value holding that cotangent in another structure: a
+    list of pieces for a list or tuple x (or an array whose rows are the pieces), rows for an array x
+    given as a list, a broadcast or summed shape for a leaf. g is 0.0 until x's cotangent is first
+    needed; the result has x's structure, and a float where x is a float."""
+    if isinstance(x, (list, tuple)):
+        if not isinstance(value, (list, tuple, np.ndarray)):
+            value = [value] * len(x)
+        gs = g if isinstance(g, (list, tuple)) else [g] * len(x)
+        items = [add_like(gi, xi, vi) for gi, xi, vi in zip(gs, x, value)]
+        return tuple(items) if isinstance(x, tuple) else items
+    if isinstance(x, dict):
+        out = dict(g) if isinstance(g, dict) else {}
+        if isinstance(value, dict):
+            for key, v in value.items():
+                out[key] = add_like(out.get(key, 0.0), x[key], v)
+        return out
+    if isinstance(x, np.ndarray) and isinstance(value, (list, tuple)):
+        value = np.array([add_like(0.0, xi, vi) for xi, vi in zip(x, value)], dtype=float)
+    shape = np.shape(x)
+    if np.shape(value) != shape:
+        value = unbroadcast(value, x) if np.ndim(value) >= len(shape) else np.broadcast_to(value, shape)
+    if isinstance(x, float):
+        value = float(value)
+    return g + value
+
+
+def split_like(g, xs, axis=0, ndmin=0):
+    """The cotangent g of np.concatenate(xs, axis) cut back into one piece per element of xs, each
+    shaped like its element (ndmin: the elements were first given that many dimensions, by
+    prepending ones, as np.hstack and np.vstack do)."""
+    if axis is None:
+        g, axis = np.ravel(g), 0
+        sizes = [np.size(x) for x in xs]
+    else:
+        sizes = [((1,) * (ndmin - np.ndim(x)) + np.shape(x))[axis] for x in xs]
+    pieces = np.split(g, np.cumsum(sizes)[:-1], axis)
+    return [np.reshape(piece, np.shape(x)) for piece, x in zip(pieces, xs)]
+
+
+def embed_diagonal(g, shape, k=0):
+    """A zero matrix of the given shape holding the vector g on its k-th diagonal."""
+    out = np.zeros(shape, dtype=np.result_type(g, float))
+    rows = np.arange(len(g)) + max(-k, 0)
+    out[rows, rows + k] = g
+    return out
+
+
+def einsum_cotangent(subscripts, g, operands, i):
+    """The cotangent of operands[i] from the cotangent g of np.einsum(subscripts, *operands).
+
+    It is the einsum of g with the other operands into operands[i]'s indices. An index only
+    operands[i] has gets its extent from a ones vector, an index repeated in it (a diagonal) is
+    spread back with an identity matrix, and axes broadcast against the other operands are summed."""
+    spec = subscripts.replace(" ", "")
+    inputs, arrow, output = spec.partition("->")
+    inputs = inputs.split(",")
+    if not arrow:  # implicit output: the indices that appear once, sorted, after any ellipsis
+        letters = "".join(inputs).replace(".", "")
+        output = ("..." if "..." in spec else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    x = operands[i]
+    terms = [output] + inputs[:i] + inputs[i + 1:]
+    arrays = [g] + list(operands[:i]) + list(operands[i + 1:])
+    available = set("".join(terms))
+    spare = (c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec)
+    tokens = inputs[i].replace("...", ".")
+    shape = np.shape(x)
+    ellipsis = len(shape) - (len(tokens) - ("." in tokens))
+    result, axis = "", 0
+    for token in tokens:
+        if token == ".":
+            result, axis = result + "...", axis + ellipsis
+            continue
+        n = shape[axis]
+        if token in result:  # a repeated index: a diagonal
+            new = next(spare)
+            terms.append(token + new)
+            arrays.append(np.eye(n))
+            token = new
+        elif token not in available:  # summed over in the primal, so the cotangent is constant along it
+            terms.append(token)
+            arrays.append(np.ones(n))
+        result, axis = result + token, axis + 1
+    return unbroadcast(np.einsum(",".join(terms) + "->" + result, *arrays), x)
+
+
+def kron_cotangent(g, operands, i):
+    """The cotangent of operands[i] (i = 0 or 1) from the cotangent g of np.kron(*operands)."""
+    nd = max(np.ndim(v) for v in operands)
+    shapes = [(1,) * (nd - np.ndim(v)) + np.shape(v) for v in operands]
+    g = np.reshape(g, [n for pair in zip(*shapes) for n in pair])
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[:2 * nd]
+    own, other = letters[i::2], letters[1 - i::2]
+    result = np.reshape(np.einsum(f"{letters},{other}->{own}", g, np.reshape(operands[1 - i], shapes[1 - i])),
+                        np.shape(operands[i]))
+    return float(result) if isinstance(operands[i], float) else result

@@ -11,7 +11,11 @@ from .. import runtime
 
 RUNTIME_HELPERS = {name: getattr(runtime, name)
                    for name in ("zeros_like", "broadcast_like", "expand_reduced", "require_real", "unbroadcast",
-                                "add_at", "component", "cotangent_like")}
+                                "add_at", "component", "cotangent_like", "cotangent_at", "zero_at", "pop_cotangent",
+                                "overwritten", "restore")}
+# helpers of the adjoint templates
+RUNTIME_HELPERS.update({name: getattr(runtime, name)
+                        for name in ("add_like", "split_like", "embed_diagonal", "einsum_cotangent", "kron_cotangent")})
 
 
 class Namespace:

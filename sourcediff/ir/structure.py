@@ -98,6 +98,7 @@ class SingleExit:
     def loop(self, stmt):
         origin = getattr(stmt, "sd_origin", None)
         leaves = exits(stmt.body, {"break", "return"})
+        returns = exits(stmt.body, {"return"})
         skips = exits(stmt.body, {"continue"})
         stop = self.names.fresh("stop", temporary=False) if leaves else None
         skip = self.names.fresh("skip", temporary=False) if skips else None
@@ -108,7 +109,7 @@ class SingleExit:
         if stop:
             before.append(assign(stop, const(False), origin))
             ending = name(stop)
-            if exits(stmt.body, {"return"}):
+            if returns:
                 ending = gast.BoolOp(op=gast.Or(), values=[name(stop), name(self.returned)])
             body.append(with_origin(gast.If(test=ending, body=[gast.Break()], orelse=[]), None))
         stmt.body = body

@@ -9,14 +9,17 @@ instead of storing their indices.
 Early returns, break and continue are first rewritten into flags (ir/structure.py), so that every
 block runs to its end and loops break only as their last step.
 
-Not yet supported here (refused with an error that says so): in-place subscript writes, list append,
-nested functions and calls made for their side effects.
+An in-place write `x[i] = v` saves the overwritten part of x and restores it in the backward sweep,
+and `xs.append(v)` is undone by `xs.pop()`, so earlier adjoints see the contents they read.
+
+Not yet supported here (refused with an error that says so): nested functions, and calls of user
+functions made for their side effects.
 """
 import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
-from ..ir.analysis import active_variables, operands, statements
+from ..ir.analysis import active_variables, is_append, mutated_variables, operands, statements
 from ..ir.build import assign, call, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
@@ -37,13 +40,55 @@ def useful_variables(fdef):
         changed = False
         for stmt in statements(fdef.body):
             if isinstance(stmt, gast.Assign):
-                targets = {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}
-                if targets & useful:
-                    new = set(operands(stmt.value)) - useful
-                    if new:
-                        useful |= new
-                        changed = True
+                targets, value = {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}, stmt.value
+            elif isinstance(stmt, gast.Expr) and is_append(stmt):
+                targets, value = {stmt.value.func.value.id}, stmt.value.args[0]
+            else:
+                continue
+            if targets & useful:
+                new = set(operands(value)) - useful
+                if new:
+                    useful |= new
+                    changed = True
     return useful
+
+
+def numeric_variables(fdef):
+    """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
+    them is arithmetic or a NumPy or math call on such values, or a number."""
+    assignments = {}
+    for stmt in statements(fdef.body):
+        if isinstance(stmt, gast.Assign):
+            for n in walk(stmt.targets[0]):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    assignments.setdefault(n.id, []).append(stmt.value if stmt.targets[0] is n else None)
+        elif isinstance(stmt, gast.For):
+            assignments.setdefault(stmt.target.id, []).append(None)
+    for a in fdef.args.args:
+        assignments.setdefault(a.id, []).append(None)
+    numeric = set(assignments)
+    changed = True
+    while changed:
+        changed = False
+        for variable, values in assignments.items():
+            if variable in numeric and not all(_is_numeric(v, numeric) for v in values):
+                numeric.discard(variable)
+                changed = True
+    return numeric
+
+
+def _is_numeric(value, numeric):
+    if isinstance(value, gast.Constant):
+        return type(value.value) in (int, float)
+    if isinstance(value, gast.Name):
+        return value.id in numeric
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+        return all(_is_numeric(v, numeric) for v in (getattr(value, "left", None), getattr(value, "right", None),
+                                                     getattr(value, "operand", None)) if v is not None)
+    if isinstance(value, gast.Call):
+        spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
+        return spelled.startswith(("np.", "math.")) and not spelled.startswith(("np.split", "np.shape"))
+    return False
 
 
 def assignment_counts(fdef):
@@ -82,6 +127,7 @@ class ReverseMode:
         self.separate_overwrites()
         self.pattern = tuple(pattern)
         self.active = active_variables(fdef, set(pattern)) & useful_variables(fdef)
+        self.numeric = numeric_variables(self.fdef)
         counts = assignment_counts(fdef)
         self.unstable = {n for n, c in counts.items() if c > 1}
         self.primal_names = set(counts)
@@ -100,10 +146,8 @@ class ReverseMode:
         body = self.fdef.body
         for stmt in statements(body):
             what = UNSUPPORTED.get(type(stmt))
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
-                what = "an in-place subscript write"
-            elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
-                what = "a call made for its side effects (such as list.append)"
+            if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and self.is_user_call(stmt.value):
+                what = "a call of a user function made for its side effects"
             if what:
                 raise self.error(UnsupportedSyntaxError, stmt, f"{what} is not supported in reverse mode yet",
                                  "use forward mode (sd.jvp) for this function, or restructure it")
@@ -141,8 +185,13 @@ class ReverseMode:
         return None
 
     def accumulate(self, primal, value, origin):
+        """`bx = bx + value`, or `add_like(bx, x, value)` where x may be a list, tuple or dict."""
         target = self.cotangent_name(primal)
-        return derived(assign(target, gast.BinOp(left=name(target), op=gast.Add(), right=value), origin))
+        if primal in self.numeric:
+            total = gast.BinOp(left=name(target), op=gast.Add(), right=value)
+        else:
+            total = call("add_like", [name(target), name(primal), value])
+        return derived(assign(target, total, origin))
 
     def reset(self, primal, origin):
         return derived(assign(self.cotangent_name(primal), const(0.0), origin))
@@ -176,6 +225,10 @@ class ReverseMode:
         return forward, backward
 
     def statement(self, stmt):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            return self.subscript_write(stmt)
+        if isinstance(stmt, gast.Expr) and is_append(stmt):
+            return self.append(stmt)
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt)
         if isinstance(stmt, gast.If):
@@ -200,18 +253,61 @@ class ReverseMode:
         if not active_operands:
             return [stmt], reset
         if isinstance(value, gast.Name):
-            return [stmt], [self.accumulate(value.id, name(self.cotangent_name(t)), origin)] + reset
+            return self.with_saves([stmt], [self.accumulate(value.id, name(self.cotangent_name(t)), origin)] + reset,
+                                   origin)
         if isinstance(value, gast.Call) and self.is_user_call(value):
             return self.user_call(stmt, t, value, reset)
         if isinstance(value, (gast.List, gast.Tuple)):
             adjoint = [self.accumulate(e.id, call("component", [name(self.cotangent_name(t)), const(i)]), origin)
                        for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id in self.active]
-            return [stmt], adjoint + reset
-        adjoint = self.adjoint_statements(stmt, t, value)
-        saved = self.saves(adjoint)
-        forward = [stmt] + ([self.push(saved, origin)] if saved else [])
-        backward = ([self.pop(saved, origin)] if saved else []) + adjoint + reset
-        return forward, backward
+            return self.with_saves([stmt], adjoint + reset, origin)
+        return self.with_saves([stmt], self.adjoint_statements(stmt, t, value) + reset, origin)
+
+    def subscript_write(self, stmt):
+        """`x[i] = v`: save what it overwrites; backward, give v the cotangent of x[i] and restore x[i]."""
+        target, value, origin = stmt.targets[0], stmt.value, stmt.sd_origin
+        root = target
+        while isinstance(root, gast.Subscript):
+            root = root.value
+        saved = self.names.fresh(root.id + "_overwritten")
+        place = index_expression(target.slice)
+        forward = [assign(saved, call("overwritten", [target.value, place]), origin), self.push([saved], origin), stmt]
+        restore = with_origin(gast.Expr(value=call("restore", [target.value, place, name(saved)])), origin)
+        backward = [self.pop([saved], origin)]
+        if root.id in self.active:
+            cotangent = name(self.cotangent_name(root.id))
+            if isinstance(target.value, gast.Subscript):
+                raise self.error(UnsupportedSyntaxError, stmt, "a write through two subscripts is not supported in "
+                                 "reverse mode yet", "write x[i, j] = v instead of x[i][j] = v")
+            if isinstance(value, gast.Name) and value.id in self.active:
+                part = call("unbroadcast", [call("cotangent_at", [cotangent, place]), value])
+                backward.append(self.accumulate(value.id, part, origin))
+            backward.append(derived(assign(self.cotangent_name(root.id), call("zero_at", [cotangent, place]),
+                                           origin)))
+        backward.append(derived(restore))
+        return self.with_saves(forward, backward, origin, exclude=[saved])
+
+    def with_saves(self, forward, backward, origin, exclude=()):
+        """forward and backward statements, with the values backward reads saved where they may change."""
+        saved = self.saves(backward, exclude)
+        if not saved:
+            return forward, backward
+        return forward + [self.push(saved, origin)], [self.pop(saved, origin)] + backward
+
+    def append(self, stmt):
+        """`xs.append(v)`: backward, v takes the cotangent of the last element, and the append is undone."""
+        lst, value, origin = stmt.value.func.value.id, stmt.value.args[0], stmt.sd_origin
+        undo = derived(with_origin(gast.Expr(value=call(gast.Attribute(value=name(lst), attr="pop",
+                                                                         ctx=gast.Load()))), origin))
+        if lst not in self.active:
+            return self.with_saves([stmt], [undo], origin)
+        part = self.names.fresh("b" + lst + "_last")
+        unpack = gast.Tuple(elts=[name(part, True), name(self.cotangent_name(lst), True)], ctx=gast.Store())
+        backward = [derived(with_origin(gast.Assign(targets=[unpack], value=call(
+            "pop_cotangent", [name(self.cotangent_name(lst))]), type_comment=None), origin))]
+        if isinstance(value, gast.Name) and value.id in self.active:
+            backward.append(self.accumulate(value.id, name(part), origin))
+        return self.with_saves([stmt], backward + [undo], origin)
 
     def adjoint_statements(self, stmt, t, value):
         args, keywords, func, module = ForwardMode.primitive_parts(self, stmt, value)
@@ -292,10 +388,11 @@ class ReverseMode:
         if not backward_body:
             return [gast.For(target=stmt.target, iter=stmt.iter, body=forward_body, orelse=[], type_comment=None)], []
         origin = stmt.sd_origin
-        forward, restore, iterator = [], [], stmt.iter
+        forward, restore, iterator, after_loop = [], [], stmt.iter, []
         if any(isinstance(b, gast.Name) and b.id in self.unstable for b in stmt.iter.args) or self.in_loop(stmt):
-            loop_range = self.names.fresh("loop_range")
-            forward += [assign(loop_range, stmt.iter, origin), self.push([loop_range], origin)]
+            loop_range = self.names.fresh("loop_range")  # pushed after the loop, above what the loop pushes
+            forward.append(assign(loop_range, stmt.iter, origin))
+            after_loop = [self.push([loop_range], origin)]
             restore = [self.pop([loop_range], origin)]
             iterator = name(loop_range)
         if any(isinstance(s, gast.If) and isinstance(s.body[0], gast.Break) for s in stmt.body):
@@ -305,14 +402,14 @@ class ReverseMode:
                                           origin))
             done = gast.Subscript(value=iterator, slice=gast.Slice(lower=None, upper=name(count), step=None),
                                   ctx=gast.Load())
-            after = [self.push([count], origin)]
+            after_loop.append(self.push([count], origin))
             restore = [self.pop([count], origin)] + restore
         else:
-            done, after = iterator, []
+            done = iterator
         forward += [gast.For(target=stmt.target, iter=iterator, body=forward_body, orelse=[], type_comment=None)]
         backward = restore + [gast.For(target=name(index, True), iter=call("reversed", [done]),
                                        body=backward_body, orelse=[], type_comment=None)]
-        return forward + after, backward
+        return forward + after_loop, backward
 
     def while_loop(self, stmt):
         forward_body, backward_body = self.sweep(stmt.body)
@@ -362,6 +459,8 @@ class ReverseMode:
         return []
 
     def initial_cotangents(self, backward):
+        for p in self.pattern:
+            self.cotangent_name(p)
         used = set().union(*(names_in(s) for s in backward)) if backward else set()
         return [derived(assign(self.cotangents[p], const(0.0))) for p in sorted(self.cotangents)
                 if self.cotangents[p] in used or p in self.pattern]
@@ -376,11 +475,21 @@ class ReverseMode:
         cotangent = self.names.fresh("b" + (returned.id if isinstance(returned, gast.Name) else "value"))
         backward = self.seed(returned, cotangent) + backward
         value = self.names.fresh("value")  # the backward sweep restores overwritten variables
-        body = (self.checks(checked_by) + self.stack_init() + forward + [assign(value, returned)]
+        body = (self.checks(checked_by) + self.stack_init() + forward + [assign(value, self.snapshot(returned))]
                 + self.initial_cotangents(backward) + backward)
         body.append(gast.Return(value=gast.Tuple(elts=[name(value), self.results()], ctx=gast.Load())))
         args = _arguments(self.fdef.args, [cotangent])
         return _function(new_name, args, body, self.fdef)
+
+    def snapshot(self, returned):
+        """The returned value, with copies of arrays the backward sweep will restore in place."""
+        mutated = mutated_variables(self.fdef)  # when any array is restored, any returned name may alias it
+
+        def copied(node):
+            return call("copy.copy", [node]) if isinstance(node, gast.Name) and mutated else node
+        if isinstance(returned, gast.Tuple):
+            return gast.Tuple(elts=[copied(e) for e in returned.elts], ctx=gast.Load())
+        return copied(returned)
 
     def split(self, forward_name, backward_name):
         """`forward_name(*args) -> (value, saved)` and `backward_name(saved, bvalue) -> cotangents`."""
@@ -403,9 +512,12 @@ class ReverseMode:
         forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
                                self.stack_init() + forward + [gast.Return(value=gast.Tuple(
                                    elts=[returned, package], ctx=gast.Load()))], self.fdef)
+        # the backward sweep pops the stack and undoes in-place writes: it works on copies, so it can run again
+        mutates = bool(mutated_variables(self.fdef))
+        source = call("copy.deepcopy", [name(saved)]) if mutates else name(saved)
         unpack = [gast.Assign(targets=[gast.Tuple(elts=[name(n, True) for n in needed], ctx=gast.Store())],
-                              value=name(saved), type_comment=None)] if needed else []
-        copy_stack = [assign(self.stack, call("list", [name(self.stack)]))] if self.stack_used else []
+                              value=source, type_comment=None)] if needed else []
+        copy_stack = [assign(self.stack, call("list", [name(self.stack)]))] if self.stack_used and not mutates else []
         results = self.results()
         if not isinstance(results, gast.Tuple):
             results = gast.Tuple(elts=[results], ctx=gast.Load())

@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import add_at, unbroadcast
+from ..runtime import add_at, add_like, unbroadcast
 from .registry import F, adjoint, d, inactive, tangent
 
 inactive(operator.floordiv, len, range, int, round, bool, isinstance, enumerate, zip, type, print)
@@ -27,6 +27,12 @@ def sub(z, x, y):
     d[z] = d[x] - d[y]
 
 
+@adjoint(operator.sub)
+def sub_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z], x)
+    d[y] = unbroadcast(-d[z], y)
+
+
 @tangent(operator.mul, elementwise=True)
 def mul(z, x, y):
     d[z] = d[x] * y + x * d[y]
@@ -43,9 +49,22 @@ def truediv(z, x, y):
     d[z] = (d[x] - z * d[y]) / y
 
 
+@adjoint(operator.truediv)
+def truediv_adjoint(z, x, y):
+    t = d[z] / y
+    d[x] = unbroadcast(t, x)
+    d[y] = unbroadcast(-(t * z), y)
+
+
 @tangent(operator.pow, elementwise=True)
 def pow_(z, x, y):
     d[z] = y * x ** (y - 1) * d[x] + z * np.log(x) * d[y]
+
+
+@adjoint(operator.pow)
+def pow_adjoint(z, x, y):
+    d[x] = unbroadcast(y * x ** (y - 1) * d[z], x)
+    d[y] = unbroadcast(z * np.log(x) * d[z], y)
 
 
 @tangent(operator.mod, elementwise=True)
@@ -53,9 +72,20 @@ def mod(z, x, y):
     d[z] = d[x] - d[y] * (x // y)
 
 
+@adjoint(operator.mod)
+def mod_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z], x)
+    d[y] = unbroadcast(-(d[z] * (x // y)), y)
+
+
 @tangent(operator.neg)
 def neg(z, x):
     d[z] = -d[x]
+
+
+@adjoint(operator.neg)
+def neg_adjoint(z, x):
+    d[x] = -d[z]
 
 
 @tangent(operator.pos)
@@ -63,9 +93,19 @@ def pos(z, x):
     d[z] = +d[x]
 
 
+@adjoint(operator.pos)
+def pos_adjoint(z, x):
+    d[x] = d[z]
+
+
 @tangent(float, list, tuple, copy.copy, linear=True)
 def identity_like(z, x):
     d[z] = F(d[x])
+
+
+@adjoint(float, list, tuple, copy.copy)
+def identity_like_adjoint(z, x):
+    d[x] = add_like(d[x], x, d[z])
 
 
 @tangent(operator.getitem)
@@ -83,9 +123,20 @@ def abs_(z, x):
     d[z] = np.sign(x) * d[x]
 
 
+@adjoint(builtins.abs)
+def abs_adjoint(z, x):
+    d[x] = np.sign(x) * d[z]
+
+
 @tangent(builtins.max, builtins.min, nargs=2)
 def max_of_two(z, x, y):
     d[z] = d[x] if z == x else d[y]
+
+
+@adjoint(builtins.max, builtins.min, nargs=2)
+def max_of_two_adjoint(z, x, y):
+    d[x] = d[z] if z == x else 0.0
+    d[y] = 0.0 if z == x else d[z]
 
 
 @tangent(builtins.max, builtins.min, nargs=1)
@@ -93,12 +144,30 @@ def max_of_sequence(z, x):
     d[z] = d[x][F(range(len(x)), key=x.__getitem__)]
 
 
-@tangent(builtins.sum, nargs=1, linear=True)
+@adjoint(builtins.max, builtins.min, nargs=1)
+def max_of_sequence_adjoint(z, x):
+    d[x] = add_at(d[x], x, F(range(len(x)), key=x.__getitem__), d[z])
+
+
+# Not `linear`: that is keyed by spelling, so it would also fold `sum(dx, 0.0)` (a start without a
+# derivative) to zero; sum is additive, not linear in each argument.
+@tangent(builtins.sum, nargs=1)
 def sum_(z, x):
     d[z] = F(d[x])
+
+
+@adjoint(builtins.sum, nargs=1)
+def sum_adjoint(z, x):
+    d[x] = add_like(d[x], x, [d[z]] * len(x))
 
 
 @tangent(builtins.sum, nargs=2)
 def sum_with_start(z, x, start):
     d[z] = F(d[x], d[start])
+
+
+@adjoint(builtins.sum, nargs=2)
+def sum_with_start_adjoint(z, x, start):
+    d[x] = add_like(d[x], x, [d[z]] * len(x))
+    d[start] = unbroadcast(d[z], start)
 

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ..runtime import unbroadcast
 from .registry import M, adjoint, d, tangent
 
 
@@ -26,9 +27,22 @@ def log(z, x):
     d[z] = d[x] / x
 
 
+@adjoint(np.log, nargs=None)
+@adjoint(math.log, nargs=1)
+def log_adjoint(z, x):
+    d[x] = d[z] / x
+
+
 @tangent(math.log, nargs=2)
 def log_base(z, x, base):
     d[z] = (d[x] / x - z * d[base] / base) / math.log(base)
+
+
+@adjoint(math.log, nargs=2)
+def log_base_adjoint(z, x, base):
+    t = d[z] / math.log(base)
+    d[x] = t / x
+    d[base] = -(t * z / base)
 
 
 @tangent(np.log1p, math.log1p)
@@ -36,9 +50,19 @@ def log1p(z, x):
     d[z] = d[x] / (1.0 + x)
 
 
+@adjoint(np.log1p, math.log1p)
+def log1p_adjoint(z, x):
+    d[x] = d[z] / (1.0 + x)
+
+
 @tangent(np.expm1, math.expm1)
 def expm1(z, x):
     d[z] = (z + 1.0) * d[x]
+
+
+@adjoint(np.expm1, math.expm1)
+def expm1_adjoint(z, x):
+    d[x] = (z + 1.0) * d[z]
 
 
 @tangent(np.log2, math.log2)
@@ -46,9 +70,19 @@ def log2(z, x):
     d[z] = d[x] / (x * 0.6931471805599453)
 
 
+@adjoint(np.log2, math.log2)
+def log2_adjoint(z, x):
+    d[x] = d[z] / (x * 0.6931471805599453)
+
+
 @tangent(np.log10, math.log10)
 def log10(z, x):
     d[z] = d[x] / (x * 2.302585092994046)
+
+
+@adjoint(np.log10, math.log10)
+def log10_adjoint(z, x):
+    d[x] = d[z] / (x * 2.302585092994046)
 
 
 @tangent(np.sqrt, math.sqrt)
@@ -56,9 +90,19 @@ def sqrt(z, x):
     d[z] = d[x] / (2.0 * z)
 
 
+@adjoint(np.sqrt, math.sqrt)
+def sqrt_adjoint(z, x):
+    d[x] = d[z] / (2.0 * z)
+
+
 @tangent(np.square)
 def square(z, x):
     d[z] = 2.0 * x * d[x]
+
+
+@adjoint(np.square)
+def square_adjoint(z, x):
+    d[x] = 2.0 * x * d[z]
 
 
 @tangent(np.power, math.pow, elementwise=True)
@@ -66,9 +110,26 @@ def power(z, x, y):
     d[z] = y * M.pow(x, y - 1) * d[x] + z * M.log(x) * d[y]
 
 
+@adjoint(np.power)
+def power_adjoint(z, x, y):
+    d[x] = unbroadcast(y * M.pow(x, y - 1) * d[z], x)
+    d[y] = unbroadcast(z * M.log(x) * d[z], y)
+
+
+@adjoint(math.pow)
+def math_pow_adjoint(z, x, y):  # scalars only: nothing to unbroadcast
+    d[x] = y * math.pow(x, y - 1) * d[z]
+    d[y] = z * math.log(x) * d[z]
+
+
 @tangent(np.abs)
 def abs_(z, x):
     d[z] = np.sign(x) * d[x]
+
+
+@adjoint(np.abs)
+def abs_adjoint(z, x):
+    d[x] = np.sign(x) * d[z]
 
 
 @tangent(math.fabs)
@@ -76,9 +137,19 @@ def fabs(z, x):
     d[z] = d[x] if x >= 0.0 else -d[x]
 
 
+@adjoint(math.fabs)
+def fabs_adjoint(z, x):
+    d[x] = d[z] if x >= 0.0 else -d[z]
+
+
 @tangent(np.sin, math.sin)
 def sin(z, x):
     d[z] = M.cos(x) * d[x]
+
+
+@adjoint(np.sin, math.sin)
+def sin_adjoint(z, x):
+    d[x] = M.cos(x) * d[z]
 
 
 @tangent(np.cos, math.cos)
@@ -86,9 +157,19 @@ def cos(z, x):
     d[z] = -M.sin(x) * d[x]
 
 
+@adjoint(np.cos, math.cos)
+def cos_adjoint(z, x):
+    d[x] = -M.sin(x) * d[z]
+
+
 @tangent(np.tan, math.tan)
 def tan(z, x):
     d[z] = (1.0 + z * z) * d[x]
+
+
+@adjoint(np.tan, math.tan)
+def tan_adjoint(z, x):
+    d[x] = (1.0 + z * z) * d[z]
 
 
 @tangent(np.arcsin, math.asin)
@@ -96,9 +177,19 @@ def arcsin(z, x):
     d[z] = d[x] / M.sqrt(1.0 - x * x)
 
 
+@adjoint(np.arcsin, math.asin)
+def arcsin_adjoint(z, x):
+    d[x] = d[z] / M.sqrt(1.0 - x * x)
+
+
 @tangent(np.arccos, math.acos)
 def arccos(z, x):
     d[z] = -d[x] / M.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arccos, math.acos)
+def arccos_adjoint(z, x):
+    d[x] = -d[z] / M.sqrt(1.0 - x * x)
 
 
 @tangent(np.arctan, math.atan)
@@ -106,9 +197,28 @@ def arctan(z, x):
     d[z] = d[x] / (1.0 + x * x)
 
 
+@adjoint(np.arctan, math.atan)
+def arctan_adjoint(z, x):
+    d[x] = d[z] / (1.0 + x * x)
+
+
 @tangent(np.arctan2, math.atan2, elementwise=True)
 def arctan2(z, y, x):
     d[z] = (x * d[y] - y * d[x]) / (x * x + y * y)
+
+
+@adjoint(np.arctan2)
+def arctan2_adjoint(z, y, x):
+    t = d[z] / (x * x + y * y)
+    d[y] = unbroadcast(x * t, y)
+    d[x] = unbroadcast(-(y * t), x)
+
+
+@adjoint(math.atan2)
+def atan2_adjoint(z, y, x):
+    t = d[z] / (x * x + y * y)
+    d[y] = x * t
+    d[x] = -(y * t)
 
 
 @tangent(np.sinh, math.sinh)
@@ -116,9 +226,19 @@ def sinh(z, x):
     d[z] = M.cosh(x) * d[x]
 
 
+@adjoint(np.sinh, math.sinh)
+def sinh_adjoint(z, x):
+    d[x] = M.cosh(x) * d[z]
+
+
 @tangent(np.cosh, math.cosh)
 def cosh(z, x):
     d[z] = M.sinh(x) * d[x]
+
+
+@adjoint(np.cosh, math.cosh)
+def cosh_adjoint(z, x):
+    d[x] = M.sinh(x) * d[z]
 
 
 @tangent(np.tanh, math.tanh)
@@ -126,9 +246,19 @@ def tanh(z, x):
     d[z] = (1.0 - z * z) * d[x]
 
 
+@adjoint(np.tanh, math.tanh)
+def tanh_adjoint(z, x):
+    d[x] = (1.0 - z * z) * d[z]
+
+
 @tangent(math.erf)
 def erf(z, x):
     d[z] = 1.1283791670955126 * math.exp(-(x * x)) * d[x]
+
+
+@adjoint(math.erf)
+def erf_adjoint(z, x):
+    d[x] = 1.1283791670955126 * math.exp(-(x * x)) * d[z]
 
 
 @tangent(math.hypot, np.hypot, elementwise=True)
@@ -136,9 +266,29 @@ def hypot(z, x, y):
     d[z] = (x * d[x] + y * d[y]) / z
 
 
+@adjoint(np.hypot)
+def hypot_adjoint(z, x, y):
+    t = d[z] / z
+    d[x] = unbroadcast(x * t, x)
+    d[y] = unbroadcast(y * t, y)
+
+
+@adjoint(math.hypot)
+def math_hypot_adjoint(z, x, y):
+    t = d[z] / z
+    d[x] = x * t
+    d[y] = y * t
+
+
 @tangent(np.logaddexp, elementwise=True)
 def logaddexp(z, x, y):
     d[z] = d[x] * np.exp(x - z) + d[y] * np.exp(y - z)
+
+
+@adjoint(np.logaddexp)
+def logaddexp_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z] * np.exp(x - z), x)
+    d[y] = unbroadcast(d[z] * np.exp(y - z), y)
 
 
 @tangent(np.maximum, np.minimum, elementwise=True)
@@ -146,11 +296,30 @@ def maximum(z, x, y):
     d[z] = np.where(x == z, d[x], d[y])
 
 
+@adjoint(np.maximum, np.minimum)
+def maximum_adjoint(z, x, y):  # ties go to x, as in the tangent
+    d[x] = unbroadcast(np.where(x == z, d[z], 0.0), x)
+    d[y] = unbroadcast(np.where(x == z, 0.0, d[z]), y)
+
+
 @tangent(np.where, elementwise=True)
 def where(z, condition, x, y):
     d[z] = np.where(condition, d[x], d[y])
 
 
+@adjoint(np.where)
+def where_adjoint(z, condition, x, y):
+    d[x] = unbroadcast(np.where(condition, d[z], 0.0), x)
+    d[y] = unbroadcast(np.where(condition, 0.0, d[z]), y)
+
+
 @tangent(np.clip, elementwise=True)
 def clip(z, x, low, high):
     d[z] = np.where(x < low, d[low], np.where(x > high, d[high], d[x]))
+
+
+@adjoint(np.clip)
+def clip_adjoint(z, x, low, high):  # where x < low and x > high both hold, low wins, as in the tangent
+    d[x] = unbroadcast(np.where((x < low) | (x > high), 0.0, d[z]), x)
+    d[low] = unbroadcast(np.where(x < low, d[z], 0.0), low)
+    d[high] = unbroadcast(np.where((x > high) & (x >= low), d[z], 0.0), high)

@@ -134,7 +134,7 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
     for stmt in template.body:
         stmt = substitute(stmt)
         value = ReplaceNames(zero_temps).visit(stmt.value) if zero_temps else stmt.value
-        stmt.value = simplify(value) if zeroed else value
+        stmt.value = simplify(value)
         target = stmt.targets[0]
         if is_zero(target):
             continue  # an adjoint's contribution to an argument that carries no derivative

@@ -1,7 +1,8 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import expand_reduced, unbroadcast
+from ..runtime import (add_like, einsum_cotangent, embed_diagonal, expand_reduced, kron_cotangent, split_like,
+                       unbroadcast)
 from .registry import F, adjoint, d, inactive, tangent
 
 inactive(
@@ -22,9 +23,131 @@ def linear(z, x, *args, **kwargs):
     d[z] = F(d[x], *args, **kwargs)
 
 
+# The linear primitives share a tangent but each has an adjoint of its own (np.sum and np.mean: below).
+
+@adjoint(np.cumsum)
+def cumsum_adjoint(z, x, axis=None, *args, **kwargs):  # a reversed cumulative sum (of the flattened x for axis=None)
+    d[x] = np.reshape(np.flip(np.cumsum(np.flip(d[z], axis), axis), axis), np.shape(x))
+
+
+@adjoint(np.transpose)
+def transpose_adjoint(z, x, axes=None):
+    d[x] = np.transpose(d[z]) if axes is None else np.transpose(d[z], np.argsort(np.mod(axes, np.ndim(z))))
+
+
+@adjoint(np.reshape)
+def reshape_adjoint(z, x, shape=None, order="C", **kwargs):
+    d[x] = np.reshape(d[z], np.shape(x), order=order)
+
+
+@adjoint(np.squeeze, np.expand_dims)
+def squeeze_adjoint(z, x, *args, **kwargs):
+    d[x] = np.reshape(d[z], np.shape(x))
+
+
+@adjoint(np.broadcast_to)
+def broadcast_to_adjoint(z, x, *args, **kwargs):
+    d[x] = unbroadcast(d[z], x)
+
+
+@adjoint(np.diag)
+def diag_adjoint(z, x, k=0):
+    d[x] = np.diagonal(d[z], k) if np.ndim(x) == 1 else embed_diagonal(d[z], np.shape(x), k)
+
+
+@adjoint(np.trace)
+def trace_adjoint(z, x, offset=0, axis1=0, axis2=1, *args, **kwargs):
+    d[x] = np.moveaxis(np.expand_dims(d[z], (-2, -1)) * np.eye(np.shape(x)[axis1], np.shape(x)[axis2], offset),
+                       (-2, -1), (axis1, axis2))
+
+
+@adjoint(np.ravel)
+def ravel_adjoint(z, x, order="C"):
+    d[x] = np.reshape(d[z], np.shape(x), order=order)
+
+
+@adjoint(np.copy, np.real)
+def copy_adjoint(z, x, *args, **kwargs):
+    d[x] = d[z]
+
+
+@adjoint(np.array, np.asarray)
+def array_adjoint(z, x, *args, **kwargs):  # x may be a (nested) list of floats and arrays
+    d[x] = add_like(d[x], x, d[z])
+
+
+@adjoint(np.concatenate)
+def concatenate_adjoint(z, x, axis=0, *args, **kwargs):
+    d[x] = add_like(d[x], x, split_like(d[z], x, axis))
+
+
+@adjoint(np.stack)
+def stack_adjoint(z, x, axis=0, *args, **kwargs):
+    d[x] = add_like(d[x], x, np.moveaxis(d[z], axis, 0))
+
+
+@adjoint(np.hstack)
+def hstack_adjoint(z, x, *args, **kwargs):
+    d[x] = add_like(d[x], x, split_like(d[z], x, 0 if np.ndim(x[0]) <= 1 else 1, 1))
+
+
+@adjoint(np.vstack)
+def vstack_adjoint(z, x, *args, **kwargs):
+    d[x] = add_like(d[x], x, split_like(d[z], x, 0, 2))
+
+
+@adjoint(np.negative)
+def negative_adjoint(z, x, *args, **kwargs):
+    d[x] = -d[z]
+
+
 @tangent(np.dot, np.matmul, np.outer, np.inner, np.multiply, np.kron, linear=True)
 def bilinear(z, x, y):
     d[z] = F(d[x], y) + F(x, d[y])
+
+
+@adjoint(np.multiply)
+def multiply_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z] * y, x)
+    d[y] = unbroadcast(x * d[z], y)
+
+
+@adjoint(np.matmul)
+def matmul_adjoint(z, x, y):  # a 1-D x is a row, a 1-D y a column; batch dimensions broadcast
+    d[x] = (np.multiply.outer(d[z], y) if np.ndim(y) == 1 else
+            unbroadcast(np.matmul(d[z] if np.ndim(x) > 1 else np.expand_dims(d[z], -2), np.swapaxes(y, -1, -2)), x))
+    d[y] = (np.tensordot(d[z], x, np.ndim(z)) if np.ndim(y) == 1 else
+            unbroadcast(np.matmul(np.swapaxes(x, -1, -2), d[z]) if np.ndim(x) > 1 else
+                        np.expand_dims(x, -1) * np.expand_dims(d[z], -2), y))
+
+
+@adjoint(np.dot)
+def dot_adjoint(z, x, y):  # a scalar operand multiplies; else x's last axis meets y's second-to-last (or only) one
+    d[x] = (unbroadcast(d[z] * y, x) if np.ndim(x) == 0 or np.ndim(y) == 0 else
+            np.multiply.outer(d[z], y) if np.ndim(y) == 1 else
+            np.tensordot(d[z], np.moveaxis(y, -2, -1), np.ndim(y) - 1))
+    d[y] = (unbroadcast(x * d[z], y) if np.ndim(x) == 0 or np.ndim(y) == 0 else
+            np.tensordot(d[z], x, [range(np.ndim(x) - 1), range(np.ndim(x) - 1)]) if np.ndim(y) == 1 else
+            np.moveaxis(np.tensordot(x, d[z], [range(np.ndim(x) - 1), range(np.ndim(x) - 1)]), 0, -2))
+
+
+@adjoint(np.inner)
+def inner_adjoint(z, x, y):  # a scalar operand multiplies; else the last axes meet
+    d[x] = unbroadcast(d[z] * y, x) if np.ndim(x) == 0 or np.ndim(y) == 0 else np.tensordot(d[z], y, np.ndim(y) - 1)
+    d[y] = (unbroadcast(x * d[z], y) if np.ndim(x) == 0 or np.ndim(y) == 0 else
+            np.tensordot(d[z], x, [range(np.ndim(x) - 1), range(np.ndim(x) - 1)]))
+
+
+@adjoint(np.outer)
+def outer_adjoint(z, x, y):  # operands are flattened
+    d[x] = np.reshape(np.dot(d[z], np.ravel(y)), np.shape(x))
+    d[y] = np.reshape(np.dot(np.ravel(x), d[z]), np.shape(y))
+
+
+@adjoint(np.kron)
+def kron_adjoint(z, x, y):
+    d[x] = kron_cotangent(d[z], (x, y), 0)
+    d[y] = kron_cotangent(d[z], (x, y), 1)
 
 
 @tangent(np.einsum, nargs=2, linear=True)
@@ -32,9 +155,20 @@ def einsum1(z, subscripts, x):
     d[z] = F(subscripts, d[x])
 
 
+@adjoint(np.einsum, nargs=2)
+def einsum1_adjoint(z, subscripts, x):
+    d[x] = einsum_cotangent(subscripts, d[z], (x,), 0)
+
+
 @tangent(np.einsum, nargs=3, linear=True)
 def einsum2(z, subscripts, x, y):
     d[z] = F(subscripts, d[x], y) + F(subscripts, x, d[y])
+
+
+@adjoint(np.einsum, nargs=3)
+def einsum2_adjoint(z, subscripts, x, y):
+    d[x] = einsum_cotangent(subscripts, d[z], (x, y), 0)
+    d[y] = einsum_cotangent(subscripts, d[z], (x, y), 1)
 
 
 @tangent(np.einsum, nargs=4, linear=True)
@@ -42,9 +176,22 @@ def einsum3(z, subscripts, x, y, w):
     d[z] = F(subscripts, d[x], y, w) + F(subscripts, x, d[y], w) + F(subscripts, x, y, d[w])
 
 
+@adjoint(np.einsum, nargs=4)
+def einsum3_adjoint(z, subscripts, x, y, w):
+    d[x] = einsum_cotangent(subscripts, d[z], (x, y, w), 0)
+    d[y] = einsum_cotangent(subscripts, d[z], (x, y, w), 1)
+    d[w] = einsum_cotangent(subscripts, d[z], (x, y, w), 2)
+
+
 @tangent(np.add, elementwise=True)
 def add(z, x, y):
     d[z] = d[x] + d[y]
+
+
+@adjoint(np.add)
+def add_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z], x)
+    d[y] = unbroadcast(d[z], y)
 
 
 @tangent(np.subtract, elementwise=True)
@@ -52,9 +199,22 @@ def subtract(z, x, y):
     d[z] = d[x] - d[y]
 
 
+@adjoint(np.subtract)
+def subtract_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z], x)
+    d[y] = unbroadcast(-d[z], y)
+
+
 @tangent(np.divide, np.true_divide, elementwise=True)
 def divide(z, x, y):
     d[z] = (d[x] - z * d[y]) / y
+
+
+@adjoint(np.divide, np.true_divide)
+def divide_adjoint(z, x, y):
+    t = d[z] / y
+    d[x] = unbroadcast(t, x)
+    d[y] = unbroadcast(-(t * z), y)
 
 
 @adjoint(np.sum)
@@ -72,10 +232,21 @@ def prod(z, x, axis=None, keepdims=False):
     d[z] = np.sum(d[x] * (expand_reduced(z, x, axis, keepdims) / x), axis=axis, keepdims=keepdims)
 
 
+@adjoint(np.prod)
+def prod_adjoint(z, x, axis=None, keepdims=False):
+    d[x] = expand_reduced(d[z] * z, x, axis, keepdims) / x
+
+
 @tangent(np.max, np.min, np.amax, np.amin)
 def max_(z, x, axis=None, keepdims=False):
     mask = x == expand_reduced(z, x, axis, keepdims)
     d[z] = np.sum(d[x] * mask, axis=axis, keepdims=keepdims) / np.sum(mask, axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.max, np.min, np.amax, np.amin)
+def max_adjoint(z, x, axis=None, keepdims=False):  # shared equally among ties, as in the tangent
+    mask = x == expand_reduced(z, x, axis, keepdims)
+    d[x] = mask * expand_reduced(d[z] / np.sum(mask, axis=axis, keepdims=keepdims), x, axis, keepdims)
 
 
 @tangent(np.linalg.norm)
@@ -83,9 +254,19 @@ def norm(z, x, ord=None, axis=None, keepdims=False):
     d[z] = np.sum(x * d[x], axis=axis, keepdims=keepdims) / z
 
 
+@adjoint(np.linalg.norm)
+def norm_adjoint(z, x, ord=None, axis=None, keepdims=False):
+    d[x] = x * expand_reduced(d[z] / z, x, axis, keepdims)
+
+
 @tangent(np.linalg.det)
 def det(z, x):
     d[z] = z * np.trace(np.linalg.solve(x, d[x]), axis1=-2, axis2=-1)
+
+
+@adjoint(np.linalg.det)
+def det_adjoint(z, x):
+    d[x] = np.expand_dims(d[z] * z, (-2, -1)) * np.swapaxes(np.linalg.inv(x), -1, -2)
 
 
 @tangent(np.linalg.inv)
@@ -93,9 +274,22 @@ def inv(z, x):
     d[z] = -(z @ d[x] @ z)
 
 
+@adjoint(np.linalg.inv)
+def inv_adjoint(z, x):
+    t = np.swapaxes(z, -1, -2)
+    d[x] = -(t @ d[z] @ t)
+
+
 @tangent(np.linalg.solve)
 def solve(z, a, b):
     d[z] = np.linalg.solve(a, d[b] - d[a] @ z)
+
+
+@adjoint(np.linalg.solve)
+def solve_adjoint(z, a, b):  # a 1-D b is one right-hand side (a column), broadcast against a's batch
+    g = np.linalg.solve(np.swapaxes(a, -1, -2), np.expand_dims(d[z], -1) if np.ndim(b) == 1 else d[z])
+    d[a] = unbroadcast(-np.matmul(g, np.swapaxes(np.expand_dims(z, -1) if np.ndim(b) == 1 else z, -1, -2)), a)
+    d[b] = unbroadcast(g[..., 0] if np.ndim(b) == 1 else g, b)
 
 
 @tangent(np.full)
@@ -103,6 +297,16 @@ def full(z, shape, fill_value, *args, **kwargs):
     d[z] = np.full(shape, d[fill_value], *args, **kwargs)
 
 
+@adjoint(np.full)
+def full_adjoint(z, shape, fill_value, *args, **kwargs):
+    d[fill_value] = unbroadcast(d[z], fill_value)
+
+
 @tangent(np.full_like)
 def full_like(z, a, fill_value, *args, **kwargs):
     d[z] = np.full_like(a, d[fill_value], *args, **kwargs)
+
+
+@adjoint(np.full_like)
+def full_like_adjoint(z, a, fill_value, *args, **kwargs):
+    d[fill_value] = unbroadcast(d[z], fill_value)
