@@ -20,7 +20,7 @@ import gast
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..ir.analysis import active_variables, is_append, mutated_variables, operands, statements
-from ..ir.build import assign, call, const, index_expression, name, names_in, walk, with_origin
+from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, instantiate_adjoint
@@ -504,6 +504,12 @@ class ReverseMode:
         if self.stack_used and self.stack not in needed:
             needed.append(self.stack)
         saved = self.names.fresh("saved")
+        results = self.results()
+        if not isinstance(results, gast.Tuple):
+            results = gast.Tuple(elts=[results], ctx=gast.Load())
+        if mutated_variables(self.fdef):
+            return self.recomputing_split(forward_name, backward_name, forward, backward, returned, saved,
+                                          cotangent, results)
         package = gast.Tuple(elts=[name(n) for n in needed], ctx=gast.Load())
         # names assigned only inside a branch or loop may be unbound when the forward function returns
         top_level = {n.id for s in forward if isinstance(s, gast.Assign) for n in walk(s.targets[0])
@@ -512,17 +518,30 @@ class ReverseMode:
         forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
                                self.stack_init() + forward + [gast.Return(value=gast.Tuple(
                                    elts=[returned, package], ctx=gast.Load()))], self.fdef)
-        # the backward sweep pops the stack and undoes in-place writes: it works on copies, so it can run again
-        mutates = bool(mutated_variables(self.fdef))
-        source = call("copy.deepcopy", [name(saved)]) if mutates else name(saved)
+        # the backward sweep pops the stack: it pops a copy, so that it can run again
         unpack = [gast.Assign(targets=[gast.Tuple(elts=[name(n, True) for n in needed], ctx=gast.Store())],
-                              value=source, type_comment=None)] if needed else []
-        copy_stack = [assign(self.stack, call("list", [name(self.stack)]))] if self.stack_used and not mutates else []
-        results = self.results()
-        if not isinstance(results, gast.Tuple):
-            results = gast.Tuple(elts=[results], ctx=gast.Load())
+                              value=name(saved), type_comment=None)] if needed else []
+        copy_stack = [assign(self.stack, call("list", [name(self.stack)]))] if self.stack_used else []
         backward_fn = _function(backward_name, _plain_arguments([saved, cotangent]),
                                 unpack + copy_stack + backward + [gast.Return(value=results)], self.fdef)
+        return forward_fn, backward_fn
+
+    def recomputing_split(self, forward_name, backward_name, forward, backward, returned, saved, cotangent,
+                          results):
+        """For a function that writes arrays in place: the backward sweep undoes those writes, and views
+        of the arrays see the undoing, so a backward function that can run many times keeps copies of
+        the arguments and runs the forward sweep again from them."""
+        params = [a.id for a in self.fdef.args.args]
+        arguments = gast.Tuple(elts=[name(p) for p in params], ctx=gast.Load())
+        keep = assign(saved, call("copy.deepcopy", [arguments]))
+        forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
+                               [keep] + self.stack_init() + forward + [gast.Return(value=gast.Tuple(
+                                   elts=[self.snapshot(returned), name(saved)], ctx=gast.Load()))], self.fdef)
+        unpack = gast.Assign(targets=[gast.Tuple(elts=[name(p, True) for p in params], ctx=gast.Store())],
+                             value=call("copy.deepcopy", [name(saved)]), type_comment=None)
+        backward_fn = _function(backward_name, _plain_arguments([saved, cotangent]),
+                                [unpack] + self.stack_init() + clone(forward) + backward + [gast.Return(value=results)],
+                                self.fdef)
         return forward_fn, backward_fn
 
     def checks(self, checked_by):
