@@ -13,7 +13,7 @@ from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
 from .modes.reverse import ReverseMode
-from .optimize import inline_single_use, propagate_copies, remove_dead_derivatives
+from .optimize import fold_zero_initializations, inline_single_use, propagate_copies, remove_dead_derivatives
 
 
 class Derivation:
@@ -78,7 +78,8 @@ class Derivation:
         return new_name
 
     def clean(self, fdef, names):
-        return inline_single_use(remove_dead_derivatives(propagate_copies(fdef)), names.temporaries)
+        fdef = remove_dead_derivatives(propagate_copies(fold_zero_initializations(fdef)))
+        return inline_single_use(fdef, names.temporaries)
 
     def is_current(self):
         return all(parsed.is_current() for parsed in self.parsed.values())

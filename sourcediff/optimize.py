@@ -177,3 +177,56 @@ class _Substitute(gast.NodeTransformer):
 
     def visit_Name(self, node):
         return self.value if node.id == self.target and isinstance(node.ctx, gast.Load) else node
+
+
+def fold_zero_initializations(fdef):
+    """`bx = 0.0` followed (in the same block, before anything else reads bx) by `bx = bx + e`
+    becomes `bx = e`: a cotangent's first contribution needs no addition to zero.
+
+    Not where e may alias a cotangent that is later updated in place (by add_at or zero_at)."""
+    updated_in_place = {n.args[0].id for n in walk(fdef) if isinstance(n, gast.Call)
+                        and isinstance(n.func, gast.Name) and n.func.id in ("add_at", "zero_at")
+                        and n.args and isinstance(n.args[0], gast.Name)}
+    _fold_block(fdef, "body", updated_in_place)
+    return fdef
+
+
+def _fold_block(node, field, updated_in_place):
+    block = getattr(node, field, None)
+    if not isinstance(block, list):
+        return
+    for stmt in block:
+        for inner in ("body", "orelse"):
+            _fold_block(stmt, inner, updated_in_place)
+    i = 0
+    while i < len(block):
+        stmt = block[i]
+        target = _zero_initialized(stmt)
+        if target is not None and target not in updated_in_place:
+            first = next((s for s in block[i + 1:] if target in _mentions(s)), None)
+            if first is not None and _is_accumulation(first, target) and \
+                    not (_mentions(first.value.right) & updated_in_place):
+                first.value = first.value.right
+                del block[i]
+                continue
+        i += 1
+
+
+def _zero_initialized(stmt):
+    if (getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign)
+            and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Constant)
+            and stmt.value.value == 0.0 and type(stmt.value.value) is float):
+        return stmt.targets[0].id
+    return None
+
+
+def _mentions(node):
+    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
+
+
+def _is_accumulation(stmt, target):
+    value = getattr(stmt, "value", None)
+    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id == target and isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add)
+            and isinstance(value.left, gast.Name) and value.left.id == target
+            and target not in _mentions(value.right))

@@ -205,7 +205,8 @@ TABLE = {
     math.erf: unary(N, True),
     math.hypot: [call(N(), N())], np.hypot: broadcasting(S, S),
     np.logaddexp: broadcasting(),
-    np.maximum: broadcasting() + [ties(np.array([1.0, 2.0]), np.array([1.0, 3.0])), ties(np.array([[1.0], [2.0]]), 2.0)],
+    np.maximum: broadcasting() + [ties(np.array([1.0, 2.0]), np.array([1.0, 3.0])),
+                                  ties(np.array([[1.0], [2.0]]), 2.0)],
     np.minimum: broadcasting() + [ties(np.array([1.0, 2.0]), np.array([1.0, 3.0])), ties(1.0, np.array([1.0, 0.0]))],
     np.where: [call(rng.random(4) > 0.5, N(4), N(4)), call(rng.random((3, 1)) > 0.5, N(4), N()),
                call(np.array([True, False]), N(), N(2)), call(rng.random((2, 3)) > 0.5, N(3), N(2, 1))],
@@ -217,8 +218,9 @@ TABLE = {
     np.sum: reductions(),
     np.mean: reductions(),
     np.prod: reductions(S),
-    np.max: reductions() + [call(N()), ties(np.array([1.0, 3.0, 3.0, 2.0])), ties(np.array([[1.0, 2.0], [2.0, 2.0]]), axis=1),
-                                     ties(np.array([[1.0, 1.0], [2.0, 0.0]]), axis=0, keepdims=True)],
+    np.max: reductions() + [call(N()), ties(np.array([1.0, 3.0, 3.0, 2.0])),
+                            ties(np.array([[1.0, 2.0], [2.0, 2.0]]), axis=1),
+                            ties(np.array([[1.0, 1.0], [2.0, 0.0]]), axis=0, keepdims=True)],
     np.min: reductions() + [ties(np.array([1.0, 0.0, 0.0]))],
     np.amax: reductions() + [ties(np.array([[1.0, 2.0], [2.0, 2.0]]), axis=1)],
     np.amin: reductions() + [ties(np.array([0.0, 0.0]))],
@@ -380,7 +382,10 @@ def build(key, c, active, mode):
     """(function, source): vjp(a0.., k_.., bz) -> cotangents, or jvp(a0.., k_.., d0..) -> (z, dz)."""
     rule = rule_for(key)
     spelled = canonical_name(key)
-    inline = lambda v: v is None or type(v) in (int, float, str, bool)  # noqa: E731
+
+    def inline(v):  # a plain constant that no derivative is asked of is written into the code
+        return v is None or type(v) in (int, float, str, bool)
+
     args = [const(a) if i not in active and inline(a) else name(f"a{i}") for i, a in enumerate(c.args)]
     keywords = [gast.keyword(arg=k, value=const(v) if inline(v) else name(f"k_{k}")) for k, v in c.kwargs.items()]
     texts = [source(a) for a in args] + [f"{kw.arg}={source(kw.value)}" for kw in keywords]

@@ -135,6 +135,7 @@ class ReverseMode:
         self.stack = names.fresh("stack", temporary=False)
         self.stack_used = False
         self.loop_indices = set()
+        self.seeded = None  # the cotangent that is the function's cotangent parameter
 
     # -- preparation -------------------------------------------------------------------------------
 
@@ -449,21 +450,33 @@ class ReverseMode:
         returned = self.fdef.body[-1].value or const(None)
         return forward, backward, returned
 
-    def seed(self, returned, cotangent):
-        """Statements giving the returned value's cotangent to the variables it names."""
+    def seed(self, returned, backward):
+        """(name of the cotangent parameter, statements giving it to the variables the return names).
+
+        A returned variable assigned once takes the cotangent parameter as its own cotangent, unless the
+        backward sweep updates that cotangent in place (the caller's array must stay as it was)."""
+        in_place = {n.args[0].id for s in backward for n in walk(s) if isinstance(n, gast.Call)
+                    and isinstance(n.func, gast.Name) and n.func.id in ("add_at", "zero_at")
+                    and isinstance(n.args[0], gast.Name)}
+        if (isinstance(returned, gast.Name) and returned.id in self.active and returned.id not in self.unstable
+                and self.cotangent_name(returned.id) not in in_place):
+            self.seeded = self.cotangent_name(returned.id)
+            return self.seeded, []
+        cotangent = self.names.fresh("bvalue")
         if isinstance(returned, gast.Tuple):
-            return [self.accumulate(e.id, call("component", [name(cotangent), const(i)]), None)
-                    for i, e in enumerate(returned.elts) if isinstance(e, gast.Name) and e.id in self.active]
+            return cotangent, [self.accumulate(e.id, call("component", [name(cotangent), const(i)]), None)
+                               for i, e in enumerate(returned.elts)
+                               if isinstance(e, gast.Name) and e.id in self.active]
         if isinstance(returned, gast.Name) and returned.id in self.active:
-            return [self.accumulate(returned.id, name(cotangent), None)]
-        return []
+            return cotangent, [self.accumulate(returned.id, name(cotangent), None)]
+        return cotangent, []
 
     def initial_cotangents(self, backward):
         for p in self.pattern:
             self.cotangent_name(p)
         used = set().union(*(names_in(s) for s in backward)) if backward else set()
         return [derived(assign(self.cotangents[p], const(0.0))) for p in sorted(self.cotangents)
-                if self.cotangents[p] in used or p in self.pattern]
+                if (self.cotangents[p] in used or p in self.pattern) and self.cotangents[p] != self.seeded]
 
     def results(self):
         values = [call("cotangent_like", [name(self.cotangent_name(p)), name(p)]) for p in self.pattern]
@@ -472,8 +485,8 @@ class ReverseMode:
     def joint(self, new_name, checked_by=None):
         """`new_name(*args, bvalue) -> (value, cotangents of the pattern's parameters)`."""
         forward, backward, returned = self.sweeps()
-        cotangent = self.names.fresh("b" + (returned.id if isinstance(returned, gast.Name) else "value"))
-        backward = self.seed(returned, cotangent) + backward
+        cotangent, seed = self.seed(returned, backward)
+        backward = seed + backward
         value = self.names.fresh("value")  # the backward sweep restores overwritten variables
         body = (self.checks(checked_by) + self.stack_init() + forward + [assign(value, self.snapshot(returned))]
                 + self.initial_cotangents(backward) + backward)
@@ -494,8 +507,8 @@ class ReverseMode:
     def split(self, forward_name, backward_name):
         """`forward_name(*args) -> (value, saved)` and `backward_name(saved, bvalue) -> cotangents`."""
         forward, backward, returned = self.sweeps()
-        cotangent = self.names.fresh("b" + (returned.id if isinstance(returned, gast.Name) else "value"))
-        backward = self.seed(returned, cotangent) + backward
+        cotangent, seed = self.seed(returned, backward)
+        backward = seed + backward
         backward = self.initial_cotangents(backward) + backward
         defined = {n.id for s in forward for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         defined |= {a.id for a in self.fdef.args.args} | {self.stack}
