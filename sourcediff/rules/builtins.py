@@ -151,7 +151,7 @@ def max_of_sequence_adjoint(z, x):
 
 # Not `linear`: that is keyed by spelling, so it would also fold `sum(dx, 0.0)` (a start without a
 # derivative) to zero; sum is additive, not linear in each argument.
-@tangent(builtins.sum, nargs=1)
+@tangent(builtins.sum, nargs=1, linear=True)
 def sum_(z, x):
     d[z] = F(d[x])
 
@@ -161,9 +161,9 @@ def sum_adjoint(z, x):
     d[x] = add_like(d[x], x, [d[z]] * len(x))
 
 
-@tangent(builtins.sum, nargs=2)
+@tangent(builtins.sum, nargs=2, elementwise=True)
 def sum_with_start(z, x, start):
-    d[z] = F(d[x], d[start])
+    d[z] = F(d[x]) + d[start]
 
 
 @adjoint(builtins.sum, nargs=2)

@@ -55,13 +55,17 @@ def catalog():
     out += ["", f"Refused with an `UnsupportedSyntaxError` naming file, line and column: {REFUSED}", "",
             "## Primitives with derivative rules", "",
             "In a template, `z` is the output, `d[x]` the derivative of `x`, `M` the primitive's own module "
-            "(`np` or `math`) and `F` the primitive itself.", "",
-            "| primitive | positional arguments | tangent |", "|---|---|---|"]
+            "(`np` or `math`) and `F` the primitive itself. In an adjoint, `d[z]` is the output's cotangent and "
+            "`d[x] = e` adds `e` to the cotangent of `x`.", "",
+            "| primitive | positional arguments | tangent | adjoint |", "|---|---|---|---|"]
     for rule in rules:
         for nargs, template in sorted(rule.tangents.items(), key=lambda item: item[0] or 0):
             if not template.scope.get("__name__", "").startswith("sourcediff."):
                 continue  # a user's rule, registered with sd.register_tangent
-            out.append(f"| `{rule.name}` | {'any' if nargs is None else nargs} | `{tangent_text(template)}` |")
+            adjoint = rule.adjoints.get(nargs)
+            adjoint_text = f"`{tangent_text(adjoint)}`" if adjoint is not None else "(none)"
+            out.append(f"| `{rule.name}` | {'any' if nargs is None else nargs} | `{tangent_text(template)}` "
+                       f"| {adjoint_text} |")
     inactive = [f"`{r.name}`" for r in rules if r.inactive]
     out += ["", "## Primitives without a derivative", "",
             "Their results carry no derivative (shapes, counts, comparisons, rounding, constructors): "

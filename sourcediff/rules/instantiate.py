@@ -210,6 +210,11 @@ def simplify(node):
         return node.value
     if isinstance(node, gast.IfExp) and is_zero(node.body) and is_zero(node.orelse):
         return node.body
+    if isinstance(node, gast.IfExp) and isinstance(node.test, gast.Constant):  # `axes is None` with no axes
+        return node.body if node.test.value else node.orelse
+    if isinstance(node, gast.Compare) and len(node.ops) == 1 and isinstance(node.left, gast.Constant) \
+            and isinstance(node.comparators[0], gast.Constant) and type(node.ops[0]) in CONSTANT_TESTS:
+        return const(CONSTANT_TESTS[type(node.ops[0])](node.left.value, node.comparators[0].value))
     if isinstance(node, gast.Call):
         spelled = spelling_of(node.func)
         if spelled == "np.where" and len(node.args) == 3 and is_zero(node.args[1]) and is_zero(node.args[2]):
@@ -220,6 +225,10 @@ def simplify(node):
                 if is_zero(arg) and (positions is None or i in positions):
                     return arg
     return node
+
+
+CONSTANT_TESTS = {gast.Is: lambda a, b: a is b, gast.IsNot: lambda a, b: a is not b,
+                  gast.Eq: lambda a, b: a == b, gast.NotEq: lambda a, b: a != b}
 
 
 def _number(node):
