@@ -239,3 +239,55 @@ def kron_cotangent(g, operands, i):
     result = np.reshape(np.einsum(f"{letters},{other}->{own}", g, np.reshape(operands[1 - i], shapes[1 - i])),
                         np.shape(operands[i]))
     return float(result) if isinstance(operands[i], float) else result
+
+
+# Cotangents of products. Generated code calls them where operand ranks are known only at run time.
+
+def matmul_left_cotangent(g, x, y):
+    """Cotangent of x in np.matmul(x, y): a 1-D x is a row, a 1-D y a column; batch dimensions broadcast."""
+    if np.ndim(y) == 1:
+        return np.multiply.outer(g, y)
+    return unbroadcast(np.matmul(g if np.ndim(x) > 1 else np.expand_dims(g, -2), np.swapaxes(y, -1, -2)), x)
+
+
+def matmul_right_cotangent(g, x, y):
+    """Cotangent of y in np.matmul(x, y)."""
+    if np.ndim(y) == 1:
+        return np.tensordot(g, x, np.ndim(g))
+    if np.ndim(x) > 1:
+        return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
+    return unbroadcast(np.expand_dims(x, -1) * np.expand_dims(g, -2), y)
+
+
+def dot_left_cotangent(g, x, y):
+    """Cotangent of x in np.dot(x, y): a scalar operand multiplies; else x's last axis meets y's
+    second-to-last (or only) one."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(g * y, x)
+    if np.ndim(y) == 1:
+        return np.multiply.outer(g, y)
+    return np.tensordot(g, np.moveaxis(y, -2, -1), np.ndim(y) - 1)
+
+
+def dot_right_cotangent(g, x, y):
+    """Cotangent of y in np.dot(x, y)."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(x * g, y)
+    leading = [range(np.ndim(x) - 1), range(np.ndim(x) - 1)]
+    if np.ndim(y) == 1:
+        return np.tensordot(g, x, leading)
+    return np.moveaxis(np.tensordot(x, g, leading), 0, -2)
+
+
+def inner_left_cotangent(g, x, y):
+    """Cotangent of x in np.inner(x, y): a scalar operand multiplies; else the last axes meet."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(g * y, x)
+    return np.tensordot(g, y, np.ndim(y) - 1)
+
+
+def inner_right_cotangent(g, x, y):
+    """Cotangent of y in np.inner(x, y)."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(x * g, y)
+    return np.tensordot(g, x, [range(np.ndim(x) - 1), range(np.ndim(x) - 1)])

@@ -175,3 +175,16 @@ def test_bad_wrt(wrt):
 def test_errors_are_source_diff_errors():
     for cls in (sd.UnsupportedSyntaxError, sd.NonDifferentiableError, sd.UnknownNameError):
         assert issubclass(cls, sd.SourceDiffError)
+
+
+def uses_einsum_operand_lists(a, b):
+    return np.sum(np.einsum(a, [0, 1], b, [1, 2]))
+
+
+def test_einsum_needs_literal_subscripts():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    raises_at(sd.NonDifferentiableError, uses_einsum_operand_lists, "np.einsum(a, [0, 1], b, [1, 2])",
+              match="einsum needs its subscripts as a string literal")
+    with pytest.raises(sd.NonDifferentiableError, match="einsum needs its subscripts"):
+        sd.vjp(uses_einsum_operand_lists)

@@ -1,5 +1,6 @@
 """Names: the global namespace of a generated module, and fresh local names derived from the primal."""
 import builtins
+import inspect
 import copy
 import keyword
 import math
@@ -9,13 +10,9 @@ import numpy as np
 
 from .. import runtime
 
-RUNTIME_HELPERS = {name: getattr(runtime, name)
-                   for name in ("zeros_like", "broadcast_like", "expand_reduced", "require_real", "unbroadcast",
-                                "add_at", "component", "cotangent_like", "cotangent_at", "zero_at", "pop_cotangent",
-                                "overwritten", "restore")}
-# helpers of the adjoint templates
-RUNTIME_HELPERS.update({name: getattr(runtime, name)
-                        for name in ("add_like", "split_like", "embed_diagonal", "einsum_cotangent", "kron_cotangent")})
+# every function of the runtime module, under its own name
+RUNTIME_HELPERS = {name: obj for name, obj in vars(runtime).items()
+                   if inspect.isfunction(obj) and obj.__module__ == runtime.__name__}
 
 
 class Namespace:

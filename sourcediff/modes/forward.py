@@ -303,7 +303,8 @@ class ForwardMode:
             instance = instantiate(template, name(output), args, keywords, self.derivative_of_output(output),
                                    self.names.fresh, self.derivation.namespace.bind, module, func)
         except BindError as exc:
-            raise self.error(NonDifferentiableError, stmt, f"cannot differentiate this call of {rule.name}: {exc}")
+            raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
+                             "call it as docs/supported.md shows, or register a rule for this form")
         tangent_stmts = [with_origin(s, origin) for s in instance.statements]
         for s in tangent_stmts:
             s.sd_derivative = True

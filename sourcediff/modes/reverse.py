@@ -332,7 +332,8 @@ class ReverseMode:
             instance = instantiate_adjoint(template, name(t), args, keywords, cotangent_of, self.names.fresh,
                                            self.derivation.namespace.bind, module, func)
         except BindError as exc:
-            raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}")
+            raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
+                             "call it as docs/supported.md shows, or register a rule for this form")
         return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
 
     def is_user_call(self, value):

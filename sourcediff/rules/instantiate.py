@@ -29,6 +29,9 @@ def is_zero(node):
 
 def bind_arguments(template, args, keywords):
     """Map template parameter names to the call's argument nodes."""
+    if template.params[1:2] == ["subscripts"] and not (args and isinstance(args[0], gast.Constant)
+                                                      and isinstance(args[0].value, str)):
+        raise BindError("einsum needs its subscripts as a string literal ('ij,jk->ik')")
     params = template.params[1:]
     bound, extra_args, extra_keywords = {}, [], []
     for i, arg in enumerate(args):

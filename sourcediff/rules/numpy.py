@@ -1,8 +1,9 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import (add_like, einsum_cotangent, embed_diagonal, expand_reduced, kron_cotangent, split_like,
-                       unbroadcast)
+from ..runtime import (add_like, dot_left_cotangent, dot_right_cotangent, einsum_cotangent, embed_diagonal,
+                       expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
+                       matmul_left_cotangent, matmul_right_cotangent, split_like, unbroadcast)
 from .registry import F, adjoint, d, inactive, tangent
 
 inactive(
@@ -113,29 +114,21 @@ def multiply_adjoint(z, x, y):
 
 
 @adjoint(np.matmul)
-def matmul_adjoint(z, x, y):  # a 1-D x is a row, a 1-D y a column; batch dimensions broadcast
-    d[x] = (np.multiply.outer(d[z], y) if np.ndim(y) == 1 else
-            unbroadcast(np.matmul(d[z] if np.ndim(x) > 1 else np.expand_dims(d[z], -2), np.swapaxes(y, -1, -2)), x))
-    d[y] = (np.tensordot(d[z], x, np.ndim(z)) if np.ndim(y) == 1 else
-            unbroadcast(np.matmul(np.swapaxes(x, -1, -2), d[z]) if np.ndim(x) > 1 else
-                        np.expand_dims(x, -1) * np.expand_dims(d[z], -2), y))
+def matmul_adjoint(z, x, y):
+    d[x] = matmul_left_cotangent(d[z], x, y)
+    d[y] = matmul_right_cotangent(d[z], x, y)
 
 
 @adjoint(np.dot)
-def dot_adjoint(z, x, y):  # a scalar operand multiplies; else x's last axis meets y's second-to-last (or only) one
-    d[x] = (unbroadcast(d[z] * y, x) if np.ndim(x) == 0 or np.ndim(y) == 0 else
-            np.multiply.outer(d[z], y) if np.ndim(y) == 1 else
-            np.tensordot(d[z], np.moveaxis(y, -2, -1), np.ndim(y) - 1))
-    d[y] = (unbroadcast(x * d[z], y) if np.ndim(x) == 0 or np.ndim(y) == 0 else
-            np.tensordot(d[z], x, [range(np.ndim(x) - 1), range(np.ndim(x) - 1)]) if np.ndim(y) == 1 else
-            np.moveaxis(np.tensordot(x, d[z], [range(np.ndim(x) - 1), range(np.ndim(x) - 1)]), 0, -2))
+def dot_adjoint(z, x, y):
+    d[x] = dot_left_cotangent(d[z], x, y)
+    d[y] = dot_right_cotangent(d[z], x, y)
 
 
 @adjoint(np.inner)
-def inner_adjoint(z, x, y):  # a scalar operand multiplies; else the last axes meet
-    d[x] = unbroadcast(d[z] * y, x) if np.ndim(x) == 0 or np.ndim(y) == 0 else np.tensordot(d[z], y, np.ndim(y) - 1)
-    d[y] = (unbroadcast(x * d[z], y) if np.ndim(x) == 0 or np.ndim(y) == 0 else
-            np.tensordot(d[z], x, [range(np.ndim(x) - 1), range(np.ndim(x) - 1)]))
+def inner_adjoint(z, x, y):
+    d[x] = inner_left_cotangent(d[z], x, y)
+    d[y] = inner_right_cotangent(d[z], x, y)
 
 
 @adjoint(np.outer)
