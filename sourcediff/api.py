@@ -72,6 +72,19 @@ def register_tangent(*primitives, nargs=None, elementwise=False, linear=False):
     return registry.tangent(*primitives, nargs=nargs, elementwise=elementwise, linear=linear)
 
 
+def register_adjoint(*primitives, nargs=None):
+    """Decorator: make a template the adjoint of each primitive (see docs/custom-rules.md).
+
+    In the template `d[z]` is the output's cotangent and `d[x] = e` adds e, shaped like x (use
+    `unbroadcast(e, x)` after broadcasting), to the cotangent of x.
+    """
+    for primitive in primitives:
+        if not callable(primitive):
+            raise SourceDiffError(f"register_adjoint takes the functions the rule is for, not {primitive!r}")
+    _CACHE.clear()
+    return registry.adjoint(*primitives, nargs=nargs)
+
+
 def jvp(f, wrt=0):
     """Forward mode: `jvp(f, wrt)(*args, *tangents) -> (f(*args), tangent of f along tangents)`.
 

@@ -55,3 +55,23 @@ def test_rule_overrides_a_python_function_and_sees_its_helpers():
 def test_rule_needs_callables():
     with pytest.raises(sd.SourceDiffError, match="functions the rule is for"):
         sd.register_tangent("erfc")
+
+
+@sd.register_adjoint(math.erfc)
+def erfc_adjoint(z, x):
+    d[x] = -1.1283791670955126 * math.exp(-(x * x)) * d[z]  # noqa: F821  (d is template syntax)
+
+
+@sd.register_adjoint(slow_softplus)
+def softplus_adjoint(z, x):
+    d[x] = sigmoid(x) * d[z]  # noqa: F821
+
+
+def test_adjoint_rules_give_gradients():
+    assert sd.grad(erfc_uses)(0.7) == pytest.approx(central_difference(erfc_uses, 0.7), rel=1e-7)
+    x = np.array([-1.0, 0.3, 2.0])
+    gradient = sd.grad(uses_softplus)(x)
+    for i in range(3):
+        e = np.eye(3)[i]
+        assert gradient[i] == pytest.approx(central_difference(lambda t: uses_softplus(x + t * e), 0.0), rel=1e-6)
+    assert "sigmoid(" in sd.vjp(uses_softplus).source

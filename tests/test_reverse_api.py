@@ -1,0 +1,103 @@
+"""Reverse-mode API: grad, value_and_grad, vjp (joint and split), the adjoint decorator, errors.
+References are analytic derivatives and central finite differences."""
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+
+def loss(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+def loss_gradient(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return X.T @ (p - y) / len(y)
+
+
+def data(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((20, 3))
+    return 0.3 * rng.standard_normal(3), X, (rng.random(20) > 0.5).astype(float)
+
+
+def test_grad_has_the_argument_shape():
+    w, X, y = data()
+    g = sd.grad(loss)(w, X, y)
+    assert g.shape == w.shape
+    np.testing.assert_allclose(g, loss_gradient(w, X, y), rtol=1e-10)
+
+
+def test_value_and_grad_and_tuple_wrt():
+    def f(a, b):
+        return a * a * b + np.sin(b)
+    value, (ga, gb) = sd.value_and_grad(f, wrt=(0, 1))(1.5, 0.3)
+    assert value == pytest.approx(f(1.5, 0.3))
+    assert ga == pytest.approx(2 * 1.5 * 0.3) and gb == pytest.approx(1.5 ** 2 + np.cos(0.3))
+    assert isinstance(ga, float) and isinstance(gb, float)
+    (only,) = sd.grad(f, wrt=(1,))(1.5, 0.3)
+    assert only == pytest.approx(gb)
+
+
+def test_grad_of_a_non_scalar_points_to_vjp():
+    def f(x):
+        return x * 2.0
+    with pytest.raises(sd.SourceDiffError, match="use sd.vjp"):
+        sd.grad(f)(np.ones(3))
+
+
+def test_vjp_of_a_tuple_valued_function_takes_a_tuple_of_cotangents():
+    def f(x):
+        return x * x, np.sum(x)
+    x = np.array([1.0, 2.0])
+    value, g = sd.vjp(f)(x, (np.array([1.0, 0.5]), 2.0))
+    np.testing.assert_allclose(g, 2 * x * np.array([1.0, 0.5]) + 2.0)
+
+
+def test_split_backward_can_run_many_times():
+    w, X, y = data(1)
+    forward, backward = sd.vjp(loss, motion="split")
+    value, saved = forward(w, X, y)
+    assert value == pytest.approx(loss(w, X, y))
+    for scale in (1.0, -2.0, 0.5):
+        np.testing.assert_allclose(backward(saved, scale), scale * loss_gradient(w, X, y), rtol=1e-10)
+    assert "def loss_backward_w(saved," in backward.source
+
+
+def test_adjoint_decorator():
+    @sd.adjoint(wrt="w")
+    def model_loss(w, X, y):
+        return loss(w, X, y)
+    w, X, y = data(2)
+    assert model_loss(w, X, y) == pytest.approx(loss(w, X, y))
+    np.testing.assert_allclose(model_loss.grad(w, X, y), loss_gradient(w, X, y), rtol=1e-10)
+    value, g = model_loss.value_and_grad(w, X, y)
+    assert value == pytest.approx(loss(w, X, y))
+    assert "def model_loss_vjp_w(" in model_loss.source
+
+
+def test_gradient_of_dict_parameters_has_their_structure():
+    def f(params, x):
+        return np.sum(np.tanh(x @ params["W"] + params["b"]))
+    rng = np.random.default_rng(3)
+    params = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2), "unused": rng.standard_normal(4)}
+    x = rng.standard_normal((5, 3))
+    g = sd.grad(f)(params, x)
+    assert set(g) == set(params) and g["unused"].shape == (4,) and not np.any(g["unused"])
+    h = 1e-6
+    moved = dict(params, b=params["b"] + h * np.array([1.0, 0.0]))
+    back = dict(params, b=params["b"] - h * np.array([1.0, 0.0]))
+    assert g["b"][0] == pytest.approx((f(moved, x) - f(back, x)) / (2 * h), rel=1e-6)
+
+
+def test_integer_argument_is_refused():
+    def f(x):
+        return x * x
+    with pytest.raises(sd.NonDifferentiableError, match="holds integers"):
+        sd.grad(f)(3)
+
+
+def test_bad_motion():
+    with pytest.raises(sd.SourceDiffError, match="motion"):
+        sd.vjp(loss, motion="sideways")
