@@ -50,11 +50,14 @@ class Derivation:
             self.functions.append(self.clean(mode.transform(new_name, checked_by), names))
         return self.jvps[key]
 
-    def function_vjp(self, fn, pattern):
-        """The names of fn's forward and backward functions for the parameters in pattern."""
+    def function_vjp(self, fn, pattern, lifted=None):
+        """The names of fn's forward and backward functions for the parameters in pattern.
+
+        lifted is (parsed, normalized def) for a nested function lifted out of its enclosing one; fn is
+        then that def's identity."""
         key = ("vjp", fn, tuple(pattern))
         if key not in self.jvps:
-            parsed, fdef = self.prepare(fn)
+            parsed, fdef = lifted if lifted is not None else self.prepare(fn)
             suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
             names = (self.namespace.reserve(f"{fdef.name}_forward{suffix}"),
                      self.namespace.reserve(f"{fdef.name}_backward{suffix}"))

@@ -15,22 +15,26 @@ and `xs.append(v)` is undone by `xs.pop()`, so earlier adjoints see the contents
 Not yet supported here (refused with an error that says so): nested functions, and calls of user
 functions made for their side effects.
 """
+import inspect
+
 import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
-from ..ir.analysis import active_variables, is_append, mutated_variables, operands, statements
+from ..ir.analysis import active_variables, free_reads, is_append, mutated_variables, operands, statements
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, instantiate_adjoint
 from .forward import ForwardMode
 
-UNSUPPORTED = {gast.FunctionDef: "a nested function"}
+UNSUPPORTED = {}
 
 
-def useful_variables(fdef):
-    """Variables whose values can reach the returned value (flow-insensitive)."""
+def useful_variables(fdef, local_functions=None):
+    """Variables whose values can reach the returned value (flow-insensitive); a call of a nested
+    function also reads the enclosing variables that function reads."""
+    local_functions = local_functions or {}
     useful = set()
     for stmt in statements(fdef.body):
         if isinstance(stmt, gast.Return) and stmt.value is not None:
@@ -46,11 +50,46 @@ def useful_variables(fdef):
             else:
                 continue
             if targets & useful:
-                new = set(operands(value)) - useful
+                reads = set(operands(value))
+                if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+                        and value.func.id in local_functions:
+                    reads |= set(local_functions[value.func.id][1])
+                new = reads - useful
                 if new:
                     useful |= new
                     changed = True
     return useful
+
+
+def lift_nested_functions(fdef):
+    """{name: (lifted copy, free names)} for each nested function: the copy takes the enclosing
+    variables it reads (itself, or through the nested functions it calls) as extra keyword arguments,
+    so it can be differentiated as a function of its own."""
+    nested = {s.name: s for s in statements(fdef.body) if isinstance(s, gast.FunctionDef)}
+    enclosing = ({a.id for a in fdef.args.args} | {n.id for n in walk(fdef) if isinstance(n, gast.Name)
+                                                   and isinstance(n.ctx, gast.Store)}) - set(nested)
+    free = {g: free_reads(d) & enclosing for g, d in nested.items()}
+    changed = True
+    while changed:
+        changed = False
+        for g, d in nested.items():
+            inherited = set().union(*(free[h] for h in free_reads(d) & set(nested) if h != g)) - free[g]
+            if inherited:
+                free[g] |= inherited
+                changed = True
+    lifted = {}
+    for function_name, nested_def in nested.items():
+        names = sorted(free[function_name])
+        copy_ = clone(nested_def)
+        copy_.args = gast.arguments(
+            args=list(copy_.args.args) + [gast.Name(id=f, ctx=gast.Param(), annotation=None, type_comment=None)
+                                          for f in names],
+            posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+            defaults=list(copy_.args.defaults) + ([const(None)] * len(names) if copy_.args.defaults else []))
+        lifted[function_name] = (copy_, names)
+    for copy_, _ in lifted.values():
+        copy_.sd_enclosing_functions = lifted  # a lifted function calls the others lifted beside it
+    return lifted
 
 
 def numeric_variables(fdef):
@@ -122,11 +161,13 @@ class ReverseMode:
         self.derivation = derivation
         self.parsed = parsed
         self.names = names
+        self.local_functions = {**getattr(fdef, "sd_enclosing_functions", {}), **lift_nested_functions(fdef)}
         self.fdef = single_exit(fdef, names)
         self.refuse_unsupported()
         self.separate_overwrites()
         self.pattern = tuple(pattern)
-        self.active = active_variables(fdef, set(pattern)) & useful_variables(fdef)
+        functions = {n: d for n, (d, _) in self.local_functions.items()}
+        self.active = active_variables(fdef, set(pattern), functions) & useful_variables(fdef, self.local_functions)
         self.numeric = numeric_variables(self.fdef)
         counts = assignment_counts(fdef)
         self.unstable = {n for n, c in counts.items() if c > 1}
@@ -226,6 +267,8 @@ class ReverseMode:
         return forward, backward
 
     def statement(self, stmt):
+        if isinstance(stmt, gast.FunctionDef):
+            return [stmt], []  # the primal nested function, for calls that carry no derivative
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             return self.subscript_write(stmt)
         if isinstance(stmt, gast.Expr) and is_append(stmt):
@@ -337,20 +380,29 @@ class ReverseMode:
         return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
 
     def is_user_call(self, value):
-        import inspect
+        if isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
+            return True
         callee = getattr(value, "sd_callee", None)
         return inspect.isfunction(callee) and rule_for(callee) is None
 
     def user_call(self, stmt, t, value, reset):
-        """`t = h(a, b)`: h's forward function saves what its backward function needs."""
-        callee = value.sd_callee
-        import inspect
-        params = list(inspect.signature(callee).parameters)
+        """`t = h(a, b)`: h's forward function saves what its backward function needs. A nested
+        function is called through its lifted copy, which takes what it reads from here as arguments."""
+        if isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
+            lifted, free = self.local_functions[value.func.id]
+            value = gast.Call(func=value.func, args=value.args,
+                              keywords=value.keywords + [gast.keyword(arg=f, value=name(f)) for f in free])
+            params = [a.id for a in lifted.args.args]
+            lifted.sd_temporaries = self.names.temporaries
+            callee, found = id(lifted), (self.parsed, lifted)
+        else:
+            callee, found = value.sd_callee, None
+            params = list(inspect.signature(callee).parameters)
         bound = dict(zip(params, value.args))
         for kw in value.keywords:
             bound[kw.arg] = kw.value
         pattern = tuple(p for p in params if p in bound and self.cotangent_of(bound[p]) is not None)
-        forward_name, backward_name = self.derivation.function_vjp(callee, pattern)
+        forward_name, backward_name = self.derivation.function_vjp(callee, pattern, found)
         origin = stmt.sd_origin
         saved = self.names.fresh(t + "_saved")
         self.unstable |= {saved} if t in self.unstable else set()
