@@ -63,6 +63,7 @@ TARGETS = {  # case: (gradient / objective, sourcediff / hand-written, sourcedif
     "c": (4.0, 1.15, 1.0 / 3.0),
 }
 TARGET_GENERATION_MS = 200.0
+UNSTABLE_SPREAD = 1.5  # median / best above which a case's timings are flagged
 
 
 # -- BLAS threads -----------------------------------------------------------------------------------
@@ -223,6 +224,11 @@ def case_footer(key, times):
     if HAND_ONLY in times:
         hand_line += f" (without the loss {ratio(times, HAND_ONLY, OBJECTIVE):.2f})"
     out.append(hand_line + f"; autograd/objective {ratio(times, AUTOGRAD, OBJECTIVE):.2f}.")
+    spread = max(t["median"] / t["best"] for t in times.values())
+    if spread > UNSTABLE_SPREAD:
+        out.append(f"WARNING: unstable timings (a variant's median is {spread:.1f}x its best): on a loaded machine a "
+                   "multi-threaded BLAS call can wait a scheduler time slice for its second thread; rerun with "
+                   "--blas-threads 1 or on an idle machine before trusting these ratios.")
     return out
 
 
@@ -318,9 +324,12 @@ def main():
                  for n in notes]
     elif options.blas_threads is not None:
         notes.append(f"--blas-threads {options.blas_threads} requested but no OpenBLAS setter was found")
-    import autograd
-    notes.append(f"autograd {getattr(autograd, '__version__', 'unknown version')} "
-                 f"({os.path.dirname(autograd.__file__)})")
+    try:
+        from importlib.metadata import version
+        autograd_version = version("autograd")
+    except Exception:
+        autograd_version = "(version unknown)"
+    notes.append(f"autograd {autograd_version}")
     notes.append(f"Timing: timeit.Timer/perf_counter (garbage collector off while timing, as timeit does), "
                  f"{options.repeat} interleaved rounds of one repeat (≥ {options.min_time:g} s) per variant; median "
                  "and best per-call time. ¹ Ratios are the median over rounds of the two variants' times in the same "

@@ -1,4 +1,4 @@
-"""Golden files: generated sources of a few functions, so any change in readability shows in a diff.
+"""Golden files: generated tangents and gradients of a few functions, so any change in readability shows in a diff.
 
 Update them with SOURCEDIFF_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py, then read the diff.
 """
@@ -26,12 +26,24 @@ GOLDEN = {
     "newton_kepler_jvp": (corpus.newton_kepler, 0),
     "rpow_jvp": (corpus.rpow, 0),
 }
+GOLDEN_GRADIENTS = {
+    "logistic_regression_vjp": (logistic_regression.loss, ("w", "b")),
+    "mlp_vjp": (mlp.mlp_loss, "params"),
+    "loop_break_continue_vjp": (corpus.loop_break_continue, 0),
+    "inplace_updates_vjp": (corpus.inplace_updates, 0),
+    "nested_closure_vjp": (corpus.nested_closure, 0),
+    "rpow_vjp": (corpus.rpow, 0),
+}
 
 
-@pytest.mark.parametrize("name", sorted(GOLDEN))
+@pytest.mark.parametrize("name", sorted(GOLDEN) + sorted(GOLDEN_GRADIENTS))
 def test_generated_source_matches_golden_file(name):
-    fn, wrt = GOLDEN[name]
-    source = sd.jvp(fn, wrt=wrt).source
+    if name in GOLDEN:
+        fn, wrt = GOLDEN[name]
+        source = sd.jvp(fn, wrt=wrt).source
+    else:
+        fn, wrt = GOLDEN_GRADIENTS[name]
+        source = sd.vjp(fn, wrt=wrt).source
     path = HERE / "golden" / f"{name}.py"
     if os.environ.get("SOURCEDIFF_UPDATE_GOLDEN"):
         path.write_text(source)

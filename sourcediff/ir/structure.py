@@ -41,7 +41,10 @@ class SingleExit:
         body = fdef.body
         returns = [n for n in walk(fdef) if isinstance(n, gast.Return)]
         jumps = any(isinstance(n, (gast.Break, gast.Continue)) for n in walk(fdef))
-        if not jumps and len(returns) == 1 and body and body[-1] is returns[0]:
+        single_return = len(returns) == 1 and bool(body) and body[-1] is returns[0]
+        if single_return:
+            if jumps:
+                fdef.body = self.block(body[:-1], loop=None) + [body[-1]]
             return fdef
         self.result = self.names.fresh("result")
         self.returned = self.names.fresh("returned", temporary=False)
@@ -68,7 +71,7 @@ class SingleExit:
     def flags_set(self, stmt, loop):
         """The flags stmt may set that end the enclosing block early."""
         flags = []
-        if exits(stmt, {"return"}):
+        if self.returned is not None and exits(stmt, {"return"}):
             flags.append(name(self.returned))
         if loop is not None:
             stop, skip = loop

@@ -1,0 +1,52 @@
+def transform_forward_v(v, shift=1.0, a=None, scale=None):
+    scale_times_v = scale * v
+    tanh_scale = np.tanh(scale_times_v + shift)
+    tanh_scale_times_a = tanh_scale * a
+    return tanh_scale_times_a, (a, scale, scale_times_v, tanh_scale, v)
+
+
+def transform_backward_v(saved, btanh_scale_times_a):
+    a, scale, scale_times_v, tanh_scale, v = saved
+    # return np.tanh(scale * v + shift) * a
+    btanh_scale = unbroadcast(btanh_scale_times_a * a, tanh_scale)
+    bscale_times_v = unbroadcast((1.0 - tanh_scale * tanh_scale) * btanh_scale, scale_times_v)
+    bv = unbroadcast(scale * bscale_times_v, v)
+    return cotangent_like(bv, v),
+
+
+def nested_closure_vjp_x(x, a, bvalue):
+    if type(x) is not float:
+        require_real(x, 'x', nested_closure)
+    # scale = 2.0 * a
+    returned = False
+    result = None
+    scale = 2.0 * a
+
+    def transform(v, shift=1.0):
+        tanh_scale_times_a = np.tanh(scale * v + shift) * a
+        return tanh_scale_times_a
+    # return transform(x) + transform(x ** 2, shift=-0.5)
+    transform_x, transform_x_saved = transform_forward_v(x, a=a, scale=scale)
+    x_pow_two = x ** 2
+    transform_x_pow_two, transform_x_pow_two_save = transform_forward_v(x_pow_two, shift=-0.5, a=a, scale=scale)
+    total = transform_x + transform_x_pow_two
+    result = total
+    returned = True
+    value = result
+    bresult = 0.0
+    btotal = 0.0
+    bx_pow_two = 0.0
+    bresult = add_like(bresult, result, bvalue)
+    # return transform(x) + transform(x ** 2, shift=-0.5)
+    btotal = add_like(btotal, total, bresult)
+    bresult = 0.0
+    btransform_x = unbroadcast(btotal, transform_x)
+    btransform_x_pow_two = unbroadcast(btotal, transform_x_pow_two)
+    bv_2, = transform_backward_v(transform_x_pow_two_save, btransform_x_pow_two)
+    bx_pow_two = add_like(bx_pow_two, x_pow_two, bv_2)
+    bx = unbroadcast(2.0 * x * bx_pow_two, x)
+    bv, = transform_backward_v(transform_x_saved, btransform_x)
+    bx = add_like(bx, x, bv)
+    # scale = 2.0 * a
+    bresult = 0.0
+    return value, cotangent_like(bx, x)

@@ -1,0 +1,124 @@
+def rpow_forward_x(x, n):
+    condition_2 = None
+    condition_3 = None
+    half = None
+    half_saved = None
+    half_times_half = None
+    half_times_half_2 = None
+    half_times_half_times_x = None
+    returned = False
+    result = None
+    condition = n == 0
+    if condition:
+        result = 1.0
+        returned = True
+    condition_4 = not returned
+    if condition_4:
+        n_floordiv_two = n // 2
+        half, half_saved = rpow_forward_x(x, n_floordiv_two)
+        condition_2 = n % 2 == 0
+        if condition_2:
+            half_times_half = half * half
+            result = half_times_half
+            returned = True
+        condition_3 = not returned
+        if condition_3:
+            half_times_half_2 = half * half
+            half_times_half_times_x = half_times_half_2 * x
+            result = half_times_half_times_x
+            returned = True
+    return result, (condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half, half_times_half_2, half_times_half_times_x, result, x)
+
+
+def rpow_backward_x(saved, bvalue):
+    condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half, half_times_half_2, half_times_half_times_x, result, x = saved
+    bhalf = 0.0
+    bhalf_times_half = 0.0
+    bhalf_times_half_2 = 0.0
+    bhalf_times_half_times_x = 0.0
+    bresult = 0.0
+    bx = 0.0
+    bresult = add_like(bresult, result, bvalue)
+    if condition_4:
+        if condition_3:
+            # return half * half * x
+            bhalf_times_half_times_x = add_like(bhalf_times_half_times_x, half_times_half_times_x, bresult)
+            bresult = 0.0
+            bhalf_times_half_2 = bhalf_times_half_2 + unbroadcast(bhalf_times_half_times_x * x, half_times_half_2)
+            bx = bx + unbroadcast(half_times_half_2 * bhalf_times_half_times_x, x)
+            bhalf = bhalf + unbroadcast(bhalf_times_half_2 * half, half)
+            bhalf = bhalf + unbroadcast(half * bhalf_times_half_2, half)
+        if condition_2:
+            # return half * half
+            bhalf_times_half = add_like(bhalf_times_half, half_times_half, bresult)
+            bresult = 0.0
+            bhalf = bhalf + unbroadcast(bhalf_times_half * half, half)
+            bhalf = bhalf + unbroadcast(half * bhalf_times_half, half)
+        # half = rpow(x, n // 2)
+        bx_2, = rpow_backward_x(half_saved, bhalf)
+        bx = add_like(bx, x, bx_2)
+    if condition:
+        # return 1.0
+        bresult = 0.0
+    # if n == 0:
+    bresult = 0.0
+    return cotangent_like(bx, x),
+
+
+def rpow_vjp_x(x, n, bvalue):
+    if type(x) is not float:
+        require_real(x, 'x', rpow)
+    # if n == 0:
+    returned = False
+    result = None
+    condition = n == 0
+    if condition:
+        result = 1.0
+        returned = True
+    condition_4 = not returned
+    if condition_4:
+        n_floordiv_two = n // 2
+        half, half_saved = rpow_forward_x(x, n_floordiv_two)
+        condition_2 = n % 2 == 0
+        if condition_2:
+            half_times_half = half * half
+            result = half_times_half
+            returned = True
+        condition_3 = not returned
+        if condition_3:
+            half_times_half_2 = half * half
+            half_times_half_times_x = half_times_half_2 * x
+            result = half_times_half_times_x
+            returned = True
+    value = result
+    bhalf = 0.0
+    bhalf_times_half = 0.0
+    bhalf_times_half_2 = 0.0
+    bhalf_times_half_times_x = 0.0
+    bresult = 0.0
+    bx = 0.0
+    bresult = add_like(bresult, result, bvalue)
+    if condition_4:
+        if condition_3:
+            # return half * half * x
+            bhalf_times_half_times_x = add_like(bhalf_times_half_times_x, half_times_half_times_x, bresult)
+            bresult = 0.0
+            bhalf_times_half_2 = bhalf_times_half_2 + unbroadcast(bhalf_times_half_times_x * x, half_times_half_2)
+            bx = bx + unbroadcast(half_times_half_2 * bhalf_times_half_times_x, x)
+            bhalf = bhalf + unbroadcast(bhalf_times_half_2 * half, half)
+            bhalf = bhalf + unbroadcast(half * bhalf_times_half_2, half)
+        if condition_2:
+            # return half * half
+            bhalf_times_half = add_like(bhalf_times_half, half_times_half, bresult)
+            bresult = 0.0
+            bhalf = bhalf + unbroadcast(bhalf_times_half * half, half)
+            bhalf = bhalf + unbroadcast(half * bhalf_times_half, half)
+        # half = rpow(x, n // 2)
+        bx_2, = rpow_backward_x(half_saved, bhalf)
+        bx = add_like(bx, x, bx_2)
+    if condition:
+        # return 1.0
+        bresult = 0.0
+    # if n == 0:
+    bresult = 0.0
+    return value, cotangent_like(bx, x)
