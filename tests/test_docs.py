@@ -24,16 +24,19 @@ def test_every_rule_has_a_tangent_or_is_inactive():
         assert rule.inactive != bool(rule.tangents), rule.name
 
 
-def test_readme_example_prints_what_the_readme_shows(tmp_path):
+def test_readme_examples_show_what_sourcediff_generates(tmp_path):
     readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
-    example, shown = blocks[0], blocks[1]
+    example, shown, gradient = blocks[0], blocks[1], blocks[2]
     script = tmp_path / "readme_example.py"
     script.write_text(example)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        runpy.run_path(str(script))
+        scope = runpy.run_path(str(script))
     printed = out.getvalue().splitlines()
     for line in shown.splitlines():
         if line.strip() != "...":
             assert line in printed
+    gradient_source = scope["sd"].vjp(scope["loss"], wrt="w").source.splitlines()
+    for line in gradient.splitlines():
+        assert line in gradient_source
