@@ -1,10 +1,14 @@
 """The documentation stays true: the supported list matches the registry, the README example runs."""
 import contextlib
+import importlib
 import io
+import os
 import pathlib
 import re
 import runpy
+import sys
 
+import sourcediff as sd
 from sourcediff.rules import RULES
 from sourcediff.rules.catalog import catalog
 
@@ -40,3 +44,24 @@ def test_readme_examples_show_what_sourcediff_generates(tmp_path):
     gradient_source = scope["sd"].vjp(scope["loss"], wrt="w").source.splitlines()
     for line in gradient.splitlines():
         assert line in gradient_source
+
+
+GENERATED = re.compile(r"<!-- generated: (\w+)\.(\w+) (jvp|vjp) ([\w,]+) -->\n```python\n(.*?)```", re.S)
+
+
+def test_generated_code_in_the_docs_is_current():
+    """Each block marked `<!-- generated: module.function mode wrt -->` is what sourcediff generates."""
+    sys.path.insert(0, str(ROOT / "examples"))
+
+    def generated(match):
+        module, function, mode, wrt = match.group(1, 2, 3, 4)
+        fn = getattr(importlib.import_module(module), function)
+        source = getattr(sd, mode)(fn, wrt=tuple(wrt.split(",")) if "," in wrt else wrt).source
+        return match.group(0)[:match.start(5) - match.start(0)] + source + "```"
+
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        text = page.read_text()
+        current = GENERATED.sub(generated, text)
+        if os.environ.get("SOURCEDIFF_UPDATE_DOCS"):
+            page.write_text(current)
+        assert current == text, f"{page.name}: regenerate with SOURCEDIFF_UPDATE_DOCS=1 python -m pytest tests/test_docs.py"
