@@ -142,7 +142,7 @@ def check_case(name, f, wrt, args, hand, ag_grad, g, v, hand_only=None):
         check(rel < 1e-9, f"{name}: {label} gradient differs from hand-written (relative {rel:.3g})")
         worst = max(worst, rel)
     rng = np.random.default_rng(1)
-    grads = hand_grad if isinstance(wrt, tuple) else (hand_grad,)
+    every = [("hand-written", hand_grad)] + others
     fd_worst = 0.0
     for _ in range(3):
         directions = []
@@ -151,13 +151,14 @@ def check_case(name, f, wrt, args, hand, ag_grad, g, v, hand_only=None):
             directions.append(tuple(rng.standard_normal(np.shape(x)) for x in a) if isinstance(a, tuple)
                               else rng.standard_normal(np.shape(a)) if np.ndim(a) else float(rng.standard_normal()))
         fd = directional_fd(f, args, positions, directions, 1e-6)
-        exact = dot(grads, directions)
-        rel = abs(exact - fd) / max(abs(fd), 1e-12)
-        check(rel < 1e-5, f"{name}: hand-written gradient {exact!r} != finite differences {fd!r} along a "
-                          f"random direction (relative {rel:.3g})")
-        fd_worst = max(fd_worst, rel)
-    return (f"all gradients match the hand-written one (max relative difference {worst:.1e}), which matches "
-            f"central finite differences along 3 random directions (max relative {fd_worst:.1e})")
+        for label, gradient in every:
+            exact = dot(gradient if isinstance(wrt, tuple) else (gradient,), directions)
+            rel = abs(exact - fd) / max(abs(fd), 1e-12)
+            check(rel < 1e-5, f"{name}: {label} gradient gives {exact!r} along a random direction, central finite "
+                              f"differences {fd!r} (relative {rel:.3g})")
+            fd_worst = max(fd_worst, rel)
+    return (f"All gradients (sourcediff's, autograd's, hand-written) agree with the hand-written one to a relative "
+            f"{worst:.1e} and with central finite differences along 3 random directions to {fd_worst:.1e}")
 
 
 # -- cases ------------------------------------------------------------------------------------------
@@ -168,23 +169,23 @@ def run_case(key, repeat, min_time):
     if key == "a":
         f, wrt, args, hand, hand_only, f_ag = (cases.logreg, (0, 1), cases.logreg_inputs(), cases.logreg_hand,
                                                cases.logreg_hand_grad_only, ag["logreg"])
-        info = (f"(a) logistic regression: mean binary cross-entropy with np.exp/np.log, n={cases.N_SAMPLES:,} x "
+        info = (f"Logistic regression: mean binary cross-entropy with np.exp/np.log, n={cases.N_SAMPLES:,} x "
                 f"{cases.N_FEATURES} features, gradient w.r.t. w (100) and float b, wrt=(0, 1)")
     elif key == "b":
         f, wrt, args, hand, hand_only, f_ag = (cases.mlp_loss, 0, cases.mlp_inputs(), cases.mlp_hand,
                                                cases.mlp_hand_grad_only, ag["mlp"])
-        info = (f"(b) MLP {'-'.join(map(str, cases.SIZES))}, batch {cases.BATCH}, float64, tanh/tanh, softmax "
+        info = (f"MLP {'-'.join(map(str, cases.SIZES))}, batch {cases.BATCH}, float64, tanh/tanh, softmax "
                 "cross-entropy (max shift, log-sum-exp, one-hot labels), gradient w.r.t. params, wrt=0")
     else:
         f, wrt, args, hand, hand_only, f_ag = (cases.recurrence, (0, 1), cases.RECURRENCE_INPUTS,
                                                cases.recurrence_hand, None, ag["recurrence"])
-        info = (f"(c) scalar recurrence x = a * math.sin(x) + x, {cases.STEPS} steps on Python floats "
+        info = (f"Scalar recurrence x = a * math.sin(x) + x, {cases.STEPS} steps on Python floats "
                 f"(a, x0) = {cases.RECURRENCE_INPUTS}, returns x; gradient w.r.t. a and x0, wrt=(0, 1); "
                 "autograd runs the same loop with anp.sin")
     g = sd.grad(f, wrt)
     v = sd.vjp(f, wrt)
     ag_grad = autograd_grad(f_ag, argnum=wrt)
-    checked = check_case(info.split(":")[0], f, wrt, args, hand, ag_grad, g, v, hand_only)
+    checked = check_case(f"({key}) {f.__name__}", f, wrt, args, hand, ag_grad, g, v, hand_only)
     ns = {"f": f, "g": g, "v": v, "hand": hand, "hand_only": hand_only, "ag_grad": ag_grad, "args": args}
     variants = [(OBJECTIVE, "f(*args)"), (GRAD, "g(*args)"), (VJP, "v(*args, 1.0)"), (HAND, "hand(*args)")]
     if hand_only is not None:

@@ -150,6 +150,8 @@ def add_like(g, x, value):
     list of pieces for a list or tuple x (or an array whose rows are the pieces), rows for an array x
     given as a list, a broadcast or summed shape for a leaf. g is 0.0 until x's cotangent is first
     needed; the result has x's structure, and a float where x is a float."""
+    if type(value) is float and type(x) is float:
+        return g + value
     if isinstance(x, (list, tuple)):
         if not isinstance(value, (list, tuple, np.ndarray)):
             value = [value] * len(x)

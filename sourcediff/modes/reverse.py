@@ -25,7 +25,7 @@ from ..ir.analysis import active_variables, free_reads, is_append, mutated_varia
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
-from ..rules.instantiate import BindError, instantiate_adjoint
+from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
 from .forward import ForwardMode
 
 UNSUPPORTED = {}
@@ -90,6 +90,38 @@ def lift_nested_functions(fdef):
     for copy_, _ in lifted.values():
         copy_.sd_enclosing_functions = lifted  # a lifted function calls the others lifted beside it
     return lifted
+
+
+def single_use_temporaries(fdef, temporaries):
+    """Temporaries assigned once and read once, later in the same block: the read's adjoint gives the
+    whole cotangent, so it can assign it (no zero to start from, none to reset to)."""
+    stores, loads = {}, {}
+    for n in walk(fdef):
+        if isinstance(n, gast.Name):
+            counts = stores if isinstance(n.ctx, (gast.Store, gast.Param)) else loads
+            counts[n.id] = counts.get(n.id, 0) + 1
+    candidates = {t for t in temporaries if stores.get(t) == 1 and loads.get(t) == 1}
+    found = set()
+
+    def visit(block):
+        defined = set()
+        for stmt in block:
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                used = {n.id for n in walk(stmt.value) if isinstance(n, gast.Name)}
+            elif isinstance(stmt, (gast.Expr, gast.Return)) and stmt.value is not None:
+                used = {n.id for n in walk(stmt.value) if isinstance(n, gast.Name)}
+            else:
+                used = set()
+            found.update(used & defined)
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id in candidates:
+                defined.add(stmt.targets[0].id)
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list) and not isinstance(stmt, gast.FunctionDef):
+                    visit(getattr(stmt, field))
+
+    visit(fdef.body)
+    return found
 
 
 def numeric_variables(fdef):
@@ -169,6 +201,7 @@ class ReverseMode:
         functions = {n: d for n, (d, _) in self.local_functions.items()}
         self.active = active_variables(fdef, set(pattern), functions) & useful_variables(fdef, self.local_functions)
         self.numeric = numeric_variables(self.fdef)
+        self.single_use = single_use_temporaries(self.fdef, names.temporaries)
         counts = assignment_counts(fdef)
         self.unstable = {n for n, c in counts.items() if c > 1}
         self.primal_names = set(counts)
@@ -227,8 +260,11 @@ class ReverseMode:
         return None
 
     def accumulate(self, primal, value, origin):
-        """`bx = bx + value`, or `add_like(bx, x, value)` where x may be a list, tuple or dict."""
+        """`bx = bx + value`, or `add_like(bx, x, value)` where x may be a list, tuple or dict; a
+        temporary read once gets its whole cotangent from that one read: `bx = value`."""
         target = self.cotangent_name(primal)
+        if primal in self.single_use:
+            return derived(assign(target, value, origin))
         if primal in self.numeric:
             total = gast.BinOp(left=name(target), op=gast.Add(), right=value)
         else:
@@ -292,7 +328,7 @@ class ReverseMode:
         if not isinstance(target, gast.Name) or target.id not in self.active:
             return [stmt], []
         t = target.id
-        reset = [self.reset(t, origin)] if t in self.unstable else []
+        reset = [self.reset(t, origin)] if t in self.unstable and t not in self.single_use else []
         active_operands = [n for n in operands(value) if n in self.active]
         if not active_operands:
             return [stmt], reset
@@ -377,6 +413,16 @@ class ReverseMode:
         except BindError as exc:
             raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
                              "call it as docs/supported.md shows, or register a rule for this form")
+        assigned_whole = {self.cotangents[p] for p in self.single_use if p in self.cotangents}
+        for s in instance.statements:  # a single read's contribution is the whole cotangent
+            target = s.targets[0].id if isinstance(s.targets[0], gast.Name) else None
+            if target not in assigned_whole:
+                continue
+            value = s.value
+            if isinstance(value, gast.BinOp) and isinstance(value.left, gast.Name) and value.left.id == target:
+                s.value = value.right
+            else:  # an update such as add_like(bx, x, e) starts from zero
+                s.value = ReplaceNames({target: const(0.0)}).visit(value)
         return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
 
     def is_user_call(self, value):
@@ -529,7 +575,8 @@ class ReverseMode:
             self.cotangent_name(p)
         used = set().union(*(names_in(s) for s in backward)) if backward else set()
         return [derived(assign(self.cotangents[p], const(0.0))) for p in sorted(self.cotangents)
-                if (self.cotangents[p] in used or p in self.pattern) and self.cotangents[p] != self.seeded]
+                if (self.cotangents[p] in used or p in self.pattern) and self.cotangents[p] != self.seeded
+                and p not in self.single_use]
 
     def results(self):
         values = [call("cotangent_like", [name(self.cotangent_name(p)), name(p)]) for p in self.pattern]

@@ -45,7 +45,6 @@ def inplace_updates_vjp_x(x, X, bvalue):
     Z[1:, 0] = Z_part_4
     value = copy.copy(Z)
     bZ = 0.0
-    bZ_part = 0.0
     bZ_part_2 = 0.0
     bZ_part_4 = 0.0
     bx = 0.0
@@ -53,7 +52,6 @@ def inplace_updates_vjp_x(x, X, bvalue):
     by_0 = 0.0
     by_1_2 = 0.0
     by_part_2 = 0.0
-    by_part_3 = 0.0
     bZ = bZ + bvalue
     # Z[1:, 0] -= y[0]
     Z_overwritten_2 = stack.pop()
@@ -72,13 +70,11 @@ def inplace_updates_vjp_x(x, X, bvalue):
         bZ = zero_at(bZ, (slice(None, None, None), j))
         restore(Z, (slice(None, None, None), j), Z_overwritten)
         Z_part, y_part_3 = stack.pop()
-        bZ_part = bZ_part + unbroadcast(bZ_part_2 * y_part_3, Z_part)
-        by_part_3 = by_part_3 + unbroadcast(Z_part * bZ_part_2, y_part_3)
+        bZ_part = unbroadcast(bZ_part_2 * y_part_3, Z_part)
+        by_part_3 = unbroadcast(Z_part * bZ_part_2, y_part_3)
         bZ_part_2 = 0.0
         by = add_at(by, y, j % len(y), by_part_3)
-        by_part_3 = 0.0
         bZ = add_at(bZ, Z, (slice(None, None, None), j), bZ_part)
-        bZ_part = 0.0
     # y[-1] *= 3.0
     y_overwritten_3 = stack.pop()
     by_part_2 = add_like(by_part_2, y_part_2, unbroadcast(cotangent_at(by, -1), y_part_2))

@@ -29,8 +29,6 @@ def loop_break_continue_vjp_x(x, limit, bvalue):
     # for v in x:
     stack.append(iterations)
     value = total
-    bsqrt_v = 0.0
-    btotal_new = 0.0
     bv = 0.0
     bx = 0.0
     btotal = bvalue
@@ -40,14 +38,12 @@ def loop_break_continue_vjp_x(x, limit, bvalue):
         condition = stack.pop()
         if condition:
             # total += np.sqrt(v)
-            btotal_new = btotal_new + btotal
+            btotal_new = btotal
             sqrt_v, total = stack.pop()
             btotal = unbroadcast(btotal_new, total)
-            bsqrt_v = bsqrt_v + unbroadcast(btotal_new, sqrt_v)
-            btotal_new = 0.0
+            bsqrt_v = unbroadcast(btotal_new, sqrt_v)
             sqrt_v = stack.pop()
             bv = bv + bsqrt_v / (2.0 * sqrt_v)
-            bsqrt_v = 0.0
         # for v in x:
         bx = add_at(bx, x, i, bv)
         bv = 0.0

@@ -29,22 +29,18 @@ def nested_closure_vjp_x(x, a, bvalue):
     transform_x, transform_x_saved = transform_forward_v(x, a=a, scale=scale)
     x_pow_two = x ** 2
     transform_x_pow_two, transform_x_pow_two_save = transform_forward_v(x_pow_two, shift=-0.5, a=a, scale=scale)
-    total = transform_x + transform_x_pow_two
-    result = total
+    result = transform_x + transform_x_pow_two
     returned = True
     value = result
     bresult = 0.0
-    btotal = 0.0
-    bx_pow_two = 0.0
     bresult = add_like(bresult, result, bvalue)
     # return transform(x) + transform(x ** 2, shift=-0.5)
-    btotal = add_like(btotal, total, bresult)
+    btotal = bresult
     bresult = 0.0
     btransform_x = unbroadcast(btotal, transform_x)
     btransform_x_pow_two = unbroadcast(btotal, transform_x_pow_two)
     bv_2, = transform_backward_v(transform_x_pow_two_save, btransform_x_pow_two)
-    bx_pow_two = add_like(bx_pow_two, x_pow_two, bv_2)
-    bx = unbroadcast(2.0 * x * bx_pow_two, x)
+    bx = unbroadcast(2.0 * x * bv_2, x)
     bv, = transform_backward_v(transform_x_saved, btransform_x)
     bx = add_like(bx, x, bv)
     # scale = 2.0 * a

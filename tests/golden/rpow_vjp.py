@@ -3,9 +3,7 @@ def rpow_forward_x(x, n):
     condition_3 = None
     half = None
     half_saved = None
-    half_times_half = None
     half_times_half_2 = None
-    half_times_half_times_x = None
     returned = False
     result = None
     condition = n == 0
@@ -18,39 +16,34 @@ def rpow_forward_x(x, n):
         half, half_saved = rpow_forward_x(x, n_floordiv_two)
         condition_2 = n % 2 == 0
         if condition_2:
-            half_times_half = half * half
-            result = half_times_half
+            result = half * half
             returned = True
         condition_3 = not returned
         if condition_3:
             half_times_half_2 = half * half
-            half_times_half_times_x = half_times_half_2 * x
-            result = half_times_half_times_x
+            result = half_times_half_2 * x
             returned = True
-    return result, (condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half, half_times_half_2, half_times_half_times_x, result, x)
+    return result, (condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half_2, result, x)
 
 
 def rpow_backward_x(saved, bvalue):
-    condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half, half_times_half_2, half_times_half_times_x, result, x = saved
+    condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half_2, result, x = saved
     bhalf = 0.0
-    bhalf_times_half = 0.0
-    bhalf_times_half_2 = 0.0
-    bhalf_times_half_times_x = 0.0
     bresult = 0.0
     bx = 0.0
     bresult = add_like(bresult, result, bvalue)
     if condition_4:
         if condition_3:
             # return half * half * x
-            bhalf_times_half_times_x = add_like(bhalf_times_half_times_x, half_times_half_times_x, bresult)
+            bhalf_times_half_times_x = bresult
             bresult = 0.0
-            bhalf_times_half_2 = bhalf_times_half_2 + unbroadcast(bhalf_times_half_times_x * x, half_times_half_2)
+            bhalf_times_half_2 = unbroadcast(bhalf_times_half_times_x * x, half_times_half_2)
             bx = bx + unbroadcast(half_times_half_2 * bhalf_times_half_times_x, x)
             bhalf = bhalf + unbroadcast(bhalf_times_half_2 * half, half)
             bhalf = bhalf + unbroadcast(half * bhalf_times_half_2, half)
         if condition_2:
             # return half * half
-            bhalf_times_half = add_like(bhalf_times_half, half_times_half, bresult)
+            bhalf_times_half = bresult
             bresult = 0.0
             bhalf = bhalf + unbroadcast(bhalf_times_half * half, half)
             bhalf = bhalf + unbroadcast(half * bhalf_times_half, half)
@@ -81,35 +74,30 @@ def rpow_vjp_x(x, n, bvalue):
         half, half_saved = rpow_forward_x(x, n_floordiv_two)
         condition_2 = n % 2 == 0
         if condition_2:
-            half_times_half = half * half
-            result = half_times_half
+            result = half * half
             returned = True
         condition_3 = not returned
         if condition_3:
             half_times_half_2 = half * half
-            half_times_half_times_x = half_times_half_2 * x
-            result = half_times_half_times_x
+            result = half_times_half_2 * x
             returned = True
     value = result
     bhalf = 0.0
-    bhalf_times_half = 0.0
-    bhalf_times_half_2 = 0.0
-    bhalf_times_half_times_x = 0.0
     bresult = 0.0
     bx = 0.0
     bresult = add_like(bresult, result, bvalue)
     if condition_4:
         if condition_3:
             # return half * half * x
-            bhalf_times_half_times_x = add_like(bhalf_times_half_times_x, half_times_half_times_x, bresult)
+            bhalf_times_half_times_x = bresult
             bresult = 0.0
-            bhalf_times_half_2 = bhalf_times_half_2 + unbroadcast(bhalf_times_half_times_x * x, half_times_half_2)
+            bhalf_times_half_2 = unbroadcast(bhalf_times_half_times_x * x, half_times_half_2)
             bx = bx + unbroadcast(half_times_half_2 * bhalf_times_half_times_x, x)
             bhalf = bhalf + unbroadcast(bhalf_times_half_2 * half, half)
             bhalf = bhalf + unbroadcast(half * bhalf_times_half_2, half)
         if condition_2:
             # return half * half
-            bhalf_times_half = add_like(bhalf_times_half, half_times_half, bresult)
+            bhalf_times_half = bresult
             bresult = 0.0
             bhalf = bhalf + unbroadcast(bhalf_times_half * half, half)
             bhalf = bhalf + unbroadcast(half * bhalf_times_half, half)
