@@ -198,18 +198,18 @@ def _fold_block(node, field, updated_in_place):
     for stmt in block:
         for inner in ("body", "orelse"):
             _fold_block(stmt, inner, updated_in_place)
-    i = 0
-    while i < len(block):
-        stmt = block[i]
+    mentions = [_mentions(s) for s in block]  # computed once per block: the fold keeps them valid
+    folded = set()
+    for i, stmt in enumerate(block):
         target = _zero_initialized(stmt)
-        if target is not None and target not in updated_in_place:
-            first = next((s for s in block[i + 1:] if target in _mentions(s)), None)
-            if first is not None and _is_accumulation(first, target) and \
-                    not (_mentions(first.value.right) & updated_in_place):
-                first.value = first.value.right
-                del block[i]
-                continue
-        i += 1
+        if target is None or target in updated_in_place:
+            continue
+        first = next((j for j in range(i + 1, len(block)) if target in mentions[j]), None)
+        if first is not None and _is_accumulation(block[first], target) and \
+                not (_mentions(block[first].value.right) & updated_in_place):
+            block[first].value = block[first].value.right
+            folded.add(i)
+    block[:] = [s for i, s in enumerate(block) if i not in folded]
 
 
 def _zero_initialized(stmt):

@@ -27,8 +27,8 @@ def broadcast_like(t, z):
 
 def unbroadcast(g, x):
     """g summed over the axes along which x was broadcast, so that it has x's shape."""
-    if type(x) is float and type(g) is float:
-        return g
+    if type(x) is float:
+        return g if type(g) is float else float(np.sum(g))
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g
@@ -44,16 +44,21 @@ def add_at(g, x, index, value):
     cotangent is first needed; a list, tuple or dict x gets a cotangent of its own structure."""
     if isinstance(x, dict):
         g = dict(g) if isinstance(g, dict) else {}
-        g[index] = g.get(index, 0.0) + value
+        g[index] = _plus(g.get(index, 0.0), value)
         return g
     if isinstance(x, (list, tuple)):
         g = list(g) if isinstance(g, (list, tuple)) else [0.0] * len(x)
-        g[index] = g[index] + value
+        g[index] = _plus(g[index], value)
         return type(x)(g) if isinstance(x, tuple) else g
     if not isinstance(g, np.ndarray) or not g.flags.writeable:
         g = zeros_like(np.asarray(x)) + g
     np.add.at(g, index, value)
     return g
+
+
+def _plus(g, value):
+    """g + value, without copying value when g is still the 0.0 a cotangent starts as."""
+    return value if type(g) is float and g == 0.0 else g + value
 
 
 def cotangent_at(g, index):
@@ -257,7 +262,7 @@ def matmul_left_cotangent(g, x, y):
 def matmul_right_cotangent(g, x, y):
     """Cotangent of y in np.matmul(x, y)."""
     if np.ndim(y) == 1:
-        return np.tensordot(g, x, np.ndim(g))
+        return np.matmul(g, x) if np.ndim(x) == 2 else np.tensordot(g, x, np.ndim(g))
     if np.ndim(x) > 1:
         return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
     return unbroadcast(np.expand_dims(x, -1) * np.expand_dims(g, -2), y)

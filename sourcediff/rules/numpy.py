@@ -217,7 +217,7 @@ def sum_adjoint(z, x, axis=None, keepdims=False):
 
 @adjoint(np.mean)
 def mean_adjoint(z, x, axis=None, keepdims=False):
-    d[x] = np.broadcast_to(expand_reduced(d[z], x, axis, keepdims), np.shape(x)) * (np.size(z) / np.size(x))
+    d[x] = np.broadcast_to(expand_reduced(d[z], x, axis, keepdims) * (np.size(z) / np.size(x)), np.shape(x))
 
 
 @tangent(np.prod)

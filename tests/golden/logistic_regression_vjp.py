@@ -22,7 +22,7 @@ def loss_vjp_w_b(w, b, X, y, bneg_mean_total):
     value = -mean_total
     # return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
     bmean_total = -bneg_mean_total
-    btotal = np.broadcast_to(expand_reduced(bmean_total, total, None, False), np.shape(total)) * (np.size(mean_total) / np.size(total))
+    btotal = np.broadcast_to(expand_reduced(bmean_total, total, None, False) * (np.size(mean_total) / np.size(total)), np.shape(total))
     by_times_log_p = unbroadcast(btotal, y_times_log_p)
     bproduct = unbroadcast(btotal, product)
     blog_one_minus_p = unbroadcast(one_minus_y * bproduct, log_one_minus_p)

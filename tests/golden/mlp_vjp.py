@@ -16,7 +16,7 @@ def softmax_cross_entropy_backward_logits(saved, bneg_mean_sum_labels):
     exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, mean_sum_labels, shifted, sum_exp_shifted, sum_labels = saved
     # return -np.mean(np.sum(labels * log_probs, axis=1))
     bmean_sum_labels = -bneg_mean_sum_labels
-    bsum_labels = np.broadcast_to(expand_reduced(bmean_sum_labels, sum_labels, None, False), np.shape(sum_labels)) * (np.size(mean_sum_labels) / np.size(sum_labels))
+    bsum_labels = np.broadcast_to(expand_reduced(bmean_sum_labels, sum_labels, None, False) * (np.size(mean_sum_labels) / np.size(sum_labels)), np.shape(sum_labels))
     blog_probs = unbroadcast(labels * np.broadcast_to(expand_reduced(bsum_labels, labels_times_log_probs, 1, False), np.shape(labels_times_log_probs)), log_probs)
     # log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     bshifted = unbroadcast(blog_probs, shifted)
