@@ -12,7 +12,7 @@ from .ir.build import walk
 from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
-from .modes.reverse import ReverseMode
+from .modes.reverse import ReverseMode, is_scalar_code
 from .optimize import fold_zero_initializations, inline_single_use, propagate_copies, remove_dead_derivatives
 
 
@@ -75,9 +75,16 @@ class Derivation:
         parsed, fdef = self.prepare(fn)
         suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
         new_name = self.namespace.reserve(f"{fdef.name}_vjp{suffix}")
-        mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
         checked_by = self.namespace.bind(fn.__name__, fn)
-        self.functions.append(self.clean(mode.joint(new_name, checked_by), mode.names))
+        # for scalar code (no NumPy), a variant for calls with only Python numbers: no broadcasting there
+        scalar_name = None
+        if is_scalar_code(fdef):
+            scalar_name = self.namespace.reserve(f"{new_name}_scalars")
+            _, scalar_def = self.prepare(fn)
+            scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
+            self.functions.append(self.clean(scalar_mode.joint(scalar_name), scalar_mode.names))
+        mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
+        self.functions.append(self.clean(mode.joint(new_name, checked_by, scalar_name), mode.names))
         return new_name
 
     def clean(self, fdef, names):

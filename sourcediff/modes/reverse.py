@@ -92,6 +92,60 @@ def lift_nested_functions(fdef):
     return lifted
 
 
+SCALAR_BUILTINS = {abs, float, int, len, max, min, round}
+
+
+def is_scalar_code(fdef):
+    """Whether every variable of fdef holds a Python number when its arguments do (no NumPy, no calls
+    of user functions, no containers)."""
+    assigned = {n.id for n in walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return assigned <= scalar_variables(fdef) and not any(isinstance(s, gast.FunctionDef)
+                                                          for s in statements(fdef.body))
+
+
+def scalar_variables(fdef):
+    """Variables that hold Python numbers whenever every argument does: arithmetic on them, math
+    functions, numeric constants, loop indices. NumPy calls and subscripts may give arrays."""
+    assignments = {a.id: [None] for a in fdef.args.args}
+    for stmt in statements(fdef.body):
+        if isinstance(stmt, gast.Assign):
+            for n in walk(stmt.targets[0]):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    assignments.setdefault(n.id, []).append(stmt.value if stmt.targets[0] is n else False)
+        elif isinstance(stmt, gast.For):
+            assignments.setdefault(stmt.target.id, []).append(None)  # an index of range
+    scalars = set(assignments)
+    changed = True
+    while changed:
+        changed = False
+        for variable, values in assignments.items():
+            if variable in scalars and not all(v is None or _is_scalar(v, scalars) for v in values):
+                scalars.discard(variable)
+                changed = True
+    return scalars
+
+
+def _is_scalar(value, scalars):
+    if value is False:
+        return False
+    if isinstance(value, gast.Constant):
+        return type(value.value) in (int, float, bool)
+    if isinstance(value, gast.Name):
+        return value.id in scalars
+    if isinstance(value, gast.BinOp):
+        return _is_scalar(value.left, scalars) and _is_scalar(value.right, scalars)
+    if isinstance(value, gast.UnaryOp):
+        return _is_scalar(value.operand, scalars)
+    if isinstance(value, gast.Compare):
+        return True
+    if isinstance(value, gast.Call):
+        callee = getattr(value, "sd_callee", None)
+        spelled = canonical_name(callee) or ""
+        return (spelled.startswith("math.") or callee in SCALAR_BUILTINS) and \
+            all(_is_scalar(a, scalars) for a in value.args)
+    return False
+
+
 def single_use_temporaries(fdef, temporaries):
     """Temporaries assigned once and read once, later in the same block: the read's adjoint gives the
     whole cotangent, so it can assign it (no zero to start from, none to reset to)."""
@@ -189,7 +243,7 @@ def assignment_counts(fdef):
 class ReverseMode:
     """The forward and backward sweeps of one normalized function."""
 
-    def __init__(self, derivation, parsed, fdef, pattern, names):
+    def __init__(self, derivation, parsed, fdef, pattern, names, scalars=False):
         self.derivation = derivation
         self.parsed = parsed
         self.names = names
@@ -202,6 +256,8 @@ class ReverseMode:
         self.active = active_variables(fdef, set(pattern), functions) & useful_variables(fdef, self.local_functions)
         self.numeric = numeric_variables(self.fdef)
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
+        # with scalars=True, the code may assume every argument is a Python float or int
+        self.scalars = scalar_variables(self.fdef) if scalars else set()
         counts = assignment_counts(fdef)
         self.unstable = {n for n, c in counts.items() if c > 1}
         self.primal_names = set(counts)
@@ -264,8 +320,8 @@ class ReverseMode:
         temporary read once gets its whole cotangent from that one read: `bx = value`."""
         target = self.cotangent_name(primal)
         if primal in self.single_use:
-            return derived(assign(target, value, origin))
-        if primal in self.numeric:
+            return derived(assign(target, self.specialize(value), origin))
+        if primal in self.numeric or primal in self.scalars:
             total = gast.BinOp(left=name(target), op=gast.Add(), right=value)
         else:
             total = call("add_like", [name(target), name(primal), value])
@@ -413,6 +469,8 @@ class ReverseMode:
         except BindError as exc:
             raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
                              "call it as docs/supported.md shows, or register a rule for this form")
+        for s in instance.statements:
+            s.value = self.specialize(s.value)
         assigned_whole = {self.cotangents[p] for p in self.single_use if p in self.cotangents}
         for s in instance.statements:  # a single read's contribution is the whole cotangent
             target = s.targets[0].id if isinstance(s.targets[0], gast.Name) else None
@@ -424,6 +482,38 @@ class ReverseMode:
             else:  # an update such as add_like(bx, x, e) starts from zero
                 s.value = ReplaceNames({target: const(0.0)}).visit(value)
         return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
+
+    def specialize(self, node):
+        """Where values are known Python numbers, `unbroadcast(e, x)` is e and `add_like(b, x, e)` is
+        b + e."""
+        if not self.scalars:
+            return node
+        mode = self
+
+        class Specialize(gast.NodeTransformer):
+            def visit_Call(self, call_node):
+                self.generic_visit(call_node)
+                func, args = call_node.func, call_node.args
+                if isinstance(func, gast.Name) and len(args) >= 2 and isinstance(args[1], gast.Name) \
+                        and args[1].id in mode.scalars:
+                    if func.id == "unbroadcast":
+                        return args[0]
+                    if func.id == "add_like":
+                        return gast.BinOp(left=args[0], op=gast.Add(), right=args[2])
+                return call_node
+
+        return Specialize().visit(node)
+
+    def scalar_dispatch(self, variant, cotangent):
+        """`if every argument is a float (or an int): return variant(...)`."""
+        tests = [gast.Compare(left=call("type", [name(p)]), ops=[gast.Is()], comparators=[name("float")])
+                 if p in self.pattern or p == cotangent else
+                 gast.Compare(left=call("type", [name(p)]), ops=[gast.In()],
+                              comparators=[gast.Tuple(elts=[name("float"), name("int")], ctx=gast.Load())])
+                 for p in [a.id for a in self.fdef.args.args] + [cotangent]]
+        arguments = [name(a.id) for a in self.fdef.args.args] + [name(cotangent)]
+        return gast.If(test=gast.BoolOp(op=gast.And(), values=tests) if len(tests) > 1 else tests[0],
+                       body=[gast.Return(value=call(name(variant), arguments))], orelse=[])
 
     def is_user_call(self, value):
         if isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
@@ -582,14 +672,16 @@ class ReverseMode:
         values = [call("cotangent_like", [name(self.cotangent_name(p)), name(p)]) for p in self.pattern]
         return values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
 
-    def joint(self, new_name, checked_by=None):
-        """`new_name(*args, bvalue) -> (value, cotangents of the pattern's parameters)`."""
+    def joint(self, new_name, checked_by=None, scalar_variant=None):
+        """`new_name(*args, bvalue) -> (value, cotangents of the pattern's parameters)`; with
+        scalar_variant, calls with only Python numbers go to that specialised function instead."""
         forward, backward, returned = self.sweeps()
         cotangent, seed = self.seed(returned, backward)
         backward = seed + backward
         value = self.names.fresh("value")  # the backward sweep restores overwritten variables
-        body = (self.checks(checked_by) + self.stack_init() + forward + [assign(value, self.snapshot(returned))]
-                + self.initial_cotangents(backward) + backward)
+        dispatch = [self.scalar_dispatch(scalar_variant, cotangent)] if scalar_variant else []
+        body = (self.checks(checked_by) + dispatch + self.stack_init() + forward
+                + [assign(value, self.snapshot(returned))] + self.initial_cotangents(backward) + backward)
         body.append(gast.Return(value=gast.Tuple(elts=[name(value), self.results()], ctx=gast.Load())))
         args = _arguments(self.fdef.args, [cotangent])
         return _function(new_name, args, body, self.fdef)
