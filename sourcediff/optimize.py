@@ -230,3 +230,51 @@ def _is_accumulation(stmt, target):
             and stmt.targets[0].id == target and isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add)
             and isinstance(value.left, gast.Name) and value.left.id == target
             and target not in _mentions(value.right))
+
+
+def propagate_local_copies(fdef):
+    """Within a block, read b where a derivative copy `a = b` was made, until a or b is assigned
+    again; the copy then usually dies (`bx_new = bx` in a loop body). `a = a` disappears."""
+    _propagate_block(fdef, "body")
+    return fdef
+
+
+def _propagate_block(node, field):
+    block = getattr(node, field, None)
+    if not isinstance(block, list):
+        return
+    copies = {}
+    kept = []
+    for stmt in block:
+        if isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)) and copies and stmt.value is not None:
+            stmt.value = _Rename(copies).visit(stmt.value)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            stmt.targets[0] = _Rename(copies).visit(stmt.targets[0])
+        if _is_self_assignment(stmt):
+            continue
+        kept.append(stmt)
+        written = {n.id for n in walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        if not isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)):
+            written |= {n.id for n in walk(stmt) if isinstance(n, gast.Name)}  # a compound statement
+        copies = {a: b for a, b in copies.items() if a not in written and b not in written}
+        if (getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign)
+                and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
+            copies[stmt.targets[0].id] = stmt.value.id
+        for inner in ("body", "orelse"):
+            _propagate_block(stmt, inner)
+    block[:] = kept
+
+
+def _is_self_assignment(stmt):
+    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.Name) and stmt.targets[0].id == stmt.value.id)
+
+
+class _Rename(gast.NodeTransformer):
+    def __init__(self, renames):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in self.renames:
+            return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None, type_comment=None)
+        return node

@@ -40,7 +40,7 @@ def loop_break_continue_vjp_x(x, limit, bvalue):
             # total += np.sqrt(v)
             btotal_new = btotal
             sqrt_v, total = stack.pop()
-            btotal = unbroadcast(btotal_new, total)
+            btotal = unbroadcast(btotal, total)
             bsqrt_v = unbroadcast(btotal_new, sqrt_v)
             sqrt_v = stack.pop()
             bv = bv + bsqrt_v / (2.0 * sqrt_v)
