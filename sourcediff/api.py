@@ -178,18 +178,31 @@ def value_and_grad(f, wrt=0):
 
     def value_and_grad_fn(*args):
         value, gradient = joint(*args, 1.0)
-        if np.ndim(value) != 0 or isinstance(value, (tuple, list, dict)):
-            raise SourceDiffError(f"grad needs {f.__qualname__} to return a scalar, but it returned a value of "
-                                  f"shape {np.shape(value)}; use sd.vjp with a cotangent of that shape")
+        if type(value) is not float:
+            _require_scalar(f, value)
         return value, gradient
 
     return _attach(value_and_grad_fn, joint, f, None)
 
 
+def _require_scalar(f, value):
+    if np.ndim(value) != 0 or isinstance(value, (tuple, list, dict)):
+        raise SourceDiffError(f"grad needs {f.__qualname__} to return a scalar, but it returned a value of "
+                              f"shape {np.shape(value)}; use sd.vjp with a cotangent of that shape")
+
+
 def grad(f, wrt=0):
     """`grad(f, wrt)(*args)`: the gradient of the scalar f with respect to the wrt arguments."""
-    both = value_and_grad(f, wrt)
-    return _attach(lambda *args: both(*args)[1], both, f, None)
+    f = inspect.unwrap(f)
+    joint = vjp(f, wrt)
+
+    def grad_fn(*args):
+        value, gradient = joint(*args, 1.0)
+        if type(value) is not float:
+            _require_scalar(f, value)
+        return gradient
+
+    return _attach(grad_fn, joint, f, None)
 
 
 class Transformed:
