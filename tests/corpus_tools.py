@@ -4,7 +4,9 @@ import copy
 import inspect
 import types
 
+import autograd
 import autograd.numpy as anp
+from autograd.misc import flatten as autograd_flatten
 import numpy as np
 
 FD_STEP = 1e-6
@@ -97,3 +99,18 @@ def autograd_version(fn):
             namespace[name] = types.FunctionType(
                 obj.__code__, namespace, obj.__name__, obj.__defaults__, obj.__closure__)
     return namespace[fn.__name__]
+
+
+def autograd_jacobian(fn, args, positions):
+    """The Jacobian, by autograd, of fn's flattened output w.r.t. its flattened wrt arguments (columns in
+    autograd's flattening order of the wrt arguments)."""
+    ag_fn = autograd_version(fn)
+    primals, unflatten = autograd_flatten([args[p] for p in positions])
+
+    def flat_output(flat_primals):
+        moved = list(copy.deepcopy(args))
+        for p, value in zip(positions, unflatten(flat_primals)):
+            moved[p] = value
+        return anp.concatenate([anp.ravel(leaf) for leaf in tree_leaves(ag_fn(*moved))])
+
+    return autograd.jacobian(flat_output)(primals)

@@ -6,16 +6,13 @@ function runs under autograd, against autograd's Jacobian-vector product.
 import copy
 import inspect
 
-import autograd
-import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd.misc import flatten as autograd_flatten
 
 import sourcediff as sd
 from corpus import CASES
-from corpus_tools import (autograd_version, finite_difference_jvp, flat, sample, tree_leaves,
-                          tree_structure)
+from corpus_tools import (autograd_jacobian, finite_difference_jvp, flat, sample, tree_structure)
 
 SEEDS = [0, 1, 2]
 FD_RTOL, FD_ATOL = 1e-5, 1e-6
@@ -30,17 +27,8 @@ def run_jvp(case, args, tangents):
 
 def autograd_jvp(fn, args, positions, tangents):
     """Jacobian (by autograd, w.r.t. the flattened wrt arguments) times the flattened tangents."""
-    ag_fn = autograd_version(fn)
-    primals, unflatten = autograd_flatten([args[p] for p in positions])
-
-    def flat_output(flat_primals):
-        moved = list(copy.deepcopy(args))
-        for p, value in zip(positions, unflatten(flat_primals)):
-            moved[p] = value
-        return anp.concatenate([anp.ravel(leaf) for leaf in tree_leaves(ag_fn(*moved))])
-
     flat_tangents, _ = autograd_flatten(list(tangents))
-    return autograd.jacobian(flat_output)(primals) @ flat_tangents
+    return autograd_jacobian(fn, args, positions) @ flat_tangents
 
 
 # ---------------------------------------------------------------------------

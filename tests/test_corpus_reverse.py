@@ -1,9 +1,8 @@
 """Reverse-mode (vjp) tests of sourcediff on the corpus in corpus.py, joint and split.
 
 Each case is checked through the dot-product identity <u, J v> = <J^T u, v>: J v from central finite
-differences (independent of sourcediff) and, separately, from sourcediff's forward mode. Cases that
-use a construct reverse mode does not handle yet are expected failures, listed by pytest as xfail
-with the error's reason; every other case must agree.
+differences and from autograd (independent of sourcediff) and, separately, from sourcediff's forward
+mode.
 """
 import copy
 
@@ -12,20 +11,15 @@ import pytest
 
 import sourcediff as sd
 from corpus import CASES
-from corpus_tools import finite_difference_jvp, flat, random_like, sample, tree_map, tree_structure
+from autograd.misc import flatten as autograd_flatten
+from corpus_tools import (autograd_jacobian, finite_difference_jvp, flat, random_like, sample, tree_map,
+                          tree_structure)
 
 SEEDS = [0, 1]
-NOT_YET = ("not supported in reverse mode yet", "no adjoint rule")
 
 
 def reverse(case, motion="joint"):
-    """sd.vjp of the case, or xfail where reverse mode does not handle the case yet."""
-    try:
-        return sd.vjp(case.fn, wrt=case.wrt if isinstance(case.wrt, tuple) else (case.wrt,), motion=motion)
-    except sd.SourceDiffError as exc:
-        if any(reason in str(exc) for reason in NOT_YET):
-            pytest.xfail(str(exc).splitlines()[0])
-        raise
+    return sd.vjp(case.fn, wrt=case.wrt if isinstance(case.wrt, tuple) else (case.wrt,), motion=motion)
 
 
 def cotangent_for(value, seed):
@@ -52,6 +46,17 @@ def test_vjp_matches_finite_differences(case, seed):
     rhs = pairing(cotangents, tangents)
     scale = float(np.sqrt(np.sum(flat(u) ** 2)) * sum(np.sqrt(np.sum(flat(t) ** 2)) for t in tangents))
     assert rhs == pytest.approx(lhs, rel=1e-5, abs=1e-6 * max(1.0, scale))
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.autograd], ids=[c.name for c in CASES if c.autograd])
+def test_vjp_matches_autograd(case):
+    args, positions, tangents = sample(case, 2)
+    vjp = reverse(case)
+    u = cotangent_for(case.fn(*copy.deepcopy(args)), 2)
+    _, cotangents = vjp(*copy.deepcopy(args), u)
+    flat_tangents, _ = autograd_flatten(list(tangents))
+    expected = float(flat(u) @ (autograd_jacobian(case.fn, args, positions) @ flat_tangents))
+    assert pairing(cotangents, tangents) == pytest.approx(expected, rel=1e-8, abs=1e-10)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

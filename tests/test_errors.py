@@ -19,9 +19,9 @@ def line_of(fn, text):
     raise AssertionError(text)
 
 
-def raises_at(exc_type, fn, text, *, wrt=0, args=None, match):
+def raises_at(exc_type, fn, text, *, wrt=0, args=None, match, transform=sd.jvp):
     with pytest.raises(exc_type) as info:
-        jf = sd.jvp(fn, wrt=wrt)
+        jf = transform(fn, wrt=wrt)
         if args is not None:
             jf(*args)
     err = info.value
@@ -188,3 +188,37 @@ def test_einsum_needs_literal_subscripts():
               match="einsum needs its subscripts as a string literal")
     with pytest.raises(sd.NonDifferentiableError, match="einsum needs its subscripts"):
         sd.vjp(uses_einsum_operand_lists)
+
+
+def scale_in_place(v):
+    v *= 2.0
+
+
+def uses_call_for_side_effect(x):
+    y = x * 1.0
+    scale_in_place(y)
+    return np.sum(y)
+
+
+def tangent_only(x):
+    return x
+
+
+def uses_tangent_only_rule(x):
+    return tangent_only(x * 2.0) + x
+
+
+def test_reverse_refuses_calls_made_for_side_effects():
+    raises_at(sd.UnsupportedSyntaxError, uses_call_for_side_effect, "scale_in_place(y)", transform=sd.vjp,
+              match="a call of a user function made for its side effects is not supported in reverse mode")
+
+
+def test_a_rule_without_adjoint_is_refused_in_reverse_mode():
+    sd.register_tangent(tangent_only)(tangent_only_rule)
+    with pytest.raises(sd.NonDifferentiableError, match="no adjoint rule for") as info:
+        sd.vjp(uses_tangent_only_rule)
+    assert info.value.lineno == line_of(uses_tangent_only_rule, "tangent_only(x * 2.0)")[0]
+
+
+def tangent_only_rule(z, x):
+    d[z] = d[x]  # noqa: F821  (template syntax)
