@@ -173,36 +173,26 @@ def value_and_grad(f, wrt=0):
 
     f must return a scalar; the gradient is shaped like its argument (a tuple when wrt is a tuple).
     """
-    f = inspect.unwrap(f)
-    joint = vjp(f, wrt)
-
-    def value_and_grad_fn(*args):
-        value, gradient = joint(*args, 1.0)
-        if type(value) is not float:
-            _require_scalar(f, value)
-        return value, gradient
-
-    return _attach(value_and_grad_fn, joint, f, None)
-
-
-def _require_scalar(f, value):
-    if np.ndim(value) != 0 or isinstance(value, (tuple, list, dict)):
-        raise SourceDiffError(f"grad needs {f.__qualname__} to return a scalar, but it returned a value of "
-                              f"shape {np.shape(value)}; use sd.vjp with a cotangent of that shape")
+    return _gradient_function(f, wrt, with_value=True)
 
 
 def grad(f, wrt=0):
     """`grad(f, wrt)(*args)`: the gradient of the scalar f with respect to the wrt arguments."""
+    return _gradient_function(f, wrt, with_value=False)
+
+
+def _gradient_function(f, wrt, with_value):
     f = inspect.unwrap(f)
     joint = vjp(f, wrt)
 
-    def grad_fn(*args):
+    def gradient_fn(*args):
         value, gradient = joint(*args, 1.0)
-        if type(value) is not float:
-            _require_scalar(f, value)
-        return gradient
+        if type(value) is not float and (np.ndim(value) != 0 or isinstance(value, (tuple, list, dict))):
+            raise SourceDiffError(f"grad needs {f.__qualname__} to return a scalar, but it returned a value of "
+                                  f"shape {np.shape(value)}; use sd.vjp with a cotangent of that shape")
+        return (value, gradient) if with_value else gradient
 
-    return _attach(grad_fn, joint, f, None)
+    return _attach(gradient_fn, joint, f, None)
 
 
 class Transformed:

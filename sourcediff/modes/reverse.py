@@ -103,30 +103,45 @@ def is_scalar_code(fdef):
                                                           for s in statements(fdef.body))
 
 
-def scalar_variables(fdef):
-    """Variables that hold Python numbers whenever every argument does: arithmetic on them, math
-    functions, numeric constants, loop indices. NumPy calls and subscripts may give arrays."""
-    assignments = {a.id: [None] for a in fdef.args.args}
+PARAMETER, INDEX, PART = "parameter", "loop index", "part of a tuple target"
+
+
+def assigned_values(fdef):
+    """{name: what is assigned to it}: value expressions, or PARAMETER, INDEX or PART."""
+    assignments = {a.id: [PARAMETER] for a in fdef.args.args}
     for stmt in statements(fdef.body):
         if isinstance(stmt, gast.Assign):
             for n in walk(stmt.targets[0]):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                    assignments.setdefault(n.id, []).append(stmt.value if stmt.targets[0] is n else False)
+                    assignments.setdefault(n.id, []).append(stmt.value if stmt.targets[0] is n else PART)
         elif isinstance(stmt, gast.For):
-            assignments.setdefault(stmt.target.id, []).append(None)  # an index of range
-    scalars = set(assignments)
+            assignments.setdefault(stmt.target.id, []).append(INDEX)
+    return assignments
+
+
+def largest_set(assignments, holds):
+    """The largest set of names every assignment of which satisfies holds(value, set)."""
+    found = set(assignments)
     changed = True
     while changed:
         changed = False
         for variable, values in assignments.items():
-            if variable in scalars and not all(v is None or _is_scalar(v, scalars) for v in values):
-                scalars.discard(variable)
+            if variable in found and not all(holds(v, found) for v in values):
+                found.discard(variable)
                 changed = True
-    return scalars
+    return found
+
+
+def scalar_variables(fdef):
+    """Variables that hold Python numbers whenever every argument does: arithmetic on them, math
+    functions, numeric constants, loop indices. NumPy calls and subscripts may give arrays."""
+    return largest_set(assigned_values(fdef), _is_scalar)
 
 
 def _is_scalar(value, scalars):
-    if value is False:
+    if value in (PARAMETER, INDEX):
+        return True
+    if value is PART:
         return False
     if isinstance(value, gast.Constant):
         return type(value.value) in (int, float, bool)
@@ -181,28 +196,12 @@ def single_use_temporaries(fdef, temporaries):
 def numeric_variables(fdef):
     """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
     them is arithmetic or a NumPy or math call on such values, or a number."""
-    assignments = {}
-    for stmt in statements(fdef.body):
-        if isinstance(stmt, gast.Assign):
-            for n in walk(stmt.targets[0]):
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                    assignments.setdefault(n.id, []).append(stmt.value if stmt.targets[0] is n else None)
-        elif isinstance(stmt, gast.For):
-            assignments.setdefault(stmt.target.id, []).append(None)
-    for a in fdef.args.args:
-        assignments.setdefault(a.id, []).append(None)
-    numeric = set(assignments)
-    changed = True
-    while changed:
-        changed = False
-        for variable, values in assignments.items():
-            if variable in numeric and not all(_is_numeric(v, numeric) for v in values):
-                numeric.discard(variable)
-                changed = True
-    return numeric
+    return largest_set(assigned_values(fdef), _is_numeric)
 
 
 def _is_numeric(value, numeric):
+    if isinstance(value, str):  # a parameter, a loop index, a part of a tuple: it may be anything
+        return False
     if isinstance(value, gast.Constant):
         return type(value.value) in (int, float)
     if isinstance(value, gast.Name):
