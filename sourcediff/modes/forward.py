@@ -4,18 +4,16 @@ The generated function takes the primal arguments followed by the tangents of th
 ones, and returns `(value, tangent_of_value)`.
 """
 import inspect
-import operator
 
 import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name
 from ..ir.analysis import (active_variables, free_reads, is_append, mutated_variables, nested_functions,
                            operands, root_name, statements)
 from ..ir.build import assign, call, clone, const, name, names_in, with_origin
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
-from ..rules.registry import OPERATORS
+from .primitives import integer_check, primitive_key, primitive_parts
 
 
 def jvp_name(fdef, pattern):
@@ -92,7 +90,7 @@ class ForwardMode:
             args.kwonlyargs, args.kw_defaults = tangents, [None] * len(tangents)
         else:
             args.args = args.args + tangents
-        body = [] if checked_by is None else [self.integer_check(p, checked_by) for p in self.pattern]
+        body = [] if checked_by is None else [integer_check(p, checked_by) for p in self.pattern]
         for param in (a.id for a in self.fdef.args.args):
             if param in self.active and param not in self.pattern:
                 body.append(self.derived(self.tangent_name(param), call("zeros_like", [name(param)]), None))
@@ -100,11 +98,6 @@ class ForwardMode:
         result = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
                                   type_comment=None, type_params=[])
         return gast.copy_location(result, self.fdef)
-
-    def integer_check(self, param, function_name):
-        refuse = gast.Expr(value=call("require_real", [name(param), const(param), name(function_name)]))
-        test = gast.Compare(left=call("type", [name(param)]), ops=[gast.IsNot()], comparators=[name("float")])
-        return gast.If(test=test, body=[refuse], orelse=[])
 
     def without_unused_primals(self, body):
         """body without primal copies of nested functions that only their derivatives replaced."""
@@ -281,8 +274,8 @@ class ForwardMode:
         return call(name(new_name), value.args, keywords)
 
     def apply_rule(self, stmt, target, value):
-        args, keywords, func, module = self.primitive_parts(stmt, value)
-        key = getattr(value, "sd_callee", None) if isinstance(value, gast.Call) else self.operator_of(value)
+        args, keywords, func, module = primitive_parts(value, self.error)
+        key = primitive_key(value)
         rule = rule_for(key) if key is not None else None
         if rule is None or not rule.tangents:
             what = spelling(key) if key is not None else type(value).__name__
@@ -340,34 +333,6 @@ class ForwardMode:
             if (primal_names | {output}) & self.mutated:
                 rhs = call("copy.copy", [rhs])
         return rhs
-
-    def operator_of(self, value):
-        if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-            return OPERATORS.get(type(value.op))
-        if isinstance(value, gast.Subscript):
-            return operator.getitem
-        return None
-
-    def primitive_parts(self, stmt, value):
-        """(args, keywords, function expression, module spelling) of a primitive expression."""
-        if isinstance(value, gast.BinOp):
-            return [value.left, value.right], [], None, "np"
-        if isinstance(value, gast.UnaryOp):
-            return [value.operand], [], None, "np"
-        if isinstance(value, gast.Subscript):
-            return [value.value, value.slice], [], None, "np"
-        if isinstance(value, gast.Call):
-            callee = getattr(value, "sd_callee", None)
-            spelled = canonical_name(callee) or ""
-            return list(value.args), list(value.keywords), value.func, "math" if spelled.startswith("math.") else "np"
-        if isinstance(value, gast.BoolOp):
-            raise self.error(NonDifferentiableError, value, "and/or on differentiable values is not supported",
-                             "use a conditional expression: a if condition else b")
-        if isinstance(value, gast.Attribute):
-            raise self.error(UnsupportedSyntaxError, value, f"the attribute .{value.attr} of a differentiable "
-                             "value is not supported", "use the NumPy function instead, e.g. np.real(x)")
-        raise self.error(UnsupportedSyntaxError, value, f"{type(value).__name__} of a differentiable value "
-                         "is not supported", "compute it with a supported NumPy function")
 
 
 def _calls(body):

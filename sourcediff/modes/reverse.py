@@ -26,7 +26,7 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
-from .forward import ForwardMode
+from .primitives import integer_check, primitive_key, primitive_parts
 
 UNSUPPORTED = {}
 
@@ -445,10 +445,10 @@ class ReverseMode:
         return self.with_saves([stmt], backward + [undo], origin)
 
     def adjoint_statements(self, stmt, t, value):
-        args, keywords, func, module = ForwardMode.primitive_parts(self, stmt, value)
+        args, keywords, func, module = primitive_parts(value, self.error)
         if isinstance(value, gast.Subscript):  # the index becomes an argument of add_at
             args = [args[0], index_expression(args[1])]
-        key = getattr(value, "sd_callee", None) if isinstance(value, gast.Call) else ForwardMode.operator_of(self, value)
+        key = primitive_key(value)
         rule = rule_for(key) if key is not None else None
         template = rule.adjoint_for(len(args)) if rule is not None else None
         if template is None:
@@ -751,8 +751,7 @@ class ReverseMode:
     def checks(self, checked_by):
         if checked_by is None:
             return []
-        mode = ForwardMode.__new__(ForwardMode)
-        return [ForwardMode.integer_check(mode, p, checked_by) for p in self.pattern]
+        return [integer_check(p, checked_by) for p in self.pattern]
 
     def stack_init(self):
         return [assign(self.stack, gast.List(elts=[], ctx=gast.Load()))] if self.stack_used else []
@@ -780,5 +779,3 @@ def _function(new_name, args, body, original):
                             type_comment=None, type_params=[])
     return gast.copy_location(fdef, original)
 
-
-__all__ = ["ReverseMode", "canonical_name"]

@@ -1,0 +1,50 @@
+"""What both modes need to know of a normalized primitive statement: its rule key, its operands, and
+the entry check that refuses integer arguments."""
+import operator
+
+import gast
+
+from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..frontend.parse import canonical_name
+from ..ir.build import call, const, name
+from ..rules.registry import OPERATORS
+
+
+def primitive_key(value):
+    """The registry key of a primitive expression: the called object, or the operator."""
+    if isinstance(value, gast.Call):
+        return getattr(value, "sd_callee", None)
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+        return OPERATORS.get(type(value.op))
+    if isinstance(value, gast.Subscript):
+        return operator.getitem
+    return None
+
+
+def primitive_parts(value, error):
+    """(args, keywords, function expression, module spelling) of a primitive expression; error(cls,
+    node, message, hint) builds the exception for expressions that carry no rule."""
+    if isinstance(value, gast.BinOp):
+        return [value.left, value.right], [], None, "np"
+    if isinstance(value, gast.UnaryOp):
+        return [value.operand], [], None, "np"
+    if isinstance(value, gast.Subscript):
+        return [value.value, value.slice], [], None, "np"
+    if isinstance(value, gast.Call):
+        spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
+        return list(value.args), list(value.keywords), value.func, "math" if spelled.startswith("math.") else "np"
+    if isinstance(value, gast.BoolOp):
+        raise error(NonDifferentiableError, value, "and/or on differentiable values is not supported",
+                    "use a conditional expression: a if condition else b")
+    if isinstance(value, gast.Attribute):
+        raise error(UnsupportedSyntaxError, value, f"the attribute .{value.attr} of a differentiable value is "
+                    "not supported", "use the NumPy function instead, e.g. np.real(x)")
+    raise error(UnsupportedSyntaxError, value, f"{type(value).__name__} of a differentiable value is not "
+                "supported", "compute it with a supported NumPy function")
+
+
+def integer_check(param, function_name):
+    """`if type(x) is not float: require_real(x, 'x', f)`: a float passes at the cost of one test."""
+    refuse = gast.Expr(value=call("require_real", [name(param), const(param), name(function_name)]))
+    test = gast.Compare(left=call("type", [name(param)]), ops=[gast.IsNot()], comparators=[name("float")])
+    return gast.If(test=test, body=[refuse], orelse=[])
