@@ -222,3 +222,13 @@ def test_a_rule_without_adjoint_is_refused_in_reverse_mode():
 
 def tangent_only_rule(z, x):
     d[z] = d[x]  # noqa: F821  (template syntax)
+
+
+def uses_norm_with_ord(x):
+    return np.linalg.norm(x, ord=1)
+
+
+def test_norm_other_than_two_norm_is_refused():
+    raises_at(sd.NonDifferentiableError, uses_norm_with_ord, "np.linalg.norm(x, ord=1)", match="only ord=None")
+    with pytest.raises(sd.NonDifferentiableError, match="only ord=None"):
+        sd.vjp(uses_norm_with_ord)
