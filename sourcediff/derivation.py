@@ -13,7 +13,7 @@ from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
 from .modes.reverse import ReverseMode, is_scalar_code
-from .optimize import (fold_zero_initializations, inline_single_use, propagate_copies, propagate_local_copies,
+from .optimize import (eliminate_common_subexpressions, fold_zero_initializations, inline_single_use, propagate_copies, propagate_local_copies,
                        remove_dead_derivatives)
 
 
@@ -89,7 +89,7 @@ class Derivation:
         return new_name
 
     def clean(self, fdef, names):
-        fdef = propagate_copies(fold_zero_initializations(fdef))
+        fdef = propagate_copies(eliminate_common_subexpressions(fold_zero_initializations(fdef)))
         fdef = remove_dead_derivatives(propagate_local_copies(fdef))
         return inline_single_use(fdef, names.temporaries)
 

@@ -143,10 +143,11 @@ def _operations(expr):
 def _is_pure(expr):
     for node in walk(expr):
         if isinstance(node, gast.Call):
-            root = node.func
+            root, path = node.func, []
             while isinstance(root, gast.Attribute):
+                path.append(root.attr)
                 root = root.value
-            if not (isinstance(root, gast.Name) and root.id in PURE_ROOTS):
+            if not (isinstance(root, gast.Name) and root.id in PURE_ROOTS) or "random" in path:
                 return False
         elif isinstance(node, (gast.ListComp, gast.Lambda)):
             return False
@@ -278,3 +279,44 @@ class _Rename(gast.NodeTransformer):
         if isinstance(node.ctx, gast.Load) and node.id in self.renames:
             return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None, type_comment=None)
         return node
+
+
+def eliminate_common_subexpressions(fdef):
+    """Within a block, a derivative's pure value computed again while what it reads is unchanged is
+    read from the variable that holds it: `t2 = np.cos(x)` after `t1 = np.cos(x)` becomes `t2 = t1`,
+    which copy propagation then removes. Never for values that may be changed in place later (an
+    alias would see the change): containers, and arrays written through a subscript or add_at."""
+    in_place = mutated_variables(fdef) | {n.args[0].id for n in walk(fdef) if isinstance(n, gast.Call)
+                                          and isinstance(n.func, gast.Name) and n.func.id in ("add_at", "zero_at")
+                                          and n.args and isinstance(n.args[0], gast.Name)}
+    _cse_block(fdef, "body", in_place)
+    return fdef
+
+
+def _cse_block(node, field, in_place):
+    block = getattr(node, field, None)
+    if not isinstance(block, list):
+        return
+    available = {}  # dump of a value -> (variable holding it, names the value reads)
+    for stmt in block:
+        for inner in ("body", "orelse"):
+            _cse_block(stmt, inner, in_place)
+        if not isinstance(stmt, gast.Assign):
+            available = {}  # a compound statement or a call for effects: forget everything
+            continue
+        target = stmt.targets[0]
+        value = stmt.value
+        candidate = (getattr(stmt, "sd_derivative", False) and isinstance(target, gast.Name)
+                     and target.id not in in_place and _is_pure(value)
+                     and not isinstance(value, (gast.Name, gast.Constant, gast.List, gast.Tuple, gast.Dict)))
+        key = gast.dump(value) if candidate else None
+        if key is not None and key in available:
+            stmt.value = gast.Name(id=available[key][0], ctx=gast.Load(), annotation=None, type_comment=None)
+        written = {n.id for n in walk(target) if isinstance(n, gast.Name)}
+        if isinstance(target, gast.Subscript) or not _is_pure(value):
+            available = {}  # an in-place write or an unknown call may change anything read
+        else:
+            available = {k: (holder, reads) for k, (holder, reads) in available.items()
+                         if holder not in written and not (reads & written)}
+        if key is not None and key not in available and target.id not in _mentions(value):
+            available[key] = (target.id, _mentions(value))
