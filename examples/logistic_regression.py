@@ -27,7 +27,7 @@ def main():
     value, directional = loss_jvp(w, b, X, y, dw, db)
     print(f"loss = {value:.6f}, directional derivative along (dw, db) = {directional:.6f}")
     sd.check_grads(loss, (w, b, X, y), wrt=("w", "b"))
-    print("check_grads: tangents agree with finite differences")
+    print("check_grads: tangents and gradients agree with finite differences")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def main():
     value, directional = loss_jvp(params, X, labels, direction)
     print(f"loss = {value:.6f}, directional derivative = {directional:.6f}")
     sd.check_grads(mlp_loss, (params, X, labels), wrt="params")
-    print("check_grads: tangents agree with finite differences")
+    print("check_grads: tangents and gradients agree with finite differences")
 
 
 if __name__ == "__main__":

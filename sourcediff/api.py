@@ -252,33 +252,46 @@ def adjoint(fn=None, *, wrt=0):
     return Transformed(fn, wrt, "adjoint")
 
 
-def check_grads(f, args, wrt=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, directions=3, seed=0):
-    """Compare sourcediff's tangents with central finite differences along random directions.
+def check_grads(f, args, wrt=None, *, modes=("forward", "reverse"), eps=1e-6, rtol=1e-5, atol=1e-6,
+                directions=3, seed=0):
+    """Compare sourcediff's derivatives with central finite differences along random directions.
 
-    Raises AssertionError with a table of the disagreements; wrt defaults to every floating argument.
+    Forward mode: each element of the tangent against the finite difference. Reverse mode: the
+    dot-product identity <u, J v> = <J^T u, v>, with J v by finite differences, for a random
+    cotangent u. Raises AssertionError with a table of the disagreements; wrt defaults to every
+    floating argument.
     """
     params = _parameters(f)
     if wrt is None:
-        wrt = tuple(i for i, a in enumerate(args) if not any(is_integral(l) for l in leaves(a)))
+        wrt = tuple(i for i, a in enumerate(args) if not any(is_integral(leaf) for leaf in leaves(a)))
     wrt_names = resolve_wrt(f, wrt)
     positions = [params.index(n) for n in wrt_names]
     rng = np.random.default_rng(seed)
-    forward = jvp(f, wrt_names)
+    forward = jvp(f, wrt_names) if "forward" in modes else None
+    backward = vjp(f, wrt_names) if "reverse" in modes else None
     rows = []
     for trial in range(directions):
         tangents = [map_leaves(lambda leaf: _random_like(rng, leaf), args[p]) for p in positions]
-        _, tangent_out = forward(*args, *tangents)
         numeric = (flatten(f(*_shift(args, positions, tangents, eps)))
                    - flatten(f(*_shift(args, positions, tangents, -eps)))) / (2 * eps)
-        exact = flatten(tangent_out)
-        error = np.abs(exact - numeric)
-        bad = error > atol + rtol * np.abs(numeric)
-        for i in np.flatnonzero(bad)[:5]:
-            rows.append((trial, int(i), exact[i], numeric[i], error[i]))
+        if forward is not None:
+            exact = flatten(forward(*args, *tangents)[1])
+            error = np.abs(exact - numeric)
+            for i in np.flatnonzero(error > atol + rtol * np.abs(numeric))[:5]:
+                rows.append(("forward", trial, f"output {i}", exact[i], numeric[i], error[i]))
+        if backward is not None:
+            value = f(*args)
+            cotangent = map_leaves(lambda leaf: _random_like(rng, leaf), value)
+            _, cotangents = backward(*args, cotangent)
+            exact = sum(float(flatten(c) @ flatten(t)) for c, t in zip(cotangents, tangents))
+            expected = float(flatten(cotangent) @ numeric)
+            error = abs(exact - expected)
+            if error > atol + rtol * abs(expected):
+                rows.append(("reverse", trial, "<u, J v>", exact, expected, error))
     if rows:
-        header = f"{'direction':>9} {'output':>6} {'sourcediff':>14} {'finite diff':>14} {'abs error':>10}"
-        lines = [f"{t:>9} {i:>6} {e:>14.7g} {n:>14.7g} {err:>10.3g}" for t, i, e, n, err in rows]
-        raise AssertionError(f"tangents of {f.__qualname__} disagree with finite differences "
+        header = f"{'mode':>7} {'direction':>9} {'compared':>12} {'sourcediff':>14} {'finite diff':>14} {'abs error':>10}"
+        lines = [f"{m:>7} {t:>9} {what:>12} {e:>14.7g} {n:>14.7g} {err:>10.3g}" for m, t, what, e, n, err in rows]
+        raise AssertionError(f"derivatives of {f.__qualname__} disagree with finite differences "
                              f"(wrt {', '.join(wrt_names)}):\n" + "\n".join([header, *lines]))
 
 
