@@ -5,6 +5,16 @@ from .ir.analysis import mutated_variables, statements
 from .ir.build import names_in, walk
 
 
+def blocks(node):
+    """Every statement list in node (bodies and else-branches), inner ones first."""
+    for field in ("body", "orelse"):
+        block = getattr(node, field, None)
+        if isinstance(block, list):
+            for stmt in block:
+                yield from blocks(stmt)
+            yield block
+
+
 def remove_dead_derivatives(fdef):
     """Drop derivative statements whose results nothing reads (tangents of values that do not reach
     the output), repeating until none is left."""
@@ -89,17 +99,12 @@ def inline_single_use(fdef, temporaries):
             key = "stores" if isinstance(node.ctx, (gast.Store, gast.Param)) else "loads"
             counts.setdefault(node.id, {"stores": 0, "loads": 0})[key] += 1
     single = {n for n, c in counts.items() if c == {"stores": 1, "loads": 1} and n in temporaries}
-    _inline_block(fdef, "body", single)
+    for block in blocks(fdef):
+        _inline_block(block, single)
     return fdef
 
 
-def _inline_block(node, field, single):
-    block = getattr(node, field, None)
-    if not isinstance(block, list):
-        return
-    for stmt in block:
-        for inner in ("body", "orelse"):
-            _inline_block(stmt, inner, single)
+def _inline_block(block, single):
     summaries = {}
     i = 0
     while i < len(block):
@@ -188,17 +193,12 @@ def fold_zero_initializations(fdef):
     updated_in_place = {n.args[0].id for n in walk(fdef) if isinstance(n, gast.Call)
                         and isinstance(n.func, gast.Name) and n.func.id in ("add_at", "zero_at")
                         and n.args and isinstance(n.args[0], gast.Name)}
-    _fold_block(fdef, "body", updated_in_place)
+    for block in blocks(fdef):
+        _fold_block(block, updated_in_place)
     return fdef
 
 
-def _fold_block(node, field, updated_in_place):
-    block = getattr(node, field, None)
-    if not isinstance(block, list):
-        return
-    for stmt in block:
-        for inner in ("body", "orelse"):
-            _fold_block(stmt, inner, updated_in_place)
+def _fold_block(block, updated_in_place):
     mentions = [_mentions(s) for s in block]  # computed once per block: the fold keeps them valid
     folded = set()
     for i, stmt in enumerate(block):
@@ -236,14 +236,12 @@ def _is_accumulation(stmt, target):
 def propagate_local_copies(fdef):
     """Within a block, read b where a derivative copy `a = b` was made, until a or b is assigned
     again; the copy then usually dies (`bx_new = bx` in a loop body). `a = a` disappears."""
-    _propagate_block(fdef, "body")
+    for block in blocks(fdef):
+        _propagate_block(block)
     return fdef
 
 
-def _propagate_block(node, field):
-    block = getattr(node, field, None)
-    if not isinstance(block, list):
-        return
+def _propagate_block(block):
     copies = {}
     kept = []
     for stmt in block:
@@ -261,8 +259,6 @@ def _propagate_block(node, field):
         if (getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign)
                 and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
             copies[stmt.targets[0].id] = stmt.value.id
-        for inner in ("body", "orelse"):
-            _propagate_block(stmt, inner)
     block[:] = kept
 
 
@@ -289,18 +285,14 @@ def eliminate_common_subexpressions(fdef):
     in_place = mutated_variables(fdef) | {n.args[0].id for n in walk(fdef) if isinstance(n, gast.Call)
                                           and isinstance(n.func, gast.Name) and n.func.id in ("add_at", "zero_at")
                                           and n.args and isinstance(n.args[0], gast.Name)}
-    _cse_block(fdef, "body", in_place)
+    for block in blocks(fdef):
+        _cse_block(block, in_place)
     return fdef
 
 
-def _cse_block(node, field, in_place):
-    block = getattr(node, field, None)
-    if not isinstance(block, list):
-        return
+def _cse_block(block, in_place):
     available = {}  # dump of a value -> (variable holding it, names the value reads)
     for stmt in block:
-        for inner in ("body", "orelse"):
-            _cse_block(stmt, inner, in_place)
         if not isinstance(stmt, gast.Assign):
             available = {}  # a compound statement or a call for effects: forget everything
             continue
