@@ -1,4 +1,5 @@
-"""Property test: random straight-line and branching programs, tangents against finite differences."""
+"""Property tests: random straight-line, branching and looping programs, tangents and gradients against
+finite differences."""
 import importlib.util
 import itertools
 
@@ -67,3 +68,20 @@ def test_random_programs_match_finite_differences(tmp_path, source, seed, scalar
     numeric = (f(x + h * dx, y + h * dy) - f(x - h * dx, y - h * dy)) / (2 * h)
     assert np.isclose(value, f(x, y))
     assert np.isclose(tangent, numeric, rtol=1e-5, atol=1e-6), source
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=programs(), seed=st.integers(0, 2 ** 16), scalar_y=st.booleans())
+def test_random_programs_reverse_matches_finite_differences(tmp_path, source, seed, scalar_y):
+    """<u, J v> from finite differences against <J^T u, v> from the generated gradient."""
+    f = load(source, tmp_path)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, 3)
+    y = float(rng.uniform(-1.0, 1.0)) if scalar_y else rng.uniform(-1.0, 1.0, 3)
+    dx, dy = rng.standard_normal(3), 0.7 if scalar_y else rng.standard_normal(3)
+    value, (bx, by) = sd.vjp(f, wrt=(0, 1))(x, y, 1.0)
+    h = 1e-6
+    numeric = (f(x + h * dx, y + h * dy) - f(x - h * dx, y - h * dy)) / (2 * h)
+    assert np.isclose(value, f(x, y))
+    assert np.shape(bx) == np.shape(x) and np.shape(by) == np.shape(y)
+    assert np.isclose(float(bx @ dx + np.sum(by * dy)), numeric, rtol=1e-5, atol=1e-6), source
