@@ -101,3 +101,16 @@ def test_integer_argument_is_refused():
 def test_bad_motion():
     with pytest.raises(sd.SourceDiffError, match="motion"):
         sd.vjp(loss, motion="sideways")
+
+
+def test_gradient_of_a_reassigned_parameter_has_the_argument_shape():
+    """Found by the random-program test: y is replaced by an array, so its argument gets a zero float."""
+    def f(x, y):
+        y = x + x
+        return np.sum(y)
+    gx, gy = sd.grad(f, wrt=(0, 1))(np.ones(3), 0.5)
+    np.testing.assert_allclose(gx, 2.0 * np.ones(3))
+    assert gy == 0.0 and isinstance(gy, float)
+    forward, backward = sd.vjp(f, wrt=(0, 1), motion="split")
+    _, saved = forward(np.ones(3), 0.5)
+    assert backward(saved, 1.0)[1] == 0.0

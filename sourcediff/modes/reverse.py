@@ -265,6 +265,7 @@ class ReverseMode:
         self.stack_used = False
         self.loop_indices = set()
         self.seeded = None  # the cotangent that is the function's cotangent parameter
+        self.originals = {}  # differentiated parameter assigned again -> the name keeping the argument
 
     # -- preparation -------------------------------------------------------------------------------
 
@@ -633,10 +634,17 @@ class ReverseMode:
     # -- functions ---------------------------------------------------------------------------------
 
     def sweeps(self):
-        """(forward statements, backward statements, returned value node)."""
+        """(forward statements, backward statements, returned value node). A differentiated parameter
+        the function assigns again is first kept under another name: its cotangent takes the shape of
+        the argument, not of what the name holds at the end."""
+        keep = []
+        for p in self.pattern:
+            if p in self.unstable:
+                self.originals[p] = self.names.fresh(p + "_argument")
+                keep.append(assign(self.originals[p], name(p)))
         forward, backward = self.sweep(self.fdef.body)
         returned = self.fdef.body[-1].value or const(None)
-        return forward, backward, returned
+        return keep + forward, backward, returned
 
     def seed(self, returned, backward):
         """(name of the cotangent parameter, statements giving it to the variables the return names).
@@ -668,7 +676,8 @@ class ReverseMode:
                 and p not in self.single_use]
 
     def results(self):
-        values = [call("cotangent_like", [name(self.cotangent_name(p)), name(p)]) for p in self.pattern]
+        values = [call("cotangent_like", [name(self.cotangent_name(p)), name(self.originals.get(p, p))])
+                  for p in self.pattern]
         return values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
 
     def joint(self, new_name, checked_by=None, scalar_variant=None):
@@ -703,8 +712,8 @@ class ReverseMode:
         backward = self.initial_cotangents(backward) + backward
         defined = {n.id for s in forward for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         defined |= {a.id for a in self.fdef.args.args} | {self.stack}
-        needed = sorted((set().union(*(names_in(s) for s in backward)) | set(self.pattern)) & defined
-                        - set(self.cotangents.values()))
+        needed = sorted((set().union(*(names_in(s) for s in backward)) | set(self.pattern)
+                         | set(self.originals.values())) & defined - set(self.cotangents.values()))
         if self.stack_used and self.stack not in needed:
             needed.append(self.stack)
         saved = self.names.fresh("saved")
