@@ -398,13 +398,19 @@ def render(sections, notes, markdown, command):
     return "\n".join(out)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def timing_parser(description, transform):
+    """The options both benchmark scripts take."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument("--repeat", type=int, default=21, help="timed rounds (one repeat of each variant) (default 21)")
     parser.add_argument("--min-time", type=float, default=0.03,
                         help="minimum seconds per repeat, sets the calls per repeat (default 0.03)")
-    parser.add_argument("--generation-runs", type=int, default=15, help="sd.jvp runs per function (default 15)")
+    parser.add_argument("--generation-runs", type=int, default=15, help=f"{transform} runs per function (default 15)")
+    return parser
+
+
+def main():
+    parser = timing_parser(__doc__.split("\n\n")[0], "sd.jvp")
     parser.add_argument("--fresh-heap-mlp", action="store_true", help=argparse.SUPPRESS)  # internal: see below
     options = parser.parse_args()
     if options.fresh_heap_mlp:

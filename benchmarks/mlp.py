@@ -34,13 +34,19 @@ def mlp_tangent(params, x, dparams):
     return out, dout
 
 
-def make_inputs(seed=0):
-    """(params, x, dparams): Glorot-scaled float64 weights, small biases, a random batch and direction."""
-    rng = np.random.default_rng(seed)
+def init_params(rng):
+    """Glorot-scaled float64 weights and small biases, as a tuple (W1, b1, W2, b2, W3, b3)."""
     params = []
     for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
         params.append(rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / (n_in + n_out)))
         params.append(0.1 * rng.standard_normal(n_out))
+    return tuple(params)
+
+
+def make_inputs(seed=0):
+    """(params, x, dparams): the parameters, a random batch and a random direction."""
+    rng = np.random.default_rng(seed)
+    params = init_params(rng)
     x = rng.standard_normal((BATCH, SIZES[0]))
     dparams = tuple(rng.standard_normal(p.shape) for p in params)
-    return tuple(params), x, dparams
+    return params, x, dparams

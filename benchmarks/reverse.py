@@ -26,7 +26,6 @@ freed so glibc recycles the large temporaries (see forward.py's bench_mlp). Ever
 checked against the hand-written one and against central finite differences before anything is
 timed; the script exits with status 1 if a check fails.
 """
-import argparse
 import ctypes
 import gc
 import math
@@ -281,12 +280,7 @@ def bench_generation(runs):
 # -- main -------------------------------------------------------------------------------------------
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    parser.add_argument("--repeat", type=int, default=21, help="timed rounds (one repeat of each variant) (default 21)")
-    parser.add_argument("--min-time", type=float, default=0.03,
-                        help="minimum seconds per repeat, sets the calls per repeat (default 0.03)")
-    parser.add_argument("--generation-runs", type=int, default=15, help="sd.grad runs per function (default 15)")
+    parser = forward.timing_parser(__doc__.split("\n\n")[0], "sd.grad")
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="pin OpenBLAS to this many threads (default: leave threading as found)")
     parser.add_argument("--print-source", action="store_true", help="also print the generated sd.vjp sources")

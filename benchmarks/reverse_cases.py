@@ -17,9 +17,9 @@ import math
 
 import numpy as np
 
+from mlp import BATCH, SIZES, init_params
+
 N_SAMPLES, N_FEATURES = 10_000, 100
-SIZES = (784, 256, 256, 10)
-BATCH = 128
 STEPS = 1000
 
 
@@ -102,13 +102,10 @@ def mlp_hand_grad_only(params, x, labels):
 
 def mlp_inputs(seed=0):
     rng = np.random.default_rng(seed)
-    params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
-        params.append(rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / (n_in + n_out)))
-        params.append(0.1 * rng.standard_normal(n_out))
+    params = init_params(rng)
     x = rng.standard_normal((BATCH, SIZES[0]))
     labels = np.eye(SIZES[-1])[rng.integers(0, SIZES[-1], BATCH)]
-    return tuple(params), x, labels
+    return params, x, labels
 
 
 # -- (c) scalar recurrence --------------------------------------------------------------------------

@@ -55,19 +55,26 @@ def load(source, directory):
     return module.f
 
 
+def point(seed, scalar_y):
+    """x (3 floats), y (a float or 3 floats), and a direction (dx, dy)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, 3)
+    y = float(rng.uniform(-1.0, 1.0)) if scalar_y else rng.uniform(-1.0, 1.0, 3)
+    return x, y, rng.standard_normal(3), 0.7 if scalar_y else rng.standard_normal(3)
+
+
+def central_difference(f, x, y, dx, dy, h=1e-6):
+    return (f(x + h * dx, y + h * dy) - f(x - h * dx, y - h * dy)) / (2 * h)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(source=programs(), seed=st.integers(0, 2 ** 16), scalar_y=st.booleans())
 def test_random_programs_match_finite_differences(tmp_path, source, seed, scalar_y):
     f = load(source, tmp_path)
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-1.0, 1.0, 3)
-    y = float(rng.uniform(-1.0, 1.0)) if scalar_y else rng.uniform(-1.0, 1.0, 3)
-    dx, dy = rng.standard_normal(3), rng.standard_normal(np.shape(y)) if not scalar_y else 0.7
+    x, y, dx, dy = point(seed, scalar_y)
     value, tangent = sd.jvp(f, wrt=(0, 1))(x, y, dx, dy)
-    h = 1e-6
-    numeric = (f(x + h * dx, y + h * dy) - f(x - h * dx, y - h * dy)) / (2 * h)
     assert np.isclose(value, f(x, y))
-    assert np.isclose(tangent, numeric, rtol=1e-5, atol=1e-6), source
+    assert np.isclose(tangent, central_difference(f, x, y, dx, dy), rtol=1e-5, atol=1e-6), source
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -75,13 +82,9 @@ def test_random_programs_match_finite_differences(tmp_path, source, seed, scalar
 def test_random_programs_reverse_matches_finite_differences(tmp_path, source, seed, scalar_y):
     """<u, J v> from finite differences against <J^T u, v> from the generated gradient."""
     f = load(source, tmp_path)
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-1.0, 1.0, 3)
-    y = float(rng.uniform(-1.0, 1.0)) if scalar_y else rng.uniform(-1.0, 1.0, 3)
-    dx, dy = rng.standard_normal(3), 0.7 if scalar_y else rng.standard_normal(3)
+    x, y, dx, dy = point(seed, scalar_y)
     value, (bx, by) = sd.vjp(f, wrt=(0, 1))(x, y, 1.0)
-    h = 1e-6
-    numeric = (f(x + h * dx, y + h * dy) - f(x - h * dx, y - h * dy)) / (2 * h)
+    numeric = central_difference(f, x, y, dx, dy)
     assert np.isclose(value, f(x, y))
     assert np.shape(bx) == np.shape(x) and np.shape(by) == np.shape(y)
     assert np.isclose(float(bx @ dx + np.sum(by * dy)), numeric, rtol=1e-5, atol=1e-6), source
