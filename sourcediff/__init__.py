@@ -1,9 +1,9 @@
 """sourcediff: source-transformation automatic differentiation for Python and NumPy."""
-from .api import (adjoint, check_grads, grad, jvp, register_adjoint, register_tangent, tangent, value_and_grad,
-                  vjp)
+from .api import (adjoint, check_grads, forward_gradient, grad, jvp, register_adjoint, register_tangent, tangent,
+                  value_and_grad, vjp)
 from .errors import NonDifferentiableError, SourceDiffError, UnknownNameError, UnsupportedSyntaxError
 
 __version__ = "0.1.0"
-__all__ = ["jvp", "tangent", "grad", "value_and_grad", "vjp", "adjoint", "check_grads", "register_tangent",
+__all__ = ["jvp", "tangent", "grad", "value_and_grad", "vjp", "adjoint", "forward_gradient", "check_grads", "register_tangent",
            "register_adjoint", "SourceDiffError", "UnsupportedSyntaxError", "NonDifferentiableError",
            "UnknownNameError", "__version__"]

@@ -39,13 +39,19 @@ def resolve_wrt(f, wrt):
     return tuple(names)
 
 
-def _derive(f, mode, wrt_names):
+def _derive(f, mode, wrt_names, options=()):
     """The generated derivative of f, from the cache while f and what it reads are unchanged."""
     entries = _CACHE.setdefault(f, {})
-    key = (mode, wrt_names)
+    key = (mode, wrt_names, options)
     entry = entries.get(key)
     if entry is not None and entry[0].is_current():
         return entry[1]
+    if mode == "forward_gradient":
+        directions, distribution, antithetic = options
+        derivation = Derivation(directions)
+        generated = derivation.compile(derivation.function_forward_gradient(f, wrt_names, distribution, antithetic))
+        entries[key] = (derivation, generated)
+        return generated
     derivation = Derivation()
     if mode == "jvp":
         generated = derivation.compile(derivation.function_jvp(f, wrt_names, entry=True)[0])
@@ -57,19 +63,21 @@ def _derive(f, mode, wrt_names):
     return generated
 
 
-def register_tangent(*primitives, nargs=None, elementwise=False, linear=False):
+def register_tangent(*primitives, nargs=None, elementwise=False, pointwise=False, linear=False):
     """Decorator: make a template the tangent of each primitive (see docs/custom-rules.md).
 
     The template is a function written in a .py file, `def rule(z, x, y): d[z] = ...`, whose first
     parameter names the output and the others the primitive's arguments; `d[x]` is the derivative of
     x. `nargs` restricts it to calls with that many positional arguments; `elementwise` marks a
-    broadcasting primitive; `linear` one linear in each argument (zero in, zero out).
+    broadcasting primitive, `pointwise` one acting on each element of its single operand (both let
+    forward gradients with several directions use the template as it is); `linear` one linear in each
+    argument (zero in, zero out).
     """
     for primitive in primitives:
         if not callable(primitive):
             raise SourceDiffError(f"register_tangent takes the functions the rule is for, not {primitive!r}")
     _CACHE.clear()  # derivatives generated before may have refused or differentiated these calls
-    return registry.tangent(*primitives, nargs=nargs, elementwise=elementwise, linear=linear)
+    return registry.tangent(*primitives, nargs=nargs, elementwise=elementwise, pointwise=pointwise, linear=linear)
 
 
 def register_adjoint(*primitives, nargs=None):
@@ -114,6 +122,33 @@ def jvp(f, wrt=0):
     f_jvp.__name__ = f_jvp.__qualname__ = generated.__name__
     f_jvp.__doc__ = f"Tangent of {f.__qualname__} with respect to {', '.join(wrt_names)}."
     return f_jvp
+
+
+def forward_gradient(f, wrt=0, directions=1, distribution="normal", antithetic=False):
+    """Forward gradient (Baydin et al. 2022): `(*args, rng=None) -> (f(*args), g)` with g = (∇f·v) v
+    for a random direction v, an unbiased estimate of the gradient from one fused forward pass.
+
+    v is drawn inside the generated function from rng (a numpy.random.Generator or a seed; a fresh
+    generator when None): N(0, I) for distribution="normal", independent ±1 for "rademacher". With
+    directions=k > 1 the tangents carry k directions on a leading axis, one primal pass serves them
+    all, and g is the mean of the k estimates; antithetic=True draws k/2 directions and pairs each v
+    with -v. f must return a scalar; g has the shape of the wrt argument (a tuple for a tuple wrt).
+    """
+    f = inspect.unwrap(f)
+    wrt_names = resolve_wrt(f, wrt)
+    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
+        raise SourceDiffError(f"directions={directions!r}: give a positive number of directions")
+    if distribution not in ("normal", "rademacher"):
+        raise SourceDiffError(f"distribution={distribution!r}: use 'normal' or 'rademacher'")
+    if antithetic and directions % 2:
+        raise SourceDiffError(f"antithetic=True pairs each direction v with -v, so directions must be even, "
+                              f"not {directions}")
+    generated = _derive(f, "forward_gradient", wrt_names,
+                        (None if directions == 1 else directions, distribution, bool(antithetic)))
+    if isinstance(wrt, (tuple, list)) and len(wrt_names) == 1:
+        return _attach(lambda *args, rng=None: (lambda value, g: (value, (g,)))(*generated(*args, rng=rng)),
+                       generated, f, wrt_names)
+    return generated
 
 
 def _tangent_parameters(generated):
@@ -208,11 +243,12 @@ class Transformed:
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
 
-    def _derivative(self, transform):
+    def _derivative(self, transform, key=None):
         """transform(fn, wrt), regenerated when the function or what it reads changes."""
-        current = self._derivatives.get(transform)
+        key = key or transform
+        current = self._derivatives.get(key)
         if current is None or not current.derivation.is_current():
-            current = self._derivatives[transform] = transform(self.fn, self.wrt)
+            current = self._derivatives[key] = transform(self.fn, self.wrt)
         return current
 
     def jvp(self, *args):
@@ -230,6 +266,12 @@ class Transformed:
     def value_and_grad(self, *args):
         """(value, gradient): see sd.value_and_grad."""
         return self._derivative(value_and_grad)(*args)
+
+    def forward_gradient(self, *args, rng=None, directions=1, distribution="normal", antithetic=False):
+        """(value, forward-gradient estimate): see sd.forward_gradient."""
+        transform = functools.partial(forward_gradient, directions=directions, distribution=distribution,
+                                      antithetic=antithetic)
+        return self._derivative(transform, (forward_gradient, directions, distribution, antithetic))(*args, rng=rng)
 
     @property
     def source(self):

@@ -12,13 +12,15 @@ from .ir.build import walk
 from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
+from .modes.forward_gradient import check_scalar_function, forward_gradient_function
 from .modes.reverse import ReverseMode, is_scalar_code
 from .optimize import (eliminate_common_subexpressions, fold_zero_initializations, inline_single_use, propagate_copies, propagate_local_copies,
                        remove_dead_derivatives)
 
 
 class Derivation:
-    def __init__(self):
+    def __init__(self, directions=None):
+        self.directions = directions  # vector mode (forward gradients): directions each tangent carries
         self.namespace = Namespace()
         self.functions = []  # generated FunctionDefs, callees before callers
         self.parsed = {}     # function -> ParsedFunction
@@ -50,6 +52,21 @@ class Derivation:
             checked_by = self.namespace.bind(fn.__name__, fn) if entry else None
             self.functions.append(self.clean(mode.transform(new_name, checked_by), names))
         return self.jvps[key]
+
+    def function_forward_gradient(self, fn, pattern, distribution="normal", antithetic=False):
+        """The name of fn's fused forward gradient `(*args, rng=None) -> (value, estimate)` with respect
+        to the parameters in pattern, its directions drawn from distribution (self.directions of them,
+        or one without a leading axis when that is None)."""
+        parsed, fdef = self.prepare(fn)
+        check_scalar_function(fdef, parsed)
+        new_name = self.namespace.reserve(f"{fdef.name}_forward_gradient")
+        names = self.local_names(fdef)
+        mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
+        tangent = mode.transform(new_name, self.namespace.bind(fn.__name__, fn))
+        fused = forward_gradient_function(tangent, {p: mode.tangent_name(p) for p in pattern}, len(pattern),
+                                          self.directions, distribution, antithetic)
+        self.functions.append(self.clean(fused, names))
+        return new_name
 
     def function_vjp(self, fn, pattern, lifted=None):
         """The names of fn's forward and backward functions for the parameters in pattern.

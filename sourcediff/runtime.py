@@ -6,23 +6,27 @@ import numpy as np
 from .errors import NonDifferentiableError
 
 
-def zeros_like(x):
-    """A zero derivative shaped like x: 0.0 for a scalar, zeros for an array, the same structure for containers."""
+def zeros_like(x, count=None):
+    """A zero derivative shaped like x: 0.0 for a scalar, zeros for an array, the same structure for
+    containers; with count, one zero per direction, stacked first."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(zeros_like(v, count) for v in x)
+    if isinstance(x, dict):
+        return {k: zeros_like(v, count) for k, v in x.items()}
+    if count is not None:
+        return np.zeros((count,) + np.shape(x), dtype=np.result_type(np.asarray(x).dtype, float))
     if isinstance(x, np.ndarray):
         return np.zeros_like(x, dtype=np.result_type(x.dtype, float))
-    if isinstance(x, (list, tuple)):
-        return type(x)(zeros_like(v) for v in x)
-    if isinstance(x, dict):
-        return {k: zeros_like(v) for k, v in x.items()}
     return 0.0
 
 
-def broadcast_like(t, z):
-    """t broadcast to z's shape: a derivative keeps its value's shape when a zero operand carried it."""
-    shape = np.shape(z)
+def broadcast_like(t, z, count=None):
+    """t broadcast to z's shape: a derivative keeps its value's shape when a zero operand carried it
+    (with count, t carries that many directions first)."""
+    shape = np.shape(z) if count is None else (count,) + np.shape(z)
     if np.shape(t) == shape:
         return t
-    return np.broadcast_to(t, shape).copy()
+    return np.broadcast_to(t if count is None else aligned(t, z), shape).copy()
 
 
 def unbroadcast(g, x):
@@ -300,3 +304,137 @@ def inner_right_cotangent(g, x, y):
     if np.ndim(x) == 0 or np.ndim(y) == 0:
         return unbroadcast(x * g, y)
     return np.tensordot(g, x, [range(np.ndim(x) - 1), range(np.ndim(x) - 1)])
+
+
+# -- forward gradients: sampled directions, and tangents that carry several directions at once ------------
+# In vector mode the tangent of an array or float holds one direction per row of a leading axis; the
+# tangent of a list, tuple or dict is a container of such tangents.
+
+def normal_like(x, rng, count=None):
+    """A direction for x drawn from N(0, I), in x's structure; with count, `count` of them stacked first."""
+    return _sample_like(x, lambda shape: rng.standard_normal(shape), count)
+
+
+def rademacher_like(x, rng, count=None):
+    """A direction for x with independent entries +1 or -1 (each with probability 1/2), like normal_like."""
+    def signs(shape):
+        n = int(np.prod(shape))
+        bits = np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8), count=n)
+        return (bits * 2.0 - 1.0).reshape(shape)
+    return _sample_like(x, signs, count)
+
+
+def _sample_like(x, draw, count):
+    if isinstance(x, (list, tuple)):
+        return type(x)(_sample_like(v, draw, count) for v in x)
+    if isinstance(x, dict):
+        return {k: _sample_like(v, draw, count) for k, v in x.items()}
+    shape = np.shape(x) if count is None else (count,) + np.shape(x)
+    return draw(shape) if shape else float(draw(()))
+
+
+def antithetic(v):
+    """The directions v followed by their negations -v (along the leading axis, in v's structure)."""
+    if isinstance(v, (list, tuple)):
+        return type(v)(antithetic(e) for e in v)
+    if isinstance(v, dict):
+        return {k: antithetic(e) for k, e in v.items()}
+    return np.concatenate([v, -v])
+
+
+def forward_gradient_estimate(derivative, v, count=None):
+    """(∇f·v) v, in v's structure: with count directions stacked first, the mean of the count estimates."""
+    if np.ndim(derivative) != (0 if count is None else 1):
+        raise ValueError(f"a forward gradient needs a scalar function, but its value has shape "
+                         f"{np.shape(derivative)[1 if count else 0:]}")
+    if isinstance(v, (list, tuple)):
+        return type(v)(forward_gradient_estimate(derivative, e, count) for e in v)
+    if isinstance(v, dict):
+        return {k: forward_gradient_estimate(derivative, e, count) for k, e in v.items()}
+    if count is None:
+        return derivative * v
+    estimate = np.tensordot(derivative, v, axes=1) / count
+    return estimate if np.ndim(estimate) else float(estimate)
+
+
+def aligned(t, z):
+    """A tangent with directions first, given axes after the first so that it broadcasts like z does
+    (a list of tangents becomes one array first)."""
+    t = as_directions(t)
+    missing = np.ndim(z) + 1 - np.ndim(t)
+    if missing <= 0 or np.ndim(t) == 0:
+        return t
+    return np.reshape(t, np.shape(t)[:1] + (1,) * missing + np.shape(t)[1:])
+
+
+def as_directions(t):
+    """A tangent as one array with the directions first: a list or tuple of tangents (of a list that
+    NumPy will turn into an array) is stacked along axis 1."""
+    if isinstance(t, (list, tuple)):
+        return np.stack(np.broadcast_arrays(*[as_directions(e) for e in t]), axis=1)
+    return t
+
+
+def direction(t, j):
+    """Direction j of a tangent that carries several (a zero literal serves every direction)."""
+    if isinstance(t, (list, tuple)):
+        return type(t)(direction(e, j) for e in t)
+    if isinstance(t, dict):
+        return {k: direction(e, j) for k, e in t.items()}
+    return t[j] if np.ndim(t) else t
+
+
+def stack_directions(parts):
+    """The tangent whose direction j is parts[j]: the inverse of `direction`."""
+    first = parts[0]
+    if isinstance(first, (list, tuple)):
+        return type(first)(stack_directions(column) for column in zip(*parts))
+    if isinstance(first, dict):
+        return {k: stack_directions([p[k] for p in parts]) for k in first}
+    return np.stack([np.asarray(p, dtype=float) for p in parts])
+
+
+def directions_index(index):
+    """index, for an array whose leading axis holds directions."""
+    return (slice(None),) + (index if isinstance(index, tuple) else (index,))
+
+
+def tangent_item(t, index):
+    """The tangent of x[index], t being the tangent of x."""
+    if isinstance(t, (list, tuple, dict)):
+        return t[index]
+    return t[directions_index(index)]
+
+
+def set_tangent_item(t, index, value):
+    """The tangent of `x[index] = value`: write value's tangent into x's tangent t."""
+    if isinstance(t, (list, dict)):
+        t[index] = value
+        return
+    index = directions_index(index)
+    t[index] = aligned(value, t[index][0])
+
+
+def direction_axes(axis, x):
+    """A reduction's axis argument for x's tangent, whose leading axis holds directions."""
+    if axis is None:
+        return tuple(range(1, np.ndim(x) + 1))
+    if isinstance(axis, tuple):
+        return tuple(a + 1 if a >= 0 else a for a in axis)
+    return axis + 1 if axis >= 0 else axis
+
+
+def matmul_directions_left(dx, y):
+    """The tangent of x @ y along the directions dx of x."""
+    if np.ndim(y) <= 2:
+        return np.matmul(dx, y)
+    if np.ndim(dx) == 2:  # x is a vector: treat each direction as a one-row matrix
+        return np.matmul(aligned(dx[:, None, :], y), y)[..., 0, :]
+    return np.matmul(aligned(dx, y), y)
+
+
+def matmul_directions_right(x, dy):
+    """The tangent of x @ y along the directions dy of y."""
+    if np.ndim(dy) == 2:  # y is a vector: treat each direction as a one-column matrix
+        return np.matmul(x, aligned(dy[:, :, None], x))[..., 0]
+    return np.matmul(x, aligned(dy, x))

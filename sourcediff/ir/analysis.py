@@ -112,3 +112,25 @@ def mutated_variables(fdef):
         elif isinstance(stmt, gast.Expr) and is_append(stmt):
             found.add(stmt.value.func.value.id)
     return found
+
+
+def possible_containers(fdef, is_numeric_call):
+    """Variables that may hold a list, tuple or dict: parameters, container literals, results of calls
+    that are not NumPy or math functions, and what is copied or read out of those (or added from two
+    of them). Vector mode stacks the tangent of such a value before a NumPy function reads it."""
+    found = {a.id for a in fdef.args.args}
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements(fdef.body):
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)) \
+                    or stmt.targets[0].id in found:
+                continue
+            value = stmt.value
+            if isinstance(value, (gast.List, gast.Tuple, gast.Dict)) \
+                    or isinstance(value, (gast.Name, gast.Subscript)) and root_name(value) in found \
+                    or isinstance(value, gast.Call) and not is_numeric_call(value) \
+                    or isinstance(value, gast.BinOp) and {root_name(value.left), root_name(value.right)} <= found:
+                found.add(stmt.targets[0].id)
+                changed = True
+    return found

@@ -8,9 +8,10 @@ import inspect
 import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..frontend.parse import canonical_name
 from ..ir.analysis import (active_variables, free_reads, is_append, mutated_variables, nested_functions,
-                           operands, root_name, statements)
-from ..ir.build import assign, call, clone, const, name, names_in, with_origin
+                           operands, possible_containers, root_name, statements)
+from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
 from .primitives import integer_check, primitive_key, primitive_parts
@@ -42,6 +43,10 @@ class ForwardMode:
         self.active = active_variables(fdef, set(pattern) | (enclosing.active if enclosing else set()),
                                        {n: f for n, (f, _) in self.functions.items()})
         self.mutated = mutated_variables(fdef)
+        # vector mode (forward gradients): every tangent carries this many directions on a leading axis
+        self.directions = derivation.directions
+        if self.directions is not None:
+            self.containers = possible_containers(fdef, lambda value: _numpy_call(value) or _math_call(value))
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -68,7 +73,12 @@ class ForwardMode:
             return found
         if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
             return const(0.0)
-        return call("zeros_like", [clone(node)])
+        return self.zeros_like(node)
+
+    def zeros_like(self, node):
+        """A zero tangent for node's value (one per direction in vector mode)."""
+        count = [] if self.directions is None else [const(self.directions)]
+        return call("zeros_like", [clone(node)] + count)
 
     def derived(self, target, value, origin):
         stmt = assign(target, value, origin)
@@ -93,7 +103,7 @@ class ForwardMode:
         body = [] if checked_by is None else [integer_check(p, checked_by) for p in self.pattern]
         for param in (a.id for a in self.fdef.args.args):
             if param in self.active and param not in self.pattern:
-                body.append(self.derived(self.tangent_name(param), call("zeros_like", [name(param)]), None))
+                body.append(self.derived(self.tangent_name(param), self.zeros_like(name(param)), None))
         body += self.without_unused_primals(self.block(self.fdef.body))
         result = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
                                   type_comment=None, type_params=[])
@@ -191,15 +201,26 @@ class ForwardMode:
         root = root_name(target)
         if root not in self.active:
             return [stmt]
-        place = clone(target)
-        node = place
-        while isinstance(node.value, gast.Subscript):
-            node = node.value
-        node.value = name(self.tangent_name(root))
         tangent = self.derivative_of(stmt.value) or const(0.0)
-        derived = with_origin(gast.Assign(targets=[place], value=tangent, type_comment=None), stmt.sd_origin)
+        if self.directions is not None:
+            derived = gast.Expr(value=call("set_tangent_item", [self.vector_place(target.value),
+                                                                index_expression(target.slice), tangent]))
+        else:
+            place = clone(target)
+            node = place
+            while isinstance(node.value, gast.Subscript):
+                node = node.value
+            node.value = name(self.tangent_name(root))
+            derived = gast.Assign(targets=[place], value=tangent, type_comment=None)
+        derived = with_origin(derived, stmt.sd_origin)
         derived.sd_derivative = True
         return [stmt, derived]
+
+    def vector_place(self, node):
+        """The tangent of a subscripted place `x[i][j]` in vector mode: `tangent_item(tangent_item(dx, i), j)`."""
+        if isinstance(node, gast.Subscript):
+            return call("tangent_item", [self.vector_place(node.value), index_expression(node.slice)])
+        return name(self.tangent_name(node.id))
 
     def expression_statement(self, stmt):
         value = stmt.value
@@ -237,7 +258,7 @@ class ForwardMode:
                 derived.sd_derivative = True
                 return [derived]
         if not any(n in self.active for n in operands(value)):
-            return [stmt, self.derived(dtarget, call("zeros_like", [name(target)]), origin)]
+            return [stmt, self.derived(dtarget, self.zeros_like(name(target)), origin)]
         if isinstance(value, (gast.List, gast.Tuple)):
             elements = [self.derivative_or_zero(e) for e in value.elts]
             return [stmt, self.derived(dtarget, type(value)(elts=elements, ctx=gast.Load()), origin)]
@@ -275,6 +296,8 @@ class ForwardMode:
 
     def apply_rule(self, stmt, target, value):
         args, keywords, func, module = primitive_parts(value, self.error)
+        if self.directions is not None:  # vector-mode templates pass an index to a helper
+            args = [index_expression(a) for a in args]
         key = primitive_key(value)
         rule = rule_for(key) if key is not None else None
         if rule is None or not rule.tangents:
@@ -282,18 +305,20 @@ class ForwardMode:
             raise self.error(NonDifferentiableError, value, f"no derivative rule for {what}",
                              "register one with sd.register_tangent, or compute this value outside the "
                              "differentiated function")
-        template = rule.tangent_for(len(args))
+        template, operand_form = self.tangent_template(rule, args, value)
         if template is None:
             raise self.error(NonDifferentiableError, stmt,
                              f"no derivative rule for {rule.name} with {len(args)} positional arguments")
         origin = stmt.sd_origin
         conflict = target in set().union(*(names_in(a) for a in args + [k.value for k in keywords]))
         output = target
-        if conflict and template.uses_output:
+        if conflict and (template.uses_output or operand_form == "aligned"):
             output = self.names.fresh(target + "_new")
         dtarget = self.tangent_name(output)
+        index = self.names.fresh("j") if operand_form == "direction" else None
         try:
-            instance = instantiate(template, name(output), args, keywords, self.derivative_of_output(output),
+            instance = instantiate(template, name(output), args, keywords,
+                                   self.derivative_of_output(output, operand_form, index),
                                    self.names.fresh, self.derivation.namespace.bind, module, func)
         except BindError as exc:
             raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
@@ -302,6 +327,8 @@ class ForwardMode:
         for s in tangent_stmts:
             s.sd_derivative = True
         final = tangent_stmts[-1]
+        if index is not None and not hasattr(final.value, "sd_zero_of"):
+            final.value = self.per_direction(final.value, index, tangent_stmts[:-1])
         final.value = self.finish_tangent(final.value, rule, instance, output, args)
         primal = assign(output, value, origin)
         if output != target:
@@ -311,21 +338,56 @@ class ForwardMode:
             return [*tangent_stmts, stmt]
         return [stmt, *tangent_stmts]
 
-    def derivative_of_output(self, output):
+    def tangent_template(self, rule, args, value):
+        """The tangent template for this call, and the form in which operand tangents enter it. In
+        vector mode that is `aligned` to the output for operands that broadcast against each other,
+        `stacked` for a possible list a NumPy function reads, and one `direction` at a time for
+        primitives with neither a vector-mode template nor a pointwise or elementwise one."""
+        template = rule.tangent_for(len(args))
+        if self.directions is None or template is None:
+            return template, None
+        operand_names = [a.id for a in args if isinstance(a, gast.Name)]
+        from_list = _numpy_call(value) and any(n in self.containers for n in operand_names)
+        vector = rule.vector_tangent_for(len(args))
+        if vector is not None:
+            return vector, "stacked" if from_list else None
+        if rule.pointwise:
+            return template, "stacked" if from_list else None
+        if rule.elementwise:
+            return template, "aligned" if len(operand_names) > 1 or from_list else None
+        return template, "direction"
+
+    def per_direction(self, rhs, index, preceding):
+        """`stack_directions([rhs for j in range(k)])`, rhs reading direction j of each tangent."""
+        if any(index in names_in(s.value) for s in preceding):
+            raise AssertionError("a per-direction tangent template must compute its tangent in its last line")
+        loop = gast.comprehension(target=name(index, True), iter=call("range", [const(self.directions)]),
+                                  ifs=[], is_async=0)
+        return call("stack_directions", [gast.ListComp(elt=rhs, generators=[loop])])
+
+    def derivative_of_output(self, output, operand_form=None, index=None):
         def derivative_of(node):
             if isinstance(node, gast.Name) and node.id == output:
                 return name(self.tangent_name(output))
-            return self.derivative_of(node)
+            found = self.derivative_of(node)
+            if found is None or operand_form is None:
+                return found
+            if operand_form == "aligned":
+                return call("aligned", [found, name(output)])
+            if operand_form == "stacked":
+                return call("as_directions", [found])
+            return call("direction", [found, name(index)])
         return derivative_of
 
     def finish_tangent(self, rhs, rule, instance, output, args):
         """Give the tangent its value's shape and keep it from aliasing a derivative mutated later."""
         if hasattr(rhs, "sd_zero_of"):
-            return call("zeros_like", [name(output)])
-        referenced = names_in(rhs)
+            return self.zeros_like(name(output))
+        referenced = _names_read(rhs)
         if rule.elementwise and any(isinstance(z, gast.Name) and z.id not in referenced and output not in referenced
                                     for z in instance.zeroed):
-            rhs = call("broadcast_like", [rhs, name(output)])
+            count = [] if self.directions is None else [const(self.directions)]
+            rhs = call("broadcast_like", [rhs, name(output)] + count)
         aliased = rhs.args[0] if isinstance(rhs, gast.Call) and getattr(rhs.func, "id", "") == "broadcast_like" \
             else rhs
         if isinstance(aliased, gast.Name):
@@ -333,6 +395,23 @@ class ForwardMode:
             if (primal_names | {output}) & self.mutated:
                 rhs = call("copy.copy", [rhs])
         return rhs
+
+
+def _names_read(rhs):
+    """The names rhs reads, leaving out the outputs `aligned(t, z)` reads only for their shape."""
+    if isinstance(rhs, gast.Call) and getattr(rhs.func, "id", None) == "aligned":
+        return names_in(rhs.args[0])
+    if isinstance(rhs, gast.Name):
+        return {rhs.id}
+    return set().union(*(_names_read(child) for child in gast.iter_child_nodes(rhs)))
+
+
+def _numpy_call(value):
+    return isinstance(value, gast.Call) and (canonical_name(getattr(value, "sd_callee", None)) or "").startswith("np.")
+
+
+def _math_call(value):
+    return isinstance(value, gast.Call) and (canonical_name(getattr(value, "sd_callee", None)) or "").startswith("math.")
 
 
 def _calls(body):

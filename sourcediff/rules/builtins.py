@@ -5,8 +5,8 @@ import operator
 
 import numpy as np
 
-from ..runtime import add_at, add_like, unbroadcast
-from .registry import F, adjoint, d, inactive, tangent
+from ..runtime import add_at, add_like, aligned, as_directions, tangent_item, unbroadcast
+from .registry import F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(operator.floordiv, len, range, int, round, bool, isinstance, enumerate, zip, type, print)
 
@@ -78,7 +78,7 @@ def mod_adjoint(z, x, y):
     d[y] = unbroadcast(-(d[z] * (x // y)), y)
 
 
-@tangent(operator.neg)
+@tangent(operator.neg, pointwise=True)
 def neg(z, x):
     d[z] = -d[x]
 
@@ -88,7 +88,7 @@ def neg_adjoint(z, x):
     d[x] = -d[z]
 
 
-@tangent(operator.pos)
+@tangent(operator.pos, pointwise=True)
 def pos(z, x):
     d[z] = +d[x]
 
@@ -103,6 +103,11 @@ def identity_like(z, x):
     d[z] = F(d[x])
 
 
+@vector_tangent(float, copy.copy)
+def identity_like_directions(z, x):
+    d[z] = copy.copy(d[x])
+
+
 @adjoint(float, list, tuple, copy.copy)
 def identity_like_adjoint(z, x):
     d[x] = add_like(d[x], x, d[z])
@@ -113,12 +118,17 @@ def getitem(z, x, index):
     d[z] = d[x][index]
 
 
+@vector_tangent(operator.getitem)
+def getitem_directions(z, x, index):
+    d[z] = tangent_item(d[x], index)
+
+
 @adjoint(operator.getitem)
 def getitem_adjoint(z, x, index):
     d[x] = add_at(d[x], x, index, d[z])
 
 
-@tangent(builtins.abs)
+@tangent(builtins.abs, pointwise=True)
 def abs_(z, x):
     d[z] = np.sign(x) * d[x]
 
@@ -156,6 +166,11 @@ def sum_(z, x):
     d[z] = F(d[x])
 
 
+@vector_tangent(builtins.sum, nargs=1)
+def sum_directions(z, x):  # sum adds up x's first axis, which is axis 1 of its tangent
+    d[z] = np.sum(as_directions(d[x]), axis=1)
+
+
 @adjoint(builtins.sum, nargs=1)
 def sum_adjoint(z, x):
     d[x] = add_like(d[x], x, [d[z]] * len(x))
@@ -164,6 +179,11 @@ def sum_adjoint(z, x):
 @tangent(builtins.sum, nargs=2, elementwise=True)
 def sum_with_start(z, x, start):
     d[z] = F(d[x]) + d[start]
+
+
+@vector_tangent(builtins.sum, nargs=2)
+def sum_with_start_directions(z, x, start):
+    d[z] = aligned(np.sum(as_directions(d[x]), axis=1), z) + aligned(d[start], z)
 
 
 @adjoint(builtins.sum, nargs=2)

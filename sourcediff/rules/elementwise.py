@@ -11,7 +11,7 @@ from ..runtime import unbroadcast
 from .registry import M, adjoint, d, tangent
 
 
-@tangent(np.exp, math.exp)
+@tangent(np.exp, math.exp, pointwise=True)
 def exp(z, x):
     d[z] = z * d[x]
 
@@ -21,8 +21,8 @@ def exp_adjoint(z, x):
     d[x] = z * d[z]
 
 
-@tangent(np.log, nargs=None)
-@tangent(math.log, nargs=1)
+@tangent(np.log, nargs=None, pointwise=True)
+@tangent(math.log, nargs=1, pointwise=True)
 def log(z, x):
     d[z] = d[x] / x
 
@@ -45,7 +45,7 @@ def log_base_adjoint(z, x, base):
     d[base] = -(t * z / base)
 
 
-@tangent(np.log1p, math.log1p)
+@tangent(np.log1p, math.log1p, pointwise=True)
 def log1p(z, x):
     d[z] = d[x] / (1.0 + x)
 
@@ -55,7 +55,7 @@ def log1p_adjoint(z, x):
     d[x] = d[z] / (1.0 + x)
 
 
-@tangent(np.expm1, math.expm1)
+@tangent(np.expm1, math.expm1, pointwise=True)
 def expm1(z, x):
     d[z] = (z + 1.0) * d[x]
 
@@ -65,7 +65,7 @@ def expm1_adjoint(z, x):
     d[x] = (z + 1.0) * d[z]
 
 
-@tangent(np.log2, math.log2)
+@tangent(np.log2, math.log2, pointwise=True)
 def log2(z, x):
     d[z] = d[x] / (x * 0.6931471805599453)
 
@@ -75,7 +75,7 @@ def log2_adjoint(z, x):
     d[x] = d[z] / (x * 0.6931471805599453)
 
 
-@tangent(np.log10, math.log10)
+@tangent(np.log10, math.log10, pointwise=True)
 def log10(z, x):
     d[z] = d[x] / (x * 2.302585092994046)
 
@@ -85,7 +85,7 @@ def log10_adjoint(z, x):
     d[x] = d[z] / (x * 2.302585092994046)
 
 
-@tangent(np.sqrt, math.sqrt)
+@tangent(np.sqrt, math.sqrt, pointwise=True)
 def sqrt(z, x):
     d[z] = d[x] / (2.0 * z)
 
@@ -95,7 +95,7 @@ def sqrt_adjoint(z, x):
     d[x] = d[z] / (2.0 * z)
 
 
-@tangent(np.square)
+@tangent(np.square, pointwise=True)
 def square(z, x):
     d[z] = 2.0 * x * d[x]
 
@@ -122,7 +122,7 @@ def math_pow_adjoint(z, x, y):  # scalars only: nothing to unbroadcast
     d[y] = z * math.log(x) * d[z]
 
 
-@tangent(np.abs)
+@tangent(np.abs, pointwise=True)
 def abs_(z, x):
     d[z] = np.sign(x) * d[x]
 
@@ -132,7 +132,7 @@ def abs_adjoint(z, x):
     d[x] = np.sign(x) * d[z]
 
 
-@tangent(math.fabs)
+@tangent(math.fabs, pointwise=True)
 def fabs(z, x):
     d[z] = d[x] if x >= 0.0 else -d[x]
 
@@ -142,7 +142,7 @@ def fabs_adjoint(z, x):
     d[x] = d[z] if x >= 0.0 else -d[z]
 
 
-@tangent(np.sin, math.sin)
+@tangent(np.sin, math.sin, pointwise=True)
 def sin(z, x):
     d[z] = M.cos(x) * d[x]
 
@@ -152,7 +152,7 @@ def sin_adjoint(z, x):
     d[x] = M.cos(x) * d[z]
 
 
-@tangent(np.cos, math.cos)
+@tangent(np.cos, math.cos, pointwise=True)
 def cos(z, x):
     d[z] = -M.sin(x) * d[x]
 
@@ -162,7 +162,7 @@ def cos_adjoint(z, x):
     d[x] = -M.sin(x) * d[z]
 
 
-@tangent(np.tan, math.tan)
+@tangent(np.tan, math.tan, pointwise=True)
 def tan(z, x):
     d[z] = (1.0 + z * z) * d[x]
 
@@ -172,7 +172,7 @@ def tan_adjoint(z, x):
     d[x] = (1.0 + z * z) * d[z]
 
 
-@tangent(np.arcsin, math.asin)
+@tangent(np.arcsin, math.asin, pointwise=True)
 def arcsin(z, x):
     d[z] = d[x] / M.sqrt(1.0 - x * x)
 
@@ -182,7 +182,7 @@ def arcsin_adjoint(z, x):
     d[x] = d[z] / M.sqrt(1.0 - x * x)
 
 
-@tangent(np.arccos, math.acos)
+@tangent(np.arccos, math.acos, pointwise=True)
 def arccos(z, x):
     d[z] = -d[x] / M.sqrt(1.0 - x * x)
 
@@ -192,7 +192,7 @@ def arccos_adjoint(z, x):
     d[x] = -d[z] / M.sqrt(1.0 - x * x)
 
 
-@tangent(np.arctan, math.atan)
+@tangent(np.arctan, math.atan, pointwise=True)
 def arctan(z, x):
     d[z] = d[x] / (1.0 + x * x)
 
@@ -221,7 +221,7 @@ def atan2_adjoint(z, y, x):
     d[x] = -(y * t)
 
 
-@tangent(np.sinh, math.sinh)
+@tangent(np.sinh, math.sinh, pointwise=True)
 def sinh(z, x):
     d[z] = M.cosh(x) * d[x]
 
@@ -231,7 +231,7 @@ def sinh_adjoint(z, x):
     d[x] = M.cosh(x) * d[z]
 
 
-@tangent(np.cosh, math.cosh)
+@tangent(np.cosh, math.cosh, pointwise=True)
 def cosh(z, x):
     d[z] = M.sinh(x) * d[x]
 
@@ -241,7 +241,7 @@ def cosh_adjoint(z, x):
     d[x] = M.sinh(x) * d[z]
 
 
-@tangent(np.tanh, math.tanh)
+@tangent(np.tanh, math.tanh, pointwise=True)
 def tanh(z, x):
     d[z] = (1.0 - z * z) * d[x]
 
@@ -251,7 +251,7 @@ def tanh_adjoint(z, x):
     d[x] = (1.0 - z * z) * d[z]
 
 
-@tangent(math.erf)
+@tangent(math.erf, pointwise=True)
 def erf(z, x):
     d[z] = 1.1283791670955126 * math.exp(-(x * x)) * d[x]
 

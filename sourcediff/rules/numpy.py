@@ -1,10 +1,10 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import (add_like, dot_left_cotangent, dot_right_cotangent, einsum_cotangent, embed_diagonal,
-                       expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
+from ..runtime import (add_like, direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent,
+                       embed_diagonal, expand_reduced, matmul_directions_left, matmul_directions_right, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
                        matmul_left_cotangent, matmul_right_cotangent, split_like, unbroadcast)
-from .registry import F, adjoint, d, inactive, tangent
+from .registry import F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(
     np.shape, np.ndim, np.size, np.sign, np.floor, np.ceil, np.round, np.rint, np.argmax, np.argmin,
@@ -20,8 +20,14 @@ inactive(
     np.diag, np.trace, np.ravel, np.copy, np.array, np.asarray, np.concatenate, np.stack, np.hstack,
     np.vstack, np.negative, np.real, linear=True,
 )
+@tangent(np.negative, np.real, np.copy, pointwise=True)
 def linear(z, x, *args, **kwargs):
     d[z] = F(d[x], *args, **kwargs)
+
+
+@vector_tangent(np.sum, np.mean)
+def reduction_directions(z, x, axis=None, *args, **kwargs):
+    d[z] = F(d[x], direction_axes(axis, x), *args, **kwargs)
 
 
 # The linear primitives share a tangent but each has an adjoint of its own (np.sum and np.mean: below).
@@ -103,8 +109,14 @@ def negative_adjoint(z, x, *args, **kwargs):
 
 
 @tangent(np.dot, np.matmul, np.outer, np.inner, np.multiply, np.kron, linear=True)
+@tangent(np.multiply, elementwise=True)
 def bilinear(z, x, y):
     d[z] = F(d[x], y) + F(x, d[y])
+
+
+@vector_tangent(np.matmul)
+def matmul_directions(z, x, y):
+    d[z] = matmul_directions_left(d[x], y) + matmul_directions_right(x, d[y])
 
 
 @adjoint(np.multiply)

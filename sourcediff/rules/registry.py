@@ -45,9 +45,14 @@ class Rule:
     adjoints: dict = field(default_factory=dict)  # the same, for reverse mode
     inactive: bool = False                        # output never depends differentiably on inputs
     elementwise: bool = False                     # broadcasts its operands against each other
+    pointwise: bool = False                       # acts on each element of its one operand alone
+    vector_tangents: dict = field(default_factory=dict)  # tangents carrying several directions at once
 
     def tangent_for(self, nargs):
         return self.tangents.get(nargs) or self.tangents.get(None)
+
+    def vector_tangent_for(self, nargs):
+        return self.vector_tangents.get(nargs) or self.vector_tangents.get(None)
 
     def adjoint_for(self, nargs):
         return self.adjoints.get(nargs) or self.adjoints.get(None)
@@ -57,7 +62,10 @@ RULES = {}
 
 # Functions linear in their positional arguments: a zero argument gives a zero result. The value is
 # the set of argument positions that are linear, or None for all of them.
-LINEAR_ARGUMENTS = {"np.linalg.solve": {1}, "np.trace": None, "np.sum": None}
+LINEAR_ARGUMENTS = {"np.linalg.solve": {1}, "np.trace": None, "np.sum": None,
+                    # vector-mode helpers (runtime.py) that pass a tangent through linearly
+                    "aligned": {0}, "as_directions": {0}, "tangent_item": {0},
+                    "matmul_directions_left": {0}, "matmul_directions_right": {1}}
 
 # Python operators, as the normalized code spells them.
 OPERATORS = {
@@ -98,10 +106,12 @@ def parse_template(fn):
                     args.kwarg.id if args.kwarg else None, node.body, source, fn.__globals__)
 
 
-def tangent(*keys, nargs=None, elementwise=False, linear=False):
+def tangent(*keys, nargs=None, elementwise=False, pointwise=False, linear=False):
     """Register the decorated template as the tangent of each primitive in keys.
 
     `linear` declares the primitives linear in each argument, which lets zero derivatives vanish.
+    `elementwise` (operands broadcast against each other) and `pointwise` (one operand, acted on element
+    by element) let vector mode reuse the template for tangents that carry several directions.
     """
     def register(fn):
         template = parse_template(fn)
@@ -111,6 +121,19 @@ def tangent(*keys, nargs=None, elementwise=False, linear=False):
             rule = _rule(key)
             rule.tangents[nargs] = template
             rule.elementwise = rule.elementwise or elementwise
+            rule.pointwise = rule.pointwise or pointwise
+        return fn
+    return register
+
+
+def vector_tangent(*keys, nargs=None):
+    """Register the decorated template as the vector-mode tangent of each primitive in keys: there
+    `d[x]` carries one direction per row of a leading axis. Primitives without one (and neither
+    pointwise nor elementwise) apply their tangent template to each direction in turn."""
+    def register(fn):
+        template = parse_template(fn)
+        for key in keys:
+            _rule(key).vector_tangents[nargs] = template
         return fn
     return register
 
