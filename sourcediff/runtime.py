@@ -312,7 +312,11 @@ def inner_right_cotangent(g, x, y):
 
 def normal_like(x, rng, count=None):
     """A direction for x drawn from N(0, I), in x's structure; with count, `count` of them stacked first."""
-    return _sample_like(x, lambda shape: rng.standard_normal(shape), count)
+    if count is None and type(x) is float:
+        return rng.standard_normal()
+    if count is None and type(x) is np.ndarray and x.ndim:
+        return rng.standard_normal(x.shape)
+    return _sample_like(x, rng.standard_normal, count)
 
 
 def rademacher_like(x, rng, count=None):
@@ -330,7 +334,7 @@ def _sample_like(x, draw, count):
     if isinstance(x, dict):
         return {k: _sample_like(v, draw, count) for k, v in x.items()}
     shape = np.shape(x) if count is None else (count,) + np.shape(x)
-    return draw(shape) if shape else float(draw(()))
+    return draw(shape) if shape else float(draw(1)[0])
 
 
 def antithetic(v):
@@ -344,6 +348,8 @@ def antithetic(v):
 
 def forward_gradient_estimate(derivative, v, count=None):
     """(∇f·v) v, in v's structure: with count directions stacked first, the mean of the count estimates."""
+    if count is None and type(derivative) in (float, np.float64) and type(v) in (float, np.ndarray):
+        return derivative * v
     if np.ndim(derivative) != (0 if count is None else 1):
         raise ValueError(f"a forward gradient needs a scalar function, but its value has shape "
                          f"{np.shape(derivative)[1 if count else 0:]}")
