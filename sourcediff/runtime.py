@@ -377,7 +377,11 @@ def as_directions(t):
     """A tangent as one array with the directions first: a list or tuple of tangents (of a list that
     NumPy will turn into an array) is stacked along axis 1."""
     if isinstance(t, (list, tuple)):
-        return np.stack(np.broadcast_arrays(*[as_directions(e) for e in t]), axis=1)
+        parts = [as_directions(e) for e in t]
+        rank = max(np.ndim(p) for p in parts)
+        parts = [p if np.ndim(p) in (0, rank) else np.reshape(p, p.shape[:1] + (1,) * (rank - p.ndim) + p.shape[1:])
+                 for p in parts]
+        return np.stack(np.broadcast_arrays(*parts), axis=1)
     return t
 
 

@@ -5,7 +5,8 @@ templates the way the modes do: a VJP (`z = F(...)`, cotangents start at 0.0, th
 statements) and a JVP (the tangent template's statements). Both are checked against central finite
 differences of the primitive itself: the VJP through the dot-product identity <bz, J v> = sum <b_i, v_i>
 (each cotangent having exactly its argument's structure and shape, a float for a float), the JVP
-directly. Every sample runs with all its float arguments differentiated and, where there are several,
+directly, and the vector-mode JVP (tangents carrying three directions, as forward gradients use) one
+direction at a time. Every sample runs with all its float arguments differentiated and, where there are several,
 with each alone (so that contributions to arguments without derivatives are dropped cleanly).
 
 A new rule needs a table entry: a test checks that the table covers every rule and nargs variant,
@@ -13,6 +14,7 @@ and that every rule with tangents has adjoints for the same variants.
 """
 import builtins
 import copy
+import itertools
 import math
 import operator
 from dataclasses import dataclass
@@ -25,11 +27,13 @@ import pytest
 from sourcediff.frontend.parse import canonical_name
 from sourcediff.ir.build import const, dotted, name
 from sourcediff.ir.namespace import NameGenerator, Namespace
+from sourcediff.modes.directions import operand_in_form, over_directions, vector_template
 from sourcediff.rules import RULES, rule_for, spelling
 from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
 from sourcediff.runtime import broadcast_like
 
 STEP = 1e-6
+VECTOR_DIRECTIONS = 3
 rng = np.random.default_rng(20240611)
 
 
@@ -377,7 +381,7 @@ def source(node):
     return astor.to_source(gast.gast_to_ast(node)).strip()
 
 
-def build(key, c, active, mode):
+def build(key, c, active, mode, lists=True):
     """(function, source): vjp(a0.., k_.., bz) -> cotangents, or jvp(a0.., k_.., d0..) -> (z, dz)."""
     rule = rule_for(key)
     spelled = canonical_name(key)
@@ -407,12 +411,32 @@ def build(key, c, active, mode):
         body = [f"z = {primal}"] + [f"b{i} = 0.0" for i in active] + [source(s) for s in instance.statements]
         body.append(f"return ({''.join(f'b{i}, ' for i in active)})")
         params.append("bz")
-    else:
+    elif mode == "jvp":
         instance = instantiate(rule.tangent_for(len(args)), name("z"), args, keywords, derivative_of,
                                names.fresh, namespace.bind, module, func)
         body = [f"z = {primal}"] + [source(s) for s in instance.statements]
         if rule.elementwise and instance.zeroed:  # forward mode keeps the value's shape the same way
             body.append("dz = broadcast_like(dz, z)")
+        body.append("return z, dz")
+        params += [f"d{i}" for i in active]
+    else:  # vector mode, as modes/forward.py drives it; with lists, any argument may be a list, else
+        # only those that are (as the analysis of a function knows them)
+        operand_names = [a.id for a in args if isinstance(a, gast.Name)]
+        may_be_list = [n for n in operand_names if lists or isinstance(c.args[int(n[1:])], (list, tuple))]
+        template, form = vector_template(rule, len(args), operand_names, (spelled or "").startswith("np.")
+                                         and bool(may_be_list))
+
+        def in_form(node):
+            found = derivative_of(node)
+            return found if found is None or node.id == "z" else operand_in_form(found, form, "z", "j")
+
+        instance = instantiate(template, name("z"), args, keywords, in_form, names.fresh, namespace.bind, module, func)
+        final = instance.statements[-1]
+        if form == "direction":
+            final.value = over_directions(final.value, "j", VECTOR_DIRECTIONS, instance.statements[:-1])
+        body = [f"z = {primal}"] + [source(s) for s in instance.statements]
+        if rule.elementwise and instance.zeroed:
+            body.append(f"dz = broadcast_like(dz, z, {VECTOR_DIRECTIONS})")
         body.append("return z, dz")
         params += [f"d{i}" for i in active]
     text = f"def {mode}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
@@ -480,6 +504,25 @@ def test_tangent_matches_finite_differences(key, c):
         except Exception:  # noqa: BLE001 - the known gap: any failure is the expected one
             continue
         pytest.fail(f"the known tangent gap is fixed, remove it from TABLE: {gap}")
+
+
+@pytest.mark.parametrize("key, c", SAMPLES, ids=IDS)
+def test_vector_mode_tangent_matches_finite_differences_along_each_direction(key, c):
+    """Tangents carrying several directions on a leading axis (forward gradients' vector mode): each
+    direction of the result against finite differences (at kinks, against the one-direction tangent)."""
+    for active, lists in itertools.product(variants(c), (True, False)):
+        if active in c.tangent_gaps:
+            continue
+        vector, text = build(key, c, active, "vector", lists)
+        directions = [[random_like(c.args[i]) for i in active] for _ in range(VECTOR_DIRECTIONS)]
+        stacked = [tree_map(lambda *leaves: np.stack(leaves), *[d[n] for d in directions]) for n in range(len(active))]
+        _, dz = vector(*copy.deepcopy(c.args), *c.kwargs.values(), *stacked)
+        jvp, _ = build(key, c, active, "jvp")
+        for j, along in enumerate(directions):
+            got = flat(tree_map(lambda t: t[j] if np.ndim(t) else t, dz))
+            expected = flat(jvp(*copy.deepcopy(c.args), *c.kwargs.values(), *copy.deepcopy(along))[1]) if c.kink \
+                else finite_difference(key, c, active, along)
+            np.testing.assert_allclose(got * np.ones_like(expected), expected, rtol=1e-6, atol=1e-6, err_msg=text)
 
 
 # ---------------------------------------------------------------------------------------------------

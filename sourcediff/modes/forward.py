@@ -14,6 +14,7 @@ from ..ir.analysis import (active_variables, free_reads, is_append, mutated_vari
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
+from .directions import operand_in_form, over_directions, vector_template
 from .primitives import integer_check, primitive_key, primitive_parts
 
 
@@ -328,7 +329,7 @@ class ForwardMode:
             s.sd_derivative = True
         final = tangent_stmts[-1]
         if index is not None and not hasattr(final.value, "sd_zero_of"):
-            final.value = self.per_direction(final.value, index, tangent_stmts[:-1])
+            final.value = over_directions(final.value, index, self.directions, tangent_stmts[:-1])
         final.value = self.finish_tangent(final.value, rule, instance, output, args)
         primal = assign(output, value, origin)
         if output != target:
@@ -339,44 +340,21 @@ class ForwardMode:
         return [stmt, *tangent_stmts]
 
     def tangent_template(self, rule, args, value):
-        """The tangent template for this call, and the form in which operand tangents enter it. In
-        vector mode that is `aligned` to the output for operands that broadcast against each other,
-        `stacked` for a possible list a NumPy function reads, and one `direction` at a time for
-        primitives with neither a vector-mode template nor a pointwise or elementwise one."""
+        """The tangent template for this call, and the form in which operand tangents enter it
+        (vector mode: see directions.py)."""
         template = rule.tangent_for(len(args))
         if self.directions is None or template is None:
             return template, None
         operand_names = [a.id for a in args if isinstance(a, gast.Name)]
         from_list = _numpy_call(value) and any(n in self.containers for n in operand_names)
-        vector = rule.vector_tangent_for(len(args))
-        if vector is not None:
-            return vector, "stacked" if from_list else None
-        if rule.pointwise:
-            return template, "stacked" if from_list else None
-        if rule.elementwise:
-            return template, "aligned" if len(operand_names) > 1 or from_list else None
-        return template, "direction"
-
-    def per_direction(self, rhs, index, preceding):
-        """`stack_directions([rhs for j in range(k)])`, rhs reading direction j of each tangent."""
-        if any(index in names_in(s.value) for s in preceding):
-            raise AssertionError("a per-direction tangent template must compute its tangent in its last line")
-        loop = gast.comprehension(target=name(index, True), iter=call("range", [const(self.directions)]),
-                                  ifs=[], is_async=0)
-        return call("stack_directions", [gast.ListComp(elt=rhs, generators=[loop])])
+        return vector_template(rule, len(args), operand_names, from_list)
 
     def derivative_of_output(self, output, operand_form=None, index=None):
         def derivative_of(node):
             if isinstance(node, gast.Name) and node.id == output:
                 return name(self.tangent_name(output))
             found = self.derivative_of(node)
-            if found is None or operand_form is None:
-                return found
-            if operand_form == "aligned":
-                return call("aligned", [found, name(output)])
-            if operand_form == "stacked":
-                return call("as_directions", [found])
-            return call("direction", [found, name(index)])
+            return found if found is None else operand_in_form(found, operand_form, output, index)
         return derivative_of
 
     def finish_tangent(self, rhs, rule, instance, output, args):

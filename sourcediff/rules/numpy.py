@@ -248,6 +248,13 @@ def max_(z, x, axis=None, keepdims=False):
     d[z] = np.sum(d[x] * mask, axis=axis, keepdims=keepdims) / np.sum(mask, axis=axis, keepdims=keepdims)
 
 
+@vector_tangent(np.max, np.min, np.amax, np.amin)
+def max_directions(z, x, axis=None, keepdims=False):
+    mask = x == expand_reduced(z, x, axis, keepdims)
+    d[z] = (np.sum(d[x] * mask, axis=direction_axes(axis, x), keepdims=keepdims)
+            / np.sum(mask, axis=axis, keepdims=keepdims))
+
+
 @adjoint(np.max, np.min, np.amax, np.amin)
 def max_adjoint(z, x, axis=None, keepdims=False):  # shared equally among ties, as in the tangent
     mask = x == expand_reduced(z, x, axis, keepdims)
