@@ -46,18 +46,21 @@ def test_readme_examples_show_what_sourcediff_generates(tmp_path):
         assert line in gradient_source
 
 
-GENERATED = re.compile(r"<!-- generated: (\w+)\.(\w+) (jvp|vjp) ([\w,]+) -->\n```python\n(.*?)```", re.S)
+GENERATED = re.compile(r"<!-- generated: (\w+)\.(\w+) (jvp|vjp|forward_gradient) ([\w,]+)((?: \w+=\w+)*) -->\n"
+                       r"```python\n(.*?)```", re.S)
 
 
 def test_generated_code_in_the_docs_is_current():
-    """Each block marked `<!-- generated: module.function mode wrt -->` is what sourcediff generates."""
+    """Each block marked `<!-- generated: module.function mode wrt [option=value ...] -->` is what
+    sourcediff generates (options are integer keyword arguments of the mode, e.g. directions=8)."""
     sys.path.insert(0, str(ROOT / "examples"))
 
     def generated(match):
-        module, function, mode, wrt = match.group(1, 2, 3, 4)
+        module, function, mode, wrt, options = match.group(1, 2, 3, 4, 5)
         fn = getattr(importlib.import_module(module), function)
-        source = getattr(sd, mode)(fn, wrt=tuple(wrt.split(",")) if "," in wrt else wrt).source
-        return match.group(0)[:match.start(5) - match.start(0)] + source + "```"
+        keywords = {k: int(v) for k, v in (option.split("=") for option in options.split())}
+        source = getattr(sd, mode)(fn, wrt=tuple(wrt.split(",")) if "," in wrt else wrt, **keywords).source
+        return match.group(0)[:match.start(6) - match.start(0)] + source + "```"
 
     for page in sorted((ROOT / "docs").glob("*.md")):
         text = page.read_text()

@@ -3,11 +3,6 @@ method lowers the loss it starts from."""
 import pathlib
 import sys
 
-import pytest
-
-pytest.importorskip("matplotlib")
-pytest.importorskip("sklearn")
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "examples"))
 
 import forward_gradient_digits  # noqa: E402

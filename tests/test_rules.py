@@ -428,7 +428,9 @@ def build(key, c, active, mode, lists=True):
 
         def in_form(node):
             found = derivative_of(node)
-            return found if found is None or node.id == "z" else operand_in_form(found, form, "z", "j")
+            if found is None or node.id == "z" or form == "stacked" and node.id not in may_be_list:
+                return found
+            return operand_in_form(found, form, "z", "j")
 
         instance = instantiate(template, name("z"), args, keywords, in_form, names.fresh, namespace.bind, module, func)
         final = instance.statements[-1]

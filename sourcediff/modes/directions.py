@@ -6,7 +6,7 @@ template does too. An elementwise one does once each operand's tangent is `align
 so that the direction axis stays in front when operands of different ranks broadcast. Any other
 template runs once per direction inside `stack_directions([... for j in range(k)])`, which is always
 right and slower. A NumPy function reading a value that may be a Python list gets its tangent
-`stacked` into one array first.
+`stacked` into one array first (only those operands that may be lists are).
 """
 import gast
 

@@ -354,7 +354,9 @@ class ForwardMode:
             if isinstance(node, gast.Name) and node.id == output:
                 return name(self.tangent_name(output))
             found = self.derivative_of(node)
-            return found if found is None else operand_in_form(found, operand_form, output, index)
+            if found is None or operand_form == "stacked" and node.id not in self.containers:
+                return found
+            return operand_in_form(found, operand_form, output, index)
         return derivative_of
 
     def finish_tangent(self, rhs, rule, instance, output, args):
