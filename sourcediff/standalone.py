@@ -186,8 +186,9 @@ class _Module:
         return [self.library[key] for key in sorted(self.library, key=lambda k: (-k[0], k[1]))]
 
     def import_lines(self):
-        """Standard-library imports first, then NumPy, each group sorted."""
-        return sorted(self.imports, key=lambda line: (line.split()[1].split(".")[0] == "numpy", line))
+        """Standard-library imports first, then NumPy; in each group `import` before `from`, sorted."""
+        return sorted(self.imports, key=lambda line: (line.split()[1].split(".")[0] == "numpy",
+                                                      line.startswith("from"), line))
 
     def error(self, message, name, reader, hint=None):
         """A StandaloneError at the first place a user function reads name."""

@@ -1,6 +1,8 @@
 """The sourcediff command: show, emit (standalone modules that run with NumPy alone), check, and its
 exit codes and messages."""
 import inspect
+import io
+import math
 import os
 import pathlib
 import pickle
@@ -124,7 +126,8 @@ def test_emitted_examples_run_with_numpy_alone(capsys, tmp_path, mode, path, nam
     for i, name in enumerate(names):
         fn, args = cases[f"{stem}.{name}"]
         direction = map_leaves(lambda a: rng.standard_normal(np.shape(a)), args[0])
-        calls.append((written[i * per_function:(i + 1) * per_function], args + ((direction,) if mode == "forward" else (1.0,) * (mode == "reverse"))))
+        extra = {"forward": (direction,), "reverse": (1.0,), "split": ()}[mode]  # split: backward gets 1.0
+        calls.append((written[i * per_function:(i + 1) * per_function], args + extra))
         checks.append((fn, args, direction))
     for result, (fn, args, direction) in zip(run_with_numpy_alone(tmp_path, f"{stem}_d", calls), checks):
         value, derivative = result
@@ -133,3 +136,254 @@ def test_emitted_examples_run_with_numpy_alone(capsys, tmp_path, mode, path, nam
         along = derivative if mode == "forward" else flatten(derivative) @ flatten(direction)
         assert along == pytest.approx(numeric, rel=1e-5, abs=1e-8)
         assert np.allclose(flatten(derivative), flatten(in_process(mode, fn, args, direction)[1]), rtol=1e-12, atol=0)
+
+
+USER_MODULE = '''\
+import math as m
+import numpy as np
+from numpy import tanh as th
+
+WEIGHTS = np.linspace(0.0, 1.0, 3)
+SHIFT = 0.5
+
+
+def weighted(x):
+    return np.sum(x * WEIGHTS)
+
+
+def shifted_square(x):
+    return helper(x) + SHIFT
+
+
+def helper(x):
+    return np.sum((x - SHIFT) ** 2)
+
+
+def uses_try(x):
+    try:
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def scalar_model(x, y):
+    return m.exp(x * y) + th(x) / SHIFT
+
+
+class Model:
+    def loss(self, x):
+        return x * x
+'''
+
+
+@pytest.fixture
+def user_module(tmp_path):
+    path = tmp_path / "user_code.py"
+    path.write_text(USER_MODULE)
+    return path
+
+
+def test_a_user_helper_and_constant_are_copied_in(capsys, tmp_path, user_module):
+    out_path = tmp_path / "shifted_d.py"
+    status, out, _ = run(capsys, "emit", user_module, "shifted_square", "--mode", "reverse", "-o", out_path)
+    assert status == 0
+    text = out_path.read_text()
+    assert "SHIFT = 0.5" in text and "def helper(x):" in text and "import sourcediff" not in text
+    x = np.array([0.3, -1.2])
+    [(value, gradient)] = run_with_numpy_alone(tmp_path, "shifted_d", [(("shifted_square_vjp",), (x, 1.0))])
+    assert value == pytest.approx(np.sum((x - 0.5) ** 2) + 0.5)
+    assert gradient == pytest.approx(2 * (x - 0.5))
+
+
+def test_imports_of_math_and_numpy_names_keep_the_users_spelling(capsys, tmp_path, user_module):
+    out_path = tmp_path / "scalar_d.py"
+    status, _, _ = run(capsys, "emit", user_module, "scalar_model", "--mode", "forward", "--wrt", "x,y", "-o", out_path)
+    assert status == 0
+    assert "import math\nimport math as m\nimport numpy as np\nfrom numpy import tanh as th\n" in out_path.read_text()
+    [(value, tangent)] = run_with_numpy_alone(tmp_path, "scalar_d", [(("scalar_model_jvp",), (0.3, 0.7, 1.0, -2.0))])
+    f = lambda t: math.exp((0.3 + t) * (0.7 - 2 * t)) + np.tanh(0.3 + t) / 0.5
+    assert value == pytest.approx(f(0.0))
+    assert tangent == pytest.approx((f(H) - f(-H)) / (2 * H), rel=1e-6)
+
+
+def test_a_global_array_is_refused_with_its_location(capsys, tmp_path, user_module):
+    out_path = tmp_path / "weighted_d.py"
+    status, out, err = run(capsys, "emit", user_module, "weighted", "--mode", "reverse", "-o", out_path)
+    assert status == 1 and not out_path.exists()
+    assert err.startswith(f"{user_module}:10:23: 'WEIGHTS' is a numpy.ndarray of shape (3,)")
+    assert "return np.sum(x * WEIGHTS)" in err and "hint: pass WEIGHTS as an argument" in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["user_code.py"]
+
+
+def test_an_undifferentiable_function_exits_1_with_location_and_hint(capsys, user_module):
+    status, out, err = run(capsys, "show", user_module, "uses_try", "--mode", "forward")
+    assert status == 1 and out == ""
+    first, quoted, caret, hint = err.splitlines()
+    assert first.startswith(f"{user_module}:22:5: ") and "try" in first
+    assert quoted.strip() == "try:" and caret.strip() == "^" and hint.startswith("hint: ")
+    status, _, err = run(capsys, "show", user_module, "uses_try", "--mode", "forward", "--traceback")
+    assert status == 1 and err.startswith("Traceback") and "UnsupportedSyntaxError" in err
+
+
+def test_a_method_is_refused_as_not_supported(capsys, user_module):
+    status, _, err = run(capsys, "show", user_module, "Model.loss", "--mode", "forward")
+    assert status == 1
+    assert err.startswith(f"{user_module}:34:1: Model.loss is a method, and sourcediff does not differentiate")
+    assert "hint: move the computation into a module-level function" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["show", "{module}", "nothing", "--mode", "forward"],
+     "{module} has no function 'nothing'; its functions are: helper, scalar_model, shifted_square, uses_try, weighted"),
+    (["show", "{module}", "SHIFT", "--mode", "forward"], "'SHIFT' in {module} is not a function but float"),
+    (["show", "{module}", "helper.x", "--mode", "forward"], "'helper.x': name a function of {module}, or Class.method"),
+    (["show", "{folder}/missing.py", "f", "--mode", "forward"], "cannot read {folder}/missing.py: no such file"),
+    (["show", "no_such_package.models", "f", "--mode", "forward"],
+     "cannot import no_such_package.models: no module named no_such_package"),
+    (["show", "{module}", "helper", "--mode", "sideways"],
+     "argument --mode: invalid choice: 'sideways' (choose from 'forward', 'reverse') (see sourcediff show --help)"),
+    (["show", "{module}", "helper"], "the following arguments are required: --mode (see sourcediff show --help)"),
+    (["show", "{module}", "helper", "--mode", "forward", "--motion", "split"],
+     "--motion applies to reverse mode only, not --mode forward"),
+    (["show", "{module}", "helper", "--mode", "reverse", "--wrt", "y"],
+     "--wrt: wrt='y' is not a parameter of helper; its parameters are x"),
+    (["emit", "{module}", "helper", "--mode", "reverse"],
+     "the following arguments are required: -o/--output (see sourcediff emit --help)"),
+    (["check", "{module}", "helper", "--args", "x=(3"], "--args 'x=(3' is not a list of name=value"),
+    (["check", "{module}", "helper", "--args", "(3,)"], "--args '(3,)': write every argument as name=value"),
+    (["check", "{module}", "helper", "--args", "y=(3,)"],
+     "--args 'y=(3,)' does not fit helper: missing a required argument: 'x'"),
+    (["check", "{module}", "helper", "--args", "x=(3, -1)"], "--args 'x=(3, -1)': a shape holds sizes, such as (3, 4)"),
+    (["check", "{module}", "helper", "--args", "x=zeros"],
+     "--args 'x=zeros': cannot read 'zeros'; write a shape such as (3, 4), a number, or a list or dict of them"),
+    (["check", "{module}", "weighted", "--args", "x=(2,)"],
+     "weighted(x=(2,)) raised ValueError: operands could not be broadcast together with shapes (2,) (3,) "),
+])
+def test_usage_errors_exit_2_with_one_line(capsys, tmp_path, user_module, argv, message):
+    fill = {"module": user_module, "folder": tmp_path}
+    status, out, err = run(capsys, *[a.format(**fill) for a in argv])
+    assert status == 2 and out == ""
+    assert err == f"sourcediff: error: {message.format(**fill)}\n"
+
+
+def test_overwrite_needs_force(capsys, tmp_path):
+    out_path = tmp_path / "loss_d.py"
+    out_path.write_text("# mine\n")
+    argv = ["emit", EXAMPLES / "logistic_regression.py", "loss", "--mode", "reverse", "-o", out_path]
+    status, _, err = run(capsys, *argv)
+    assert status == 2 and err == f"sourcediff: error: {out_path} exists; pass --force to overwrite it\n"
+    assert out_path.read_text() == "# mine\n"
+    status, out, _ = run(capsys, *argv, "--force")
+    assert status == 0 and out == f"wrote {out_path}: loss_vjp_w\n"
+    assert "def loss_vjp_w(" in out_path.read_text()
+    assert oct(out_path.stat().st_mode & 0o777) != oct(0o600)  # not the temporary file's private mode
+
+
+@pytest.mark.parametrize("failure, status", [(OSError(28, "No space left on device"), 2), (KeyboardInterrupt(), None)])
+def test_an_interrupted_write_leaves_nothing_behind(capsys, tmp_path, monkeypatch, failure, status):
+    def write_half_then_fail(f, text):
+        f.write(text[:len(text) // 2])
+        f.flush()
+        raise failure
+    monkeypatch.setattr(cli, "_write_text", write_half_then_fail)
+    argv = ["emit", EXAMPLES / "logistic_regression.py", "loss", "--mode", "reverse", "-o", tmp_path / "loss_d.py"]
+    if status is None:
+        with pytest.raises(KeyboardInterrupt):
+            run(capsys, *argv)
+    else:
+        code, _, err = run(capsys, *argv)
+        assert code == status and err.endswith("No space left on device\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_emitting_is_deterministic_across_processes(tmp_path):
+    outputs = []
+    for seed in ("0", "1"):
+        out_path = tmp_path / "mlp_d.py"
+        subprocess.run([sys.executable, "-m", "sourcediff", "emit", "examples/mlp.py", "mlp_loss",
+                        "softmax_cross_entropy", "--mode", "reverse", "-o", out_path, "--force"],
+                       cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}, check=True, capture_output=True)
+        outputs.append(out_path.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert outputs[0].startswith(b"# Generated by sourcediff " + sd.__version__.encode() + b": sourcediff emit "
+                                 b"examples/mlp.py mlp_loss softmax_cross_entropy --mode reverse -o "
+                                 + str(out_path).encode() + b" --force\n")
+
+
+def test_show_prints_what_the_api_generates(capsys):
+    status, out, _ = run(capsys, "show", EXAMPLES / "logistic_regression.py", "loss", "--mode", "reverse",
+                         "--wrt", "w,b")
+    assert status == 0
+    assert out == sd.vjp(logistic_regression.loss, wrt=("w", "b")).source
+    status, out, _ = run(capsys, "show", EXAMPLES / "mlp.py", "mlp_loss", "--mode", "forward", "--wrt", "params")
+    assert out == sd.jvp(mlp.mlp_loss, wrt="params").source
+
+
+def test_a_module_target_is_imported_from_the_current_folder(capsys, tmp_path, monkeypatch):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(USER_MODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    status, out, _ = run(capsys, "show", "pkg.models", "helper", "--mode", "forward")
+    assert status == 0 and out.startswith("def helper_jvp(x, dx):")
+
+
+def test_no_optimize_shows_the_raw_transformation_which_is_still_right(capsys, tmp_path):
+    argv = ["show", EXAMPLES / "logistic_regression.py", "loss", "--mode", "reverse"]
+    optimized, raw = run(capsys, *argv)[1], run(capsys, *argv, "--no-optimize")[1]
+    assert len(raw.splitlines()) > len(optimized.splitlines())
+    out_path = tmp_path / "raw_d.py"
+    assert run(capsys, "emit", *argv[1:], "--no-optimize", "-o", out_path)[0] == 0
+    fn, args = example_inputs()["logistic_regression.loss"]
+    direction = np.random.default_rng(3).standard_normal(5)
+    [(value, gradient)] = run_with_numpy_alone(tmp_path, "raw_d", [(("loss_vjp_w",), args + (1.0,))])
+    assert gradient @ direction == pytest.approx(directional_difference(fn, args, direction), rel=1e-5)
+
+
+def test_show_highlights_only_on_a_terminal():
+    class Terminal:
+        def isatty(self):
+            return True
+    source = "def f(x):\n    return x\n"
+    assert "\x1b[" in cli._highlighted(source, Terminal())
+    assert cli._highlighted(source, io.StringIO()) == source
+
+
+def test_check_prints_a_table_and_passes_on_the_examples(capsys):
+    status, out, _ = run(capsys, "check", EXAMPLES / "mlp.py", "mlp_loss", "--wrt", "params", "--args",
+                         "params=[(8, 16), (16,), (16, 16), (16,), (16, 3), (3,)], X=(32, 8), labels=(32, 3)")
+    lines = out.splitlines()
+    assert status == 0 and lines[-1] == "all 6 comparisons agree"
+    assert lines[1].split() == ["mode", "direction", "compared", "sourcediff", "finite", "diff", "abs", "error",
+                                "agrees"]
+    assert [line.split()[0] for line in lines[2:-1]] == ["forward", "reverse"] * 3
+
+
+def test_check_fails_where_the_derivative_disagrees(capsys, tmp_path):
+    path = tmp_path / "staircase.py"
+    path.write_text("import numpy as np\n\n\ndef staircase(x, n):\n    return np.floor(n * x) + x\n")
+    # a jump at every multiple of 1/n: finite differences see it where a step straddles one
+    status, out, _ = run(capsys, "check", path, "staircase", "--args", "x=(2000,), n=1000000", "--mode", "forward",
+                         "--directions", "1")
+    assert status == 1
+    assert "NO" in out and out.splitlines()[-1].endswith("comparisons disagree")
+
+
+@pytest.mark.parametrize("command", ["show", "emit", "check"])
+def test_every_subcommand_has_help_with_an_example(capsys, command):
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, "--help"])
+    assert info.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "example:\n  sourcediff " + command in help_text
+
+
+def test_the_console_script_and_python_m_are_the_same_command():
+    script = pathlib.Path(sys.executable).with_name("sourcediff")
+    outputs = [subprocess.run(argv + ["--version"], capture_output=True, text=True, check=True).stdout
+               for argv in ([[str(script)]] if script.exists() else []) + [[sys.executable, "-m", "sourcediff"]]]
+    assert set(outputs) == {f"sourcediff {sd.__version__}\n"}
