@@ -196,11 +196,36 @@ def _derive(options):
         raise UsageError(f"--motion applies to reverse mode only, not --mode {options.mode}")
     module = _load(options.target)
     functions = list(dict.fromkeys(_function(module, options.target, name) for name in options.funcs))
+
+    def derive(derivation, fn):
+        return mode.derive(derivation, fn, _wrt_names(options, fn), options.motion or "joint")
+
     derivation = Derivation(optimize=not options.no_optimize)
-    entries = []
+    entries = {fn: derive(derivation, fn) for fn in _callees_first(functions, derive)}
+    return derivation, functions, [name for fn in functions for name in entries[fn]]
+
+
+def _callees_first(functions, derive):
+    """functions ordered so that each comes before those that call it: a FUNC first derived as another's
+    callee would be that callee's version, without the entry's check of its arguments."""
+    if len(functions) == 1:
+        return functions
+    calls = {}
     for fn in functions:
-        entries += mode.derive(derivation, fn, _wrt_names(options, fn), options.motion or "joint")
-    return derivation, functions, entries
+        probe = Derivation()
+        derive(probe, fn)
+        calls[fn] = [other for other in functions if other is not fn and other in probe.parsed]
+    ordered = []
+
+    def visit(fn, path):
+        if fn not in ordered and fn not in path:
+            for callee in calls[fn]:
+                visit(callee, path | {fn})
+            ordered.append(fn)
+
+    for fn in functions:
+        visit(fn, frozenset())
+    return ordered
 
 
 def _wrt(text):

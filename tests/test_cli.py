@@ -387,3 +387,10 @@ def test_the_console_script_and_python_m_are_the_same_command():
     outputs = [subprocess.run(argv + ["--version"], capture_output=True, text=True, check=True).stdout
                for argv in ([[str(script)]] if script.exists() else []) + [[sys.executable, "-m", "sourcediff"]]]
     assert set(outputs) == {f"sourcediff {sd.__version__}\n"}
+
+
+def test_a_func_that_another_calls_keeps_its_argument_check(capsys):
+    status, out, _ = run(capsys, "show", EXAMPLES / "mlp.py", "mlp_loss", "softmax_cross_entropy", "--mode", "forward")
+    assert status == 0
+    assert "require_real(logits, 'logits', softmax_cross_entropy)" in out
+    assert "require_real(params, 'params', mlp_loss)" in out
