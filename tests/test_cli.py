@@ -1,5 +1,7 @@
 """The sourcediff command: show, emit (standalone modules that run with NumPy alone), check, and its
 exit codes and messages."""
+import ast
+import copy
 import inspect
 import io
 import math
@@ -67,23 +69,23 @@ def numpy_only_path(tmp_path):
     return site
 
 
-def run_with_numpy_alone(tmp_path, module, calls):
-    """The result of each call of module's functions in calls, computed in a Python that has NumPy but
-    cannot import sourcediff. A call is ((entry,), args), or ((forward, backward), args) for split
-    motion: backward(saved, 1.0) after forward(*args)."""
+def run_with_numpy_alone(tmp_path, calls):
+    """The result of each call in calls, computed in a Python that has NumPy but cannot import
+    sourcediff. A call is (module, (entry,), args) or (module, (entry,), args, keyword arguments), or
+    (module, (forward, backward), args) for split motion: backward(saved, 1.0) after forward(*args)."""
     (tmp_path / "calls.pkl").write_bytes(pickle.dumps(calls))
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import importlib, importlib.util, pickle
         assert importlib.util.find_spec("sourcediff") is None, "sourcediff is importable"
-        module = importlib.import_module({module!r})
 
-        def call(entries, args):
-            if len(entries) == 1:
-                return getattr(module, entries[0])(*args)
-            value, saved = getattr(module, entries[0])(*args)
-            return value, getattr(module, entries[1])(saved, 1.0)[0]
+        def call(module, entries, args, kwargs=None):
+            functions = [getattr(importlib.import_module(module), entry) for entry in entries]
+            if len(functions) == 1:
+                return functions[0](*args, **(kwargs or {}))
+            value, saved = functions[0](*args)
+            return value, functions[1](saved, 1.0)[0]
 
-        results = [call(entries, args) for entries, args in pickle.load(open("calls.pkl", "rb"))]
+        results = [call(*item) for item in pickle.load(open("calls.pkl", "rb"))]
         pickle.dump(results, open("results.pkl", "wb"))
     """)
     env = {"PYTHONPATH": os.pathsep.join([str(numpy_only_path(tmp_path)), str(tmp_path)]), "PATH": os.environ["PATH"]}
@@ -127,9 +129,9 @@ def test_emitted_examples_run_with_numpy_alone(capsys, tmp_path, mode, path, nam
         fn, args = cases[f"{stem}.{name}"]
         direction = map_leaves(lambda a: rng.standard_normal(np.shape(a)), args[0])
         extra = {"forward": (direction,), "reverse": (1.0,), "split": ()}[mode]  # split: backward gets 1.0
-        calls.append((written[i * per_function:(i + 1) * per_function], args + extra))
+        calls.append((f"{stem}_d", written[i * per_function:(i + 1) * per_function], args + extra))
         checks.append((fn, args, direction))
-    for result, (fn, args, direction) in zip(run_with_numpy_alone(tmp_path, f"{stem}_d", calls), checks):
+    for result, (fn, args, direction) in zip(run_with_numpy_alone(tmp_path, calls), checks):
         value, derivative = result
         assert value == pytest.approx(fn(*args), rel=1e-12)
         numeric = directional_difference(fn, args, direction)
@@ -191,7 +193,7 @@ def test_a_user_helper_and_constant_are_copied_in(capsys, tmp_path, user_module)
     text = out_path.read_text()
     assert "SHIFT = 0.5" in text and "def helper(x):" in text and "import sourcediff" not in text
     x = np.array([0.3, -1.2])
-    [(value, gradient)] = run_with_numpy_alone(tmp_path, "shifted_d", [(("shifted_square_vjp",), (x, 1.0))])
+    [(value, gradient)] = run_with_numpy_alone(tmp_path, [("shifted_d", ("shifted_square_vjp",), (x, 1.0))])
     assert value == pytest.approx(np.sum((x - 0.5) ** 2) + 0.5)
     assert gradient == pytest.approx(2 * (x - 0.5))
 
@@ -201,7 +203,7 @@ def test_imports_of_math_and_numpy_names_keep_the_users_spelling(capsys, tmp_pat
     status, _, _ = run(capsys, "emit", user_module, "scalar_model", "--mode", "forward", "--wrt", "x,y", "-o", out_path)
     assert status == 0
     assert "import math\nimport math as m\nimport numpy as np\nfrom numpy import tanh as th\n" in out_path.read_text()
-    [(value, tangent)] = run_with_numpy_alone(tmp_path, "scalar_d", [(("scalar_model_jvp",), (0.3, 0.7, 1.0, -2.0))])
+    [(value, tangent)] = run_with_numpy_alone(tmp_path, [("scalar_d", ("scalar_model_jvp",), (0.3, 0.7, 1.0, -2.0))])
     f = lambda t: math.exp((0.3 + t) * (0.7 - 2 * t)) + np.tanh(0.3 + t) / 0.5
     assert value == pytest.approx(f(0.0))
     assert tangent == pytest.approx((f(H) - f(-H)) / (2 * H), rel=1e-6)
@@ -340,7 +342,7 @@ def test_no_optimize_shows_the_raw_transformation_which_is_still_right(capsys, t
     assert run(capsys, "emit", *argv[1:], "--no-optimize", "-o", out_path)[0] == 0
     fn, args = example_inputs()["logistic_regression.loss"]
     direction = np.random.default_rng(3).standard_normal(5)
-    [(value, gradient)] = run_with_numpy_alone(tmp_path, "raw_d", [(("loss_vjp_w",), args + (1.0,))])
+    [(value, gradient)] = run_with_numpy_alone(tmp_path, [("raw_d", ("loss_vjp_w",), args + (1.0,))])
     assert gradient @ direction == pytest.approx(directional_difference(fn, args, direction), rel=1e-5)
 
 
@@ -394,3 +396,51 @@ def test_a_func_that_another_calls_keeps_its_argument_check(capsys):
     assert status == 0
     assert "require_real(logits, 'logits', softmax_cross_entropy)" in out
     assert "require_real(params, 'params', mlp_loss)" in out
+
+
+def test_every_corpus_function_runs_standalone(capsys, tmp_path):
+    """Each function of the test corpus in both modes, several FUNCs a module (those with the same
+    wrt), run with NumPy alone, against central finite differences (reverse mode through
+    <u, J v> = <J^T u, v>)."""
+    from corpus import CASES
+    from corpus_tools import finite_difference_jvp, flat, random_like, sample, tree_map
+
+    groups = {}
+    for case in CASES:
+        groups.setdefault(case.wrt, []).append(case)
+    calls, checks = [], []
+    for number, (wrt, cases) in enumerate(groups.items()):
+        names = list(dict.fromkeys(case.fn.__name__ for case in cases))
+        wrt_option = ",".join(map(str, wrt if isinstance(wrt, tuple) else (wrt,)))
+        for mode in ("forward", "reverse"):
+            module = f"corpus_{mode}_{number}"
+            status, out, err = run(capsys, "emit", ROOT / "tests" / "corpus.py", *names, "--mode", mode,
+                                   "--wrt", wrt_option, "-o", tmp_path / f"{module}.py")
+            assert status == 0, err
+            entries = dict(zip(names, out.strip().split(": ", 1)[1].split(", ")))
+            definitions = {node.name: node for node in ast.parse((tmp_path / f"{module}.py").read_text()).body
+                           if isinstance(node, ast.FunctionDef)}
+            for case in cases:
+                args, positions, tangents = sample(case, 0)
+                bound = inspect.signature(case.fn).bind(*args)
+                bound.apply_defaults()
+                entry = entries[case.fn.__name__]
+                if mode == "forward":  # tangents follow the arguments, by keyword where the primal has defaults
+                    keywords = [a.arg for a in definitions[entry].args.kwonlyargs]
+                    call = (module, (entry,), bound.args + (() if keywords else tangents), dict(zip(keywords, tangents)))
+                    cotangent = None
+                else:
+                    value = case.fn(*copy.deepcopy(args))
+                    rng = np.random.default_rng(1)
+                    cotangent = tree_map(lambda leaf: random_like(leaf, rng), value)
+                    call = (module, (entry,), bound.args + (cotangent,))
+                calls.append(copy.deepcopy(call))
+                checks.append((case, mode, args, positions, tangents, cotangent))
+    for result, (case, mode, args, positions, tangents, cotangent) in zip(run_with_numpy_alone(tmp_path, calls), checks):
+        numeric = finite_difference_jvp(case.fn, args, positions, tangents)
+        if mode == "forward":
+            np.testing.assert_allclose(flat(result[1]), numeric, rtol=1e-5, atol=1e-6, err_msg=case.name)
+        else:
+            cotangents = result[1] if len(positions) > 1 else (result[1],)
+            exact = sum(float(flat(c) @ flat(t)) for c, t in zip(cotangents, tangents))
+            assert exact == pytest.approx(float(flat(cotangent) @ numeric), rel=1e-5, abs=1e-6), case.name
