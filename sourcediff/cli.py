@@ -6,6 +6,7 @@ with finite differences); 2 a usage error (unknown function, unreadable file, ba
 """
 import argparse
 import ast
+import copy
 import importlib
 import importlib.util
 import inspect
@@ -110,10 +111,16 @@ def _parser():
     check.add_argument("--args", required=True, metavar="SPEC", help="the inputs (see above)")
     check.add_argument("--mode", choices=("forward", "reverse"), help="check one mode only (default: both)")
     check.add_argument("--seed", type=int, default=0, help="seed of the random inputs and directions")
-    check.add_argument("--directions", type=int, default=3, help="random directions to compare along")
+    check.add_argument("--directions", type=_positive, default=3, help="random directions to compare along")
     check.add_argument("--wrt", help="names or positions separated by commas (default: every argument that "
                        "holds no integers)")
     return parser
+
+
+def _positive(text):
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 SPEC_HELP = """SPEC gives every argument without a default, as name=value separated by commas:
@@ -169,7 +176,7 @@ def _check(options, argv):
     fn = _function(_load(options.target), options.target, options.func)
     args = parse_spec(options.args, fn, np.random.default_rng(options.seed))
     try:
-        fn(*args)
+        fn(*copy.deepcopy(args))
     except Exception as exc:
         raise UsageError(f"{fn.__qualname__}({options.args}) raised {type(exc).__name__}: {exc}") from None
     wrt = _wrt(options.wrt) if options.wrt is not None else None
@@ -260,7 +267,8 @@ def _load(target):
             name = os.path.splitext(filename)[0]
             spec = importlib.util.spec_from_file_location(name, target)
             module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
+            if getattr(sys.modules.get(name), "__file__", spec.origin) == spec.origin:
+                sys.modules[name] = module  # not where it would shadow another module (a file named copy.py)
             spec.loader.exec_module(module)
             return module
         sys.path.insert(0, os.getcwd())

@@ -260,6 +260,8 @@ def test_a_method_is_refused_as_not_supported(capsys, user_module):
     (["check", "{module}", "helper", "--args", "x=(3, -1)"], "--args 'x=(3, -1)': a shape holds sizes, such as (3, 4)"),
     (["check", "{module}", "helper", "--args", "x=zeros"],
      "--args 'x=zeros': cannot read 'zeros'; write a shape such as (3, 4), a number, or a list or dict of them"),
+    (["check", "{module}", "helper", "--args", "x=(2,)", "--directions", "0"],
+     "argument --directions: '0' is not a positive whole number (see sourcediff check --help)"),
     (["check", "{module}", "weighted", "--args", "x=(2,)"],
      "weighted(x=(2,)) raised ValueError: operands could not be broadcast together with shapes (2,) (3,) "),
 ])
@@ -332,6 +334,14 @@ def test_a_module_target_is_imported_from_the_current_folder(capsys, tmp_path, m
     monkeypatch.setattr(sys, "path", list(sys.path))
     status, out, _ = run(capsys, "show", "pkg.models", "helper", "--mode", "forward")
     assert status == 0 and out.startswith("def helper_jvp(x, dx):")
+
+
+def test_a_file_named_like_a_standard_module_does_not_replace_it(capsys, tmp_path):
+    path = tmp_path / "copy.py"
+    path.write_text("import numpy as np\n\n\ndef f(x):\n    return np.sin(x)\n")
+    status, out, _ = run(capsys, "show", path, "f", "--mode", "reverse")
+    assert status == 0 and out.startswith("def f_vjp(x, bsin_x):")
+    assert sys.modules["copy"].__file__ != str(path)
 
 
 def test_no_optimize_shows_the_raw_transformation_which_is_still_right(capsys, tmp_path):
