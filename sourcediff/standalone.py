@@ -57,7 +57,7 @@ def _module_source(module):
 
 
 def _free_names(tree):
-    """Global names a module's top-level definitions read, in order of first appearance."""
+    """Global names a module's top-level definitions read, in a fixed order (breadth first)."""
     names = {}
     for top in tree.body:
         local = set()
@@ -105,12 +105,16 @@ class _Module:
 
     def require(self, name, obj, reader):
         """Write a definition of name denoting obj; reader is the user function that reads it (or None)."""
+        if callable(obj) and hasattr(obj, "__wrapped__"):
+            obj = inspect.unwrap(obj)  # a decorated function (@sd.adjoint): its source is copied without decorators
         if not self.claim(name, obj, reader):
             return
         if inspect.ismodule(obj):
-            self.imports.add(_import_line(obj.__name__, name, self.error(
-                f"'{name}' is the module {obj.__name__}, which a standalone module cannot import",
-                name, reader, "standalone modules import only NumPy and the standard library")))
+            line = _import_line(obj.__name__, name)
+            if line is None:
+                raise self.error(f"'{name}' is the module {obj.__name__}, which a standalone module cannot import",
+                                 name, reader, "standalone modules import only NumPy and the standard library")
+            self.imports.add(line)
         elif getattr(obj, "__module__", "").split(".")[0] == "sourcediff" and (
                 inspect.isfunction(obj) or inspect.isclass(obj)):
             self.copy_library(sys.modules[obj.__module__], obj.__name__, name)
@@ -199,10 +203,11 @@ class _Module:
         return StandaloneError(message, hint=hint)
 
 
-def _import_line(module_name, name, error):
+def _import_line(module_name, name):
+    """The import that binds the module to name, or None for a module outside NumPy and the standard library."""
     root = module_name.split(".")[0]
     if root != "numpy" and root not in sys.stdlib_module_names:
-        raise error
+        return None
     if module_name == name:
         return f"import {module_name}"
     return f"import {module_name} as {name}"

@@ -145,6 +145,8 @@ import math as m
 import numpy as np
 from numpy import tanh as th
 
+import sourcediff as sd
+
 WEIGHTS = np.linspace(0.0, 1.0, 3)
 SHIFT = 0.5
 
@@ -169,6 +171,7 @@ def uses_try(x):
     return y
 
 
+@sd.tangent
 def scalar_model(x, y):
     return m.exp(x * y) + th(x) / SHIFT
 
@@ -198,11 +201,13 @@ def test_a_user_helper_and_constant_are_copied_in(capsys, tmp_path, user_module)
     assert gradient == pytest.approx(2 * (x - 0.5))
 
 
-def test_imports_of_math_and_numpy_names_keep_the_users_spelling(capsys, tmp_path, user_module):
+def test_imports_keep_the_users_spelling_and_decorators_go(capsys, tmp_path, user_module):
     out_path = tmp_path / "scalar_d.py"
     status, _, _ = run(capsys, "emit", user_module, "scalar_model", "--mode", "forward", "--wrt", "x,y", "-o", out_path)
     assert status == 0
-    assert "import math\nimport math as m\nimport numpy as np\nfrom numpy import tanh as th\n" in out_path.read_text()
+    text = out_path.read_text()
+    assert "import math\nimport math as m\nimport numpy as np\nfrom numpy import tanh as th\n" in text
+    assert "\n\n\ndef scalar_model(x, y):" in text and "@sd.tangent" not in text and "import sourcediff" not in text
     [(value, tangent)] = run_with_numpy_alone(tmp_path, [("scalar_d", ("scalar_model_jvp",), (0.3, 0.7, 1.0, -2.0))])
     f = lambda t: math.exp((0.3 + t) * (0.7 - 2 * t)) + np.tanh(0.3 + t) / 0.5
     assert value == pytest.approx(f(0.0))
@@ -213,7 +218,7 @@ def test_a_global_array_is_refused_with_its_location(capsys, tmp_path, user_modu
     out_path = tmp_path / "weighted_d.py"
     status, out, err = run(capsys, "emit", user_module, "weighted", "--mode", "reverse", "-o", out_path)
     assert status == 1 and not out_path.exists()
-    assert err.startswith(f"{user_module}:10:23: 'WEIGHTS' is a numpy.ndarray of shape (3,)")
+    assert err.startswith(f"{user_module}:12:23: 'WEIGHTS' is a numpy.ndarray of shape (3,)")
     assert "return np.sum(x * WEIGHTS)" in err and "hint: pass WEIGHTS as an argument" in err
     assert "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["user_code.py"]
@@ -223,7 +228,7 @@ def test_an_undifferentiable_function_exits_1_with_location_and_hint(capsys, use
     status, out, err = run(capsys, "show", user_module, "uses_try", "--mode", "forward")
     assert status == 1 and out == ""
     first, quoted, caret, hint = err.splitlines()
-    assert first.startswith(f"{user_module}:22:5: ") and "try" in first
+    assert first.startswith(f"{user_module}:24:5: ") and "try" in first
     assert quoted.strip() == "try:" and caret.strip() == "^" and hint.startswith("hint: ")
     status, _, err = run(capsys, "show", user_module, "uses_try", "--mode", "forward", "--traceback")
     assert status == 1 and err.startswith("Traceback") and "UnsupportedSyntaxError" in err
@@ -232,7 +237,7 @@ def test_an_undifferentiable_function_exits_1_with_location_and_hint(capsys, use
 def test_a_method_is_refused_as_not_supported(capsys, user_module):
     status, _, err = run(capsys, "show", user_module, "Model.loss", "--mode", "forward")
     assert status == 1
-    assert err.startswith(f"{user_module}:34:1: Model.loss is a method, and sourcediff does not differentiate")
+    assert err.startswith(f"{user_module}:37:1: Model.loss is a method, and sourcediff does not differentiate")
     assert "hint: move the computation into a module-level function" in err
 
 
