@@ -261,7 +261,8 @@ def _load(target):
     try:
         if is_path:
             if not os.path.isfile(target):
-                raise UsageError(f"cannot read {target}: no such file")
+                raise UsageError(f"cannot read {target}: " + ("a folder, not a Python file" if os.path.isdir(target)
+                                                              else "no such file"))
             directory, filename = os.path.split(os.path.abspath(target))
             sys.path.insert(0, directory)
             name = os.path.splitext(filename)[0]

@@ -247,6 +247,7 @@ def test_a_method_is_refused_as_not_supported(capsys, user_module):
     (["show", "{module}", "SHIFT", "--mode", "forward"], "'SHIFT' in {module} is not a function but float"),
     (["show", "{module}", "helper.x", "--mode", "forward"], "'helper.x': name a function of {module}, or Class.method"),
     (["show", "{folder}/missing.py", "f", "--mode", "forward"], "cannot read {folder}/missing.py: no such file"),
+    (["show", "{folder}/", "f", "--mode", "forward"], "cannot read {folder}/: a folder, not a Python file"),
     (["show", "no_such_package.models", "f", "--mode", "forward"],
      "cannot import no_such_package.models: no module named no_such_package"),
     (["show", "{module}", "helper", "--mode", "sideways"],
