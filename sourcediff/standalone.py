@@ -41,7 +41,8 @@ def standalone_module(generated_source, namespace, header, user_functions=()):
             module.require(name, namespace[name], None)
     sections = [header.rstrip("\n") + "\n" + "\n".join(module.import_lines())]
     if module.library:
-        sections.append("# Helpers the derivatives call, from sourcediff's runtime.\n\n\n"
+        origins = ", ".join(m.__name__.replace(".", "/") + ".py" for m in reversed(module.modules))
+        sections.append(f"# Helpers the derivatives call, copied from {origins}.\n\n\n"
                         + "\n\n\n".join(module.library_sources()))
     if module.constants or module.user:
         comment = "# The user's code the derivatives call." + "".join("\n" + line for line in module.constants)
