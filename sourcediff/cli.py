@@ -5,7 +5,6 @@ Exit codes: 0 success; 1 a function cannot be differentiated (or, for check, its
 with finite differences); 2 a usage error (unknown function, unreadable file, bad option).
 """
 import argparse
-import ast
 import copy
 import importlib
 import importlib.util
@@ -24,7 +23,9 @@ from .api import compare_with_finite_differences, format_comparison, resolve_wrt
 from .derivation import Derivation
 from .emit import to_source
 from .errors import SourceDiffError, UnsupportedSyntaxError
+from .spec import HELP as SPEC_HELP, SpecError, parse_spec
 from .standalone import standalone_module
+from .structure import flatten
 
 
 class UsageError(Exception):
@@ -123,13 +124,6 @@ def _positive(text):
     return int(text)
 
 
-SPEC_HELP = """SPEC gives every argument without a default, as name=value separated by commas:
-  (d1, d2, ...)   a random array of that shape (standard normal); () a random float
-  3, 0.5, -1e-3   that number (an integer argument is never differentiated)
-  [v, v, ...]     a list of values, each written in this syntax; {'key': v, ...} a dict
-With no --wrt, check differentiates every argument that holds no integers."""
-
-
 def main(argv=None):
     """Run the command; return its exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -174,11 +168,18 @@ def _emit(options, argv):
 
 def _check(options, argv):
     fn = _function(_load(options.target), options.target, options.func)
-    args = parse_spec(options.args, fn, np.random.default_rng(options.seed))
     try:
-        fn(*copy.deepcopy(args))
+        args = parse_spec(options.args, fn, np.random.default_rng(options.seed))
+    except SpecError as exc:
+        raise UsageError(f"--args {options.args!r}: {exc}") from None
+    try:
+        with np.errstate(all="ignore"):
+            value = fn(*copy.deepcopy(args))
     except Exception as exc:
         raise UsageError(f"{fn.__qualname__}({options.args}) raised {type(exc).__name__}: {exc}") from None
+    if not np.all(np.isfinite(flatten(value))):
+        raise UsageError(f"{fn.__qualname__}({options.args}) is not finite; choose inputs in its domain, e.g. "
+                         "uniform(0.5, 2, (3,)) for positive values")
     wrt = _wrt(options.wrt) if options.wrt is not None else None
     if wrt is not None:
         _resolve(fn, wrt)
@@ -307,47 +308,6 @@ def _function(module, target, name):
     if not inspect.isfunction(fn):
         raise UsageError(f"'{name}' in {target} is not a function but {type(obj).__name__}")
     return fn
-
-
-def parse_spec(spec, fn, rng):
-    """The positional arguments of fn that SPEC describes (see SPEC_HELP), random parts drawn from rng."""
-    try:
-        call = ast.parse(f"f({spec})", mode="eval").body
-    except SyntaxError:
-        raise UsageError(f"--args {spec!r} is not a list of name=value") from None
-    if call.args or any(k.arg is None for k in call.keywords):
-        raise UsageError(f"--args {spec!r}: write every argument as name=value")
-    values = {k.arg: _spec_value(k.value, spec, rng) for k in call.keywords}
-    try:
-        bound = inspect.signature(fn).bind(**values)
-    except TypeError as exc:
-        raise UsageError(f"--args {spec!r} does not fit {fn.__qualname__}: {exc}") from None
-    bound.apply_defaults()
-    return bound.args
-
-
-def _spec_value(node, spec, rng):
-    if isinstance(node, ast.Tuple):
-        shape = [_spec_number(item, spec) for item in node.elts]
-        if not all(isinstance(n, int) and n >= 0 for n in shape):
-            raise UsageError(f"--args {spec!r}: a shape holds sizes, such as (3, 4)")
-        return rng.standard_normal(shape) if shape else float(rng.standard_normal())
-    if isinstance(node, ast.List):
-        return [_spec_value(item, spec, rng) for item in node.elts]
-    if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.keys):
-        return {k.value: _spec_value(v, spec, rng) for k, v in zip(node.keys, node.values)}
-    return _spec_number(node, spec)
-
-
-def _spec_number(node, spec):
-    try:
-        value = ast.literal_eval(node)
-    except ValueError:
-        value = None
-    if type(value) not in (int, float):
-        raise UsageError(f"--args {spec!r}: cannot read {ast.unparse(node)!r}; write a shape such as (3, 4), a "
-                         "number, or a list or dict of them")
-    return value
 
 
 def write_atomically(path, text, force):

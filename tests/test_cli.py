@@ -259,13 +259,22 @@ def test_a_method_is_refused_as_not_supported(capsys, user_module):
      "--wrt: wrt='y' is not a parameter of helper; its parameters are x"),
     (["emit", "{module}", "helper", "--mode", "reverse"],
      "the following arguments are required: -o/--output (see sourcediff emit --help)"),
-    (["check", "{module}", "helper", "--args", "x=(3"], "--args 'x=(3' is not a list of name=value"),
+    (["check", "{module}", "helper", "--args", "x=(3"], "--args 'x=(3': not a list of name=value"),
     (["check", "{module}", "helper", "--args", "(3,)"], "--args '(3,)': write every argument as name=value"),
     (["check", "{module}", "helper", "--args", "y=(3,)"],
-     "--args 'y=(3,)' does not fit helper: missing a required argument: 'x'"),
+     "--args 'y=(3,)': does not fit helper: missing a required argument: 'x'"),
     (["check", "{module}", "helper", "--args", "x=(3, -1)"], "--args 'x=(3, -1)': a shape holds sizes, such as (3, 4)"),
     (["check", "{module}", "helper", "--args", "x=zeros"],
-     "--args 'x=zeros': cannot read 'zeros'; write a shape such as (3, 4), a number, or a list or dict of them"),
+     "--args 'x=zeros': cannot read 'zeros'; write a shape such as (3, 4), a number, or another form "
+     "sourcediff check --help lists"),
+    (["check", "{module}", "helper", "--args", "x=uniform(0, 1)"],
+     "--args 'x=uniform(0, 1)': write uniform(low, high, (d1, ...)), not uniform(0, 1)"),
+    (["check", "{module}", "helper", "--args", "x=uniform(0, 1, 3)"], "--args 'x=uniform(0, 1, 3)': '3' is not a shape such as (3, 4)"),
+    (["check", "{module}", "helper", "--args", "x=array(['a'])"],
+     "--args \"x=array(['a'])\": array() takes numbers or nested lists of them, not ['a']"),
+    (["check", "{module}", "helper", "--args", "x=load('{folder}/none.npy')"],
+     "--args \"x=load('{folder}/none.npy')\": cannot load {folder}/none.npy: [Errno 2] No such file or directory: "
+     "'{folder}/none.npy'"),
     (["check", "{module}", "helper", "--args", "x=(2,)", "--directions", "0"],
      "argument --directions: '0' is not a positive whole number (see sourcediff check --help)"),
     (["check", "{module}", "weighted", "--args", "x=(2,)"],
@@ -379,6 +388,20 @@ def test_check_prints_a_table_and_passes_on_the_examples(capsys):
     assert lines[1].split() == ["mode", "direction", "compared", "sourcediff", "finite", "diff", "abs", "error",
                                 "agrees"]
     assert [line.split()[0] for line in lines[2:-1]] == ["forward", "reverse"] * 3
+
+
+def test_check_takes_given_arrays_and_uniform_ranges(capsys, tmp_path):
+    path = tmp_path / "domain.py"
+    path.write_text("import numpy as np\n\n\ndef f(x, scale):\n    return np.sum(np.log(x) * scale)\n")
+    np.save(tmp_path / "scale.npy", np.array([1.0, -2.0, 0.5]))
+    status, out, _ = run(capsys, "check", path, "f", "--args", f"x=uniform(0.5, 2, (3,)), scale=load('{tmp_path}/scale.npy')")
+    assert status == 0 and out.splitlines()[-1] == "all 6 comparisons agree"
+    status, out, _ = run(capsys, "check", path, "f", "--args", "x=array([1.0, 2.0, 3.0]), scale=(3,)", "--wrt", "x")
+    assert status == 0 and "with respect to x," in out
+    status, _, err = run(capsys, "check", path, "f", "--args", "x=(3,), scale=(3,)", "--wrt", "x")
+    assert status == 2  # the log of a normal sample
+    assert err == ("sourcediff: error: f(x=(3,), scale=(3,)) is not finite; choose inputs in its domain, e.g. "
+                   "uniform(0.5, 2, (3,)) for positive values\n")
 
 
 def test_check_fails_where_the_derivative_disagrees(capsys, tmp_path):
