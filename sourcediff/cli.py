@@ -132,7 +132,8 @@ def main(argv=None):
         options = _parser().parse_args(argv)
         return COMMANDS[options.command](options, argv)
     except UsageError as exc:
-        print(f"sourcediff: error: {exc}", file=sys.stderr)
+        message = str(exc).replace("\n", " ")  # one line, whatever the user's module raised
+        print(f"sourcediff: error: {message}", file=sys.stderr)
         return 2
     except SourceDiffError as exc:
         if show_traceback:

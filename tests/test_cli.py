@@ -287,6 +287,16 @@ def test_usage_errors_exit_2_with_one_line(capsys, tmp_path, user_module, argv, 
     assert err == f"sourcediff: error: {message.format(**fill)}\n"
 
 
+def test_an_error_while_importing_the_target_is_a_usage_error_in_one_line(capsys, tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("raise ValueError('first\\nsecond')\n")
+    status, _, err = run(capsys, "show", path, "f", "--mode", "forward")
+    assert status == 2 and err == f"sourcediff: error: importing {path} failed: ValueError: first second\n"
+    status, _, err = run(capsys)
+    assert status == 2 and err == ("sourcediff: error: the following arguments are required: {show,emit,check} "
+                                   "(see sourcediff --help)\n")
+
+
 def test_overwrite_needs_force(capsys, tmp_path):
     out_path = tmp_path / "loss_d.py"
     out_path.write_text("# mine\n")
