@@ -19,8 +19,9 @@ from .optimize import (eliminate_common_subexpressions, fold_zero_initialization
 
 
 class Derivation:
-    def __init__(self, directions=None):
+    def __init__(self, directions=None, optimize=True):
         self.directions = directions  # vector mode (forward gradients): directions each tangent carries
+        self.optimize = optimize  # False keeps the transformation's raw output (sourcediff show --no-optimize)
         self.namespace = Namespace()
         self.functions = []  # generated FunctionDefs, callees before callers
         self.parsed = {}     # function -> ParsedFunction
@@ -106,6 +107,8 @@ class Derivation:
         return new_name
 
     def clean(self, fdef, names):
+        if not self.optimize:
+            return fdef
         fdef = propagate_copies(eliminate_common_subexpressions(fold_zero_initializations(fdef)))
         fdef = remove_dead_derivatives(propagate_local_copies(fdef))
         return inline_single_use(fdef, names.temporaries)
