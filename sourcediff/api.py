@@ -124,6 +124,19 @@ def jvp(f, wrt=0):
     return f_jvp
 
 
+def forward_gradient_options(directions, distribution, antithetic):
+    """The checked options of a forward gradient: (directions on a leading axis, or None for one
+    direction without that axis; distribution; antithetic)."""
+    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
+        raise SourceDiffError(f"directions={directions!r}: give a positive number of directions")
+    if distribution not in ("normal", "rademacher"):
+        raise SourceDiffError(f"distribution={distribution!r}: use 'normal' or 'rademacher'")
+    if antithetic and directions % 2:
+        raise SourceDiffError(f"antithetic=True pairs each direction v with -v, so directions must be even, "
+                              f"not {directions}")
+    return None if directions == 1 else directions, distribution, bool(antithetic)
+
+
 def forward_gradient(f, wrt=0, directions=1, distribution="normal", antithetic=False):
     """Forward gradient (Baydin et al. 2022): `(*args, rng=None) -> (f(*args), g)` with g = (∇f·v) v
     for a random direction v, an unbiased estimate of the gradient from one fused forward pass.
@@ -136,15 +149,7 @@ def forward_gradient(f, wrt=0, directions=1, distribution="normal", antithetic=F
     """
     f = inspect.unwrap(f)
     wrt_names = resolve_wrt(f, wrt)
-    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
-        raise SourceDiffError(f"directions={directions!r}: give a positive number of directions")
-    if distribution not in ("normal", "rademacher"):
-        raise SourceDiffError(f"distribution={distribution!r}: use 'normal' or 'rademacher'")
-    if antithetic and directions % 2:
-        raise SourceDiffError(f"antithetic=True pairs each direction v with -v, so directions must be even, "
-                              f"not {directions}")
-    generated = _derive(f, "forward_gradient", wrt_names,
-                        (None if directions == 1 else directions, distribution, bool(antithetic)))
+    generated = _derive(f, "forward_gradient", wrt_names, forward_gradient_options(directions, distribution, antithetic))
     if isinstance(wrt, (tuple, list)) and len(wrt_names) == 1:
         return _attach(lambda *args, rng=None: (lambda value, g: (value, (g,)))(*generated(*args, rng=rng)),
                        generated, f, wrt_names)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
-from .api import compare_with_finite_differences, format_comparison, resolve_wrt
+from .api import compare_with_finite_differences, format_comparison, forward_gradient_options, resolve_wrt
 from .derivation import Derivation
 from .emit import to_source
 from .errors import SourceDiffError, UnsupportedSyntaxError
@@ -34,7 +34,7 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Mode:
-    """A transformation the command offers: derive(derivation, fn, wrt_names, motion) adds fn's
+    """A transformation the command offers: derive(derivation, fn, wrt_names, options) adds fn's
     derivative to the derivation and returns the names of its entry functions."""
 
     title: str
@@ -43,14 +43,18 @@ class Mode:
     motions: tuple = ()
 
 
-def _forward(derivation, fn, wrt_names, motion):
+def _forward(derivation, fn, wrt_names, options):
     return (derivation.function_jvp(fn, wrt_names, entry=True)[0],)
 
 
-def _reverse(derivation, fn, wrt_names, motion):
-    if motion == "split":
+def _reverse(derivation, fn, wrt_names, options):
+    if options.motion == "split":
         return derivation.function_vjp(fn, wrt_names)
     return (derivation.function_grad(fn, wrt_names),)
+
+
+def _forward_gradient(derivation, fn, wrt_names, options):
+    return (derivation.function_forward_gradient(fn, wrt_names, options.distribution, options.antithetic),)
 
 
 MODES = {
@@ -58,6 +62,8 @@ MODES = {
     "reverse": Mode("reverse mode (adjoints)", "(*args, cotangent) -> (value, cotangents), or with --motion split "
                     "forward(*args) -> (value, saved) and backward(saved, cotangent) -> cotangents",
                     _reverse, motions=("joint", "split")),
+    "forward-gradient": Mode("forward gradient", "(*args, rng=None) -> (value, (∇f·v) v for random directions v)",
+                             _forward_gradient),
 }
 
 
@@ -88,6 +94,12 @@ def _parser():
                         help="; ".join(f"{name}: {mode.signature}" for name, mode in MODES.items()))
     derive.add_argument("--motion", choices=("joint", "split"),
                         help="reverse mode only: one joint function (default), or a forward and a backward one")
+    derive.add_argument("--directions", type=_positive, default=1,
+                        help="forward gradient only: directions per call, on a leading axis when more than one")
+    derive.add_argument("--distribution", choices=("normal", "rademacher"), default="normal",
+                        help="forward gradient only: of the directions' entries (default normal)")
+    derive.add_argument("--antithetic", action="store_true",
+                        help="forward gradient only: pair each direction v with -v (an even --directions)")
     derive.add_argument("--no-optimize", action="store_true",
                         help="skip the clean-up passes (copy propagation, dead-code removal, folding)")
 
@@ -211,9 +223,17 @@ def _derive(options):
     functions = list(dict.fromkeys(_function(module, options.target, name) for name in options.funcs))
 
     def derive(derivation, fn):
-        return mode.derive(derivation, fn, _wrt_names(options, fn), options.motion or "joint")
+        return mode.derive(derivation, fn, _wrt_names(options, fn), options)
 
-    derivation = Derivation(optimize=not options.no_optimize)
+    directions = None
+    if options.mode == "forward-gradient":
+        try:
+            directions = forward_gradient_options(options.directions, options.distribution, options.antithetic)[0]
+        except SourceDiffError as exc:
+            raise UsageError(str(exc)) from None
+    elif options.directions != 1 or options.antithetic or options.distribution != "normal":
+        raise UsageError("--directions, --distribution and --antithetic apply to --mode forward-gradient only")
+    derivation = Derivation(directions, optimize=not options.no_optimize)
     entries = {fn: derive(derivation, fn) for fn in _callees_first(functions, derive)}
     return derivation, functions, [entries[fn] for fn in functions]
 
