@@ -240,7 +240,7 @@ class Transformed:
 
     def __init__(self, fn, wrt, mode):
         functools.update_wrapper(self, fn)
-        self.fn = fn
+        self.fn = self.sd_primal = fn  # sd_primal: what a differentiated caller of this function reads
         self.wrt = wrt
         self.mode = mode
         self._derivatives = {}

@@ -176,3 +176,39 @@ def test_defaults_of_the_primal_still_apply():
     assert jf(2.0, 1.0, 1.0) == (4.0, 4.0)
     with pytest.raises(sd.NonDifferentiableError):
         jf(2, 1.0)
+
+
+@sd.adjoint
+def decorated_helper(x):
+    return np.sin(x) * x
+
+
+@sd.tangent
+def other_decorated_helper(x):
+    return np.exp(x)
+
+
+def calls_decorated_helpers(x):
+    return np.sum(decorated_helper(x) + other_decorated_helper(x))
+
+
+def test_functions_decorated_by_sourcediff_are_differentiated_where_they_are_called():
+    x = np.array([0.3, 1.2, -0.7])
+    expected = np.cos(x) * x + np.sin(x) + np.exp(x)
+    np.testing.assert_allclose(sd.grad(calls_decorated_helpers)(x), expected, rtol=1e-12)
+    v = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(sd.jvp(calls_decorated_helpers)(x, v)[1], expected @ v, rtol=1e-12)
+    sd.check_grads(calls_decorated_helpers, (x,))
+
+
+def scale_rows_in_place(X, s):
+    for i in range(X.shape[0]):
+        X[i] = X[i] * s
+    return np.sum(X)
+
+
+def test_a_tangent_passed_in_is_not_changed_by_a_function_writing_its_argument():
+    X, dX = np.ones((2, 3)), np.full((2, 3), 0.5)
+    value, tangent = sd.jvp(scale_rows_in_place)(X.copy(), 2.0, dX)
+    assert value == 12.0 and tangent == 6.0  # d/dt sum(2 (X + t dX)) = 2 sum(dX), by hand
+    np.testing.assert_array_equal(dX, np.full((2, 3), 0.5))

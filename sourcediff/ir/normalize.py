@@ -167,8 +167,8 @@ class Canonicalizer(gast.NodeTransformer):
             return node
         self.generic_visit(node)
         obj = getattr(node.func, "sd_object", None)
-        if obj is not None:
-            node.sd_callee = obj
+        if obj is not None:  # a function decorated with @sd.tangent or @sd.adjoint is differentiated as itself
+            node.sd_callee = getattr(obj, "sd_primal", obj)
         return node
 
     def visit_FunctionDef(self, node):

@@ -102,6 +102,9 @@ class ForwardMode:
         else:
             args.args = args.args + tangents
         body = [] if checked_by is None else [integer_check(p, checked_by) for p in self.pattern]
+        if checked_by is not None:  # the caller's tangents stay as given where the function writes in place
+            body += [self.derived(self.tangent_name(p), call("copy.deepcopy", [name(self.tangent_name(p))]), None)
+                     for p in self.pattern if p in self.mutated]
         for param in (a.id for a in self.fdef.args.args):
             if param in self.active and param not in self.pattern:
                 body.append(self.derived(self.tangent_name(param), self.zeros_like(name(param)), None))
