@@ -22,6 +22,8 @@ from sourcediff.structure import flatten, map_leaves
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 sys.path.insert(0, str(EXAMPLES))
+import forward_gradient_digits  # noqa: E402
+import forward_gradient_test_functions  # noqa: E402
 import logistic_regression  # noqa: E402
 import mlp  # noqa: E402
 
@@ -44,15 +46,23 @@ def example_inputs():
         "logistic_regression.loss": (logistic_regression.loss, (0.1 * rng.standard_normal(5), 0.2, X, y)),
         "mlp.mlp_loss": (mlp.mlp_loss, (mlp.init_params(rng, [8, 16, 16, 3]), rng.standard_normal((6, 8)), labels)),
         "mlp.softmax_cross_entropy": (mlp.softmax_cross_entropy, (logits, labels)),
+        "forward_gradient_digits.logistic_loss": (forward_gradient_digits.logistic_loss,
+                                                  (mlp.init_params(rng, [8, 3]), rng.random((6, 8)), labels)),
+        "forward_gradient_digits.mlp_loss": (forward_gradient_digits.mlp_loss,
+                                             (mlp.init_params(rng, [8, 5, 5, 3]), rng.random((6, 8)), labels)),
+        "forward_gradient_test_functions.beale": (forward_gradient_test_functions.beale, (1.0, 1.5)),
+        "forward_gradient_test_functions.rosenbrock": (forward_gradient_test_functions.rosenbrock, (-0.5, 0.8)),
     }
 
 
-# the example modules' functions that are not models: main runs the example, init_params draws weights
-NOT_MODELS = {"main", "init_params"}
+# the example modules' functions that are not models: main runs the example, init_params draws weights,
+# the others train and plot; the digits example's *_logits are parts of its losses, emitted with them
+NOT_MODELS = {"main", "init_params", "gradient_function", "train", "plot", "descend", "logistic_logits", "mlp_logits"}
+EXAMPLE_MODULES = (logistic_regression, mlp, forward_gradient_digits, forward_gradient_test_functions)
 
 
 def test_the_cases_cover_every_model_in_examples():
-    defined = {f"{module.__name__}.{name}" for module in (logistic_regression, mlp)
+    defined = {f"{module.__name__}.{name}" for module in EXAMPLE_MODULES
                for name, fn in vars(module).items()
                if inspect.isfunction(fn) and fn.__module__ == module.__name__ and name not in NOT_MODELS}
     assert defined == set(example_inputs())
@@ -113,7 +123,9 @@ def in_process(mode, fn, args, direction):
 
 @pytest.mark.parametrize("mode", sorted(MODE_OPTIONS))
 @pytest.mark.parametrize("path, names", [("logistic_regression.py", ["loss"]),
-                                         ("mlp.py", ["mlp_loss", "softmax_cross_entropy"])])
+                                         ("mlp.py", ["mlp_loss", "softmax_cross_entropy"]),
+                                         ("forward_gradient_digits.py", ["logistic_loss", "mlp_loss"]),
+                                         ("forward_gradient_test_functions.py", ["beale", "rosenbrock"])])
 def test_emitted_examples_run_with_numpy_alone(capsys, tmp_path, mode, path, names):
     """Every model in examples/ (mlp.py's two in one module), run where sourcediff cannot be imported,
     against finite differences and sourcediff in-process."""
@@ -501,7 +513,9 @@ def test_every_corpus_function_runs_standalone(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("path, names", [("logistic_regression.py", ["loss"]),
-                                         ("mlp.py", ["mlp_loss", "softmax_cross_entropy"])])
+                                         ("mlp.py", ["mlp_loss", "softmax_cross_entropy"]),
+                                         ("forward_gradient_digits.py", ["logistic_loss", "mlp_loss"]),
+                                         ("forward_gradient_test_functions.py", ["beale", "rosenbrock"])])
 def test_emitted_forward_gradients_run_with_numpy_alone(capsys, tmp_path, path, names):
     """Forward gradients with 8 directions, emitted and run where sourcediff cannot be imported: for
     each seed the estimate is the in-process one, and over 100 seeds its mean, projected on a random
