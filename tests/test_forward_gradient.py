@@ -13,7 +13,7 @@ from sourcediff.api import _tangent_parameters, resolve_wrt
 from sourcediff.derivation import Derivation
 from sourcediff.runtime import normal_like
 
-DIRECTIONS = 3
+DIRECTIONS = 11  # a size no corpus argument has, so a misplaced direction axis cannot broadcast by chance
 
 
 def vector_jvp(fn, wrt, count):

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sourcediff as sd
+from sourcediff.derivation import Derivation
 
 # Smooth and well-defined on the sampled inputs (no `x - x`, whose zero puts hypot at its kink).
 UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(np.tanh({}))", "np.sqrt(1.0 + {} * {})",
@@ -88,3 +89,19 @@ def test_random_programs_reverse_matches_finite_differences(tmp_path, source, se
     assert np.isclose(value, f(x, y))
     assert np.shape(bx) == np.shape(x) and np.shape(by) == np.shape(y)
     assert np.isclose(float(bx @ dx + np.sum(by * dy)), numeric, rtol=1e-5, atol=1e-6), source
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=programs(), seed=st.integers(0, 2 ** 16), scalar_y=st.booleans())
+def test_random_programs_vector_mode_matches_finite_differences(tmp_path, source, seed, scalar_y):
+    """Tangents carrying 4 directions (forward gradients' vector mode; x has 3 entries), each against finite
+    differences."""
+    f = load(source, tmp_path)
+    points = [point(seed + j, scalar_y) for j in range(4)]
+    x, y = points[0][:2]
+    derivation = Derivation(4)
+    vector_jvp = derivation.compile(derivation.function_jvp(f, ("x", "y"), entry=True)[0])
+    value, tangent = vector_jvp(x, y, np.stack([p[2] for p in points]), np.stack([p[3] for p in points]))
+    assert np.isclose(value, f(x, y)) and np.shape(tangent) == (4,)
+    for j, (_, _, dx, dy) in enumerate(points):
+        assert np.isclose(tangent[j], central_difference(f, x, y, dx, dy), rtol=1e-5, atol=1e-6), source

@@ -33,7 +33,7 @@ from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
 from sourcediff.runtime import broadcast_like
 
 STEP = 1e-6
-VECTOR_DIRECTIONS = 3
+VECTOR_DIRECTIONS = 7  # a size no sample has, so a misplaced direction axis cannot broadcast by chance
 rng = np.random.default_rng(20240611)
 
 
