@@ -27,6 +27,7 @@ from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
 from .primitives import integer_check, primitive_key, primitive_parts
+from .shapes import FloatingNames, Shapes
 
 UNSUPPORTED = {}
 
@@ -161,6 +162,18 @@ def _is_scalar(value, scalars):
     return False
 
 
+def shape_analysis(fdef, counts, floating):
+    """Shapes over fdef's variables (see shapes.py). floating: variables known to hold floating-point
+    numbers or arrays; so does any variable every assignment of which is arithmetic with one of them
+    or with a float constant (it is a float array, or the operation raises)."""
+    values = assigned_values(fdef)
+    shapes = Shapes({n: v[0] if isinstance(v[0], gast.AST) else None for n, v in values.items() if counts.get(n) == 1},
+                    floating)
+    shapes.floating |= largest_set(values, lambda v, found: not isinstance(v, str)
+                                   and shapes.is_floating(v, FloatingNames(found | floating)))
+    return shapes
+
+
 def single_use_temporaries(fdef, temporaries):
     """Temporaries assigned once and read once, later in the same block: the read's adjoint gives the
     whole cotangent, so it can assign it (no zero to start from, none to reset to)."""
@@ -259,6 +272,7 @@ class ReverseMode:
         self.scalars = scalar_variables(self.fdef) if scalars else set()
         counts = assignment_counts(fdef)
         self.unstable = {n for n, c in counts.items() if c > 1}
+        self.shapes = shape_analysis(self.fdef, counts, self.active & self.numeric)
         self.primal_names = set(counts)
         self.cotangents = {}
         self.stack = names.fresh("stack", temporary=False)
@@ -469,8 +483,11 @@ class ReverseMode:
         except BindError as exc:
             raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
                              "call it as docs/supported.md shows, or register a rule for this form")
+        scope = AdjointScope(self.shapes, t, value, {c: p for p, c in self.cotangents.items()})
         for s in instance.statements:
-            s.value = self.specialize(s.value)
+            s.value = self.specialize(s.value, scope)
+            if isinstance(s.targets[0], gast.Name):
+                scope.define(s.targets[0].id, s.value)
         assigned_whole = {self.cotangents[p] for p in self.single_use if p in self.cotangents}
         for s in instance.statements:  # a single read's contribution is the whole cotangent
             target = s.targets[0].id if isinstance(s.targets[0], gast.Name) else None
@@ -483,10 +500,10 @@ class ReverseMode:
                 s.value = ReplaceNames({target: const(0.0)}).visit(value)
         return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
 
-    def specialize(self, node):
-        """Where values are known Python numbers, `unbroadcast(e, x)` is e and `add_like(b, x, e)` is
-        b + e."""
-        if not self.scalars:
+    def specialize(self, node, scope=None):
+        """`unbroadcast(e, x)` is e where x is a known Python number or, in scope (an AdjointScope), e
+        provably has x's shape; `add_like(b, x, e)` is b + e where x is a known Python number."""
+        if not self.scalars and scope is None:
             return node
         mode = self
 
@@ -494,12 +511,14 @@ class ReverseMode:
             def visit_Call(self, call_node):
                 self.generic_visit(call_node)
                 func, args = call_node.func, call_node.args
-                if isinstance(func, gast.Name) and len(args) >= 2 and isinstance(args[1], gast.Name) \
-                        and args[1].id in mode.scalars:
-                    if func.id == "unbroadcast":
-                        return args[0]
-                    if func.id == "add_like":
-                        return gast.BinOp(left=args[0], op=gast.Add(), right=args[2])
+                if not (isinstance(func, gast.Name) and len(args) >= 2 and isinstance(args[1], gast.Name)):
+                    return call_node
+                scalar = args[1].id in mode.scalars
+                if func.id == "unbroadcast" and (scalar or scope is not None and
+                                                 mode.shapes.same(args[0], args[1], scope)):
+                    return args[0]
+                if func.id == "add_like" and scalar:
+                    return gast.BinOp(left=args[0], op=gast.Add(), right=args[2])
                 return call_node
 
         return Specialize().visit(node)
@@ -764,6 +783,34 @@ class ReverseMode:
 
     def stack_init(self):
         return [assign(self.stack, gast.List(elts=[], ctx=gast.Load()))] if self.stack_used else []
+
+
+class AdjointScope:
+    """Names as the adjoint of `t = value` sees them: all at the moment the statement ran, t shaped
+    like value, a cotangent like its primal, the template's temporaries like their values."""
+
+    def __init__(self, shapes, t, value, primal_of):
+        self.shapes = shapes
+        self.t = t
+        self.primal_of = primal_of
+        target = shapes.of(value)
+        self.target = shapes.shape(t) if target is None else target
+        self.temporaries = {}  # name -> (shape, floating)
+
+    def shape(self, n):
+        if n in self.temporaries:
+            return self.temporaries[n][0]
+        n = self.primal_of.get(n, n)
+        return self.target if n == self.t else self.shapes.shape(n)
+
+    def is_floating_name(self, n):
+        if n in self.temporaries:
+            return self.temporaries[n][1]
+        return self.shapes.is_floating_name(self.primal_of.get(n, n))
+
+    def define(self, n, value):
+        if n not in self.primal_of:
+            self.temporaries[n] = (self.shapes.of(value, self), self.shapes.is_floating(value, self))
 
 
 def derived(stmt):
