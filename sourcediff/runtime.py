@@ -28,7 +28,7 @@ def broadcast_like(t, z):
 def unbroadcast(g, x):
     """g summed over the axes along which x was broadcast, so that it has x's shape."""
     if type(x) is float:
-        return g if type(g) is float else float(np.sum(g))
+        return g if type(g) is float else float(g.sum() if type(g) is np.ndarray else np.sum(g))
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g
@@ -118,6 +118,18 @@ def cotangent_like(g, x):
     if isinstance(x, np.ndarray):
         return np.broadcast_to(g, x.shape).astype(np.result_type(x.dtype, float)) if np.shape(g) != x.shape else g
     return float(g)
+
+
+def spread(g, x, axis=None, keepdims=False):
+    """The cotangent of x from the cotangent g of a sum of x over axis: g repeated along the summed
+    axes, a read-only view of x's shape that copies nothing (for a number, one with zero strides)."""
+    shape = np.shape(x)
+    if axis is None and np.ndim(g) == 0:
+        g = np.asarray(g)
+        view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(expand_reduced(g, x, axis, keepdims), shape)
 
 
 def expand_reduced(z, x, axis, keepdims):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
+from sourcediff.runtime import add_at, spread
 
 
 def loss(w, X, y):
@@ -114,3 +115,15 @@ def test_gradient_of_a_reassigned_parameter_has_the_argument_shape():
     forward, backward = sd.vjp(f, wrt=(0, 1), motion="split")
     _, saved = forward(np.ones(3), 0.5)
     assert backward(saved, 1.0)[1] == 0.0
+
+
+
+def test_spread_is_a_read_only_view_that_add_at_copies():
+    """np.sum's cotangent repeats one number with zero strides; an indexed update must not write
+    through it into every element."""
+    x = np.zeros(3)
+    g = spread(2.0, x)
+    assert g.shape == x.shape and not g.flags.writeable
+    np.testing.assert_array_equal(add_at(g, x, 0, 1.0), [3.0, 2.0, 2.0])
+    np.testing.assert_array_equal(g, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(spread(np.ones(2), np.zeros((2, 3)), 1), np.ones((2, 3)))
