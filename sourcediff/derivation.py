@@ -14,7 +14,7 @@ from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
 from .modes.reverse import ReverseMode, is_scalar_code
 from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zero_initializations, inline_single_use,
-                       propagate_copies, propagate_local_copies, remove_dead_derivatives)
+                       propagate_copies, propagate_local_copies, remove_dead_derivatives, use_reciprocals)
 
 
 class Derivation:
@@ -89,10 +89,11 @@ class Derivation:
         return new_name
 
     def clean(self, fdef, names, reverse=False):
-        """The clean-up passes; negations are folded in gradients (tangents keep the templates' form)."""
+        """The clean-up passes; gradients also get their negations folded and divisions by a value
+        whose reciprocal is at hand turned into products (tangents keep the templates' form)."""
         fdef = propagate_copies(eliminate_common_subexpressions(fold_zero_initializations(fdef)))
         fdef = inline_single_use(remove_dead_derivatives(propagate_local_copies(fdef)), names.temporaries)
-        return fold_negations(fdef) if reverse else fdef
+        return use_reciprocals(fold_negations(fdef)) if reverse else fdef
 
     def is_current(self):
         return all(parsed.is_current() for parsed in self.parsed.values())

@@ -380,3 +380,40 @@ def _fold_negated_first_contribution(block, i):
                 {n.id for n in walk(later.targets[0]) if isinstance(n, gast.Name)} & (reads | {target}):
             return False
     return False
+
+
+def use_reciprocals(fdef):
+    """Where the function computes `r = 1.0 / y` at its top level (r and y each assigned once), a
+    derivative divided by y multiplies by r instead, and one divided by r multiplies by y: a
+    multiplication costs less than a division, and the two differ by a rounding at most."""
+    stores = {}
+    for node in walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    partners = {}  # a name -> the name holding its reciprocal
+    for stmt in fdef.body:
+        if partners:
+            for inner in statements([stmt]):
+                if getattr(inner, "sd_derivative", False) and isinstance(inner, gast.Assign):
+                    inner.value = _Reciprocals(dict(partners)).visit(inner.value)
+        value = getattr(stmt, "value", None)
+        if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                and isinstance(value, gast.BinOp) and isinstance(value.op, gast.Div)
+                and isinstance(value.left, gast.Constant) and value.left.value == 1.0
+                and type(value.left.value) in (int, float) and isinstance(value.right, gast.Name)
+                and stores.get(stmt.targets[0].id) == 1 and stores.get(value.right.id) == 1):
+            r, y = stmt.targets[0].id, value.right.id
+            partners[y], partners[r] = r, y
+    return fdef
+
+
+class _Reciprocals(gast.NodeTransformer):
+    def __init__(self, partners):
+        self.partners = partners
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, gast.Div) and isinstance(node.right, gast.Name) and node.right.id in self.partners:
+            partner = gast.Name(id=self.partners[node.right.id], ctx=gast.Load(), annotation=None, type_comment=None)
+            return gast.BinOp(left=node.left, op=gast.Mult(), right=partner)
+        return node

@@ -6,7 +6,7 @@ import numpy as np
 
 import sourcediff as sd
 from sourcediff.optimize import (eliminate_common_subexpressions, fold_negations, fold_zero_initializations,
-                                 propagate_local_copies)
+                                 propagate_local_copies, use_reciprocals)
 
 
 def derived_function(source):
@@ -78,3 +78,12 @@ def test_unbroadcast_is_dropped_only_where_shapes_provably_match():
     dw, dy, h = rng.standard_normal(3), rng.standard_normal((2, 3)), 1e-6
     numeric = (elementwise_chain(w + h * dw, y + h * dy, s) - elementwise_chain(w - h * dw, y - h * dy, s)) / (2 * h)
     assert np.isclose(np.dot(bw, dw) + np.sum(by * dy), numeric, rtol=1e-6)
+
+
+def test_division_by_a_value_whose_reciprocal_is_at_hand_becomes_a_product():
+    fdef = derived_function("def f(y, g):\n    r = 1.0 / y\n    a = g / y\n    b = g / r\n    return a + b\n")
+    fdef.body[0].sd_derivative = False  # the primal reciprocal
+    out = text(use_reciprocals(fdef))
+    assert "a = g * r" in out and "b = g * y" in out
+    fdef = derived_function("def f(y, g):\n    r = 1.0 / y\n    y = y + 1.0\n    a = g / y\n    return a\n")
+    assert "a = g / y" in text(use_reciprocals(fdef))  # y assigned again: r is not its reciprocal

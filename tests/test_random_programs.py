@@ -11,7 +11,7 @@ import sourcediff as sd
 
 # Smooth and well-defined on the sampled inputs (no `x - x`, whose zero puts hypot at its kink).
 UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(np.tanh({}))", "np.sqrt(1.0 + {} * {})",
-         "np.log1p({} * {})", "np.arctan({})", "-{}", "({} ** 2)"]
+         "np.log1p({} * {})", "np.arctan({})", "-{}", "({} ** 2)", "1.0 / (1.0 + {} * {})"]
 BINARY = ["{} + {}", "{} - 0.5 * {}", "{} * {}", "{} / (1.5 + np.sin({}))", "np.maximum({}, {})",
           "np.hypot({}, {})", "np.arctan2({}, 2.0 + np.cos({}))"]
 

@@ -22,9 +22,9 @@ def loss_vjp_w_b(w, b, X, y, bneg_mean_total):
     btotal = spread(-(bneg_mean_total * (np.size(mean_total) / np.size(total))), total, None, False)
     blog_one_minus_p = unbroadcast(one_minus_y * btotal, log_one_minus_p)
     blog_p = unbroadcast(y * btotal, log_p)
-    bp = blog_p / p - blog_one_minus_p / one_minus_p
+    bp = blog_p * one_plus_exp_neg_z - blog_one_minus_p / one_minus_p
     # p = 1.0 / (1.0 + np.exp(-z))
-    bz = exp_neg_z * (bp / one_plus_exp_neg_z * p)
+    bz = exp_neg_z * (bp * p * p)
     # z = X @ w + b
     bmatmul_X = unbroadcast(bz, matmul_X)
     bb = unbroadcast(bz, b)
