@@ -80,7 +80,7 @@ def propagate_copies(fdef):
 
 
 # Calls that neither read nor write anything but their arguments, so moving them later is safe.
-PURE_ROOTS = {"np", "math", "zeros_like", "broadcast_like", "expand_reduced", "spread", "abs", "max", "min", "sum", "len",
+PURE_ROOTS = {"np", "math", "zeros_like", "broadcast_like", "expand_reduced", "unreduce", "abs", "max", "min", "sum", "len",
               "float", "range", "list", "tuple"}
 
 

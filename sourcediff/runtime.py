@@ -120,7 +120,7 @@ def cotangent_like(g, x):
     return float(g)
 
 
-def spread(g, x, axis=None, keepdims=False):
+def unreduce(g, x, axis=None, keepdims=False):
     """The cotangent of x from the cotangent g of a sum of x over axis: g repeated along the summed
     axes, a read-only view of x's shape that copies nothing (for a number, one with zero strides)."""
     shape = np.shape(x)

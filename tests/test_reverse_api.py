@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
-from sourcediff.runtime import add_at, spread
+from sourcediff.runtime import add_at, unreduce
 
 
 def loss(w, X, y):
@@ -118,12 +118,12 @@ def test_gradient_of_a_reassigned_parameter_has_the_argument_shape():
 
 
 
-def test_spread_is_a_read_only_view_that_add_at_copies():
+def test_unreduce_is_a_read_only_view_that_add_at_copies():
     """np.sum's cotangent repeats one number with zero strides; an indexed update must not write
     through it into every element."""
     x = np.zeros(3)
-    g = spread(2.0, x)
+    g = unreduce(2.0, x)
     assert g.shape == x.shape and not g.flags.writeable
     np.testing.assert_array_equal(add_at(g, x, 0, 1.0), [3.0, 2.0, 2.0])
     np.testing.assert_array_equal(g, [2.0, 2.0, 2.0])
-    np.testing.assert_array_equal(spread(np.ones(2), np.zeros((2, 3)), 1), np.ones((2, 3)))
+    np.testing.assert_array_equal(unreduce(np.ones(2), np.zeros((2, 3)), 1), np.ones((2, 3)))

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..runtime import (add_like, dot_left_cotangent, dot_right_cotangent, einsum_cotangent, embed_diagonal,
                        expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
-                       matmul_left_cotangent, matmul_right_cotangent, split_like, spread, unbroadcast)
+                       matmul_left_cotangent, matmul_right_cotangent, split_like, unbroadcast, unreduce)
 from .registry import F, adjoint, d, inactive, tangent
 
 inactive(
@@ -212,12 +212,12 @@ def divide_adjoint(z, x, y):
 
 @adjoint(np.sum)
 def sum_adjoint(z, x, axis=None, keepdims=False):
-    d[x] = spread(d[z], x, axis, keepdims)
+    d[x] = unreduce(d[z], x, axis, keepdims)
 
 
 @adjoint(np.mean)
 def mean_adjoint(z, x, axis=None, keepdims=False):
-    d[x] = spread(d[z] * (np.size(z) / np.size(x)), x, axis, keepdims)
+    d[x] = unreduce(d[z] * (np.size(z) / np.size(x)), x, axis, keepdims)
 
 
 @tangent(np.prod)

@@ -19,7 +19,7 @@ def loss_vjp_w_b(w, b, X, y, bneg_mean_total):
     mean_total = np.mean(total)
     value = -mean_total
     # return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    btotal = spread(-(bneg_mean_total * (np.size(mean_total) / np.size(total))), total, None, False)
+    btotal = unreduce(-(bneg_mean_total * (np.size(mean_total) / np.size(total))), total, None, False)
     blog_one_minus_p = unbroadcast(one_minus_y * btotal, log_one_minus_p)
     blog_p = unbroadcast(y * btotal, log_p)
     bp = blog_p * one_plus_exp_neg_z - blog_one_minus_p / one_minus_p

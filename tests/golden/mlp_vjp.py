@@ -15,12 +15,12 @@ def softmax_cross_entropy_forward_logits(logits, labels):
 def softmax_cross_entropy_backward_logits(saved, bneg_mean_sum_labels):
     exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, mean_sum_labels, shifted, sum_exp_shifted, sum_labels = saved
     # return -np.mean(np.sum(labels * log_probs, axis=1))
-    bsum_labels = spread(-(bneg_mean_sum_labels * (np.size(mean_sum_labels) / np.size(sum_labels))), sum_labels, None, False)
-    blog_probs = unbroadcast(labels * spread(bsum_labels, labels_times_log_probs, 1, False), log_probs)
+    bsum_labels = unreduce(-(bneg_mean_sum_labels * (np.size(mean_sum_labels) / np.size(sum_labels))), sum_labels, None, False)
+    blog_probs = unbroadcast(labels * unreduce(bsum_labels, labels_times_log_probs, 1, False), log_probs)
     # log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     bshifted = unbroadcast(blog_probs, shifted)
     blog_sum_exp_shifted = unbroadcast(-blog_probs, log_sum_exp_shifted)
-    bshifted = bshifted + exp_shifted * spread(blog_sum_exp_shifted / sum_exp_shifted, exp_shifted, 1, True)
+    bshifted = bshifted + exp_shifted * unreduce(blog_sum_exp_shifted / sum_exp_shifted, exp_shifted, 1, True)
     # shifted = logits - np.max(logits, axis=1, keepdims=True)
     blogits = unbroadcast(bshifted, logits)
     bmax_logits = unbroadcast(-bshifted, max_logits)
