@@ -164,6 +164,8 @@ def _reader(block, start, summaries):
     what block[start] reads (or has effects we cannot see)."""
     definition = summaries[id(block[start])]
     for stmt in block[start + 1:]:
+        if getattr(stmt, "sd_push", False) and definition.target not in _mentions(stmt):
+            continue  # a push onto reverse mode's stack writes nothing block[start] reads
         summary = _summary(stmt, summaries)
         if summary is None:
             return None

@@ -127,3 +127,23 @@ def test_unreduce_is_a_read_only_view_that_add_at_copies():
     np.testing.assert_array_equal(add_at(g, x, 0, 1.0), [3.0, 2.0, 2.0])
     np.testing.assert_array_equal(g, [2.0, 2.0, 2.0])
     np.testing.assert_array_equal(unreduce(np.ones(2), np.zeros((2, 3)), 1), np.ones((2, 3)))
+
+
+def recurrence(a, x):
+    for i in range(50):
+        x = a * np.sin(x) + x
+    return x
+
+
+def test_a_loop_saves_what_its_adjoints_read_in_one_push_per_step():
+    """What the step's adjoints read is pushed together, once per step, and the gradient matches
+    finite differences, for numbers and for arrays."""
+    source = sd.vjp(recurrence, wrt=(0, 1)).source
+    loop = source[source.index("for i in range(50):"):source.index("value = x")]
+    assert loop.count("stack.append(") == 1
+    h = 1e-6
+    for a, x in [(0.3, 0.4), (np.array([0.3, -0.2]), np.array([0.4, 1.1]))]:
+        _, (ga, gx) = sd.vjp(recurrence, wrt=(0, 1))(a, x, np.ones_like(x))
+        da, dx = np.ones_like(a) * 0.7, np.ones_like(x) * -0.4
+        numeric = np.sum(recurrence(a + h * da, x + h * dx) - recurrence(a - h * da, x - h * dx)) / (2 * h)
+        assert np.isclose(np.sum(ga * da) + np.sum(gx * dx), numeric, rtol=1e-6)

@@ -347,8 +347,10 @@ class ReverseMode:
     def push(self, values, origin):
         self.stack_used = True
         item = name(values[0]) if len(values) == 1 else gast.Tuple(elts=[name(v) for v in values], ctx=gast.Load())
-        return derived(with_origin(gast.Expr(value=call(gast.Attribute(value=name(self.stack), attr="append",
+        push = derived(with_origin(gast.Expr(value=call(gast.Attribute(value=name(self.stack), attr="append",
                                                                          ctx=gast.Load()), [item])), origin))
+        push.sd_push = True  # it only reads names: the optimizer may move pure computations past it
+        return push
 
     def pop(self, values, origin):
         target = name(values[0], True) if len(values) == 1 else gast.Tuple(
@@ -364,12 +366,37 @@ class ReverseMode:
     # -- sweeps ------------------------------------------------------------------------------------
 
     def sweep(self, body):
-        """(forward statements, backward statements) of a block; the backward ones in reverse order."""
-        forward, backward = [], []
+        """(forward statements, backward statements) of a block; the backward ones in reverse order.
+
+        What plain assignments save is pushed as late as the block allows: together, once each, just
+        before a statement that overwrites one of those values or does anything but assign names.
+        The pop moves to the mirror position, where every value popped is still the one saved."""
+        groups = []  # [forward, backward] per statement
+        pending, last = [], None  # names whose push waits; the group after which they are pushed
+
+        def flush():
+            if pending:
+                origin = groups[last][0][-1].sd_origin if groups[last][0] else None
+                groups[last][0].append(self.push(list(pending), origin))
+                groups[last][1].insert(0, self.pop(list(pending), origin))
+                pending.clear()
+
         for stmt in body:
             f, b = self.statement(stmt)
-            forward += f
-            backward = b + backward
+            plain = isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            saved = getattr(f[-1], "sd_saves", None) if plain and f else None
+            if saved:
+                f, b = f[:-1], b[1:]
+            writes = {n.id for s in f for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            if not plain or any(not isinstance(s, gast.Assign) for s in f) or writes & set(pending):
+                flush()
+            groups.append([f, b])
+            if saved or pending:
+                pending += [n for n in saved or [] if n not in pending]
+                last = len(groups) - 1
+        flush()
+        forward = [s for f, _ in groups for s in f]
+        backward = [s for _, b in reversed(groups) for s in b]
         return forward, backward
 
     def statement(self, stmt):
@@ -442,7 +469,9 @@ class ReverseMode:
         saved = self.saves(backward, exclude)
         if not saved:
             return forward, backward
-        return forward + [self.push(saved, origin)], [self.pop(saved, origin)] + backward
+        push, pop = self.push(saved, origin), self.pop(saved, origin)
+        push.sd_saves = saved  # sweep may push them later, with others
+        return forward + [push], [pop] + backward
 
     def append(self, stmt):
         """`xs.append(v)`: backward, v takes the cotangent of the last element, and the append is undone."""
