@@ -27,6 +27,8 @@ def broadcast_like(t, z):
 
 def unbroadcast(g, x):
     """g summed over the axes along which x was broadcast, so that it has x's shape."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
+        return g
     if type(x) is float:
         return g if type(g) is float else float(g.sum() if type(g) is np.ndarray else np.sum(g))
     shape = np.shape(x)
@@ -120,10 +122,14 @@ def cotangent_like(g, x):
     return float(g)
 
 
-def unreduce(g, x, axis=None, keepdims=False):
-    """The cotangent of x from the cotangent g of a sum of x over axis: g repeated along the summed
-    axes, a read-only view of x's shape that copies nothing (for a number, one with zero strides)."""
+def unreduce(g, x, axis=None, keepdims=False, mean=False):
+    """The cotangent of x from the cotangent g of a sum of x over axis (with mean, of a mean): g
+    repeated along the reduced axes, a read-only view of x's shape that copies nothing (for a number,
+    one with zero strides)."""
     shape = np.shape(x)
+    if mean:
+        count = np.size(x) if axis is None else np.prod([shape[a] for a in np.atleast_1d(axis)])
+        g = g * (1.0 / count)
     if axis is None and np.ndim(g) == 0:
         g = np.asarray(g)
         view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))

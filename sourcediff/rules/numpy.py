@@ -217,7 +217,7 @@ def sum_adjoint(z, x, axis=None, keepdims=False):
 
 @adjoint(np.mean)
 def mean_adjoint(z, x, axis=None, keepdims=False):
-    d[x] = unreduce(d[z] * (np.size(z) / np.size(x)), x, axis, keepdims)
+    d[x] = unreduce(d[z], x, axis, keepdims, mean=True)
 
 
 @tangent(np.prod)

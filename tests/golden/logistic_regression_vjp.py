@@ -16,10 +16,9 @@ def loss_vjp_w_b(w, b, X, y, bneg_mean_total):
     one_minus_p = 1.0 - p
     log_one_minus_p = np.log(one_minus_p)
     total = y * log_p + one_minus_y * log_one_minus_p
-    mean_total = np.mean(total)
-    value = -mean_total
+    value = -np.mean(total)
     # return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    btotal = unreduce(-(bneg_mean_total * (np.size(mean_total) / np.size(total))), total, None, False)
+    btotal = unreduce(-bneg_mean_total, total, None, False, mean=True)
     blog_one_minus_p = unbroadcast(one_minus_y * btotal, log_one_minus_p)
     blog_p = unbroadcast(y * btotal, log_p)
     bp = blog_p * one_plus_exp_neg_z - blog_one_minus_p / one_minus_p

@@ -7,16 +7,14 @@ def softmax_cross_entropy_forward_logits(logits, labels):
     log_probs = shifted - log_sum_exp_shifted
     labels_times_log_probs = labels * log_probs
     sum_labels = np.sum(labels_times_log_probs, axis=1)
-    mean_sum_labels = np.mean(sum_labels)
-    neg_mean_sum_labels = -mean_sum_labels
-    return neg_mean_sum_labels, (exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, mean_sum_labels, shifted, sum_exp_shifted, sum_labels)
+    neg_mean_sum_labels = -np.mean(sum_labels)
+    return neg_mean_sum_labels, (exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, shifted, sum_exp_shifted, sum_labels)
 
 
 def softmax_cross_entropy_backward_logits(saved, bneg_mean_sum_labels):
-    exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, mean_sum_labels, shifted, sum_exp_shifted, sum_labels = saved
+    exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, shifted, sum_exp_shifted, sum_labels = saved
     # return -np.mean(np.sum(labels * log_probs, axis=1))
-    bsum_labels = unreduce(-(bneg_mean_sum_labels * (np.size(mean_sum_labels) / np.size(sum_labels))), sum_labels, None, False)
-    blog_probs = unbroadcast(labels * unreduce(bsum_labels, labels_times_log_probs, 1, False), log_probs)
+    blog_probs = unbroadcast(labels * unreduce(unreduce(-bneg_mean_sum_labels, sum_labels, None, False, mean=True), labels_times_log_probs, 1, False), log_probs)
     # log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     bshifted = unbroadcast(blog_probs, shifted)
     blog_sum_exp_shifted = unbroadcast(-blog_probs, log_sum_exp_shifted)
