@@ -370,15 +370,25 @@ class ReverseMode:
 
         What plain assignments save is pushed as late as the block allows: together, once each, just
         before a statement that overwrites one of those values or does anything but assign names.
-        The pop moves to the mirror position, where every value popped is still the one saved."""
+        The pop moves to the mirror position, where every value popped is still the one saved. In
+        scalar code, a value one math function computes from values popped with it is computed again
+        after the pop instead of pushed."""
         groups = []  # [forward, backward] per statement
         pending, last = [], None  # names whose push waits; the group after which they are pushed
 
         def flush():
             if pending:
+                again = self.recomputable(pending, groups[:last + 1])
                 origin = groups[last][0][-1].sd_origin if groups[last][0] else None
-                groups[last][0].append(self.push(list(pending), origin))
-                groups[last][1].insert(0, self.pop(list(pending), origin))
+                pushed = [n for n in pending if n not in again]
+                recomputed = []
+                for n, (value, first) in again.items():  # under a name of its own, so both fold away
+                    fresh = self.names.fresh(n)
+                    for group in groups[first:last + 1]:
+                        group[1] = [ReplaceNames({n: name(fresh)}).visit(s) for s in group[1]]
+                    recomputed.append(derived(assign(fresh, clone(value), origin)))
+                groups[last][0].append(self.push(pushed, origin))
+                groups[last][1][:0] = [self.pop(pushed, origin)] + recomputed
                 pending.clear()
 
         for stmt in body:
@@ -387,8 +397,7 @@ class ReverseMode:
             saved = getattr(f[-1], "sd_saves", None) if plain and f else None
             if saved:
                 f, b = f[:-1], b[1:]
-            writes = {n.id for s in f for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-            if not plain or any(not isinstance(s, gast.Assign) for s in f) or writes & set(pending):
+            if not plain or any(not isinstance(s, gast.Assign) for s in f) or _stored(f) & set(pending):
                 flush()
             groups.append([f, b])
             if saved or pending:
@@ -398,6 +407,29 @@ class ReverseMode:
         forward = [s for f, _ in groups for s in f]
         backward = [s for _, b in reversed(groups) for s in b]
         return forward, backward
+
+    def recomputable(self, pending, groups):
+        """{name: (value, index of the group assigning it)} for the pending names of scalar code assigned
+        `math.f(names)` in groups, where every such name is pushed with them (or assigned once) and
+        unchanged since: recomputing such a value after the pop gives the same number and costs less
+        than pushing it."""
+        if not self.scalars:
+            return {}
+        found = {}
+        for n in pending:
+            writers = [k for k, (f, _) in enumerate(groups) if n in _stored(f)]
+            if not writers:
+                continue
+            values = [s.value for s in groups[writers[-1]][0] if isinstance(s, gast.Assign)
+                      and isinstance(s.targets[0], gast.Name) and s.targets[0].id == n]
+            value = values[-1] if values else None
+            args = {a.id for a in getattr(value, "args", []) if isinstance(a, gast.Name)}
+            if (isinstance(value, gast.Call) and (canonical_name(getattr(value, "sd_callee", None)) or "").startswith("math.")
+                    and not value.keywords and len(args) == len(value.args)
+                    and args <= (set(pending) - {n}) | (self.primal_names - self.unstable)
+                    and not any(args & _stored(f) for f, _ in groups[writers[-1] + 1:])):
+                found[n] = (value, writers[-1])
+        return {n: v for n, v in found.items() if not _names_of(v[0]) & set(found)}
 
     def statement(self, stmt):
         if isinstance(stmt, gast.FunctionDef):
@@ -840,6 +872,14 @@ class AdjointScope:
     def define(self, n, value):
         if n not in self.primal_of:
             self.temporaries[n] = (self.shapes.of(value, self), self.shapes.is_floating(value, self))
+
+
+def _stored(statements_):
+    return {n.id for s in statements_ for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _names_of(node):
+    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
 
 
 def derived(stmt):
