@@ -35,8 +35,8 @@ def unbroadcast(g, x):
     if np.shape(g) == shape:
         return g
     g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape)))) if np.ndim(g) > len(shape) else g
-    if np.ndim(g) < len(shape):  # a zero cotangent with fewer dimensions: it broadcasts against x
-        return g
+    if np.ndim(g) < len(shape):  # from a zero cotangent, with fewer dimensions: align it with x's axes
+        g = np.reshape(g, (1,) * (len(shape) - np.ndim(g)) + np.shape(g))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)

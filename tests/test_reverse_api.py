@@ -168,3 +168,22 @@ def test_scalar_code_recomputes_math_values_instead_of_pushing_them():
     ga, gx = sd.grad(scalar_steps, wrt=(0, 1))(a, x)
     numeric = (scalar_steps(a + h * 0.5, x - h) - scalar_steps(a - h * 0.5, x + h)) / (2 * h)
     assert math.isclose(0.5 * ga - gx, numeric, rel_tol=1e-6)
+
+
+def overwritten_product(x, y):
+    if np.sum(y) > 0.0:
+        v = x * y
+    else:
+        v = x * y * 0.5
+    v = np.sin(x)
+    return np.sum(v) + np.sum(x)
+
+
+def test_a_cotangent_left_at_zero_is_summed_to_a_broadcast_operand():
+    """v = x * y is overwritten before use, so its cotangent stays the number 0.0 and x * 0.0 has x's
+    shape (3,), which must be summed to y's (2, 1)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-1.0, 1.0, 3), rng.uniform(-1.0, 1.0, (2, 1))
+    _, (bx, by) = sd.vjp(overwritten_product, wrt=(0, 1))(x, y, 1.0)
+    np.testing.assert_allclose(bx, np.cos(x) + 1.0)
+    np.testing.assert_array_equal(by, np.zeros((2, 1)))
