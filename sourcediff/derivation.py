@@ -14,8 +14,8 @@ from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
 from .modes.forward_gradient import check_scalar_function, forward_gradient_function
 from .modes.reverse import ReverseMode, is_scalar_code
-from .optimize import (eliminate_common_subexpressions, fold_zero_initializations, inline_single_use, propagate_copies, propagate_local_copies,
-                       remove_dead_derivatives)
+from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zero_initializations, inline_single_use,
+                       propagate_copies, propagate_local_copies, remove_dead_derivatives, use_reciprocals)
 
 
 class Derivation:
@@ -83,7 +83,7 @@ class Derivation:
             self.jvps[key] = names
             mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
             for generated in mode.split(*names):
-                self.functions.append(self.clean(generated, mode.names))
+                self.functions.append(self.clean(generated, mode.names, reverse=True))
         return self.jvps[key]
 
     def function_grad(self, fn, pattern, motion="joint"):
@@ -101,17 +101,20 @@ class Derivation:
             scalar_name = self.namespace.reserve(f"{new_name}_scalars")
             _, scalar_def = self.prepare(fn)
             scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
-            self.functions.append(self.clean(scalar_mode.joint(scalar_name), scalar_mode.names))
+            self.functions.append(self.clean(scalar_mode.joint(scalar_name), scalar_mode.names, reverse=True))
         mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-        self.functions.append(self.clean(mode.joint(new_name, checked_by, scalar_name), mode.names))
+        self.functions.append(self.clean(mode.joint(new_name, checked_by, scalar_name), mode.names, reverse=True))
         return new_name
 
-    def clean(self, fdef, names):
+    def clean(self, fdef, names, reverse=False):
+        """The clean-up passes (none with optimize=False); gradients also get their negations folded and
+        divisions by a value whose reciprocal is at hand turned into products (tangents keep the
+        templates' form)."""
         if not self.optimize:
             return fdef
         fdef = propagate_copies(eliminate_common_subexpressions(fold_zero_initializations(fdef)))
-        fdef = remove_dead_derivatives(propagate_local_copies(fdef))
-        return inline_single_use(fdef, names.temporaries)
+        fdef = inline_single_use(remove_dead_derivatives(propagate_local_copies(fdef)), names.temporaries)
+        return use_reciprocals(fold_negations(fdef)) if reverse else fdef
 
     def is_current(self):
         return all(parsed.is_current() for parsed in self.parsed.values())

@@ -80,7 +80,7 @@ def propagate_copies(fdef):
 
 
 # Calls that neither read nor write anything but their arguments, so moving them later is safe.
-PURE_ROOTS = {"np", "math", "zeros_like", "broadcast_like", "expand_reduced", "abs", "max", "min", "sum", "len",
+PURE_ROOTS = {"np", "math", "zeros_like", "broadcast_like", "expand_reduced", "unreduce", "abs", "max", "min", "sum", "len",
               "float", "range", "list", "tuple"}
 
 
@@ -145,14 +145,14 @@ def _operations(expr):
                for n in walk(expr))
 
 
-def _is_pure(expr):
+def _is_pure(expr, roots=PURE_ROOTS):
     for node in walk(expr):
         if isinstance(node, gast.Call):
             root, path = node.func, []
             while isinstance(root, gast.Attribute):
                 path.append(root.attr)
                 root = root.value
-            if not (isinstance(root, gast.Name) and root.id in PURE_ROOTS) or "random" in path:
+            if not (isinstance(root, gast.Name) and root.id in roots) or "random" in path:
                 return False
         elif isinstance(node, (gast.ListComp, gast.Lambda)):
             return False
@@ -164,6 +164,8 @@ def _reader(block, start, summaries):
     what block[start] reads (or has effects we cannot see)."""
     definition = summaries[id(block[start])]
     for stmt in block[start + 1:]:
+        if getattr(stmt, "sd_push", False) and definition.target not in _mentions(stmt):
+            continue  # a push onto reverse mode's stack writes nothing block[start] reads
         summary = _summary(stmt, summaries)
         if summary is None:
             return None
@@ -312,3 +314,108 @@ def _cse_block(block, in_place):
                          if holder not in written and not (reads & written)}
         if key is not None and key not in available and target.id not in _mentions(value):
             available[key] = (target.id, _mentions(value))
+
+
+def fold_negations(fdef):
+    """Negations in derivatives move outwards through products and quotients and cancel, or become
+    subtractions: `-(a * -(b))` is `a * b`, `a + -(b)` is `a - b`, each the same number in floating
+    point, one pass over the data fewer. A cotangent whose first contribution is a negation and
+    whose second is added next, `bx = -(e)` ... `bx = bx + f`, becomes `bx = f - e`."""
+    for stmt in statements(fdef.body):
+        if getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign):
+            stmt.value = _FoldNegations().visit(stmt.value)
+    for block in blocks(fdef):
+        _fold_negated_first_contributions(block)
+    return fdef
+
+
+def _negated(node):
+    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+
+
+def _negate(node):
+    return node.operand if _negated(node) else gast.UnaryOp(op=gast.USub(), operand=node)
+
+
+class _FoldNegations(gast.NodeTransformer):
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        return node.operand.operand if _negated(node) and _negated(node.operand) else node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if isinstance(node.op, (gast.Mult, gast.Div)) and (_negated(left) or _negated(right)):
+            product = gast.BinOp(left=_negate(left) if _negated(left) else left, op=node.op,
+                                 right=_negate(right) if _negated(right) else right)
+            return product if _negated(left) and _negated(right) else _negate(product)
+        if isinstance(node.op, gast.Add) and _negated(right):
+            return gast.BinOp(left=left, op=gast.Sub(), right=right.operand)
+        if isinstance(node.op, gast.Add) and _negated(left):
+            return gast.BinOp(left=right, op=gast.Sub(), right=left.operand)
+        if isinstance(node.op, gast.Sub) and _negated(right):
+            return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
+        return node
+
+
+def _fold_negated_first_contributions(block):
+    i = 0
+    while i < len(block):
+        if not _fold_negated_first_contribution(block, i):
+            i += 1
+
+
+def _fold_negated_first_contribution(block, i):
+    stmt = block[i]
+    if not (getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign)
+            and isinstance(stmt.targets[0], gast.Name) and _negated(stmt.value)):
+        return False
+    target, reads = stmt.targets[0].id, _mentions(stmt.value)
+    for later in block[i + 1:]:
+        if _is_accumulation(later, target):
+            later.value = gast.BinOp(left=later.value.right, op=gast.Sub(), right=stmt.value.operand)
+            del block[i]
+            return True
+        # moving e past a statement is safe only if it is an assignment that leaves e and target alone
+        if not (isinstance(later, gast.Assign) and _is_pure(later.value, PURE_ROOTS | {"unbroadcast"})) \
+                or target in _mentions(later.value) or \
+                {n.id for n in walk(later.targets[0]) if isinstance(n, gast.Name)} & (reads | {target}):
+            return False
+    return False
+
+
+def use_reciprocals(fdef):
+    """Where the function computes `r = 1.0 / y` at its top level (r and y each assigned once), a
+    derivative divided by y multiplies by r instead, and one divided by r multiplies by y: a
+    multiplication costs less than a division, and the two differ by a rounding at most."""
+    stores = {}
+    for node in walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    partners = {}  # a name -> the name holding its reciprocal
+    for stmt in fdef.body:
+        if partners:
+            for inner in statements([stmt]):
+                if getattr(inner, "sd_derivative", False) and isinstance(inner, gast.Assign):
+                    inner.value = _Reciprocals(dict(partners)).visit(inner.value)
+        value = getattr(stmt, "value", None)
+        if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                and isinstance(value, gast.BinOp) and isinstance(value.op, gast.Div)
+                and isinstance(value.left, gast.Constant) and value.left.value == 1.0
+                and type(value.left.value) in (int, float) and isinstance(value.right, gast.Name)
+                and stores.get(stmt.targets[0].id) == 1 and stores.get(value.right.id) == 1):
+            r, y = stmt.targets[0].id, value.right.id
+            partners[y], partners[r] = r, y
+    return fdef
+
+
+class _Reciprocals(gast.NodeTransformer):
+    def __init__(self, partners):
+        self.partners = partners
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, gast.Div) and isinstance(node.right, gast.Name) and node.right.id in self.partners:
+            partner = gast.Name(id=self.partners[node.right.id], ctx=gast.Load(), annotation=None, type_comment=None)
+            return gast.BinOp(left=node.left, op=gast.Mult(), right=partner)
+        return node

@@ -31,12 +31,16 @@ def broadcast_like(t, z, count=None):
 
 def unbroadcast(g, x):
     """g summed over the axes along which x was broadcast, so that it has x's shape."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
+        return g
     if type(x) is float:
-        return g if type(g) is float else float(np.sum(g))
+        return g if type(g) is float else float(g.sum() if type(g) is np.ndarray else np.sum(g))
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g
     g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape)))) if np.ndim(g) > len(shape) else g
+    if np.ndim(g) < len(shape):  # from a zero cotangent, with fewer dimensions: align it with x's axes
+        g = np.reshape(g, (1,) * (len(shape) - np.ndim(g)) + np.shape(g))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
@@ -120,6 +124,22 @@ def cotangent_like(g, x):
     if isinstance(x, np.ndarray):
         return np.broadcast_to(g, x.shape).astype(np.result_type(x.dtype, float)) if np.shape(g) != x.shape else g
     return float(g)
+
+
+def unreduce(g, x, axis=None, keepdims=False, mean=False):
+    """The cotangent of x from the cotangent g of a sum of x over axis (with mean, of a mean): g
+    repeated along the reduced axes, a read-only view of x's shape that copies nothing (for a number,
+    one with zero strides)."""
+    shape = np.shape(x)
+    if mean:
+        count = np.size(x) if axis is None else np.prod([shape[a] for a in np.atleast_1d(axis)])
+        g = g * (1.0 / count)
+    if axis is None and np.ndim(g) == 0:
+        g = np.asarray(g)
+        view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(expand_reduced(g, x, axis, keepdims), shape)
 
 
 def expand_reduced(z, x, axis, keepdims):

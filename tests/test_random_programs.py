@@ -12,7 +12,7 @@ from sourcediff.derivation import Derivation
 
 # Smooth and well-defined on the sampled inputs (no `x - x`, whose zero puts hypot at its kink).
 UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(np.tanh({}))", "np.sqrt(1.0 + {} * {})",
-         "np.log1p({} * {})", "np.arctan({})", "-{}", "({} ** 2)"]
+         "np.log1p({} * {})", "np.arctan({})", "-{}", "({} ** 2)", "1.0 / (1.0 + {} * {})"]
 BINARY = ["{} + {}", "{} - 0.5 * {}", "{} * {}", "{} / (1.5 + np.sin({}))", "np.maximum({}, {})",
           "np.hypot({}, {})", "np.arctan2({}, 2.0 + np.cos({}))"]
 
@@ -56,12 +56,13 @@ def load(source, directory):
     return module.f
 
 
-def point(seed, scalar_y):
-    """x (3 floats), y (a float or 3 floats), and a direction (dx, dy)."""
+def point(seed, y_shape):
+    """x (3 floats), y (a float for the shape (), else an array of y_shape), and a direction (dx, dy)."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, 3)
-    y = float(rng.uniform(-1.0, 1.0)) if scalar_y else rng.uniform(-1.0, 1.0, 3)
-    return x, y, rng.standard_normal(3), 0.7 if scalar_y else rng.standard_normal(3)
+    if y_shape == ():
+        return x, float(rng.uniform(-1.0, 1.0)), rng.standard_normal(3), 0.7
+    return x, rng.uniform(-1.0, 1.0, y_shape), rng.standard_normal(3), rng.standard_normal(y_shape)
 
 
 def central_difference(f, x, y, dx, dy, h=1e-6):
@@ -72,18 +73,19 @@ def central_difference(f, x, y, dx, dy, h=1e-6):
 @given(source=programs(), seed=st.integers(0, 2 ** 16), scalar_y=st.booleans())
 def test_random_programs_match_finite_differences(tmp_path, source, seed, scalar_y):
     f = load(source, tmp_path)
-    x, y, dx, dy = point(seed, scalar_y)
+    x, y, dx, dy = point(seed, () if scalar_y else (3,))
     value, tangent = sd.jvp(f, wrt=(0, 1))(x, y, dx, dy)
     assert np.isclose(value, f(x, y))
     assert np.isclose(tangent, central_difference(f, x, y, dx, dy), rtol=1e-5, atol=1e-6), source
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(source=programs(), seed=st.integers(0, 2 ** 16), scalar_y=st.booleans())
-def test_random_programs_reverse_matches_finite_differences(tmp_path, source, seed, scalar_y):
-    """<u, J v> from finite differences against <J^T u, v> from the generated gradient."""
+@given(source=programs(), seed=st.integers(0, 2 ** 16), y_shape=st.sampled_from([(), (3,), (2, 3), (2, 1)]))
+def test_random_programs_reverse_matches_finite_differences(tmp_path, source, seed, y_shape):
+    """<u, J v> from finite differences against <J^T u, v> from the generated gradient; y may
+    broadcast x to two dimensions, so that cotangents must be summed back to each shape."""
     f = load(source, tmp_path)
-    x, y, dx, dy = point(seed, scalar_y)
+    x, y, dx, dy = point(seed, y_shape)
     value, (bx, by) = sd.vjp(f, wrt=(0, 1))(x, y, 1.0)
     numeric = central_difference(f, x, y, dx, dy)
     assert np.isclose(value, f(x, y))
@@ -92,12 +94,12 @@ def test_random_programs_reverse_matches_finite_differences(tmp_path, source, se
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(source=programs(), seed=st.integers(0, 2 ** 16), scalar_y=st.booleans())
-def test_random_programs_vector_mode_matches_finite_differences(tmp_path, source, seed, scalar_y):
-    """Tangents carrying 4 directions (forward gradients' vector mode; x has 3 entries), each against finite
-    differences."""
+@given(source=programs(), seed=st.integers(0, 2 ** 16), y_shape=st.sampled_from([(), (3,), (2, 3), (2, 1)]))
+def test_random_programs_vector_mode_matches_finite_differences(tmp_path, source, seed, y_shape):
+    """Tangents carrying 4 directions (forward gradients' vector mode; no argument has a size of 4), each
+    against finite differences; y may broadcast x to two dimensions."""
     f = load(source, tmp_path)
-    points = [point(seed + j, scalar_y) for j in range(4)]
+    points = [point(seed + j, y_shape) for j in range(4)]
     x, y = points[0][:2]
     derivation = Derivation(4)
     vector_jvp = derivation.compile(derivation.function_jvp(f, ("x", "y"), entry=True)[0])

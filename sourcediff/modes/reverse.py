@@ -27,6 +27,7 @@ from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
 from .primitives import integer_check, primitive_key, primitive_parts
+from .shapes import FloatingNames, Shapes
 
 UNSUPPORTED = {}
 
@@ -161,6 +162,18 @@ def _is_scalar(value, scalars):
     return False
 
 
+def shape_analysis(fdef, counts, floating):
+    """Shapes over fdef's variables (see shapes.py). floating: variables known to hold floating-point
+    numbers or arrays; so does any variable every assignment of which is arithmetic with one of them
+    or with a float constant (it is a float array, or the operation raises)."""
+    values = assigned_values(fdef)
+    shapes = Shapes({n: v[0] if isinstance(v[0], gast.AST) else None for n, v in values.items() if counts.get(n) == 1},
+                    floating)
+    shapes.floating |= largest_set(values, lambda v, found: not isinstance(v, str)
+                                   and shapes.is_floating(v, FloatingNames(found | floating)))
+    return shapes
+
+
 def single_use_temporaries(fdef, temporaries):
     """Temporaries assigned once and read once, later in the same block: the read's adjoint gives the
     whole cotangent, so it can assign it (no zero to start from, none to reset to)."""
@@ -259,6 +272,7 @@ class ReverseMode:
         self.scalars = scalar_variables(self.fdef) if scalars else set()
         counts = assignment_counts(fdef)
         self.unstable = {n for n, c in counts.items() if c > 1}
+        self.shapes = shape_analysis(self.fdef, counts, self.active & self.numeric)
         self.primal_names = set(counts)
         self.cotangents = {}
         self.stack = names.fresh("stack", temporary=False)
@@ -333,8 +347,10 @@ class ReverseMode:
     def push(self, values, origin):
         self.stack_used = True
         item = name(values[0]) if len(values) == 1 else gast.Tuple(elts=[name(v) for v in values], ctx=gast.Load())
-        return derived(with_origin(gast.Expr(value=call(gast.Attribute(value=name(self.stack), attr="append",
+        push = derived(with_origin(gast.Expr(value=call(gast.Attribute(value=name(self.stack), attr="append",
                                                                          ctx=gast.Load()), [item])), origin))
+        push.sd_push = True  # it only reads names: the optimizer may move pure computations past it
+        return push
 
     def pop(self, values, origin):
         target = name(values[0], True) if len(values) == 1 else gast.Tuple(
@@ -350,13 +366,70 @@ class ReverseMode:
     # -- sweeps ------------------------------------------------------------------------------------
 
     def sweep(self, body):
-        """(forward statements, backward statements) of a block; the backward ones in reverse order."""
-        forward, backward = [], []
+        """(forward statements, backward statements) of a block; the backward ones in reverse order.
+
+        What plain assignments save is pushed as late as the block allows: together, once each, just
+        before a statement that overwrites one of those values or does anything but assign names.
+        The pop moves to the mirror position, where every value popped is still the one saved. In
+        scalar code, a value one math function computes from values popped with it is computed again
+        after the pop instead of pushed."""
+        groups = []  # [forward, backward] per statement
+        pending, last = [], None  # names whose push waits; the group after which they are pushed
+
+        def flush():
+            if pending:
+                again = self.recomputable(pending, groups[:last + 1])
+                origin = groups[last][0][-1].sd_origin if groups[last][0] else None
+                pushed = [n for n in pending if n not in again]
+                recomputed = []
+                for n, (value, first) in again.items():  # under a name of its own, so both fold away
+                    fresh = self.names.fresh(n)
+                    for group in groups[first:last + 1]:
+                        group[1] = [ReplaceNames({n: name(fresh)}).visit(s) for s in group[1]]
+                    recomputed.append(derived(assign(fresh, clone(value), origin)))
+                groups[last][0].append(self.push(pushed, origin))
+                groups[last][1][:0] = [self.pop(pushed, origin)] + recomputed
+                pending.clear()
+
         for stmt in body:
             f, b = self.statement(stmt)
-            forward += f
-            backward = b + backward
+            plain = isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            saved = getattr(f[-1], "sd_saves", None) if plain and f else None
+            if saved:
+                f, b = f[:-1], b[1:]
+            if not plain or any(not isinstance(s, gast.Assign) for s in f) or _stored(f) & set(pending):
+                flush()
+            groups.append([f, b])
+            if saved or pending:
+                pending += [n for n in saved or [] if n not in pending]
+                last = len(groups) - 1
+        flush()
+        forward = [s for f, _ in groups for s in f]
+        backward = [s for _, b in reversed(groups) for s in b]
         return forward, backward
+
+    def recomputable(self, pending, groups):
+        """{name: (value, index of the group assigning it)} for the pending names of scalar code assigned
+        `math.f(names)` in groups, where every such name is pushed with them (or assigned once) and
+        unchanged since: recomputing such a value after the pop gives the same number and costs less
+        than pushing it."""
+        if not self.scalars:
+            return {}
+        found = {}
+        for n in pending:
+            writers = [k for k, (f, _) in enumerate(groups) if n in _stored(f)]
+            if not writers:
+                continue
+            values = [s.value for s in groups[writers[-1]][0] if isinstance(s, gast.Assign)
+                      and isinstance(s.targets[0], gast.Name) and s.targets[0].id == n]
+            value = values[-1] if values else None
+            args = {a.id for a in getattr(value, "args", []) if isinstance(a, gast.Name)}
+            if (isinstance(value, gast.Call) and (canonical_name(getattr(value, "sd_callee", None)) or "").startswith("math.")
+                    and not value.keywords and len(args) == len(value.args)
+                    and args <= (set(pending) - {n}) | (self.primal_names - self.unstable)
+                    and not any(args & _stored(f) for f, _ in groups[writers[-1] + 1:])):
+                found[n] = (value, writers[-1])
+        return {n: v for n, v in found.items() if not _names_of(v[0]) & set(found)}
 
     def statement(self, stmt):
         if isinstance(stmt, gast.FunctionDef):
@@ -428,7 +501,9 @@ class ReverseMode:
         saved = self.saves(backward, exclude)
         if not saved:
             return forward, backward
-        return forward + [self.push(saved, origin)], [self.pop(saved, origin)] + backward
+        push, pop = self.push(saved, origin), self.pop(saved, origin)
+        push.sd_saves = saved  # sweep may push them later, with others
+        return forward + [push], [pop] + backward
 
     def append(self, stmt):
         """`xs.append(v)`: backward, v takes the cotangent of the last element, and the append is undone."""
@@ -469,8 +544,11 @@ class ReverseMode:
         except BindError as exc:
             raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
                              "call it as docs/supported.md shows, or register a rule for this form")
+        scope = AdjointScope(self.shapes, t, value, {c: p for p, c in self.cotangents.items()})
         for s in instance.statements:
-            s.value = self.specialize(s.value)
+            s.value = self.specialize(s.value, scope)
+            if isinstance(s.targets[0], gast.Name):
+                scope.define(s.targets[0].id, s.value)
         assigned_whole = {self.cotangents[p] for p in self.single_use if p in self.cotangents}
         for s in instance.statements:  # a single read's contribution is the whole cotangent
             target = s.targets[0].id if isinstance(s.targets[0], gast.Name) else None
@@ -483,10 +561,10 @@ class ReverseMode:
                 s.value = ReplaceNames({target: const(0.0)}).visit(value)
         return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
 
-    def specialize(self, node):
-        """Where values are known Python numbers, `unbroadcast(e, x)` is e and `add_like(b, x, e)` is
-        b + e."""
-        if not self.scalars:
+    def specialize(self, node, scope=None):
+        """`unbroadcast(e, x)` is e where x is a known Python number or, in scope (an AdjointScope), e
+        provably has x's shape; `add_like(b, x, e)` is b + e where x is a known Python number."""
+        if not self.scalars and scope is None:
             return node
         mode = self
 
@@ -494,12 +572,14 @@ class ReverseMode:
             def visit_Call(self, call_node):
                 self.generic_visit(call_node)
                 func, args = call_node.func, call_node.args
-                if isinstance(func, gast.Name) and len(args) >= 2 and isinstance(args[1], gast.Name) \
-                        and args[1].id in mode.scalars:
-                    if func.id == "unbroadcast":
-                        return args[0]
-                    if func.id == "add_like":
-                        return gast.BinOp(left=args[0], op=gast.Add(), right=args[2])
+                if not (isinstance(func, gast.Name) and len(args) >= 2 and isinstance(args[1], gast.Name)):
+                    return call_node
+                scalar = args[1].id in mode.scalars
+                if func.id == "unbroadcast" and (scalar or scope is not None and
+                                                 mode.shapes.same(args[0], args[1], scope)):
+                    return args[0]
+                if func.id == "add_like" and scalar:
+                    return gast.BinOp(left=args[0], op=gast.Add(), right=args[2])
                 return call_node
 
         return Specialize().visit(node)
@@ -764,6 +844,42 @@ class ReverseMode:
 
     def stack_init(self):
         return [assign(self.stack, gast.List(elts=[], ctx=gast.Load()))] if self.stack_used else []
+
+
+class AdjointScope:
+    """Names as the adjoint of `t = value` sees them: all at the moment the statement ran, t shaped
+    like value, a cotangent like its primal, the template's temporaries like their values."""
+
+    def __init__(self, shapes, t, value, primal_of):
+        self.shapes = shapes
+        self.t = t
+        self.primal_of = primal_of
+        target = shapes.of(value)
+        self.target = shapes.shape(t) if target is None else target
+        self.temporaries = {}  # name -> (shape, floating)
+
+    def shape(self, n):
+        if n in self.temporaries:
+            return self.temporaries[n][0]
+        n = self.primal_of.get(n, n)
+        return self.target if n == self.t else self.shapes.shape(n)
+
+    def is_floating_name(self, n):
+        if n in self.temporaries:
+            return self.temporaries[n][1]
+        return self.shapes.is_floating_name(self.primal_of.get(n, n))
+
+    def define(self, n, value):
+        if n not in self.primal_of:
+            self.temporaries[n] = (self.shapes.of(value, self), self.shapes.is_floating(value, self))
+
+
+def _stored(statements_):
+    return {n.id for s in statements_ for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _names_of(node):
+    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
 
 
 def derived(stmt):

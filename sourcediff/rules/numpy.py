@@ -2,8 +2,9 @@
 import numpy as np
 
 from ..runtime import (add_like, direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent,
-                       embed_diagonal, expand_reduced, matmul_directions_left, matmul_directions_right, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
-                       matmul_left_cotangent, matmul_right_cotangent, split_like, unbroadcast)
+                       embed_diagonal, expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
+                       matmul_directions_left, matmul_directions_right, matmul_left_cotangent, matmul_right_cotangent,
+                       split_like, unbroadcast, unreduce)
 from .registry import F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(
@@ -224,12 +225,12 @@ def divide_adjoint(z, x, y):
 
 @adjoint(np.sum)
 def sum_adjoint(z, x, axis=None, keepdims=False):
-    d[x] = np.broadcast_to(expand_reduced(d[z], x, axis, keepdims), np.shape(x))
+    d[x] = unreduce(d[z], x, axis, keepdims)
 
 
 @adjoint(np.mean)
 def mean_adjoint(z, x, axis=None, keepdims=False):
-    d[x] = np.broadcast_to(expand_reduced(d[z], x, axis, keepdims) * (np.size(z) / np.size(x)), np.shape(x))
+    d[x] = unreduce(d[z], x, axis, keepdims, mean=True)
 
 
 @tangent(np.prod)

@@ -20,8 +20,7 @@ def inplace_updates_vjp_x(x, X, bvalue):
     stack.append(y_overwritten_2)
     y[1] = y_1_2
     # y[-1] *= 3.0
-    y_part = y[-1]
-    y_part_2 = y_part * 3.0
+    y_part_2 = y[-1] * 3.0
     y_overwritten_3 = overwritten(y, -1)
     stack.append(y_overwritten_3)
     y[-1] = y_part_2
@@ -80,8 +79,7 @@ def inplace_updates_vjp_x(x, X, bvalue):
     by_part_2 = add_like(by_part_2, y_part_2, unbroadcast(cotangent_at(by, -1), y_part_2))
     by = zero_at(by, -1)
     restore(y, -1, y_overwritten_3)
-    by_part = unbroadcast(by_part_2 * 3.0, y_part)
-    by = add_at(by, y, -1, by_part)
+    by = add_at(by, y, -1, by_part_2 * 3.0)
     # y[1] += x[0] ** 2
     y_overwritten_2 = stack.pop()
     by_1_2 = add_like(by_1_2, y_1_2, unbroadcast(cotangent_at(by, 1), y_1_2))

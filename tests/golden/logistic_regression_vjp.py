@@ -12,27 +12,18 @@ def loss_vjp_w_b(w, b, X, y, bneg_mean_total):
     p = 1.0 / one_plus_exp_neg_z
     # return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
     log_p = np.log(p)
-    y_times_log_p = y * log_p
     one_minus_y = 1.0 - y
     one_minus_p = 1.0 - p
     log_one_minus_p = np.log(one_minus_p)
-    product = one_minus_y * log_one_minus_p
-    total = y_times_log_p + product
-    mean_total = np.mean(total)
-    value = -mean_total
+    total = y * log_p + one_minus_y * log_one_minus_p
+    value = -np.mean(total)
     # return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    bmean_total = -bneg_mean_total
-    btotal = np.broadcast_to(expand_reduced(bmean_total, total, None, False) * (np.size(mean_total) / np.size(total)), np.shape(total))
-    by_times_log_p = unbroadcast(btotal, y_times_log_p)
-    bproduct = unbroadcast(btotal, product)
-    blog_one_minus_p = unbroadcast(one_minus_y * bproduct, log_one_minus_p)
-    bp = unbroadcast(-(blog_one_minus_p / one_minus_p), p)
-    blog_p = unbroadcast(y * by_times_log_p, log_p)
-    bp = bp + blog_p / p
+    btotal = unreduce(-bneg_mean_total, total, None, False, mean=True)
+    blog_one_minus_p = unbroadcast(one_minus_y * btotal, log_one_minus_p)
+    blog_p = unbroadcast(y * btotal, log_p)
+    bp = blog_p * one_plus_exp_neg_z - blog_one_minus_p / one_minus_p
     # p = 1.0 / (1.0 + np.exp(-z))
-    bone_plus_exp_neg_z = unbroadcast(-(bp / one_plus_exp_neg_z * p), one_plus_exp_neg_z)
-    bexp_neg_z = unbroadcast(bone_plus_exp_neg_z, exp_neg_z)
-    bz = -(exp_neg_z * bexp_neg_z)
+    bz = exp_neg_z * (bp * p * p)
     # z = X @ w + b
     bmatmul_X = unbroadcast(bz, matmul_X)
     bb = unbroadcast(bz, b)

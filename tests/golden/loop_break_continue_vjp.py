@@ -17,10 +17,8 @@ def loop_break_continue_vjp_x(x, limit, bvalue):
         if condition:
             # total += np.sqrt(v)
             sqrt_v = np.sqrt(v)
-            stack.append(sqrt_v)
-            total_new = total + sqrt_v
             stack.append((sqrt_v, total))
-            total = total_new
+            total = total + sqrt_v
             if total > limit:
                 stop = True
         stack.append(condition)
@@ -42,7 +40,6 @@ def loop_break_continue_vjp_x(x, limit, bvalue):
             sqrt_v, total = stack.pop()
             btotal = unbroadcast(btotal, total)
             bsqrt_v = unbroadcast(btotal_new, sqrt_v)
-            sqrt_v = stack.pop()
             bv = bv + bsqrt_v / (2.0 * sqrt_v)
         # for v in x:
         bx = add_at(bx, x, i, bv)

@@ -7,21 +7,18 @@ def softmax_cross_entropy_forward_logits(logits, labels):
     log_probs = shifted - log_sum_exp_shifted
     labels_times_log_probs = labels * log_probs
     sum_labels = np.sum(labels_times_log_probs, axis=1)
-    mean_sum_labels = np.mean(sum_labels)
-    neg_mean_sum_labels = -mean_sum_labels
-    return neg_mean_sum_labels, (exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, mean_sum_labels, shifted, sum_exp_shifted, sum_labels)
+    neg_mean_sum_labels = -np.mean(sum_labels)
+    return neg_mean_sum_labels, (exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, shifted, sum_exp_shifted, sum_labels)
 
 
 def softmax_cross_entropy_backward_logits(saved, bneg_mean_sum_labels):
-    exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, mean_sum_labels, shifted, sum_exp_shifted, sum_labels = saved
+    exp_shifted, labels, labels_times_log_probs, log_probs, log_sum_exp_shifted, logits, max_logits, shifted, sum_exp_shifted, sum_labels = saved
     # return -np.mean(np.sum(labels * log_probs, axis=1))
-    bmean_sum_labels = -bneg_mean_sum_labels
-    bsum_labels = np.broadcast_to(expand_reduced(bmean_sum_labels, sum_labels, None, False) * (np.size(mean_sum_labels) / np.size(sum_labels)), np.shape(sum_labels))
-    blog_probs = unbroadcast(labels * np.broadcast_to(expand_reduced(bsum_labels, labels_times_log_probs, 1, False), np.shape(labels_times_log_probs)), log_probs)
+    blog_probs = unbroadcast(labels * unreduce(unreduce(-bneg_mean_sum_labels, sum_labels, None, False, mean=True), labels_times_log_probs, 1, False), log_probs)
     # log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     bshifted = unbroadcast(blog_probs, shifted)
     blog_sum_exp_shifted = unbroadcast(-blog_probs, log_sum_exp_shifted)
-    bshifted = bshifted + exp_shifted * np.broadcast_to(expand_reduced(blog_sum_exp_shifted / sum_exp_shifted, exp_shifted, 1, True), np.shape(exp_shifted))
+    bshifted = bshifted + exp_shifted * unreduce(blog_sum_exp_shifted / sum_exp_shifted, exp_shifted, 1, True)
     # shifted = logits - np.max(logits, axis=1, keepdims=True)
     blogits = unbroadcast(bshifted, logits)
     bmax_logits = unbroadcast(-bshifted, max_logits)
