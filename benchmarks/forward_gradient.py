@@ -36,7 +36,7 @@ import reverse_cases as cases  # noqa: E402
 import test_functions  # noqa: E402
 from mlp import SIZES, init_params  # noqa: E402
 from forward import Failure, check, fmt_time, ratio, render, time_variants  # noqa: E402
-from reverse import directional_fd, set_blas_threads  # noqa: E402
+from reverse import blas_option, directional_fd, machine_notes, set_blas_threads  # noqa: E402
 
 TARGET_R_F = 2.5
 TARGET_VECTOR = 0.75
@@ -144,7 +144,7 @@ def mlp_section(batch, times):
 
 def main():
     parser = forward.timing_parser(__doc__.split("\n\n")[0], "sd.forward_gradient")
-    parser.add_argument("--blas-threads", type=int, default=None, help="pin OpenBLAS to this many threads")
+    blas_option(parser)
     parser.add_argument("--batches", type=int, nargs="+", default=[128, 1024], help="MLP batch sizes (default 128 1024)")
     parser.add_argument("--print-source", action="store_true", help="also print the generated MLP forward gradient")
     options = parser.parse_args()
@@ -163,10 +163,7 @@ def main():
     sections.append(("(3) Test functions: fused forward gradient ÷ plain function",
                      "k = 1, normal directions, rng a Generator passed in",
                      ["function", "f", "forward gradient", "ratio ¹"], test_rows, test_footer))
-    notes = forward.machine_notes()
-    if pinned:
-        notes = [n.replace("threading left as found", f"pinned with --blas-threads {options.blas_threads}")
-                 for n in notes]
+    notes = machine_notes(options, pinned)
     notes.append(f"glibc mmap threshold {MMAP_THRESHOLD >> 20} MiB, trim threshold {TRIM_THRESHOLD >> 20} MiB "
                  "(mallopt, for every variant)" if tuned else "glibc's mallopt not found: allocator left as found")
     notes.append(f"Timing: {options.repeat} interleaved rounds (≥ {options.min_time:g} s each) per variant. ¹ Ratios "

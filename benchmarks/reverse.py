@@ -277,12 +277,27 @@ def bench_generation(runs):
     return rows, info
 
 
+def blas_option(parser):
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="pin OpenBLAS to this many threads (default: leave threading as found)")
+
+
+def machine_notes(options, pinned):
+    """forward.machine_notes, saying how BLAS threads were set (--blas-threads)."""
+    notes = forward.machine_notes()
+    if pinned:
+        return [n.replace("threading left as found", f"pinned with --blas-threads {options.blas_threads}")
+                for n in notes]
+    if options.blas_threads is not None:
+        notes.append(f"--blas-threads {options.blas_threads} requested but no OpenBLAS setter was found")
+    return notes
+
+
 # -- main -------------------------------------------------------------------------------------------
 
 def main():
     parser = forward.timing_parser(__doc__.split("\n\n")[0], "sd.grad")
-    parser.add_argument("--blas-threads", type=int, default=None,
-                        help="pin OpenBLAS to this many threads (default: leave threading as found)")
+    blas_option(parser)
     parser.add_argument("--print-source", action="store_true", help="also print the generated sd.vjp sources")
     options = parser.parse_args()
     command = "python benchmarks/reverse.py" + "".join(f" {a}" for a in sys.argv[1:])
@@ -312,12 +327,7 @@ def main():
     sections.append(("(d) Generation time of sd.grad", generation_info, gen_header, gen_rows,
                      [f"Target < {TARGET_GENERATION_MS:g} ms for hundred_lines: "
                       f"{'met' if median < TARGET_GENERATION_MS else 'MISSED'} (median {median:.1f} ms)."]))
-    notes = forward.machine_notes()
-    if pinned:
-        notes = [n.replace("threading left as found", f"pinned with --blas-threads {options.blas_threads}")
-                 for n in notes]
-    elif options.blas_threads is not None:
-        notes.append(f"--blas-threads {options.blas_threads} requested but no OpenBLAS setter was found")
+    notes = machine_notes(options, pinned)
     try:
         from importlib.metadata import version
         autograd_version = version("autograd")
