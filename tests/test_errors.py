@@ -232,3 +232,34 @@ def test_norm_other_than_two_norm_is_refused():
     raises_at(sd.NonDifferentiableError, uses_norm_with_ord, "np.linalg.norm(x, ord=1)", match="only ord=None")
     with pytest.raises(sd.NonDifferentiableError, match="only ord=None"):
         sd.vjp(uses_norm_with_ord)
+
+
+def sums_into_out(x, buffer):
+    np.sum(x * x, 0, None, buffer)
+    return np.sum(buffer)
+
+
+def exps_into_out(x, buffer):
+    y = np.exp(x, buffer)
+    return np.sum(y)
+
+
+def multiplies_into_out(x, buffer):
+    np.multiply(x, 2.0, out=buffer)
+    return np.sum(buffer)
+
+
+def copies_into(x, buffer):
+    np.copyto(buffer, x * 3.0)
+    return np.sum(buffer)
+
+
+@pytest.mark.parametrize("fn, text", [(sums_into_out, "np.sum(x * x, 0, None, buffer)"),
+                                      (copies_into, "np.copyto(buffer, x * 3.0)"),
+                                      (exps_into_out, "np.exp(x, buffer)"),
+                                      (multiplies_into_out, "np.multiply(x, 2.0, out=buffer)")])
+def test_numpy_out_arguments_are_refused(fn, text):
+    """An out array changes behind sourcediff's back: refused by keyword or by position, in both modes."""
+    raises_at(sd.UnsupportedSyntaxError, fn, text, match=r"writes into an array whose changes")
+    with pytest.raises(sd.UnsupportedSyntaxError, match="assign the result instead"):
+        sd.vjp(fn)
