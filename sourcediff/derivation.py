@@ -6,6 +6,7 @@ specialised to the arguments that carry derivatives at its call sites.
 import gast
 
 from .emit import compile_source, to_source
+from .errors import UnsupportedSyntaxError
 from .frontend.check import check_supported
 from .frontend.parse import parse_function
 from .ir.build import walk
@@ -51,7 +52,7 @@ class Derivation:
             mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
             self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
             checked_by = self.namespace.bind(fn.__name__, fn) if entry else None
-            self.functions.append(self.clean(mode.transform(new_name, checked_by), names))
+            self.add(mode.transform(new_name, checked_by), names, parsed)
         return self.jvps[key]
 
     def function_forward_gradient(self, fn, pattern, distribution="normal", antithetic=False):
@@ -66,7 +67,7 @@ class Derivation:
         tangent = mode.transform(new_name, self.namespace.bind(fn.__name__, fn))
         fused = forward_gradient_function(tangent, {p: mode.tangent_name(p) for p in pattern}, len(pattern),
                                           self.directions, distribution, antithetic)
-        self.functions.append(self.clean(fused, names))
+        self.add(fused, names, parsed)
         return new_name
 
     def function_vjp(self, fn, pattern, lifted=None):
@@ -83,7 +84,7 @@ class Derivation:
             self.jvps[key] = names
             mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
             for generated in mode.split(*names):
-                self.functions.append(self.clean(generated, mode.names, reverse=True))
+                self.add(generated, mode.names, parsed, reverse=True)
         return self.jvps[key]
 
     def function_grad(self, fn, pattern, motion="joint"):
@@ -101,10 +102,22 @@ class Derivation:
             scalar_name = self.namespace.reserve(f"{new_name}_scalars")
             _, scalar_def = self.prepare(fn)
             scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
-            self.functions.append(self.clean(scalar_mode.joint(scalar_name), scalar_mode.names, reverse=True))
+            self.add(scalar_mode.joint(scalar_name), scalar_mode.names, parsed, reverse=True)
         mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-        self.functions.append(self.clean(mode.joint(new_name, checked_by, scalar_name), mode.names, reverse=True))
+        self.add(mode.joint(new_name, checked_by, scalar_name), mode.names, parsed, reverse=True)
         return new_name
+
+    def add(self, fdef, names, parsed, reverse=False):
+        """Clean fdef up and add it to the module, refusing a parameter that hides a helper it calls."""
+        fdef = self.clean(fdef, names, reverse)
+        params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
+        called = {n.func.id for n in walk(fdef) if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)}
+        dotted = {n.value.id for n in walk(fdef) if isinstance(n, gast.Attribute) and isinstance(n.value, gast.Name)}
+        hidden = sorted(params & (called | dotted) & set(self.namespace.objects))
+        if hidden:
+            raise parsed.info.error(UnsupportedSyntaxError, parsed.node, f"the parameter name '{hidden[0]}' is one "
+                                    "the generated code needs for its own use", f"rename the parameter '{hidden[0]}'")
+        self.functions.append(fdef)
 
     def clean(self, fdef, names, reverse=False):
         """The clean-up passes (none with optimize=False); gradients also get their negations folded and

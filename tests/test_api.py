@@ -212,3 +212,20 @@ def test_a_tangent_passed_in_is_not_changed_by_a_function_writing_its_argument()
     value, tangent = sd.jvp(scale_rows_in_place)(X.copy(), 2.0, dX)
     assert value == 12.0 and tangent == 6.0  # d/dt sum(2 (X + t dX)) = 2 sum(dX), by hand
     np.testing.assert_array_equal(dX, np.full((2, 3), 0.5))
+
+
+def uses_helper_names_as_variables(x, y):
+    unbroadcast = x * 2.0
+    aligned = np.sin(unbroadcast) * y
+    copy = aligned * y
+    return np.sum(copy)
+
+
+def test_variables_named_like_generated_code_helpers_are_renamed_in_it():
+    x, y = np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 3.0])
+    bx, by = sd.grad(uses_helper_names_as_variables, wrt=(0, 1))(x, y)
+    np.testing.assert_allclose(bx, 2.0 * np.cos(2.0 * x) * y * y, rtol=1e-12)  # by hand
+    np.testing.assert_allclose(by, 2.0 * np.sin(2.0 * x) * y, rtol=1e-12)
+    sd.check_grads(uses_helper_names_as_variables, (x, y))
+    value, estimate = sd.forward_gradient(uses_helper_names_as_variables, directions=3)(x, y, rng=0)
+    assert value == pytest.approx(uses_helper_names_as_variables(x, y))

@@ -263,3 +263,15 @@ def test_numpy_out_arguments_are_refused(fn, text):
     raises_at(sd.UnsupportedSyntaxError, fn, text, match=r"writes into an array whose changes")
     with pytest.raises(sd.UnsupportedSyntaxError, match="assign the result instead"):
         sd.vjp(fn)
+
+
+def names_a_parameter_like_a_helper(x, unbroadcast):
+    return np.sum(x * unbroadcast)
+
+
+def test_a_parameter_hiding_a_helper_the_generated_code_calls_is_refused():
+    with pytest.raises(sd.UnsupportedSyntaxError, match="the parameter name 'unbroadcast' is one the generated code") \
+            as info:
+        sd.vjp(names_a_parameter_like_a_helper)
+    assert info.value.lineno == line_of(names_a_parameter_like_a_helper, "def names_a_parameter_like_a_helper")[0]
+    assert "rename the parameter 'unbroadcast'" in str(info.value)

@@ -16,7 +16,7 @@ from ..errors import UnknownNameError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..rules import is_inactive
 from .build import assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
-from .namespace import NameGenerator
+from .namespace import RUNTIME_HELPERS, NameGenerator
 
 # `x.method(...)` on a local value -> the NumPy function it means
 ARRAY_METHODS = {
@@ -619,9 +619,30 @@ class RenameNames(gast.NodeTransformer):
         return node
 
 
+def avoid_reserved_names(fdef):
+    """Rename the function's variables that would hide a name generated code relies on (`np`, `math`,
+    `copy`, the runtime helpers): a local `unbroadcast = ...` becomes `unbroadcast_2`. Its parameters
+    keep their names, since callers may pass them by name (Derivation refuses one that hides a helper
+    the generated code calls)."""
+    reserved = set(RUNTIME_HELPERS) | {"np", "math", "copy"}
+    names = {n.id for n in walk(fdef) if isinstance(n, gast.Name)} | \
+        {n.name for n in walk(fdef) if isinstance(n, gast.FunctionDef)}
+    params = {a.id for a in fdef.args.args}
+    bound = {n.id for n in walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
+             and n.id not in params} | {n.name for n in walk(fdef) if isinstance(n, gast.FunctionDef) and n is not fdef}
+    generator = NameGenerator(names | reserved)
+    renamed = {old: generator.fresh(old, limit=None, temporary=False) for old in sorted(bound & reserved)}
+    for node in walk(fdef):
+        if isinstance(node, gast.Name) and node.id in renamed:
+            node.id = renamed[node.id]
+        elif isinstance(node, gast.FunctionDef) and node.name in renamed and node is not fdef:
+            node.name = renamed[node.name]
+
+
 def normalize(parsed, namespace):
     """The A-normal form of parsed's function, with free names bound in namespace."""
     fdef = clone(parsed.node)
+    avoid_reserved_names(fdef)
     normalizer = Normalizer(parsed, namespace)
     result = normalizer.normalize_function(fdef)
     result.sd_temporaries = normalizer.names.temporaries
