@@ -301,20 +301,22 @@ def fresh(f):
     return g
 
 
-def time_generation(f, wrt, runs, reference):
-    """(first, [later]) milliseconds for sd.jvp on fresh copies of f; after each run, one sample
-    of the reference timer (seconds per call) is appended to `reference.samples`."""
+def time_generation(f, wrt, runs, reference=None, transform=sd.jvp):
+    """(first, [later]) milliseconds for transform (sd.jvp, sd.grad) on fresh copies of f; with a
+    reference, after each run one sample of its timer (seconds per call) is appended to
+    `reference.samples`."""
     out = []
     for _ in range(runs + 1):
         g = fresh(f)
         check(g not in sourcediff.api._CACHE, "generation: fresh function unexpectedly cached")
         gc.collect()
         start = time.perf_counter()
-        jf = sd.jvp(g, wrt=wrt)
+        generated = transform(g, wrt)
         out.append((time.perf_counter() - start) * 1e3)
-        check(jf.source and g in sourcediff.api._CACHE, "generation: nothing was generated")
-        del jf, g
-        reference.samples.append(reference.timer.timeit(reference.number) / reference.number)
+        check(generated.source and g in sourcediff.api._CACHE, "generation: nothing was generated")
+        del generated, g
+        if reference is not None:
+            reference.samples.append(reference.timer.timeit(reference.number) / reference.number)
     return out[0], out[1:]
 
 

@@ -27,7 +27,6 @@ checked against the hand-written one and against central finite differences befo
 timed; the script exits with status 1 if a check fails.
 """
 import ctypes
-import gc
 import math
 import os
 import statistics
@@ -46,7 +45,7 @@ import sourcediff.api  # noqa: E402
 import forward  # noqa: E402  (timing, checking and rendering helpers)
 import hundred_lines  # noqa: E402
 import reverse_cases as cases  # noqa: E402
-from forward import Failure, check, fmt_bytes, fmt_time, fresh, ratio, render, time_variants  # noqa: E402
+from forward import Failure, check, fmt_bytes, fmt_time, ratio, render, time_variants  # noqa: E402
 
 OBJECTIVE = "objective f"
 GRAD = "sourcediff sd.grad(f, wrt)"
@@ -233,21 +232,6 @@ def case_footer(key, times):
 
 # -- (d) generation time ----------------------------------------------------------------------------
 
-def time_generation(f, wrt, runs):
-    """Milliseconds of sd.grad (which generates sd.vjp's joint function) on fresh copies of f: (first, [later])."""
-    out = []
-    for _ in range(runs + 1):
-        g = fresh(f)
-        check(g not in sourcediff.api._CACHE, "generation: fresh function unexpectedly cached")
-        gc.collect()
-        start = time.perf_counter()
-        grad_fn = sd.grad(g, wrt)
-        out.append((time.perf_counter() - start) * 1e3)
-        check(grad_fn.source and g in sourcediff.api._CACHE, "generation: nothing was generated")
-        del grad_fn, g
-    return out[0], out[1:]
-
-
 def bench_generation(runs):
     rows = []
     generation_cases = [
@@ -257,7 +241,7 @@ def bench_generation(runs):
         ("(c) recurrence, wrt=(0, 1)", cases.recurrence, (0, 1)),
     ]
     for label, f, wrt in generation_cases:
-        first, later = time_generation(f, wrt, runs)
+        first, later = forward.time_generation(f, wrt, runs, transform=sd.grad)
         rows.append((label, first, statistics.median(later), min(later), max(later)))
     # the generated gradient of hundred_lines is right: against its own jvp along random directions
     args = hundred_lines.make_inputs()
