@@ -34,3 +34,7 @@ class NonDifferentiableError(SourceDiffError):
 
 class UnknownNameError(SourceDiffError):
     """A name that is neither local, global, a closure variable nor a builtin."""
+
+
+class NativeError(SourceDiffError):
+    """Code the native backend cannot lower (sd.native), or a platform that lacks a piece it needs."""

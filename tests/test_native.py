@@ -1,0 +1,249 @@
+"""sd.native: lowered code computes what the Python function computes, falls back to it wherever it
+does not apply, and lowers sourcediff's own tangents and forward gradients.
+
+References: the Python function run by CPython, central finite differences, and NumPy's own sampler
+(a fresh Generator with the same seed) for the directions of forward gradients."""
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff import native
+from sourcediff.errors import NativeError
+
+
+def rosenbrock(x, y):
+    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+
+
+def beale(x, y):
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y * y) ** 2 + (2.625 - x + x * y * y * y) ** 2
+
+
+def transcendental(x, y):
+    """Every kind of operation the native code lowers."""
+    a = math.sin(x) * math.exp(y) / (1.0 + x * x) + abs(x) ** 1.5 - math.sqrt(y * y + 1)
+    b, c = np.tanh(a), math.atan2(y, x)
+    b += math.log1p(x * x) * math.pi - np.square(c) + np.sign(x - y) * math.hypot(x, 2.0)
+    return -b + math.cosh(c) / 3 + float(math.erf(a))
+
+
+def two_values(x, y):
+    s = x + y
+    return s * s, (x - y, math.exp(-s))
+
+
+FUNCTIONS = [rosenbrock, beale, transcendental, two_values]
+POINTS = [(-0.5, 0.8), (1.0, 1.5), (0.3, -2.0), (2.5, 0.1), (-1.25, -0.75)]
+
+
+def assert_same(native_value, python_value):
+    """Same structure, floats (not NumPy scalars), and values equal to within rounding."""
+    if isinstance(python_value, tuple):
+        assert type(native_value) is tuple and len(native_value) == len(python_value)
+        for a, b in zip(native_value, python_value):
+            assert_same(a, b)
+    else:
+        assert type(native_value) is float
+        assert native_value == pytest.approx(float(python_value), rel=1e-13, abs=1e-13)
+
+
+@pytest.mark.parametrize("f", FUNCTIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("point", POINTS)
+def test_native_computes_what_python_computes(f, point):
+    assert_same(sd.native(f)(*point), f(*point))
+
+
+def central_differences(f, point, step=1e-6):
+    point = np.array(point)
+    return np.array([(f(*(point + step * e)) - f(*(point - step * e))) / (2 * step) for e in np.eye(len(point))])
+
+
+@pytest.mark.parametrize("f", FUNCTIONS[:3], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("point", POINTS)
+def test_native_tangent_matches_finite_differences(f, point):
+    fast = sd.native(sd.jvp(f, wrt=(0, 1)))
+    direction = (0.6, -1.3)
+    value, derivative = fast(*point, *direction)
+    assert value == pytest.approx(f(*point), rel=1e-13)
+    expected = central_differences(f, point) @ np.array(direction)
+    assert derivative == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("f", FUNCTIONS[:3], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("point", POINTS[:3])
+def test_native_forward_gradient_draws_numpys_normals(f, point):
+    """(∇f·v) v with v the next two numbers of the Generator's standard_normal stream."""
+    fast = sd.native(sd.forward_gradient(f, wrt=(0, 1)))
+    rng, reference = np.random.default_rng(7), np.random.default_rng(7)
+    for _ in range(3):
+        value, estimate = fast(*point, rng=rng)
+        v = reference.standard_normal(2)
+        assert value == pytest.approx(f(*point), rel=1e-13)
+        assert estimate == pytest.approx(tuple((central_differences(f, point) @ v) * v), rel=1e-6, abs=1e-6)
+    assert rng.bit_generator.state == reference.bit_generator.state
+
+
+def test_native_forward_gradient_of_one_parameter():
+    fast = sd.native(sd.forward_gradient(rosenbrock, wrt="y"))
+    value, estimate = fast(-0.5, 0.8, rng=np.random.default_rng(3))
+    v = np.random.default_rng(3).standard_normal()
+    assert type(estimate) is float
+    assert estimate == pytest.approx(central_differences(rosenbrock, (-0.5, 0.8))[1] * v ** 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("arguments, keywords", [
+    ((1, 2), {}),                                   # integers: the Python function's int arithmetic
+    ((np.float64(0.5), 1.5), {}),                   # NumPy scalars
+    ((np.array([0.5, 1.0]), np.array([1.5, 2.0])), {}),  # arrays, elementwise
+    ((0.5,), {"y": 1.5}),                           # keywords
+    ((), {"x": 0.5, "y": 1.5}),
+])
+def test_native_runs_python_for_other_arguments(arguments, keywords):
+    expected = rosenbrock(*arguments, **keywords)
+    result = sd.native(rosenbrock)(*arguments, **keywords)
+    assert type(result) is type(expected)
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_native_raises_what_python_raises():
+    def ratio(x, y):
+        return x / y
+
+    def root(x):
+        return math.sqrt(x)
+
+    def grows(x):
+        return math.exp(x) + x ** 2.0
+
+    def power(x, y):
+        return x ** y
+
+    with pytest.raises(ZeroDivisionError):
+        sd.native(ratio)(1.0, 0.0)
+    with pytest.raises(ValueError, match="math domain error"):
+        sd.native(root)(-1.0)
+    with pytest.raises(OverflowError):
+        sd.native(grows)(1000.0)
+    assert sd.native(power)(-8.0, 1 / 3) == power(-8.0, 1 / 3)  # a complex number, from Python
+    with pytest.raises(TypeError, match="positional argument"):
+        sd.native(ratio)(1.0)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        sd.native(ratio)(1.0, 2.0, z=3.0)
+    assert math.isnan(sd.native(root)(math.nan))
+
+
+def test_native_forward_gradient_runs_python_without_a_generator():
+    fg = sd.forward_gradient(rosenbrock, wrt=(0, 1))
+    fast = sd.native(fg)
+    assert fast(-0.5, 0.8, rng=5) == fg(-0.5, 0.8, rng=5)
+    value, (gx, gy) = fast(-0.5, 0.8)  # a fresh generator each call
+    assert value == rosenbrock(-0.5, 0.8) and np.isfinite(gx) and np.isfinite(gy)
+    with pytest.raises(sd.NonDifferentiableError, match="integers"):
+        fast(1, 0.8, rng=np.random.default_rng(0))
+
+
+def test_native_forward_gradient_waits_for_a_generator_in_use():
+    """While another thread holds the Generator's lock, the Python code runs and waits for it."""
+    fast = sd.native(sd.forward_gradient(rosenbrock, wrt=(0, 1)))
+    rng = np.random.default_rng(11)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with rng.bit_generator.lock:
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    threading.Timer(0.2, release.set).start()
+    start = time.perf_counter()
+    value, estimate = fast(-0.5, 0.8, rng=rng)
+    waited = time.perf_counter() - start
+    holder.join()
+    v = np.random.default_rng(11).standard_normal(2)
+    assert waited >= 0.1
+    assert estimate == pytest.approx(tuple((central_differences(rosenbrock, (-0.5, 0.8)) @ v) * v), rel=1e-6)
+
+
+def test_native_carries_its_ir_and_python_function():
+    fast = sd.native(rosenbrock)
+    assert fast.__name__ == "rosenbrock"
+    assert fast.__self__.python is rosenbrock
+    assert "define" in fast.__self__.ir and "fmul" in fast.__self__.ir
+    assert "(1.0 - x) ** 2" in fast.__self__.source
+    assert sd.native(rosenbrock)(0.5, 1.5) == fast(0.5, 1.5)  # lowering twice is fine
+
+
+def test_native_lowers_the_primal_of_a_decorated_function():
+    decorated = sd.tangent(rosenbrock)
+    assert sd.native(decorated)(0.5, 1.5) == rosenbrock(0.5, 1.5)
+
+
+SCALE = 2.0
+
+
+def loops(x):
+    for _ in range(3):
+        x = x * x
+    return x
+
+
+def branches(x):
+    if x > 0:
+        return x
+    return -x
+
+
+def reads_a_global(x):
+    return SCALE * x
+
+
+def sums(x):
+    return np.sum(x)
+
+
+def calls_python(x):
+    return rosenbrock(x, x)
+
+
+def modulo(x):
+    return x % 2.0
+
+
+def no_return(x):
+    x = x + 1.0
+
+
+@pytest.mark.parametrize("f, message", [
+    (loops, "For statements are not lowered"),
+    (branches, "If statements are not lowered"),
+    (reads_a_global, "'SCALE' is not a float the native code can read"),
+    (sums, r"the call np.sum\(...\) is not lowered"),
+    (calls_python, r"the call rosenbrock\(...\) is not lowered"),
+    (modulo, "the operator Mod is not lowered"),
+    (no_return, "must end in a return"),
+])
+def test_native_refuses_what_it_cannot_lower(f, message):
+    with pytest.raises(NativeError, match=message) as caught:
+        sd.native(f)
+    assert f"test_native.py:{f.__code__.co_firstlineno}" in str(caught.value) or \
+        "test_native.py:" in str(caught.value).splitlines()[0]
+
+
+@pytest.mark.parametrize("options", [dict(distribution="rademacher"), dict(directions=2), dict(antithetic=True,
+                                                                                                  directions=2)])
+def test_native_forward_gradients_need_one_normal_direction(options):
+    with pytest.raises(NativeError, match="not lowered"):
+        sd.native(sd.forward_gradient(rosenbrock, wrt=(0, 1), **options))
+
+
+def test_native_refuses_what_is_not_a_def():
+    with pytest.raises(NativeError, match="defined with def"):
+        sd.native(math.sin)
+    with pytest.raises(NativeError, match="defined with def"):
+        sd.native(sd.forward_gradient(rosenbrock, wrt=(0,)))
