@@ -4,6 +4,7 @@ does not apply, and lowers sourcediff's own tangents and forward gradients.
 References: the Python function run by CPython, central finite differences, and NumPy's own sampler
 (a fresh Generator with the same seed) for the directions of forward gradients."""
 import math
+import re
 import threading
 import time
 
@@ -231,8 +232,8 @@ def no_return(x):
 def test_native_refuses_what_it_cannot_lower(f, message):
     with pytest.raises(NativeError, match=message) as caught:
         sd.native(f)
-    assert f"test_native.py:{f.__code__.co_firstlineno}" in str(caught.value) or \
-        "test_native.py:" in str(caught.value).splitlines()[0]
+    located = re.match(r".*test_native\.py:(\d+):\d+: ", str(caught.value))
+    assert located and f.__code__.co_firstlineno <= int(located.group(1)) <= f.__code__.co_firstlineno + 3
 
 
 @pytest.mark.parametrize("options", [dict(distribution="rademacher"), dict(directions=2), dict(antithetic=True,
