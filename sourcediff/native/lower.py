@@ -109,9 +109,9 @@ class Lowering:
         self.addresses.append(obj)
         return ir.Constant(I64, id(obj)).inttoptr(PTR)
 
-    def continue_if(self, condition, otherwise=None, label="ok"):
+    def continue_if(self, condition, otherwise=None):
         """Go on in a new block where condition holds; otherwise jump to `otherwise` (the Python fallback)."""
-        ok = self.function.append_basic_block(label)
+        ok = self.function.append_basic_block("ok")
         self.builder.cbranch(condition, ok, otherwise or self.fallback)
         self.builder.position_at_end(ok)
 
