@@ -129,11 +129,12 @@ class Machine:
         bit_generator = generator.bit_generator
         lock = bit_generator.lock
         cached = (generator, lock.acquire, lock.release)  # bound methods: new objects at each lookup
-        self.generator_cache.generator = id(generator)
-        self.generator_cache.bitgen = bit_generator.ctypes.bit_generator.value
-        self.generator_cache.acquire, self.generator_cache.release = id(cached[1]), id(cached[2])
+        cache = self.generator_cache
+        cache.generator = None  # while half written, the cache matches no generator
+        cache.bitgen = bit_generator.ctypes.bit_generator.value
+        cache.acquire, cache.release = id(cached[1]), id(cached[2])
         self._cached = cached
-        return None
+        cache.generator = id(generator)
 
 
 class _MethodDef(ctypes.Structure):
