@@ -365,7 +365,8 @@ class Lowering:
         return self.finite(self.call(name, *arguments))
 
     def draw(self, node):
-        if not (len(node.args) == 2 and not node.keywords and isinstance(node.args[1], gast.Name)
+        # Both arguments names: nothing between taking the generator's lock and releasing it may exit.
+        if not (len(node.args) == 2 and not node.keywords and all(isinstance(a, gast.Name) for a in node.args)
                 and self.env.get(node.args[1].id) is self.generator is not None):
             raise self.error(node, "this draw is not lowered to native code, which draws one N(0, 1) number per "
                                    "float from the rng argument", hint="use directions=1 for native code")
