@@ -3,13 +3,17 @@ does not apply, and lowers sourcediff's own tangents and forward gradients.
 
 References: the Python function run by CPython, central finite differences, and NumPy's own sampler
 (a fresh Generator with the same seed) for the directions of forward gradients."""
+import importlib.util
 import math
 import re
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sourcediff as sd
 from sourcediff import native
@@ -248,3 +252,57 @@ def test_native_refuses_what_is_not_a_def():
         sd.native(math.sin)
     with pytest.raises(NativeError, match="defined with def"):
         sd.native(sd.forward_gradient(rosenbrock, wrt=(0,)))
+
+
+# Random straight-line programs on two floats, with operations that can raise or leave the floats, at
+# points that provoke them: native code returns what Python returns, or raises what it raises.
+SCALAR_UNARY = ["math.sin({})", "math.exp({})", "math.log({})", "math.sqrt({})", "np.tanh({})", "abs({})",
+                "-{}", "({} ** 2)", "({} ** 0.5)", "math.atan({})", "math.cosh({})", "np.sign({})", "math.log1p({})"]
+SCALAR_BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / {}", "{} ** {}", "math.atan2({}, {})", "math.hypot({}, {})",
+                 "math.pow({}, {})"]
+EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 1e-300, 1e300, 710.0, math.inf, -math.inf, math.nan]
+
+
+@st.composite
+def scalar_programs(draw):
+    names = ["x", "y"]
+    lines = []
+    for i in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            expr = draw(st.sampled_from(SCALAR_UNARY)).format(draw(st.sampled_from(names)))
+        else:
+            expr = draw(st.sampled_from(SCALAR_BINARY)).format(draw(st.sampled_from(names)),
+                                                               draw(st.sampled_from(names)))
+        lines.append(f"    v{i} = {expr}")
+        names.append(f"v{i}")
+    returned = draw(st.sampled_from(names[2:]))
+    return "import math\nimport numpy as np\n\n\ndef f(x, y):\n" + "\n".join(lines) + f"\n    return {returned}\n"
+
+
+def outcome(f, *args):
+    try:
+        return "value", f(*args)
+    except Exception as error:  # noqa: BLE001 - whatever Python raises, native code must raise too
+        return "raised", type(error)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=scalar_programs(), x=st.one_of(st.sampled_from(EDGES), st.floats(-5, 5)),
+       y=st.one_of(st.sampled_from(EDGES), st.floats(-5, 5)))
+def test_random_native_programs_behave_as_python(tmp_path, source, x, y):
+    path = tmp_path / f"native_program_{abs(hash(source))}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NumPy's complex and overflow warnings, in both
+        expected = outcome(module.f, x, y)
+        got = outcome(sd.native(module.f), x, y)
+    assert got[0] == expected[0], source
+    if expected[0] == "raised":
+        assert got[1] is expected[1], source
+    elif isinstance(expected[1], complex) or np.isnan(expected[1]):
+        assert got[1] == expected[1] or (np.isnan(got[1]) and np.isnan(expected[1])), source
+    else:
+        assert float(got[1]) == pytest.approx(float(expected[1]), rel=1e-12, abs=1e-300), source
