@@ -306,3 +306,22 @@ def test_random_native_programs_behave_as_python(tmp_path, source, x, y):
         assert got[1] == expected[1] or (np.isnan(got[1]) and np.isnan(expected[1])), source
     else:
         assert float(got[1]) == pytest.approx(float(expected[1]), rel=1e-12, abs=1e-300), source
+
+
+def with_default(x, y=2.0):
+    return x * y
+
+
+def keyword_only(x, *, scale=2.0):
+    return x * scale
+
+
+square = lambda x: x * x  # noqa: E731
+
+
+def test_native_signatures():
+    fast = sd.native(with_default)
+    assert fast(1.5) == 3.0 and fast(1.5, 3.0) == 4.5 and fast(1.5, y=4.0) == 6.0
+    assert sd.native(square)(3.0) == 9.0
+    with pytest.raises(NativeError, match="positional float parameters"):
+        sd.native(keyword_only)
