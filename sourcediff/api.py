@@ -150,10 +150,23 @@ def forward_gradient(f, wrt=0, directions=1, distribution="normal", antithetic=F
     f = inspect.unwrap(f)
     wrt_names = resolve_wrt(f, wrt)
     generated = _derive(f, "forward_gradient", wrt_names, forward_gradient_options(directions, distribution, antithetic))
+    if distribution == "normal":
+        _draw_normals_natively()
     if isinstance(wrt, (tuple, list)) and len(wrt_names) == 1:
         return _attach(lambda *args, rng=None: (lambda value, g: (value, (g,)))(*generated(*args, rng=rng)),
                        generated, f, wrt_names)
     return generated
+
+
+@functools.lru_cache(maxsize=None)
+def _draw_normals_natively():
+    """Once: let forward gradients draw their normal directions with sourcediff.native's fill, which
+    gives the numbers NumPy gives, faster. Where it cannot be built, NumPy draws them as before."""
+    try:
+        from .native import jit, sampling
+        return sampling.install(jit.machine())
+    except (ImportError, OSError, RuntimeError, SourceDiffError):
+        return False
 
 
 def _tangent_parameters(generated):

@@ -335,8 +335,23 @@ def normal_like(x, rng, count=None):
     if count is None and type(x) is float:
         return rng.standard_normal()
     if count is None and type(x) is np.ndarray and x.ndim:
-        return rng.standard_normal(x.shape)
-    return _sample_like(x, rng.standard_normal, count)
+        return standard_normal(rng, x.shape)
+    return _sample_like(x, lambda shape: standard_normal(rng, shape), count)
+
+
+# bit generator type -> fill(bit_generator, out) drawing the numbers rng.standard_normal(out.shape) would,
+# faster; sourcediff.native puts one in for PCG64 when it reproduces NumPy exactly (empty otherwise).
+FAST_NORMAL_FILLS = {}
+
+
+def standard_normal(rng, shape):
+    """rng.standard_normal(shape): the same numbers, from a fast fill where one is installed."""
+    fill = FAST_NORMAL_FILLS.get(type(rng.bit_generator))
+    if fill is None or np.prod(shape) < 1024:  # below that, calling the fill costs what it saves
+        return rng.standard_normal(shape)
+    out = np.empty(shape)
+    fill(rng.bit_generator, out)
+    return out
 
 
 def rademacher_like(x, rng, count=None):

@@ -95,10 +95,10 @@ class Machine:
         libm = ctypes.CDLL(ctypes.util.find_library("m"))
         for name in LIBM:
             llvm.add_symbol(name, _address(getattr(libm, name)))
-        standard_normal = _standard_normal_address()
-        self.has_standard_normal = standard_normal is not None
+        self.standard_normal_address = _standard_normal_address()
+        self.has_standard_normal = self.standard_normal_address is not None
         if self.has_standard_normal:
-            llvm.add_symbol(STANDARD_NORMAL, standard_normal)
+            llvm.add_symbol(STANDARD_NORMAL, self.standard_normal_address)
         self.generator_cache = GeneratorCache()
         self._cached = None  # what generator_cache points into, kept alive here
         self._names = itertools.count()
