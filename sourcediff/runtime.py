@@ -1,5 +1,6 @@
 """The few helpers generated code calls; each is small enough to inline into a standalone module."""
 import copy
+import math
 
 import numpy as np
 
@@ -335,19 +336,20 @@ def normal_like(x, rng, count=None):
     if count is None and type(x) is float:
         return rng.standard_normal()
     if count is None and type(x) is np.ndarray and x.ndim:
-        return standard_normal(rng, x.shape)
+        return rng.standard_normal(x.shape) if x.size < FAST_FILL_MINIMUM else standard_normal(rng, x.shape)
     return _sample_like(x, lambda shape: standard_normal(rng, shape), count)
 
 
 # bit generator type -> fill(bit_generator, out) drawing the numbers rng.standard_normal(out.shape) would,
 # faster; sourcediff.native puts one in for PCG64 when it reproduces NumPy exactly (empty otherwise).
 FAST_NORMAL_FILLS = {}
+FAST_FILL_MINIMUM = 1024  # numbers; for fewer, calling the fill costs what it saves
 
 
 def standard_normal(rng, shape):
     """rng.standard_normal(shape): the same numbers, from a fast fill where one is installed."""
-    fill = FAST_NORMAL_FILLS.get(type(rng.bit_generator))
-    if fill is None or np.prod(shape) < 1024:  # below that, calling the fill costs what it saves
+    fill = None if math.prod(shape) < FAST_FILL_MINIMUM else FAST_NORMAL_FILLS.get(type(rng.bit_generator))
+    if fill is None:
         return rng.standard_normal(shape)
     out = np.empty(shape)
     fill(rng.bit_generator, out)
@@ -369,7 +371,7 @@ def _sample_like(x, draw, count):
     if isinstance(x, dict):
         return {k: _sample_like(v, draw, count) for k, v in x.items()}
     shape = np.shape(x) if count is None else (count,) + np.shape(x)
-    return draw(shape) if shape else float(draw(1)[0])
+    return draw(shape) if shape else float(draw((1,))[0])
 
 
 def antithetic(v):
