@@ -3,9 +3,11 @@ does not apply, and lowers sourcediff's own tangents and forward gradients.
 
 References: the Python function run by CPython, central finite differences, and NumPy's own sampler
 (a fresh Generator with the same seed) for the directions of forward gradients."""
+import gc
 import importlib.util
 import math
 import re
+import sys
 import threading
 import time
 import warnings
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 import sourcediff as sd
 from sourcediff import native
 from sourcediff.errors import NativeError
+from sourcediff.runtime import normal_like
 
 
 def rosenbrock(x, y):
@@ -31,8 +34,8 @@ def beale(x, y):
 def transcendental(x, y):
     """Every kind of operation the native code lowers."""
     a = math.sin(x) * math.exp(y) / (1.0 + x * x) + abs(x) ** 1.5 - math.sqrt(y * y + 1)
-    b, c = np.tanh(a), math.atan2(y, x)
-    b += math.log1p(x * x) * math.pi - np.square(c) + np.sign(x - y) * math.hypot(x, 2.0)
+    b, c = math.tanh(a), math.atan2(y, x)
+    b += math.log1p(x * x) * math.pi - c ** 2 + np.sign(x - y) * math.hypot(x, 2.0)
     return -b + math.cosh(c) / 3 + float(math.erf(a))
 
 
@@ -256,7 +259,7 @@ def test_native_refuses_what_is_not_a_def():
 
 # Random straight-line programs on two floats, with operations that can raise or leave the floats, at
 # points that provoke them: native code returns what Python returns, or raises what it raises.
-SCALAR_UNARY = ["math.sin({})", "math.exp({})", "math.log({})", "math.sqrt({})", "np.tanh({})", "abs({})",
+SCALAR_UNARY = ["math.sin({})", "math.exp({})", "math.log({})", "math.sqrt({})", "math.tanh({})", "abs({})",
                 "-{}", "({} ** 2)", "({} ** 0.5)", "math.atan({})", "math.cosh({})", "np.sign({})", "math.log1p({})"]
 SCALAR_BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / {}", "{} ** {}", "math.atan2({}, {})", "math.hypot({}, {})",
                  "math.pow({}, {})"]
@@ -325,3 +328,126 @@ def test_native_signatures():
     assert sd.native(square)(3.0) == 9.0
     with pytest.raises(NativeError, match="positional float parameters"):
         sd.native(keyword_only)
+
+
+# Found in review: each of these once crashed, raced or differed from Python.
+
+def python_estimate(point, v):
+    return tuple((central_differences(rosenbrock, point) @ v) * v)
+
+
+def test_native_forward_gradient_survives_a_nested_binding():
+    """Another native call, with another generator, while this one makes its generator's entry (a
+    thread switch, a signal handler or a finalizer can do that): both draw from their own generator."""
+    fast = sd.native(sd.forward_gradient(rosenbrock, wrt=(0, 1)))
+    first_rng, second_rng = np.random.default_rng(1), np.random.default_rng(2)
+    nested = []
+
+    def hook(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "generator_entry" and not nested:
+            nested.append(fast(-0.5, 0.8, rng=second_rng))
+
+    sys.setprofile(hook)
+    try:
+        first = fast(-0.5, 0.8, rng=first_rng)
+    finally:
+        sys.setprofile(None)
+    first_numbers, second_numbers = np.random.default_rng(1), np.random.default_rng(2)
+    assert nested[0][1] == pytest.approx(python_estimate((-0.5, 0.8), second_numbers.standard_normal(2)), rel=1e-6)
+    assert first[1] == pytest.approx(python_estimate((-0.5, 0.8), first_numbers.standard_normal(2)), rel=1e-6)
+    del second_rng, nested
+    gc.collect()
+    again = fast(-0.5, 0.8, rng=first_rng)
+    assert again[1] == pytest.approx(python_estimate((-0.5, 0.8), first_numbers.standard_normal(2)), rel=1e-6)
+
+
+def test_native_forward_gradient_survives_a_reinitialised_generator():
+    fast = sd.native(sd.forward_gradient(rosenbrock, wrt=(0, 1)))
+    rng = np.random.default_rng(1)
+    fast(-0.5, 0.8, rng=rng)
+    rng.__init__(np.random.PCG64(123))
+    gc.collect()
+    value, estimate = fast(-0.5, 0.8, rng=rng)
+    assert value == 32.5 and all(np.isfinite(estimate))
+
+
+def test_native_forward_gradient_hands_over_before_drawing():
+    """Where Python raises or leaves the floats, it does so having drawn what it always draws."""
+    def ratio(x, y):
+        return x / y
+
+    for f, point, error in ((rosenbrock, (math.inf, 0.8), None), (rosenbrock, (math.nan, 0.8), None),
+                            (ratio, (1.0, 0.0), ZeroDivisionError)):
+        python = sd.forward_gradient(f, wrt=(0, 1))
+        fast = sd.native(python)
+        ours, theirs = np.random.default_rng(4), np.random.default_rng(4)
+        if error:
+            with pytest.raises(error):
+                fast(*point, rng=ours)
+            with pytest.raises(error):
+                python(*point, rng=theirs)
+        else:
+            np.testing.assert_equal(fast(*point, rng=ours), python(*point, rng=theirs))
+        assert ours.bit_generator.state == theirs.bit_generator.state
+
+
+def draws_in_an_expression(x, *, rng=None):
+    rng = np.random.default_rng(rng)
+    dx = 2.0 * normal_like(x, rng)
+    return x, dx
+
+
+def rng_made_a_float(x, *, rng=None):
+    rng = x
+    rng = np.random.default_rng(rng)
+    return x
+
+
+def pi_assigned_later(x):
+    y = x * pi
+    pi = 2.0  # noqa: F841
+    return y
+
+
+def two_returns(x):
+    return x
+    return -x
+
+
+SCALED_PI = math.pi
+
+
+def reads_a_global_constant(x):
+    return SCALED_PI * x
+
+
+def numpy_exp(x):
+    return np.exp(x)
+
+
+@pytest.mark.parametrize("f, message", [
+    (draws_in_an_expression, "only in a statement of its own"),
+    (rng_made_a_float, "only from the rng argument"),
+    (pi_assigned_later, "'pi' is read before it is assigned"),
+    (two_returns, "with nothing after it"),
+    (reads_a_global_constant, "'SCALED_PI' is not a float"),
+    (numpy_exp, r"the call np.exp\(...\) is not lowered"),
+])
+def test_native_refuses_what_review_found(f, message):
+    with pytest.raises(NativeError, match=message):
+        sd.native(f)
+
+
+def integer_constants(x):
+    return x * ((2 ** 53 + 1) - 2 ** 53), math.copysign(1.0, x * -0), 0
+
+
+def constant(x):
+    return 3
+
+
+def test_native_constants_follow_python():
+    assert sd.native(integer_constants)(-1.5) == integer_constants(-1.5) == (-1.5, -1.0, 0)
+    assert type(sd.native(integer_constants)(-1.5)[2]) is int
+    value, derivative = sd.native(sd.jvp(constant))(2.0, 1.0)
+    assert (value, derivative) == (3, 0.0) and type(value) is int

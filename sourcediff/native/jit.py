@@ -31,6 +31,9 @@ PYTHON_API = {
     "PyObject_Call": ("i8*", ["i8*", "i8*", "i8*"]),
     "PyObject_CallFunctionObjArgs": ("i8*", ["i8*", "..."]),
     "Py_DecRef": ("void", ["i8*"]),
+    "Py_IncRef": ("void", ["i8*"]),
+    "PyLong_AsVoidPtr": ("i8*", ["i8*"]),
+    "PyLong_FromLongLong": ("i8*", ["i64"]),
 }
 
 # C library functions, by the name lowered code calls them, with their number of double arguments.
@@ -65,12 +68,9 @@ def _type_offset():
 
 
 class GeneratorCache(ctypes.Structure):
-    """The last numpy Generator a native forward gradient drew from, read by the lowered code.
-
-    It holds the Generator (so its address cannot be reused by another object while cached), the
-    address of its bitgen_t and its lock's acquire and release methods."""
-    _fields_ = [("generator", ctypes.c_void_p), ("bitgen", ctypes.c_void_p), ("acquire", ctypes.c_void_p),
-                ("release", ctypes.c_void_p)]
+    """The entry (Machine.generator_entry) of the last numpy Generator a native forward gradient drew
+    from. Only lowered code reads and writes it, holding the GIL, and it owns a reference to the entry."""
+    _fields_ = [("entry", ctypes.c_void_p)]
 
 
 class Machine:
@@ -100,7 +100,6 @@ class Machine:
         if self.has_standard_normal:
             llvm.add_symbol(STANDARD_NORMAL, self.standard_normal_address)
         self.generator_cache = GeneratorCache()
-        self._cached = None  # what generator_cache points into, kept alive here
         self._names = itertools.count()
         self._lock = threading.Lock()
 
@@ -124,17 +123,12 @@ class Machine:
             self.engine.finalize_object()
             return self.engine.get_function_address(name), str(module)
 
-    def bind_generator(self, generator):
-        """Point generator_cache at a numpy Generator (called by lowered code when it meets a new one)."""
+    @staticmethod
+    def generator_entry(generator):
+        """The entry lowered code keeps for a numpy Generator: everything it reads, held by one tuple."""
         bit_generator = generator.bit_generator
         lock = bit_generator.lock
-        cached = (generator, lock.acquire, lock.release)  # bound methods: new objects at each lookup
-        cache = self.generator_cache
-        cache.generator = None  # while half written, the cache matches no generator
-        cache.bitgen = bit_generator.ctypes.bit_generator.value
-        cache.acquire, cache.release = id(cached[1]), id(cached[2])
-        self._cached = cached
-        cache.generator = id(generator)
+        return generator, bit_generator, lock.acquire, lock.release, bit_generator.ctypes.bit_generator.value
 
 
 class _MethodDef(ctypes.Structure):

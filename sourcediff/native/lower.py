@@ -9,6 +9,7 @@ the same arguments. So it returns what the Python function returns, to within ro
 it raises.
 """
 import math
+import operator
 import sys
 
 import gast
@@ -31,28 +32,26 @@ LLVM_TYPES = {"double": DOUBLE, "i8*": PTR, "i64": I64, "i32": I32, "void": ir.V
 def _functions():
     """The callables lowered code computes, by id: (operation, number of arguments).
 
-    An operation is a C library function (LIBM) or one of "fabs", "sign", "square", "identity"."""
+    An operation is a C library function (LIBM) or one of "fabs", "sign", "identity". NumPy functions
+    return NumPy scalars and follow np.errstate, so of them only np.sign, which generated tangents call,
+    is lowered."""
     table = {}
     for name, arity in LIBM.items():
         if hasattr(math, name):
             table[id(getattr(math, name))] = (name, arity)
-    numpy_names = {"exp": "exp", "expm1": "expm1", "log": "log", "log1p": "log1p", "log2": "log2", "log10": "log10",
-                   "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
-                   "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "arcsinh": "asinh",
-                   "arccosh": "acosh", "arctanh": "atanh", "arctan2": "atan2", "hypot": "hypot", "copysign": "copysign",
-                   "power": "pow"}
-    for numpy_name, name in numpy_names.items():
-        table[id(getattr(np, numpy_name))] = (name, LIBM[name])
-    for fn in (abs, math.fabs, np.abs, np.fabs):
+    for fn in (abs, math.fabs):
         table[id(fn)] = ("fabs", 1)
     table[id(np.sign)] = ("sign", 1)
-    table[id(np.square)] = ("square", 1)
     table[id(float)] = ("identity", 1)
     return table
 
 
 FUNCTIONS = _functions()
-CONSTANTS = {id(c): c for c in (math.pi, math.e, math.tau, np.pi, np.e)}
+CONSTANTS = {(module, name): getattr(module, name) for module in (math, np) for name in ("pi", "e", "tau")
+             if hasattr(module, name)}
+GENERATOR = object()  # the value of rng once the body has made it a Generator
+FOLDED = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
 
 def lower(fn, machine, names):
@@ -76,9 +75,11 @@ class Lowering:
         self.function = function
         self.builder = ir.IRBuilder(function.append_basic_block("entry"))
         self.fallback = function.append_basic_block("python")
-        self.env = {}
+        self.env = {}  # name -> its value so far
+        self.rng_argument = None
         self.parameters, self.forward_gradient = self.read_signature()
-        self.generator = None  # the rng argument, once the body has turned it into a Generator
+        self.locals = set(self.parameters) | {"rng"} | _assigned_names(self.fdef)
+        self.rehearsal = False
         self.lower_body()
         self.lower_fallback()
 
@@ -162,30 +163,43 @@ class Lowering:
         self.continue_if(builder.icmp_unsigned("==", name, self.address(sys.intern("rng"))))
         rng = self.argument(len(names))
         self.continue_if(self.is_type(rng, np.random.Generator))
-        self.env["rng"] = rng
+        self.env["rng"] = self.rng_argument = rng
         return names, True
 
     def argument(self, position):
         return self.builder.load(self.builder.gep(self.args, [ir.Constant(I64, position)]))
 
-    # --- statements ----------------------------------------------------------------------------------
+        # --- statements ----------------------------------------------------------------------------------
 
     def lower_body(self):
-        body = self.fdef.body
-        if not body or not isinstance(body[-1], gast.Return) or body[-1].value is None:
-            raise self.error(body[-1] if body else self.fdef,
-                             "native code must end in a return of a float or of a tuple of floats")
+        """The statements in order. A forward gradient first rehearses them all along zero directions,
+        so that every check that hands over to Python does so before anything is drawn (Python then
+        draws as it would have); only a check on a value that depends on the directions can hand over
+        after the draws, and Python then draws again."""
+        body = [stmt for stmt in self.fdef.body if not _is_docstring(stmt)]
+        ends = [i for i, stmt in enumerate(body) if isinstance(stmt, gast.Return)]
+        if not ends or ends[0] != len(body) - 1 or body[-1].value is None:
+            where = body[ends[0] + 1] if ends and ends[0] < len(body) - 1 else (body[-1] if body else self.fdef)
+            raise self.error(where, "native code must end in a return of a float or of a tuple of floats, "
+                                    "with nothing after it")
+        arguments = dict(self.env)
+        if any(self.is_draw(stmt) for stmt in body):
+            self.rehearsal = True
+            self.run(body)
+            self.env = dict(arguments)
+        self.rehearsal = False
+        self.run(body)
+
+    def run(self, body):
         draws = [self.is_draw(stmt) for stmt in body]
         for index, stmt in enumerate(body):
-            if draws[index] and (index == 0 or not draws[index - 1]):
+            if draws[index] and not self.rehearsal and (index == 0 or not draws[index - 1]):
                 self.acquire_generator(stmt)
             self.statement(stmt)
-            if draws[index] and not (index + 1 < len(body) and draws[index + 1]):
+            if draws[index] and not self.rehearsal and not (index + 1 < len(body) and draws[index + 1]):
                 self.release_generator()
 
     def statement(self, node):
-        if isinstance(node, gast.Expr) and isinstance(node.value, gast.Constant) and isinstance(node.value.value, str):
-            return  # a docstring
         if isinstance(node, gast.Pass) or self.is_real_check(node):
             return
         if isinstance(node, gast.Assign) and len(node.targets) == 1:
@@ -199,8 +213,8 @@ class Lowering:
                 self.env.update((t.id, v) for t, v in zip(target.elts, values))
                 return
         if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
-            self.env[node.target.id] = self.binary(node, node.op, self.expression(node.target),
-                                                   self.expression(node.value))
+            self.env[node.target.id] = self.operate(node, node.op, self.expression(node.target),
+                                                    self.expression(node.value))
             return
         if isinstance(node, gast.Return):
             self.return_value(node.value)
@@ -224,91 +238,137 @@ class Lowering:
     def assigned_value(self, value):
         if self.calls(value, np.random.default_rng):
             if not (self.forward_gradient and len(value.args) == 1 and isinstance(value.args[0], gast.Name)
-                    and value.args[0].id == "rng"):
+                    and value.args[0].id == "rng" and self.env.get("rng") is self.rng_argument):
                 raise self.error(value, "native code draws only from the rng argument of a forward gradient")
-            self.bind_generator()
-            return self.generator
+            return GENERATOR
+        if self.calls(value, runtime.normal_like):
+            return self.draw(value)
         return self.expression(value)
 
     def is_draw(self, node):
-        return isinstance(node, gast.Assign) and self.calls(node.value, runtime.normal_like)
+        return (isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name)
+                and self.calls(node.value, runtime.normal_like))
 
     # --- the random generator --------------------------------------------------------------------------
 
-    def bind_generator(self):
-        """Make the shared generator cache point at the rng argument (a numpy Generator)."""
-        builder, rng = self.builder, self.env["rng"]
-        cache = ir.Constant(I64, self.machine.generator_cache_address).inttoptr(PTR.as_pointer())
-        self.cache = cache
-        bind = self.function.append_basic_block("bind_generator")
-        bound = self.function.append_basic_block("generator")
-        builder.cbranch(builder.icmp_unsigned("==", builder.load(cache), rng), bound, bind)
-        builder.position_at_end(bind)
-        builder.call(self.c_function("Py_DecRef"),
-                     [self.call_object(self.address(self.machine.bind_generator), rng)])
-        builder.branch(bound)
-        builder.position_at_end(bound)
-        self.generator = rng
-        self.bitgen = builder.load(builder.gep(cache, [ir.Constant(I32, 1)]))
-
     def acquire_generator(self, node):
-        """Take the Generator's lock without waiting (NumPy samples under it); when another thread holds
-        it, run the Python code instead, which waits for it as NumPy does.
+        """Hold the rng argument's entry (generator, bit generator, acquire, release, bitgen address)
+        and take the Generator's lock without waiting, as NumPy samples under it; when another thread
+        holds the lock, run the Python code instead, which waits for it.
 
-        Both lock calls are made with arguments that exist already, so they allocate nothing, and no
-        garbage collection (whose finalizers could rebind the cache) runs between them."""
-        if self.generator is None:
-            raise self.error(node, "native code draws a direction before rng = np.random.default_rng(rng)")
-        builder = self.builder
-        acquire = builder.load(builder.gep(self.cache, [ir.Constant(I32, 2)]))
-        self.release = builder.load(builder.gep(self.cache, [ir.Constant(I32, 3)]))
+        The entry comes from the one-entry cache, or is made by Machine.generator_entry and put in the
+        cache; this code holds its own reference to it, and the cache is read and rewritten with no
+        Python code running in between, so nothing can free what a call uses. The lock call passes a
+        tuple made in advance and so allocates nothing."""
+        if self.env.get("rng") is not GENERATOR:
+            raise self.error(node, "native code draws a direction after rng = np.random.default_rng(rng)")
+        builder, rng = self.builder, self.rng_argument
+        cache = ir.Constant(I64, self.machine.generator_cache_address).inttoptr(PTR.as_pointer())
+        current = builder.load(cache)
+        check, hit, bind, have = (self.function.append_basic_block(n) for n in
+                                  ("cached_entry", "entry_hit", "new_entry", "generator"))
+        builder.cbranch(builder.icmp_unsigned("!=", current, ir.Constant(PTR, None)), check, bind)
+        builder.position_at_end(check)
+        cached_generator = self.call("PyTuple_GetItem", current, ir.Constant(I64, 0))
+        builder.cbranch(builder.icmp_unsigned("==", cached_generator, rng), hit, bind)
+        builder.position_at_end(hit)
+        self.call("Py_IncRef", current)
+        builder.branch(have)
+        builder.position_at_end(bind)
+        made = self.call_object(self.address(self.machine.generator_entry), rng)
+        replaced = builder.load(cache)  # read again: making the entry ran Python code
+        self.call("Py_IncRef", made)  # the cache's reference
+        builder.store(made, cache)
+        with builder.if_then(builder.icmp_unsigned("!=", replaced, ir.Constant(PTR, None))):
+            self.call("Py_DecRef", replaced)
+        made_in = builder.block
+        builder.branch(have)
+        builder.position_at_end(have)
+        self.entry = builder.phi(PTR)
+        self.entry.add_incoming(current, hit)
+        self.entry.add_incoming(made, made_in)
+        self.bitgen = self.call("PyLong_AsVoidPtr", self.call("PyTuple_GetItem", self.entry, ir.Constant(I64, 4)))
+        acquire = self.call("PyTuple_GetItem", self.entry, ir.Constant(I64, 2))
+        self.release = self.call("PyTuple_GetItem", self.entry, ir.Constant(I64, 3))
         taken = self.call("PyObject_Call", acquire, self.address((False,)), ir.Constant(PTR, None))
-        self.returned_or_raise(taken)
+        failed, busy = self.function.append_basic_block("lock_failed"), self.function.append_basic_block("lock_busy")
+        self.continue_if(builder.icmp_unsigned("!=", taken, ir.Constant(PTR, None)), failed)
         got = builder.icmp_unsigned("==", taken, self.address(True))
         self.call("Py_DecRef", taken)
-        self.continue_if(got)
+        self.continue_if(got, busy)
+        for block, exit_ in ((failed, None), (busy, self.fallback)):
+            with builder.goto_block(block):
+                self.call("Py_DecRef", self.entry)
+                builder.branch(exit_) if exit_ else builder.ret(ir.Constant(PTR, None))
 
     def release_generator(self):
         released = self.call("PyObject_CallNoArgs", self.release)
+        self.call("Py_DecRef", self.entry)
         self.returned_or_raise(released)
         self.call("Py_DecRef", released)
 
-    # --- expressions -----------------------------------------------------------------------------------
+    # --- expressions: a value is an LLVM double, or a Python int or float for a constant ---------------
 
     def resolve(self, node):
-        found, obj = self.parsed.resolve(node, self.env)
+        found, obj = self.parsed.resolve(node, self.locals)
         return obj if found else None
 
     def calls(self, node, fn):
         return isinstance(node, gast.Call) and self.resolve(node.func) is fn
 
     def expression(self, node):
-        builder = self.builder
         if isinstance(node, gast.Constant) and type(node.value) in (int, float):
-            if type(node.value) is int and abs(node.value) > 2 ** 53:
-                raise self.error(node, "an integer constant beyond 2**53 has no exact float")
-            return ir.Constant(DOUBLE, float(node.value))
+            return node.value
         if isinstance(node, gast.Name) and node.id in self.env:
             value = self.env[node.id]
-            if value.type != DOUBLE:
+            if value is GENERATOR or (isinstance(value, ir.Value) and value.type != DOUBLE):
                 raise self.error(node, "native code uses the generator only to draw directions")
             return value
+        if isinstance(node, gast.Name) and node.id in self.locals:
+            raise self.error(node, f"'{node.id}' is read before it is assigned (Python raises UnboundLocalError)")
+        if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name):
+            key = (self.resolve(node.value), node.attr)
+            if key in CONSTANTS:
+                return CONSTANTS[key]
         if isinstance(node, (gast.Name, gast.Attribute)):
-            obj = self.resolve(node)
-            if id(obj) in CONSTANTS and CONSTANTS[id(obj)] is obj:
-                return ir.Constant(DOUBLE, obj)
             raise self.error(node, f"'{_spell(node)}' is not a float the native code can read",
                              hint="native code reads its parameters, its local variables and math.pi, math.e, "
                                   "math.tau; pass other values as arguments")
         if isinstance(node, gast.BinOp):
-            return self.binary(node, node.op, self.expression(node.left), self.expression(node.right))
+            return self.operate(node, node.op, self.expression(node.left), self.expression(node.right))
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
             operand = self.expression(node.operand)
-            return builder.fneg(operand) if isinstance(node.op, gast.USub) else operand
+            if not isinstance(operand, ir.Value):
+                return -operand if isinstance(node.op, gast.USub) else +operand
+            return self.builder.fneg(operand) if isinstance(node.op, gast.USub) else operand
         if isinstance(node, gast.Call):
             return self.call_expression(node)
         raise self.error(node, f"{type(node).__name__} expressions are not lowered to native code",
                          hint="native code computes with float arithmetic (+ - * / **) and math functions")
+
+    def operate(self, node, op, left, right):
+        """left op right: folded with Python's own arithmetic when both are constants (so integers stay
+        integers, as in Python), else in doubles."""
+        if isinstance(left, ir.Value) or isinstance(right, ir.Value):
+            return self.binary(node, op, self.double(node, left), self.double(node, right))
+        if type(op) not in FOLDED:
+            raise self.error(node, f"the operator {type(op).__name__} is not lowered to native code",
+                             hint="native code computes with + - * / ** on floats")
+        try:
+            result = FOLDED[type(op)](left, right)
+        except (ArithmeticError, ValueError) as error:
+            raise self.error(node, f"this constant expression raises {type(error).__name__}") from None
+        if type(result) not in (int, float):
+            raise self.error(node, "this constant expression is not a real number")
+        return result
+
+    def double(self, node, value):
+        if isinstance(value, ir.Value):
+            return value
+        try:
+            return ir.Constant(DOUBLE, float(value))
+        except OverflowError:
+            raise self.error(node, "this integer is too large for a float") from None
 
     def binary(self, node, op, left, right):
         builder = self.builder
@@ -336,24 +396,25 @@ class Lowering:
     def call_expression(self, node):
         fn = self.resolve(node.func)
         if fn is runtime.normal_like:
-            return self.draw(node)
-        if fn is runtime.forward_gradient_estimate and len(node.args) == 2 and not node.keywords:
-            return self.builder.fmul(*[self.expression(a) for a in node.args])
-        if fn is runtime.broadcast_like and len(node.args) == 2 and not node.keywords:
-            return [self.expression(a) for a in node.args][0]  # a float has the shape of a float
+            raise self.error(node, "native code draws a direction only in a statement of its own: "
+                                   "dx = normal_like(x, rng)")
         operation = FUNCTIONS.get(id(fn))
+        if fn is runtime.forward_gradient_estimate or fn is runtime.broadcast_like:
+            operation = (fn.__name__, 2)
         if operation is None or node.keywords or len(node.args) != operation[1]:
-            spelled = _spell(node.func)
-            raise self.error(node, f"the call {spelled}(...) is not lowered to native code",
-                             hint="native code calls math functions (and their NumPy ufunc twins) on floats, "
+            raise self.error(node, f"the call {_spell(node.func)}(...) is not lowered to native code",
+                             hint="native code calls math functions (math.exp, math.sin, ..., abs) on floats, "
                                   "with positional arguments")
         name, _ = operation
         arguments = [self.expression(a) for a in node.args]
+        if name == "forward_gradient_estimate":  # (∇f·v) v for a float v
+            return self.operate(node, gast.Mult(), *arguments)
+        if name == "broadcast_like":  # a float has the shape of a float
+            return arguments[0]
+        arguments = [self.double(node, a) for a in arguments]
         builder = self.builder
         if name == "identity":
             return arguments[0]
-        if name == "square":
-            return builder.fmul(arguments[0], arguments[0])
         if name == "fabs":
             return builder.call(self.module.declare_intrinsic("llvm.fabs", [DOUBLE]), arguments)
         if name == "sign":
@@ -365,24 +426,27 @@ class Lowering:
         return self.finite(self.call(name, *arguments))
 
     def draw(self, node):
-        # Both arguments names: nothing between taking the generator's lock and releasing it may exit.
         if not (len(node.args) == 2 and not node.keywords and all(isinstance(a, gast.Name) for a in node.args)
-                and self.env.get(node.args[1].id) is self.generator is not None):
+                and self.env.get(node.args[1].id) is GENERATOR):
             raise self.error(node, "this draw is not lowered to native code, which draws one N(0, 1) number per "
                                    "float from the rng argument", hint="use directions=1 for native code")
-        self.expression(node.args[0])  # a float: the direction is one N(0, 1) number
+        self.double(node, self.expression(node.args[0]))  # a float: its direction is one N(0, 1) number
+        if self.rehearsal:
+            return ir.Constant(DOUBLE, 0.0)
         return self.call(STANDARD_NORMAL, self.bitgen)
 
     # --- the result and the fallback -----------------------------------------------------------------
 
     def return_value(self, node):
         tree = self.result_tree(node)
+        if self.rehearsal:
+            return
         if not isinstance(tree, list):
-            self.builder.ret(self.call("PyFloat_FromDouble", tree))
+            self.builder.ret(self.box(node, tree))
             return
         outer = self.new_tuple(len(tree))
         failed = self.function.append_basic_block("no_memory")
-        self.fill_tuple(outer, tree, failed)
+        self.fill_tuple(node, outer, tree, failed)
         self.builder.ret(outer)
         self.builder.position_at_end(failed)
         self.call("Py_DecRef", outer)
@@ -393,23 +457,31 @@ class Lowering:
             return [self.result_tree(e) for e in node.elts]
         return self.expression(node)
 
+    def box(self, node, value):
+        """A new float object, or an int object for an integer constant (as Python returns it)."""
+        if type(value) is int:
+            if not -2 ** 63 <= value < 2 ** 63:
+                raise self.error(node, "native code returns integers of at most 64 bits")
+            return self.call("PyLong_FromLongLong", ir.Constant(I64, value))
+        return self.call("PyFloat_FromDouble", self.double(node, value))
+
     def new_tuple(self, size):
         result = self.call("PyTuple_New", ir.Constant(I64, size))
         self.returned_or_raise(result)
         return result
 
-    def fill_tuple(self, tuple_, items, failed):
-        """Store each item (a double, or a list of them for a nested tuple) into tuple_; on a failed
+    def fill_tuple(self, node, tuple_, items, failed):
+        """Store each item (a value, or a list of them for a nested tuple) into tuple_; on a failed
         allocation jump to `failed`, where dropping the outer tuple frees whatever it holds."""
         for position, item in enumerate(items):
             if isinstance(item, list):
                 element = self.call("PyTuple_New", ir.Constant(I64, len(item)))
             else:
-                element = self.call("PyFloat_FromDouble", item)
+                element = self.box(node, item)
             self.call("PyTuple_SetItem", tuple_, ir.Constant(I64, position), element)
             self.continue_if(self.builder.icmp_unsigned("!=", element, ir.Constant(PTR, None)), failed)
             if isinstance(item, list):
-                self.fill_tuple(element, item, failed)
+                self.fill_tuple(node, element, item, failed)
 
     def lower_fallback(self):
         """The Python function called with the same arguments (keywords passed on in a dict)."""
@@ -432,7 +504,10 @@ class Lowering:
         with builder.if_then(more):
             name = self.call("PyTuple_GetItem", self.keywords, index)
             value = builder.load(builder.gep(self.args, [builder.add(self.count, index)]))
-            self.call("PyDict_SetItem", keywords, name, value)
+            stored = self.call("PyDict_SetItem", keywords, name, value)
+            with builder.if_then(builder.icmp_signed("!=", stored, ir.Constant(I32, 0))):
+                self.call("Py_DecRef", keywords)
+                builder.ret(ir.Constant(PTR, None))
             next_index = builder.add(index, ir.Constant(I64, 1))
             index.add_incoming(next_index, builder.block)
             builder.branch(loop)
@@ -441,6 +516,19 @@ class Lowering:
         result = self.call("PyObject_VectorcallDict", python, args, self.count, keywords)
         self.call("Py_DecRef", keywords)
         builder.ret(result)
+
+
+def _assigned_names(fdef):
+    """Every name the function assigns: local throughout it, as in Python."""
+    names = set()
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            names.add(node.id)
+    return names
+
+
+def _is_docstring(node):
+    return isinstance(node, gast.Expr) and isinstance(node.value, gast.Constant) and isinstance(node.value.value, str)
 
 
 def _is_none(node):
