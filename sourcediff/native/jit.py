@@ -96,12 +96,15 @@ class Machine:
         for name in LIBM:
             llvm.add_symbol(name, _address(getattr(libm, name)))
         self.standard_normal_address = _standard_normal_address()
-        self.has_standard_normal = self.standard_normal_address is not None
         if self.has_standard_normal:
             llvm.add_symbol(STANDARD_NORMAL, self.standard_normal_address)
         self.generator_cache = GeneratorCache()
         self._names = itertools.count()
         self._lock = threading.Lock()
+
+    @property
+    def has_standard_normal(self):
+        return self.standard_normal_address is not None
 
     @property
     def generator_cache_address(self):

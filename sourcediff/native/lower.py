@@ -296,10 +296,12 @@ class Lowering:
         got = builder.icmp_unsigned("==", taken, self.address(True))
         self.call("Py_DecRef", taken)
         self.continue_if(got, busy)
-        for block, exit_ in ((failed, None), (busy, self.fallback)):
-            with builder.goto_block(block):
-                self.call("Py_DecRef", self.entry)
-                builder.branch(exit_) if exit_ else builder.ret(ir.Constant(PTR, None))
+        with builder.goto_block(failed):  # the lock call raised
+            self.call("Py_DecRef", self.entry)
+            builder.ret(ir.Constant(PTR, None))
+        with builder.goto_block(busy):
+            self.call("Py_DecRef", self.entry)
+            builder.branch(self.fallback)
 
     def release_generator(self):
         released = self.call("PyObject_CallNoArgs", self.release)
