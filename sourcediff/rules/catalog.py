@@ -18,7 +18,8 @@ CONSTRUCTS = [
      "become loops over range with explicit indexing"),
     ("`while` with data-dependent trip counts, `break`, `continue`", ""),
     ("early and multiple `return`s, tuple returns", "a tuple-valued function has a tuple tangent"),
-    ("lists: literals, indexing, `append`, list comprehensions", "a comprehension becomes a loop with append"),
+    ("lists: literals, indexing, `append`, list comprehensions, generator expressions passed to `sum`, `min`, "
+     "`max`, `list`, `tuple`, `sorted`, `any` or `all`", "a comprehension becomes a loop with append"),
     ("dict and tuple arguments (reading `params['W']`, `W, b = params`)", "their tangents have the same structure"),
     ("subscripts and slices, `np.newaxis` / `None`, negative indices, integer-array and boolean-mask indexing", ""),
     ("in-place subscript writes `x[i] = v`, `x[i] += v`, `x[:, j] *= s`", ""),
@@ -35,7 +36,7 @@ CONSTRUCTS = [
 ]
 
 REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, del, class definitions, imports "
-           "inside the function, `:=`, generator expressions, set and dict comprehensions, star-unpacking, "
+           "inside the function, `:=`, other generator expressions, set and dict comprehensions, star-unpacking, "
            "`*args`/`**kwargs` parameters, match, for/while ... else, functions whose source is unavailable, "
            "and calls with differentiable arguments to functions that have neither a rule nor Python source.")
 
