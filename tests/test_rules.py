@@ -124,12 +124,6 @@ def ties(*args, **kwargs):
     return call(*args, kink=True, **kwargs)
 
 
-# Known wrong tangent templates (their text is in docs/supported.md; fixing them is the lead's call).
-# The tangent test requires these variants to keep failing, so a fix is noticed and the entry removed.
-SOLVE_BATCHED_VECTOR = ("np.linalg.solve(a, b) with a batched a and a 1-D b: the tangent's d[a] @ z treats the "
-                        "batched solution z (..., n) as a matrix")
-
-
 def broadcasting(x=N, y=N):
     """Binary elementwise samples: equal shapes, (3,1) x (4,), scalar x array, array x scalar, scalars."""
     return [call(x(3), y(3)), call(x(3, 1), y(4)), call(x(), y(2, 3)), call(x(2, 3), y()),
@@ -279,13 +273,50 @@ TABLE = {
     np.add: broadcasting(),
     np.subtract: broadcasting(),
     np.divide: broadcasting(N, S),
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# np.linalg and scipy.special / scipy.stats (rules/linalg.py, rules/scipy.py)
+# ---------------------------------------------------------------------------------------------------
+
+def SPD(*batch, n=3):
+    """Symmetric positive definite matrices."""
+    a = rng.standard_normal(batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def SYM(*batch, n=3):
+    """Symmetric matrices with eigenvalues at least 1 apart (eigenvector derivatives divide by the gaps)."""
+    q, _ = np.linalg.qr(rng.standard_normal(batch + (n, n)))
+    w = np.arange(n) * 1.5 + rng.uniform(-0.2, 0.2, batch + (n,))
+    return (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+
+
+TABLE.update({
     np.linalg.norm: [call(N(3)), call(N(2, 3)), call(N(2, 3), axis=1), call(N(2, 3), axis=0, keepdims=True),
-                     call(N(2, 3, 4), axis=(1, 2)), call(S())],
-    np.linalg.det: [call(W()), call(W(2)), call(W(n=2))],
+                     call(N(2, 3, 4), axis=(1, 2)), call(S()),
+                     call(S(4), 1), call(S(4), ord=np.inf), call(S(4), ord=-np.inf), call(S(4), ord=3.0),
+                     call(S(4), ord=0.5), call(S(4), -1), call(S(4), 0), call(S(2, 3), 3, 1), call(S(2, 3), 2, 0, True),
+                     call(N(2, 3), "fro"), call(N(3, 3), "nuc"), call(N(3, 4), 2), call(N(4, 3), -2),
+                     call(S(3, 3), 1), call(S(3, 3), -1), call(S(3, 4), ord=np.inf), call(S(4, 3), ord=-np.inf),
+                     call(N(2, 3, 4), "nuc", (0, 2)), call(S(2, 3, 4), 1, axis=(2, 1), keepdims=True),
+                     call(S(2, 3, 4), ord=np.inf, axis=(-1, 0)), call(N(2, 3, 4), 2, (1, 2)),
+                     call(S(2, 3), ord=np.inf, axis=1, keepdims=True),
+                     ties(np.array([1.0, -3.0, 3.0]), ord=np.inf), ties(np.array([[1.0, 2.0], [-2.0, 1.0]]), 1)],
+    np.linalg.det: [call(W()), call(W(2)), call(W(n=2)), call(-W())],
+    np.linalg.slogdet: [call(W()), call(W(2)), call(-W()), call(W(n=1))],
     np.linalg.inv: [call(W()), call(W(2))],
     np.linalg.solve: [call(W(), N(3)), call(W(), N(3, 2)), call(W(2), N(2, 3, 2)), call(W(), N(2, 3, 2)),
-                      call(W(2), N(3), tangent_gaps={(0, 1): SOLVE_BATCHED_VECTOR, (0,): SOLVE_BATCHED_VECTOR})],
-}
+                      call(W(2), N(3))],
+    np.linalg.pinv: [call(N(3, 3)), call(N(4, 3)), call(N(3, 5)), call(N(2, 4, 3)), call(N(4, 3), 1e-10, active=(0,))],
+    np.linalg.matrix_power: [call(W(), 3), call(W(2), 2), call(W(), 0), call(W(), 1), call(W(), -2), call(W(2), n=-1)],
+    np.linalg.cholesky: [call(SPD()), call(SPD(2)), call(SPD(n=1))],
+    np.linalg.eigh: [call(SYM()), call(SYM(2)), call(SYM(), "U"), call(SYM(n=2), UPLO="U")],
+    np.linalg.svd: [call(N(3, 3)), call(N(4, 3), full_matrices=False), call(N(3, 5), full_matrices=False),
+                    call(N(2, 4, 3), full_matrices=False), call(N(3, 4), compute_uv=False),
+                    call(N(2, 3, 3), False, False)],
+})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -294,8 +325,8 @@ TABLE = {
 
 def tree_map(f, *trees):
     first = trees[0]
-    if isinstance(first, (list, tuple)):
-        return type(first)(tree_map(f, *items) for items in zip(*trees))
+    if isinstance(first, (list, tuple)):  # a named tuple (np.linalg.slogdet's) maps to a plain one
+        return (list if isinstance(first, list) else tuple)(tree_map(f, *items) for items in zip(*trees))
     if isinstance(first, dict):
         return {k: tree_map(f, *(t[k] for t in trees)) for k in first}
     return f(*trees)
@@ -353,7 +384,8 @@ def assert_like(b, x, what, inside=False, zero_d_for_float=False):
     if inside and type(b) is float and b == 0.0:
         return
     if isinstance(x, (list, tuple)):
-        assert type(b) is type(x) and len(b) == len(x), f"{what}: {type(b).__name__} for a {type(x).__name__}"
+        assert isinstance(b, (list, tuple)) and isinstance(b, list) == isinstance(x, list) and len(b) == len(x), \
+            f"{what}: {type(b).__name__} for a {type(x).__name__}"
         for i, (bi, xi) in enumerate(zip(b, x)):
             assert_like(bi, xi, f"{what}[{i}]", True, zero_d_for_float)
     elif isinstance(x, dict):

@@ -53,8 +53,6 @@ def bind_arguments(template, args, keywords):
             if param not in template.defaults:
                 raise BindError(f"missing argument {param}")
             bound[param] = template.defaults[param]
-    if "ord" in bound and not (isinstance(bound["ord"], gast.Constant) and bound["ord"].value is None):
-        raise BindError("only ord=None (the 2-norm of a vector, the Frobenius norm of a matrix) is supported")
     return bound, extra_args, extra_keywords
 
 
