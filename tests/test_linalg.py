@@ -154,3 +154,151 @@ def test_svd_full_matrices_of_a_non_square_matrix_is_refused():
         return np.sum(U[:, 0] * X[:, 0])
     with pytest.raises(sd.NonDifferentiableError, match="full_matrices=False"):
         sd.grad(top)(rng.standard_normal((4, 3)))
+
+
+# --- scipy.special and scipy.stats (their rules register only when SciPy is installed) -----------------
+
+scipy = pytest.importorskip("scipy")
+import autograd.scipy.special as autograd_special  # noqa: E402
+import autograd.scipy.stats as autograd_stats  # noqa: E402
+import scipy.special  # noqa: E402
+import scipy.stats  # noqa: E402
+import scipy as sp  # noqa: E402
+from scipy import special  # noqa: E402
+from scipy.special import digamma, erf, erfc, expit, gammaln, logit, logsumexp, xlogy  # noqa: E402
+from scipy.stats import multivariate_normal, norm  # noqa: E402
+
+AUTOGRAD_SCIPY = dict(logsumexp=autograd_special.logsumexp, expit=autograd_special.expit,
+                      logit=autograd_special.logit, gammaln=autograd_special.gammaln,
+                      digamma=autograd_special.digamma, erf=autograd_special.erf, erfc=autograd_special.erfc,
+                      norm=autograd_stats.norm, multivariate_normal=autograd_stats.multivariate_normal,
+                      special=autograd_special)
+
+
+def softmax_cross_entropy(W, b, X, labels):
+    logits = X @ W + b
+    return np.mean(logsumexp(logits, axis=1) - logits[np.arange(len(labels)), labels])
+
+
+def test_softmax_loss_with_logsumexp():
+    """logsumexp used to be read from SciPy's source and refused for its with statement."""
+    X, labels = rng.standard_normal((6, 3)), rng.integers(0, 4, 6)
+    check(softmax_cross_entropy, (rng.standard_normal((3, 4)), rng.standard_normal(4), X, labels), wrt=(0, 1),
+          reference=with_autograd(softmax_cross_entropy, **AUTOGRAD_SCIPY))
+
+
+def weighted_log_partition(a, b):
+    return np.sum(logsumexp(a, axis=0, b=b, keepdims=True) ** 2) + logsumexp(a[0], b=b[:3, 0])
+
+
+def test_logsumexp_with_weights():
+    """autograd has no derivative for b: finite differences only."""
+    check(weighted_log_partition, (rng.standard_normal((4, 3)), rng.uniform(0.5, 2.0, (4, 1))), wrt=(0, 1),
+          reference=False)
+
+
+def special_functions(x, a):
+    p = expit(x)
+    return (np.sum(logit(0.25 + 0.5 * p)) + np.sum(gammaln(a) * digamma(a)) + np.sum(erf(x) * erfc(0.5 * x))
+            + special.gammaln(a[0]))
+
+
+def test_special_functions():
+    check(special_functions, (rng.standard_normal(4), rng.uniform(0.5, 3.0, 4)), wrt=(0, 1),
+          reference=with_autograd(special_functions, **AUTOGRAD_SCIPY))
+
+
+def logistic_regression(w, X, y):
+    p = expit(X @ w)
+    return -np.sum(xlogy(y, p) + xlogy(1.0 - y, 1.0 - p))
+
+
+def test_logistic_regression_with_expit_and_xlogy():
+    """autograd has no xlogy: finite differences only."""
+    X, y = rng.standard_normal((8, 3)), (rng.random(8) > 0.5).astype(float)
+    check(logistic_regression, (rng.standard_normal(3), X, y), reference=False)
+
+
+def normal_likelihoods(x, mu, log_sigma):
+    sigma = np.exp(log_sigma)
+    return (np.sum(norm.logpdf(x, mu, sigma)) + np.sum(norm.logcdf(x, loc=mu, scale=sigma))
+            + np.sum(norm.cdf(x / sigma)) + norm.logpdf(x[0], 0, 1))
+
+
+def normal_likelihoods_positionally(x, mu, log_sigma):
+    """The same, for autograd, whose primitives take differentiable arguments only by position."""
+    sigma = np.exp(log_sigma)
+    return (np.sum(norm.logpdf(x, mu, sigma)) + np.sum(norm.logcdf(x, mu, sigma))
+            + np.sum(norm.cdf(x / sigma)) + norm.logpdf(x[0], 0, 1))
+
+
+def test_normal_distribution_functions():
+    check(normal_likelihoods, (rng.standard_normal(5), rng.standard_normal(5), rng.standard_normal()),
+          wrt=(0, 1, 2), reference=with_autograd(normal_likelihoods_positionally, **AUTOGRAD_SCIPY))
+
+
+def multivariate_normal_likelihood(X, mu, L):
+    cov = L @ L.T + 0.1 * np.eye(len(mu))
+    return np.mean(multivariate_normal.logpdf(X, mu, cov)) + multivariate_normal.logpdf(X[0], mean=mu, cov=cov)
+
+
+def multivariate_normal_likelihood_positionally(X, mu, L):
+    cov = L @ L.T + 0.1 * np.eye(len(mu))
+    return np.mean(multivariate_normal.logpdf(X, mu, cov)) + multivariate_normal.logpdf(X[0], mu, cov)
+
+
+def mean_multivariate_normal_logpdf(X, mu, L):
+    return np.mean(multivariate_normal.logpdf(X, mu, L @ L.T + 0.1 * np.eye(3)))
+
+
+def test_multivariate_normal_logpdf_matches_the_same_likelihood_written_with_slogdet_and_solve():
+    X, mu, L = rng.standard_normal((6, 3)), rng.standard_normal(3), rng.standard_normal((3, 3))
+    check(multivariate_normal_likelihood, (X, mu, L), wrt=(0, 1, 2),
+          reference=with_autograd(multivariate_normal_likelihood_positionally, **AUTOGRAD_SCIPY))
+    written_out = sd.grad(gaussian_log_likelihood, wrt=(0, 1, 2))(X, mu, L)
+    with_scipy = sd.grad(mean_multivariate_normal_logpdf, wrt=(0, 1, 2))(X, mu, L)
+    for a, b in zip(written_out, with_scipy):
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+
+
+def spellings(x):
+    """The same functions through every import style."""
+    return (scipy.special.logsumexp(x) + sp.special.expit(x[0]) + special.erf(x[1])
+            + scipy.stats.norm.logpdf(x[2], 0, 1) + sp.stats.norm.cdf(x[0]) + np.sum(scipy.special.xlogy(2.0, x * x)))
+
+
+def test_every_spelling_of_a_scipy_function_finds_its_rule():
+    x = rng.uniform(0.5, 1.5, 3)
+    check(spellings, (x,), reference=False)
+    expected = [directional_difference(spellings, (x,), (0,), [e]) for e in np.eye(3)]
+    np.testing.assert_allclose(sd.grad(spellings)(x), expected, rtol=1e-6)
+
+
+def uses_softmax(x):
+    return np.sum(scipy.special.softmax(x) * x)
+
+
+def test_a_library_function_without_a_rule_is_refused_at_its_call():
+    """Not read from the library's source: refused where the user's code calls it."""
+    for transform in (sd.grad, sd.jvp):
+        with pytest.raises(sd.NonDifferentiableError, match="no .*rule for softmax") as info:
+            transform(uses_softmax)(np.ones(3), *([np.ones(3)] if transform is sd.jvp else []))
+        assert info.value.filename == __file__
+        assert "scipy.special.softmax(x)" in str(info.value)
+
+
+def test_a_library_function_is_not_differentiated_from_its_source():
+    with pytest.raises(sd.UnsupportedSyntaxError, match="library function"):
+        sd.grad(scipy.special.softmax)
+
+
+def fill_by_keyword(a):
+    b = a * 2.0
+    return np.sum(np.full(3, fill_value=a)) + np.sum(np.full_like(np.ones(2), fill_value=b)) + b * a
+
+
+def test_a_differentiable_keyword_argument_adds_to_its_cotangent():
+    """A rule's contribution to an argument passed by keyword (norm.logcdf(x, loc=mu, scale=sigma) above,
+    np.full(3, fill_value=a) here) used to replace the cotangent gathered so far instead of adding to it."""
+    a = 0.7
+    assert np.isclose(sd.grad(fill_by_keyword)(a), directional_difference(fill_by_keyword, (a,), (0,), [1.0]))

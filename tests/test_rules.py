@@ -318,6 +318,33 @@ TABLE.update({
                     call(N(2, 3, 3), False, False)],
 })
 
+try:
+    import scipy.special
+    import scipy.stats
+except ImportError:  # the SciPy rules register only when SciPy is installed
+    pass
+else:
+    def positive_pairs():
+        return [call(N(3), P(3)), call(N(3, 1), P(4)), call(N(), P(2, 3)), call(N(2, 3), P()), call(N(), P())]
+
+    def locations_and_scales():
+        return [call(N(4)), call(N(), active=(0,)), call(N(3), N(), P()), call(N(2, 3), N(3), P(2, 1)),
+                call(N(3), loc=N(3), scale=P()), call(N(), N(), P()), call(N(3), 0.5, 2.0, active=(0,))]
+
+    TABLE.update({
+        scipy.special.logsumexp: [call(N(4)), call(N(2, 3), axis=1), call(N(2, 3), 0, keepdims=True),
+                                  call(N(2, 3, 2), axis=(0, 2)), call(N(3), b=P(3)), call(N(2, 3), 1, P(3)),
+                                  call(N(2, 3), axis=-1, b=P(2, 1), keepdims=True), call(N())],
+        scipy.special.expit: unary(N), scipy.special.logit: unary(lambda *s: U(0.1, 0.9, *s)),
+        scipy.special.gammaln: unary(P), scipy.special.digamma: unary(P),
+        scipy.special.erf: unary(N), scipy.special.erfc: unary(N),
+        scipy.special.xlogy: positive_pairs() + [call(np.array([0.0, 1.5]), P(2))],
+        scipy.stats.norm.logpdf: locations_and_scales(), scipy.stats.norm.cdf: locations_and_scales(),
+        scipy.stats.norm.logcdf: locations_and_scales() + [call(np.array([-30.0, -8.0, 5.0]))],
+        scipy.stats.multivariate_normal.logpdf: [call(N(3), N(3), SPD()), call(N(5, 3), N(3), SPD()),
+                                                 call(N(4, 2), cov=SPD(n=2)), call(N(1, 3), mean=N(3), cov=SPD())],
+    })
+
 
 # ---------------------------------------------------------------------------------------------------
 # Trees and finite differences, independent of sourcediff
@@ -416,7 +443,8 @@ def source(node):
 def build(key, c, active, mode, lists=True):
     """(function, source): vjp(a0.., k_.., bz) -> cotangents, or jvp(a0.., k_.., d0..) -> (z, dz)."""
     rule = rule_for(key)
-    spelled = canonical_name(key)
+    # a library function without a NumPy-style spelling (scipy.special.expit) is called as `primitive`
+    spelled = canonical_name(key) or (None if key in OPERATOR_FORMS else "primitive")
 
     def inline(v):  # a plain constant that no derivative is asked of is written into the code
         return v is None or type(v) in (int, float, str, bool)
@@ -474,7 +502,7 @@ def build(key, c, active, mode, lists=True):
         body.append("return z, dz")
         params += [f"d{i}" for i in active]
     text = f"def {mode}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
-    scope = dict(namespace.objects, broadcast_like=broadcast_like)
+    scope = dict(namespace.objects, broadcast_like=broadcast_like, primitive=key)
     exec(compile(text, f"<{mode} of {rule.name}>", "exec"), scope)
     return scope[mode], text
 

@@ -158,7 +158,8 @@ def instantiate_adjoint(template, output, args, keywords, adjoint_of, fresh, bin
     `bx = e` when e itself reads bx (as `add_at(d[x], x, index, d[z])` does).
     """
     instance = instantiate(template, output, args, keywords, adjoint_of, fresh, bind, module, func)
-    cotangents = {c.id for c in map(adjoint_of, args) if c is not None}
+    operands = list(args) + [kw.value for kw in keywords]  # norm.logcdf(x, loc=mu, scale=sigma)
+    cotangents = {c.id for c in map(adjoint_of, operands) if c is not None}
     for stmt in instance.statements:
         target = stmt.targets[0]
         if isinstance(target, gast.Name) and target.id in cotangents and target.id not in names_in(stmt.value):
@@ -243,10 +244,13 @@ FOLDABLE = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b, gast.Mul
 
 
 def fold_constants(node):
-    """`2 - 1` -> `1`, `x ** 1` -> `x`, `1 * x` -> `x`: what templates leave after substitution."""
+    """`2 - 1` -> `1`, `x ** 1` -> `x`, `1 * x` -> `x`, `x - 0.0` -> `x`: what templates leave after
+    substitution (of a default such as scipy.stats.norm's loc=0.0)."""
     left, right, op = node.left, node.right, type(node.op)
     if _number(left) and _number(right) and op in FOLDABLE:
         return const(FOLDABLE[op](left.value, right.value))
+    if op in (gast.Add, gast.Sub) and _number(right) and right.value == 0:
+        return left
     if op is gast.Pow and _number(right) and right.value == 1:
         return left
     if op is gast.Mult and _number(left) and left.value == 1:

@@ -1,21 +1,28 @@
 """Rules for np.linalg: norms, inverses and solves, determinants, factorizations, powers.
 
 Matrices may be stacked wherever NumPy allows it: every formula acts on the last two axes. The
-helpers below are what the templates call; generated code calls them by name.
-
-Where a function is not differentiable the rules assume what its users usually do, as autograd does:
-- eigh: distinct eigenvalues (eigenvector derivatives divide by their gaps);
-- svd: distinct, nonzero singular values, and reduced factors (full_matrices=False, or a square matrix);
-- pinv: a rank that does not change near the point;
-- norm at a kink (a zero vector, ties in a max or min) follows np.max: tied elements share equally.
-cholesky and eigh read only the lower triangle of their input (eigh the upper one with UPLO='U'), and
-are differentiated as they compute: the other triangle gets a zero cotangent.
+helpers below are what the templates call; generated code calls them by name. Where a function has
+no derivative the rules assume what users usually do (ASSUMPTIONS, listed in docs/supported.md).
 """
 import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..runtime import component, expand_reduced, unbroadcast, zeros_like
 from .registry import adjoint, d, tangent
+
+
+ASSUMPTIONS = [
+    "`np.linalg.eigh`: distinct eigenvalues (the derivatives of the eigenvectors divide by their gaps).",
+    "`np.linalg.svd`: distinct, nonzero singular values, and factors that are unique: `full_matrices=False`, or a "
+    "square matrix (the extra singular vectors of a non-square matrix are refused when the derivative runs).",
+    "`np.linalg.pinv`: a rank that does not change near the point.",
+    "`np.linalg.norm` at a kink (a zero vector; a tie for the largest or smallest element, column sum or row sum; "
+    "a repeated largest or smallest singular value for `ord=2` and `ord=-2`): tied elements share the derivative "
+    "equally, as with `np.max`; the 2-norm of a zero vector has none (NaN).",
+    "`np.linalg.cholesky` and `np.linalg.eigh` read only the lower triangle of their input (eigh the upper one "
+    "with `UPLO='U'`), and so do their derivatives: the other triangle gets a zero cotangent. "
+    "`scipy.stats.multivariate_normal.logpdf` reads its `cov` the same way.",
+]
 
 
 def transposed(a):
