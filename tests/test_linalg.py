@@ -30,11 +30,15 @@ def directional_difference(f, args, wrt, directions, h=1e-6):
 
 
 def check(f, args, wrt=(0,), reference=True):
-    """sd.grad against finite differences and autograd's gradient of reference (by default f itself,
-    evaluated by autograd; False where autograd lacks the rule); sd.jvp against finite differences."""
+    """sd.grad (and the split-motion vjp) against finite differences and autograd's gradient of reference
+    (by default f itself, evaluated by autograd; False where autograd lacks the rule); sd.jvp against
+    finite differences."""
     reference = with_autograd(f) if reference is True else reference
-    gradients = sd.grad(f, wrt=wrt)(*args)
-    gradients = gradients if len(wrt) > 1 else (gradients,)
+    gradients = sd.grad(f, wrt=wrt)(*args)  # a tuple, as wrt is
+    assert isinstance(gradients, tuple) and len(gradients) == len(wrt)
+    forward, backward = sd.vjp(f, wrt=wrt, motion="split")
+    for split, g in zip(backward(forward(*args)[1], 1.0), gradients):
+        np.testing.assert_allclose(split, g, rtol=1e-12, atol=1e-12)
     for i, g in zip(wrt, gradients if reference else ()):
         np.testing.assert_allclose(g, autograd.grad(reference, i)(*args), rtol=1e-6, atol=1e-8)
     directions = [rng.standard_normal(np.shape(args[i])) for i in wrt]

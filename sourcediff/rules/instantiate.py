@@ -216,9 +216,12 @@ def simplify(node):
         return node.body
     if isinstance(node, gast.IfExp) and isinstance(node.test, gast.Constant):  # `axes is None` with no axes
         return node.body if node.test.value else node.orelse
-    if isinstance(node, gast.Compare) and len(node.ops) == 1 and isinstance(node.left, gast.Constant) \
-            and isinstance(node.comparators[0], gast.Constant) and type(node.ops[0]) in CONSTANT_TESTS:
-        return const(CONSTANT_TESTS[type(node.ops[0])](node.left.value, node.comparators[0].value))
+    if isinstance(node, gast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in CONSTANT_TESTS:
+        op, left, right = type(node.ops[0]), node.left, node.comparators[0]
+        if isinstance(left, gast.Constant) and isinstance(right, gast.Constant):
+            return const(CONSTANT_TESTS[op](left.value, right.value))
+        if op in (gast.Is, gast.IsNot) and is_none(right) and hasattr(left, "sd_object"):
+            return const(CONSTANT_TESTS[op](left.sd_object, None))  # `ord is None` for norm(x, np.inf)
     if isinstance(node, gast.Call):
         spelled = spelling_of(node.func)
         if spelled == "np.where" and len(node.args) == 3 and is_zero(node.args[1]) and is_zero(node.args[2]):
@@ -229,6 +232,10 @@ def simplify(node):
                 if is_zero(arg) and (positions is None or i in positions):
                     return arg
     return node
+
+
+def is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 CONSTANT_TESTS = {gast.Is: lambda a, b: a is b, gast.IsNot: lambda a, b: a is not b,
