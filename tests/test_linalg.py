@@ -160,6 +160,38 @@ def test_svd_full_matrices_of_a_non_square_matrix_is_refused():
         sd.grad(top)(rng.standard_normal((4, 3)))
 
 
+class Softplus:
+    """An object whose method has a rule of its own, as scipy.stats.norm.logpdf does."""
+
+    def __init__(self, sharpness):
+        self.sharpness = sharpness
+
+    def apply(self, x):
+        return np.logaddexp(0.0, self.sharpness * x) / self.sharpness
+
+
+SOFTPLUS = Softplus(2.0)
+
+
+@sd.register_tangent(SOFTPLUS.apply)
+def softplus_tangent(z, x):
+    d[z] = d[x] / (1.0 + np.exp(-2.0 * x))  # noqa: F821  (d is template syntax)
+
+
+@sd.register_adjoint(SOFTPLUS.apply)
+def softplus_adjoint(z, x):
+    d[x] = d[z] / (1.0 + np.exp(-2.0 * x))  # noqa: F821
+
+
+def uses_a_bound_method(x):
+    return np.sum(SOFTPLUS.apply(x) ** 2)
+
+
+def test_a_rule_for_a_bound_method_is_found_at_every_read():
+    """`SOFTPLUS.apply` is a new object at each read: the registry knows it by instance and function."""
+    assert SOFTPLUS.apply is not SOFTPLUS.apply
+    check(uses_a_bound_method, (rng.standard_normal(4),), reference=False)
+
 # --- scipy.special and scipy.stats (their rules register only when SciPy is installed) -----------------
 
 scipy = pytest.importorskip("scipy")
