@@ -160,6 +160,22 @@ def test_svd_full_matrices_of_a_non_square_matrix_is_refused():
         sd.grad(top)(rng.standard_normal((4, 3)))
 
 
+def eigenvalue_energy(A):
+    return np.sum(np.linalg.eigh(A)[0] ** 2)
+
+
+def singular_value_sum(A):
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    return np.sum(s)
+
+
+def test_eigenvalues_and_singular_values_alone_are_differentiable_at_ties():
+    """Only the eigenvector (singular vector) derivatives divide by gaps: a loss of the values alone has a
+    gradient where values repeat (the identity, an orthogonal matrix), not NaN."""
+    np.testing.assert_allclose(sd.grad(eigenvalue_energy)(np.eye(3)), 2.0 * np.eye(3))
+    Q, _ = np.linalg.qr(rng.standard_normal((4, 3)))
+    np.testing.assert_allclose(sd.grad(singular_value_sum)(Q), Q, atol=1e-12)
+
 class Softplus:
     """An object whose method has a rule of its own, as scipy.stats.norm.logpdf does."""
 

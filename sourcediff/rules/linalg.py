@@ -31,8 +31,8 @@ def transposed(a):
 
 
 def diagonal_matrix(v):
-    """The diagonal matrices holding a stack of vectors (0.0 gives zeros of any size)."""
-    return np.expand_dims(v, -1) * np.eye(np.shape(v)[-1] if np.ndim(v) else 1)
+    """The diagonal matrices holding a stack of vectors."""
+    return np.expand_dims(v, -1) * np.eye(np.shape(v)[-1])
 
 
 def diagonal(a):
@@ -62,14 +62,18 @@ def sandwich_solve(l, m):
 
 
 def inverse_gaps(w):
-    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal and 0 on it."""
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal and 0 on it (infinite for a repeated value: the
+    vectors' derivatives do not exist there)."""
     eye = np.eye(np.shape(w)[-1])
-    return (1.0 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
+    with np.errstate(divide="ignore"):
+        return (1.0 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
 
 
-def cotangent_parts(g, z):
-    """The cotangent g of a tuple output z, one array per part (zeros for a part nothing reached)."""
-    return [np.broadcast_to(component(g, i), np.shape(part)) for i, part in enumerate(z)]
+def reached(g, i):
+    """Part i of the cotangent g of a tuple output, or None where nothing reached it (every part of
+    these outputs is an array, so a float 0.0 is the zero a cotangent starts as)."""
+    part = component(g, i)
+    return None if type(part) is float and part == 0.0 else part
 
 
 # --- norms -----------------------------------------------------------------------------------------
@@ -260,9 +264,13 @@ def eigh_tangent(w, v, da):
 
 
 def eigh_cotangent(g, z):
-    """v (diag(bw) + F ∘ (vᵀ bv)) vᵀ from the cotangent g = (bw, bv) of z = (w, v)."""
-    (w, v), (bw, bv) = z, cotangent_parts(g, z)
-    return v @ (diagonal_matrix(bw) + inverse_gaps(w) * (transposed(v) @ bv)) @ transposed(v)
+    """v (diag(bw) + F ∘ (vᵀ bv)) vᵀ from the cotangent g = (bw, bv) of z = (w, v). Without bv the gaps
+    are not needed, so eigenvalues alone are differentiable where they repeat."""
+    (w, v), bw, bv = z, reached(g, 0), reached(g, 1)
+    inner = diagonal_matrix(np.zeros_like(w) if bw is None else bw)
+    if bv is not None:
+        inner = inner + inverse_gaps(w) * (transposed(v) @ bv)
+    return v @ inner @ transposed(v)
 
 
 @tangent(np.linalg.svd)
@@ -297,17 +305,23 @@ def svd_tangent(z, da):
 
 
 def svd_cotangent(g, z):
-    """The cotangent of a from the cotangent g = (bu, bs, bvh) of z = svd(a): the adjoint of svd_tangent."""
+    """The cotangent of a from the cotangent g = (bu, bs, bvh) of z = svd(a): the adjoint of svd_tangent.
+    The parts for bu and bv divide by gaps and are left out where nothing reached them."""
     u, s, v = reduced_factors(z)
-    bu, bs, bvh = cotangent_parts(g, z)
-    bv = transposed(bvh)
-    f = inverse_gaps(s ** 2)
-    ut_bu, vt_bv = transposed(u) @ bu, transposed(v) @ bv
-    core = (f * (ut_bu - transposed(ut_bu))) * np.expand_dims(s, -2) + diagonal_matrix(bs) \
-        + np.expand_dims(s, -1) * (f * (vt_bv - transposed(vt_bv)))
-    inv_s = 1.0 / np.expand_dims(s, -2)
-    return (u @ core @ transposed(v) + (bu - u @ ut_bu) * inv_s @ transposed(v)
-            + u @ transposed((bv - v @ vt_bv) * inv_s))
+    bu, bs, bvh = reached(g, 0), reached(g, 1), reached(g, 2)
+    inverse_s = 1.0 / np.expand_dims(s, -2)
+    core = diagonal_matrix(np.zeros_like(s) if bs is None else bs)
+    outside = 0.0  # what bu and bv hold outside the spans of u and v
+    if bu is not None:
+        ut_bu = transposed(u) @ bu
+        core = core + inverse_gaps(s ** 2) * (ut_bu - transposed(ut_bu)) * np.expand_dims(s, -2)
+        outside = outside + (bu - u @ ut_bu) * inverse_s @ transposed(v)
+    if bvh is not None:
+        bv = transposed(bvh)
+        vt_bv = transposed(v) @ bv
+        core = core + np.expand_dims(s, -1) * (inverse_gaps(s ** 2) * (vt_bv - transposed(vt_bv)))
+        outside = outside + u @ transposed((bv - v @ vt_bv) * inverse_s)
+    return u @ core @ transposed(v) + outside
 
 
 def singular_values_tangent(a, da):
