@@ -211,12 +211,14 @@ def test_a_rule_for_a_bound_method_is_found_at_every_read():
 # --- scipy.special and scipy.stats (their rules register only when SciPy is installed) -----------------
 
 scipy = pytest.importorskip("scipy")
+import autograd.scipy.linalg as autograd_linalg  # noqa: E402
 import autograd.scipy.special as autograd_special  # noqa: E402
 import autograd.scipy.stats as autograd_stats  # noqa: E402
 import scipy.special  # noqa: E402
 import scipy.stats  # noqa: E402
 import scipy as sp  # noqa: E402
 from scipy import special  # noqa: E402
+from scipy.linalg import solve_triangular  # noqa: E402
 from scipy.special import digamma, erf, erfc, expit, gammaln, logit, logsumexp, xlogy  # noqa: E402
 from scipy.stats import multivariate_normal, norm  # noqa: E402
 
@@ -225,6 +227,21 @@ AUTOGRAD_SCIPY = dict(logsumexp=autograd_special.logsumexp, expit=autograd_speci
                       digamma=autograd_special.digamma, erf=autograd_special.erf, erfc=autograd_special.erfc,
                       norm=autograd_stats.norm, multivariate_normal=autograd_stats.multivariate_normal,
                       special=autograd_special)
+
+
+def gp_with_triangular_solves(params, X, y):
+    """The marginal likelihood as GP code often writes it, with scipy.linalg.solve_triangular."""
+    K = np.exp(params[1]) * np.exp(-0.5 * np.sum((X[:, None] - X[None]) ** 2, -1) / np.exp(2 * params[0]))
+    L = np.linalg.cholesky(K + np.exp(params[2]) * np.eye(len(y)))
+    v = solve_triangular(L, y, lower=True)
+    alpha = solve_triangular(L, v, trans="T", lower=True)
+    return 0.5 * v @ v + np.sum(np.log(np.diag(L))) + 1e-3 * np.sum(alpha ** 2)
+
+
+def test_gaussian_process_with_triangular_solves():
+    X, y = rng.standard_normal((6, 2)), rng.standard_normal(6)
+    check(gp_with_triangular_solves, (np.array([0.1, -0.2, -1.0]), X, y), wrt=(0, 2),
+          reference=with_autograd(gp_with_triangular_solves, solve_triangular=autograd_linalg.solve_triangular))
 
 
 def softmax_cross_entropy(W, b, X, labels):
@@ -354,3 +371,14 @@ def test_a_differentiable_keyword_argument_adds_to_its_cotangent():
     np.full(3, fill_value=a) here) used to replace the cotangent gathered so far instead of adding to it."""
     a = 0.7
     assert np.isclose(sd.grad(fill_by_keyword)(a), directional_difference(fill_by_keyword, (a,), (0,), [1.0]))
+
+
+def log_partition_with_sign(x):
+    value, sign = logsumexp(x, return_sign=True)
+    return value
+
+
+def test_a_scipy_option_without_a_rule_is_refused_where_it_is_written():
+    with pytest.raises(sd.NonDifferentiableError, match="return_sign") as info:
+        sd.grad(log_partition_with_sign)
+    assert info.value.filename == __file__ and "logsumexp(x, return_sign=True)" in str(info.value)

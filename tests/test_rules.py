@@ -319,6 +319,7 @@ TABLE.update({
 })
 
 try:
+    import scipy.linalg
     import scipy.special
     import scipy.stats
 except ImportError:  # the SciPy rules register only when SciPy is installed
@@ -341,6 +342,10 @@ else:
         scipy.special.xlogy: positive_pairs() + [call(np.array([0.0, 1.5]), P(2))],
         scipy.stats.norm.logpdf: locations_and_scales(), scipy.stats.norm.cdf: locations_and_scales(),
         scipy.stats.norm.logcdf: locations_and_scales() + [call(np.array([-30.0, -8.0, 5.0]))],
+        scipy.linalg.solve_triangular: [call(np.tril(W()), N(3), lower=True), call(np.triu(W()), N(3, 2)),
+                                        call(W(), N(3), trans=1, lower=True), call(W(), N(3, 2), "T"),
+                                        call(W(), N(3), lower=False, unit_diagonal=True),
+                                        call(W(), N(3, 2), 1, True, True), call(W(2), N(2, 3, 2), lower=True)],
         scipy.stats.multivariate_normal.logpdf: [call(N(3), N(3), SPD()), call(N(5, 3), N(3), SPD()),
                                                  call(N(4, 2), cov=SPD(n=2)), call(N(1, 3), mean=N(3), cov=SPD())],
     })

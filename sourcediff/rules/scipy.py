@@ -1,4 +1,5 @@
-"""Rules for scipy.special and scipy.stats, registered when SciPy is installed (rules/__init__.py).
+"""Rules for scipy.special, scipy.stats and scipy.linalg.solve_triangular, registered when SciPy is
+installed (rules/__init__.py).
 
 sourcediff never reads a library's source, so these functions are differentiated only through the
 rules below; the rest of SciPy is refused where it is called with differentiable arguments.
@@ -6,8 +7,10 @@ scipy.stats.norm.logpdf is a bound method, a new object at each read: the regist
 instance and function, so every spelling (`norm.logpdf`, `scipy.stats.norm.logpdf`) finds the rule.
 """
 import numpy as np
+import scipy.linalg
 import scipy.special
 import scipy.stats
+from scipy.linalg import solve_triangular
 from scipy.special import digamma, erf, erfc, expit, gammaln, logit, logsumexp, polygamma, xlogy
 from scipy.stats import multivariate_normal, norm
 
@@ -190,11 +193,48 @@ def gaussian_cov_cotangent(g, s, cov):
     return symmetric_cotangent(0.5 * (outer - np.sum(g) * np.linalg.inv(cov)))
 
 
-LINEAR_ARGUMENTS["gaussian_cov_tangent"] = {2}
+
+# --- scipy.linalg --------------------------------------------------------------------------------------
+
+@tangent(solve_triangular)
+def solve_triangular_(z, a, b, trans=0, lower=False, unit_diagonal=False, check_finite=True):
+    d[z] = F(a, d[b] - as_solved(triangle(d[a], lower, unit_diagonal), trans) @ z, trans, lower, unit_diagonal)
+
+
+@adjoint(solve_triangular)
+def solve_triangular_adjoint(z, a, b, trans=0, lower=False, unit_diagonal=False, check_finite=True):
+    g = F(a, d[z], transposed_system(trans), lower, unit_diagonal)
+    d[a] = -triangle(as_solved(outer_columns(g, z), trans), lower, unit_diagonal)
+    d[b] = g
+
+
+def triangle(a, lower, unit_diagonal):
+    """The part of a that solve_triangular reads and that varies (a unit diagonal is constant)."""
+    part = np.tril(a) if lower else np.triu(a)
+    return part - part * np.eye(np.shape(a)[-1]) if unit_diagonal else part
+
+
+def as_solved(m, trans):
+    """m as solve_triangular's trans applies it: transposed for 1, 2, 'T' or 'C' (real matrices)."""
+    return transposed(m) if trans in (1, 2, "T", "C") else m
+
+
+def transposed_system(trans):
+    """The trans that solves with the transpose of the matrix trans solves with."""
+    return 0 if trans in (1, 2, "T", "C") else 1
+
+
+def outer_columns(g, z):
+    """g zᵀ, each column of g against each of z (one column where they are vectors)."""
+    return np.multiply.outer(g, z) if np.ndim(z) == 1 else g @ transposed(z)
+
+
+LINEAR_ARGUMENTS.update(gaussian_cov_tangent={2}, triangle={0}, as_solved={0})  # zero derivatives in, zero out
+
 
 # How generated code, errors and docs/supported.md name these rules (rather than by __qualname__).
-for _spelled in ("special.logsumexp", "special.expit", "special.logit", "special.gammaln", "special.digamma",
-                 "special.erf", "special.erfc", "special.xlogy", "stats.norm.logpdf", "stats.norm.cdf",
+for _spelled in ("linalg.solve_triangular", "special.logsumexp", "special.expit", "special.logit",
+                 "special.gammaln", "special.digamma", "special.erf", "special.erfc", "special.xlogy", "stats.norm.logpdf", "stats.norm.cdf",
                  "stats.norm.logcdf", "stats.multivariate_normal.logpdf"):
     _obj = scipy
     for _attr in _spelled.split("."):
