@@ -6,6 +6,7 @@ import astor
 import gast
 
 from . import RULES
+from .linalg import ASSUMPTIONS
 
 CONSTRUCTS = [
     ("assignment, reassignment, augmented assignment (`+=`, `*=`, ...)", "augmented forms become plain ones"),
@@ -38,7 +39,9 @@ CONSTRUCTS = [
 REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, del, class definitions, imports "
            "inside the function, `:=`, other generator expressions, set and dict comprehensions, star-unpacking, "
            "`*args`/`**kwargs` parameters, match, for/while ... else, functions whose source is unavailable, "
-           "and calls with differentiable arguments to functions that have neither a rule nor Python source.")
+           "and calls with differentiable arguments to functions that have neither a rule nor Python source of "
+           "your own: a library's function (an installed package's, the standard library's) is never read, so "
+           "it needs a rule.")
 
 
 def tangent_text(template):
@@ -67,6 +70,8 @@ def catalog():
             adjoint_text = f"`{tangent_text(adjoint)}`" if adjoint is not None else "(none)"
             out.append(f"| `{rule.name}` | {'any' if nargs is None else nargs} | `{tangent_text(template)}` "
                        f"| {adjoint_text} |")
+    out += ["", "The `scipy.*` rules register only when SciPy is installed.", "",
+            "## Where a derivative does not exist", ""] + [f"- {text}" for text in ASSUMPTIONS]
     inactive = [f"`{r.name}`" for r in rules if r.inactive]
     out += ["", "## Primitives without a derivative", "",
             "Their results carry no derivative (shapes, counts, comparisons, rounding, constructors): "
