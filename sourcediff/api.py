@@ -58,7 +58,7 @@ def _derive(f, mode, wrt_names, options=()):
     elif mode == "vjp":
         generated = derivation.compile(derivation.function_grad(f, wrt_names))
     else:  # split motion: a forward and a backward function
-        generated = derivation.compile(*derivation.function_vjp(f, wrt_names))
+        generated = derivation.compile(*derivation.function_grad(f, wrt_names, motion="split"))
     entries[key] = (derivation, generated)
     return generated
 

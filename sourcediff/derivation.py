@@ -27,6 +27,7 @@ class Derivation:
         self.functions = []  # generated FunctionDefs, callees before callers
         self.parsed = {}     # function -> ParsedFunction
         self.jvps = {}       # (function, active parameters) -> (name, {parameter: tangent name})
+        self.restores_in_place = False  # whether some backward function undoes in-place writes
 
     def prepare(self, fn):
         parsed = parse_function(fn)
@@ -70,11 +71,11 @@ class Derivation:
         self.add(fused, names, parsed)
         return new_name
 
-    def function_vjp(self, fn, pattern, lifted=None):
+    def function_vjp(self, fn, pattern, lifted=None, entry=False):
         """The names of fn's forward and backward functions for the parameters in pattern.
 
         lifted is (parsed, normalized def) for a nested function lifted out of its enclosing one; fn is
-        then that def's identity."""
+        then that def's identity. The entry pair (the one users call) may run its backward many times."""
         key = ("vjp", fn, tuple(pattern))
         if key not in self.jvps:
             parsed, fdef = lifted if lifted is not None else self.prepare(fn)
@@ -83,7 +84,7 @@ class Derivation:
                      self.namespace.reserve(f"{fdef.name}_backward{suffix}"))
             self.jvps[key] = names
             mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-            for generated in mode.split(*names):
+            for generated in mode.split(*names, entry=entry):
                 self.add(generated, mode.names, parsed, reverse=True)
         return self.jvps[key]
 
@@ -91,7 +92,7 @@ class Derivation:
         """The name of fn's joint vector-Jacobian product `(*args, bvalue) -> (value, cotangents)`, or
         with motion="split" the names of its forward and backward functions."""
         if motion == "split":
-            return self.function_vjp(fn, pattern)
+            return self.function_vjp(fn, pattern, entry=True)
         parsed, fdef = self.prepare(fn)
         suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
         new_name = self.namespace.reserve(f"{fdef.name}_vjp{suffix}")

@@ -105,6 +105,50 @@ def restore(x, index, old):
         x[index] = old
 
 
+def copy_saved(saved):
+    """A copy of what a forward function saved, for a backward function that undoes in-place writes in
+    it and may run again: each list, tuple, dict and array is copied once, and an array that views
+    another is the same view of that one's copy, so that undoing a write shows through both as it did
+    in the forward sweep. Other objects are shared: the backward sweep writes only into those."""
+    copies = {}
+
+    def copied(value):
+        if id(value) in copies:
+            return copies[id(value)]
+        if isinstance(value, np.ndarray):
+            result = _copy_array(value, copied)
+        elif isinstance(value, list):
+            result = copies[id(value)] = []  # before its items, which may hold it
+            result.extend(copied(v) for v in value)
+        elif isinstance(value, tuple):
+            result = tuple(copied(v) for v in value)
+        elif isinstance(value, dict):
+            result = copies[id(value)] = {}
+            result.update((k, copied(v)) for k, v in value.items())
+        else:
+            return value
+        copies[id(value)] = result
+        return result
+
+    return copied(saved)
+
+
+def _copy_array(a, copied):
+    """A copy of the array a; where a views another array, the same view of that array's copy."""
+    base = a
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if base is a or type(a) is not np.ndarray:
+        return a.copy(order="K")
+    root = copied(base)
+    if root.strides != base.strides:  # a buffer laid out in a way a copy does not keep
+        return a.copy(order="K")
+    offset = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    view = np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
+    view.flags.writeable = a.flags.writeable
+    return view
+
+
 def pop_cotangent(g):
     """(cotangent of a list's last element, cotangent of the list without it), undoing an append."""
     return (g[-1], g[:-1]) if isinstance(g, list) else (0.0, g)

@@ -280,6 +280,8 @@ class ReverseMode:
         self.loop_indices = set()
         self.seeded = None  # the cotangent that is the function's cotangent parameter
         self.originals = {}  # differentiated parameter assigned again -> the name keeping the argument
+        if mutated_variables(self.fdef):
+            derivation.restores_in_place = True  # a backward function undoes writes into what it was given
 
     # -- preparation -------------------------------------------------------------------------------
 
@@ -784,8 +786,13 @@ class ReverseMode:
             return gast.Tuple(elts=[copied(e) for e in returned.elts], ctx=gast.Load())
         return copied(returned)
 
-    def split(self, forward_name, backward_name):
-        """`forward_name(*args) -> (value, saved)` and `backward_name(saved, bvalue) -> cotangents`."""
+    def split(self, forward_name, backward_name, entry=False):
+        """`forward_name(*args) -> (value, saved)` and `backward_name(saved, bvalue) -> cotangents`.
+
+        The backward function undoes in-place writes (its own and its callees') in what forward saved,
+        as the joint function does, so a callee's pair runs once per call, without running any user code
+        again. The entry pair's backward may be called many times: where anything restores in place, it
+        works on a copy of saved (copy_saved keeps views of an array views of its copy)."""
         forward, backward, returned = self.sweeps()
         cotangent, seed = self.seed(returned, backward)
         backward = seed + backward
@@ -800,9 +807,6 @@ class ReverseMode:
         results = self.results()
         if not isinstance(results, gast.Tuple):
             results = gast.Tuple(elts=[results], ctx=gast.Load())
-        if mutated_variables(self.fdef):
-            return self.recomputing_split(forward_name, backward_name, forward, backward, returned, saved,
-                                          cotangent, results)
         package = gast.Tuple(elts=[name(n) for n in needed], ctx=gast.Load())
         # names assigned only inside a branch or loop may be unbound when the forward function returns
         top_level = {n.id for s in forward if isinstance(s, gast.Assign) for n in walk(s.targets[0])
@@ -810,30 +814,15 @@ class ReverseMode:
         forward = [assign(n, const(None)) for n in needed if n not in top_level] + forward
         forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
                                self.stack_init() + forward + [gast.Return(value=gast.Tuple(
-                                   elts=[returned, package], ctx=gast.Load()))], self.fdef)
-        # the backward sweep pops the stack: it pops a copy, so that it can run again
+                                   elts=[self.snapshot(returned), package], ctx=gast.Load()))], self.fdef)
+        copy_saved = [assign(saved, call("copy_saved", [name(saved)]))] \
+            if entry and self.derivation.restores_in_place and needed else []
         unpack = [gast.Assign(targets=[gast.Tuple(elts=[name(n, True) for n in needed], ctx=gast.Store())],
                               value=name(saved), type_comment=None)] if needed else []
+        # the backward sweep pops the stack: it pops a copy, so that it can run again
         copy_stack = [assign(self.stack, call("list", [name(self.stack)]))] if self.stack_used else []
         backward_fn = _function(backward_name, _plain_arguments([saved, cotangent]),
-                                unpack + copy_stack + backward + [gast.Return(value=results)], self.fdef)
-        return forward_fn, backward_fn
-
-    def recomputing_split(self, forward_name, backward_name, forward, backward, returned, saved, cotangent,
-                          results):
-        """For a function that writes arrays in place: the backward sweep undoes those writes, and views
-        of the arrays see the undoing, so a backward function that can run many times keeps copies of
-        the arguments and runs the forward sweep again from them."""
-        params = [a.id for a in self.fdef.args.args]
-        arguments = gast.Tuple(elts=[name(p) for p in params], ctx=gast.Load())
-        keep = assign(saved, call("copy.deepcopy", [arguments]))
-        forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
-                               [keep] + self.stack_init() + forward + [gast.Return(value=gast.Tuple(
-                                   elts=[self.snapshot(returned), name(saved)], ctx=gast.Load()))], self.fdef)
-        unpack = gast.Assign(targets=[gast.Tuple(elts=[name(p, True) for p in params], ctx=gast.Store())],
-                             value=call("copy.deepcopy", [name(saved)]), type_comment=None)
-        backward_fn = _function(backward_name, _plain_arguments([saved, cotangent]),
-                                [unpack] + self.stack_init() + clone(forward) + backward + [gast.Return(value=results)],
+                                copy_saved + unpack + copy_stack + backward + [gast.Return(value=results)],
                                 self.fdef)
         return forward_fn, backward_fn
 
