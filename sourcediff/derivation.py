@@ -6,7 +6,7 @@ specialised to the arguments that carry derivatives at its call sites.
 import gast
 
 from .emit import compile_source, to_source
-from .errors import UnsupportedSyntaxError
+from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .frontend.check import check_supported
 from .frontend.parse import parse_function
 from .ir.build import walk
@@ -17,6 +17,21 @@ from .modes.forward_gradient import check_scalar_function, forward_gradient_func
 from .modes.reverse import ReverseMode, is_scalar_code
 from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zero_initializations, inline_single_use,
                        propagate_copies, propagate_local_copies, remove_dead_derivatives, use_reciprocals)
+
+
+def refuse_no_value(parsed):
+    """An entry function must return what is differentiated: one without `return value` (a return
+    forgotten) returns None, whose derivative would come out as zero."""
+    pending = list(parsed.node.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, gast.Return) and node.value is not None \
+                and not (isinstance(node.value, gast.Constant) and node.value.value is None):
+            return
+        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            pending.extend(gast.iter_child_nodes(node))
+    raise parsed.info.error(NonDifferentiableError, parsed.node, f"{parsed.node.name} returns None: it has no return "
+                            "statement with a value", "return the value to differentiate")
 
 
 class Derivation:
@@ -48,6 +63,8 @@ class Derivation:
         key = (fn, tuple(pattern))
         if key not in self.jvps:
             parsed, fdef = self.prepare(fn)
+            if entry:
+                refuse_no_value(parsed)
             new_name = self.namespace.reserve(jvp_name(fdef, tuple(pattern)))
             names = self.local_names(fdef)
             mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
@@ -61,30 +78,34 @@ class Derivation:
         to the parameters in pattern, its directions drawn from distribution (self.directions of them,
         or one without a leading axis when that is None)."""
         parsed, fdef = self.prepare(fn)
+        refuse_no_value(parsed)
         check_scalar_function(fdef, parsed)
         new_name = self.namespace.reserve(f"{fdef.name}_forward_gradient")
         names = self.local_names(fdef)
         mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
-        tangent = mode.transform(new_name, self.namespace.bind(fn.__name__, fn))
+        tangent = mode.transform(new_name, self.namespace.bind(fn.__name__, fn), tangents_given=False)
         fused = forward_gradient_function(tangent, {p: mode.tangent_name(p) for p in pattern}, len(pattern),
                                           self.directions, distribution, antithetic)
         self.add(fused, names, parsed)
         return new_name
 
-    def function_vjp(self, fn, pattern, lifted=None, entry=False):
+    def function_vjp(self, fn, pattern, lifted=None, checked_by=None):
         """The names of fn's forward and backward functions for the parameters in pattern.
 
         lifted is (parsed, normalized def) for a nested function lifted out of its enclosing one; fn is
-        then that def's identity. The entry pair (the one users call) may run its backward many times."""
+        then that def's identity. checked_by is given for the entry pair (the one users call): the name
+        of fn in the module, for the checks of its arguments and cotangent."""
         key = ("vjp", fn, tuple(pattern))
         if key not in self.jvps:
             parsed, fdef = lifted if lifted is not None else self.prepare(fn)
+            if checked_by is not None:
+                refuse_no_value(parsed)
             suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
             names = (self.namespace.reserve(f"{fdef.name}_forward{suffix}"),
                      self.namespace.reserve(f"{fdef.name}_backward{suffix}"))
             self.jvps[key] = names
             mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-            for generated in mode.split(*names, entry=entry):
+            for generated in mode.split(*names, checked_by=checked_by):
                 self.add(generated, mode.names, parsed, reverse=True)
         return self.jvps[key]
 
@@ -92,8 +113,9 @@ class Derivation:
         """The name of fn's joint vector-Jacobian product `(*args, bvalue) -> (value, cotangents)`, or
         with motion="split" the names of its forward and backward functions."""
         if motion == "split":
-            return self.function_vjp(fn, pattern, entry=True)
+            return self.function_vjp(fn, pattern, checked_by=self.namespace.bind(fn.__name__, fn))
         parsed, fdef = self.prepare(fn)
+        refuse_no_value(parsed)
         suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
         new_name = self.namespace.reserve(f"{fdef.name}_vjp{suffix}")
         checked_by = self.namespace.bind(fn.__name__, fn)

@@ -4,7 +4,9 @@ import math
 
 import numpy as np
 
-from .errors import NonDifferentiableError
+from .errors import ArgumentError, NonDifferentiableError
+
+MISSING = object()  # no value: a dict key not there yet, an argument not given
 
 
 def zeros_like(x, count=None):
@@ -84,9 +86,6 @@ def zero_at(g, index):
         g = type(g)(g)
         g[index] = 0.0
     return g
-
-
-MISSING = object()
 
 
 def overwritten(x, index):
@@ -201,8 +200,10 @@ def is_integral(leaf):
     return isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biu"
 
 
-def require_real(value, name, function):
-    """Refuse integers and booleans where a derivative is asked for: they have none."""
+def require_real(value, name, function, tangent=MISSING):
+    """Refuse what has no derivative where one is asked for: integers and booleans, and what is not a
+    number (a str, None, another object); given the tangent for this argument, refuse one of another
+    structure, shape or dtype, before any arithmetic meets it."""
     leaves = [value]
     while leaves:
         leaf = leaves.pop()
@@ -211,12 +212,82 @@ def require_real(value, name, function):
         elif isinstance(leaf, (list, tuple)):
             leaves.extend(leaf)
         elif is_integral(leaf):
-            code = function.__code__
-            raise NonDifferentiableError(
-                f"argument '{name}' of {function.__qualname__} holds integers or booleans, which have no derivative",
-                filename=code.co_filename, lineno=code.co_firstlineno,
-                hint=f"pass floating-point values (e.g. 3.0 or x.astype(float)) or leave '{name}' out of wrt")
+            _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds integers or "
+                    "booleans, which have no derivative", f"pass floating-point values (e.g. 3.0 or x.astype(float)) "
+                    f"or leave '{name}' out of wrt")
+        elif not _is_number(leaf):
+            _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds "
+                    f"{_kind(leaf)}, which has no derivative", f"leave '{name}' out of wrt")
+    if tangent is not MISSING:
+        mismatch = _mismatch(tangent, value, name, "")
+        if mismatch:
+            _refuse(ArgumentError, function, f"the tangent for argument '{name}' of {function.__qualname__} {mismatch}",
+                    f"pass a tangent of floating-point numbers shaped like '{name}'")
     return value
+
+
+def require_cotangent(cotangent, value, function):
+    """Refuse a value of None, and a cotangent of another structure, shape or dtype than the value
+    (0.0 stands for zeros of any shape, as in generated code), before any arithmetic meets it."""
+    if value is None:
+        _refuse(NonDifferentiableError, function, f"{function.__qualname__} returned None, which has no derivative",
+                "return the value to differentiate on every path through the function")
+    mismatch = None if type(cotangent) is float and cotangent == 0.0 else _mismatch(cotangent, value, "the value", "")
+    if mismatch:
+        _refuse(ArgumentError, function, f"the cotangent of {function.__qualname__}'s value {mismatch}",
+                "sd.grad needs a function returning a scalar; for another value use sd.vjp with a cotangent shaped "
+                "like the value" if isinstance(cotangent, float) else
+                "pass a cotangent of floating-point numbers shaped like the value")
+
+
+def _refuse(cls, function, message, hint):
+    code = function.__code__
+    raise cls(message, filename=code.co_filename, lineno=code.co_firstlineno, hint=hint)
+
+
+def _is_number(leaf):
+    if isinstance(leaf, np.ndarray):
+        return leaf.dtype.kind in "fc"
+    return isinstance(leaf, (float, complex, np.floating, np.complexfloating))
+
+
+def _kind(v):
+    """v described in a few words: 'a str', 'None', 'an array of shape (3,)', 'a list of 2'."""
+    if v is None:
+        return "None"
+    if isinstance(v, np.ndarray):
+        return f"an array of shape {v.shape}" if v.dtype.kind in "biufc" else f"an array of dtype {v.dtype.str}"
+    if isinstance(v, (list, tuple)):
+        return f"a {type(v).__name__} of {len(v)}"
+    if isinstance(v, dict):
+        return f"a dict with keys {', '.join(sorted(map(repr, v)))}" if v else "an empty dict"
+    kind = type(v).__name__
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
+def _mismatch(t, x, label, where):
+    """How t, a tangent or cotangent, differs from the value x it is for (None if it does not):
+    label names x, where is the path to the part compared ('' at the top, "['w']" inside)."""
+    at = f" at {where}" if where else ""
+    if isinstance(x, (list, tuple, dict)):
+        keys = range(len(x)) if isinstance(x, (list, tuple)) else x.keys()
+        same = isinstance(t, (list, tuple)) and len(t) == len(x) if isinstance(x, (list, tuple)) else \
+            isinstance(t, dict) and t.keys() == x.keys()
+        if not same:
+            return f"is {_kind(t)}{at}, but {label}{where} is {_kind(x)}"
+        return next(filter(None, (_mismatch(t[k], x[k], label, f"{where}[{k!r}]") for k in keys)), None)
+    if not _is_number(x):  # an integer or another value that carries no derivative: anything goes
+        return None
+    if isinstance(t, (list, tuple, dict)) or t is None or not (_is_number(t) or is_integral(t)):
+        return f"is {_kind(t)}{at}, but {label}{where} is {_kind(x)}"
+    if is_integral(t):
+        return f"holds integers{at}, but {label}{where} holds floating-point numbers"
+    if np.iscomplexobj(t) and not np.iscomplexobj(x):
+        return f"holds complex numbers{at}, but {label}{where} is real"
+    if np.shape(t) != np.shape(x):
+        what = "is a float" if not np.ndim(t) and not isinstance(t, np.ndarray) else f"has shape {np.shape(t)}"
+        return f"{what}{at}, but {label}{where} has shape {np.shape(x)}"
+    return None
 
 
 def add_like(g, x, value):

@@ -6,15 +6,7 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
-
-
-def central_gradient(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = h
-        g[i] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
+from corpus_tools import central_gradient
 
 
 # A variational objective in the style of autograd's mixture example: a helper that defines a nested

@@ -26,7 +26,7 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
-from .primitives import integer_check, primitive_key, primitive_parts
+from .primitives import cotangent_check, entry_check, primitive_key, primitive_parts
 from .shapes import FloatingNames, Shapes
 
 UNSUPPORTED = {}
@@ -771,7 +771,8 @@ class ReverseMode:
         value = self.names.fresh("value")  # the backward sweep restores overwritten variables
         dispatch = [self.scalar_dispatch(scalar_variant, cotangent)] if scalar_variant else []
         body = (self.checks(checked_by) + dispatch + self.stack_init() + forward
-                + [assign(value, self.snapshot(returned))] + self.initial_cotangents(backward) + backward)
+                + [assign(value, self.snapshot(returned))] + self.cotangent_checks(cotangent, value, checked_by)
+                + self.initial_cotangents(backward) + backward)
         body.append(gast.Return(value=gast.Tuple(elts=[name(value), self.results()], ctx=gast.Load())))
         args = _arguments(self.fdef.args, [cotangent])
         return _function(new_name, args, body, self.fdef)
@@ -786,13 +787,15 @@ class ReverseMode:
             return gast.Tuple(elts=[copied(e) for e in returned.elts], ctx=gast.Load())
         return copied(returned)
 
-    def split(self, forward_name, backward_name, entry=False):
+    def split(self, forward_name, backward_name, checked_by=None):
         """`forward_name(*args) -> (value, saved)` and `backward_name(saved, bvalue) -> cotangents`.
 
         The backward function undoes in-place writes (its own and its callees') in what forward saved,
         as the joint function does, so a callee's pair runs once per call, without running any user code
-        again. The entry pair's backward may be called many times: where anything restores in place, it
-        works on a copy of saved (copy_saved keeps views of an array views of its copy)."""
+        again. The entry pair (checked_by names the user's function) checks its arguments, saves its
+        value to check the cotangent against, and may run its backward function many times: where
+        anything restores in place, that works on a copy of saved (copy_saved keeps views of an array
+        views of its copy)."""
         forward, backward, returned = self.sweeps()
         cotangent, seed = self.seed(returned, backward)
         backward = seed + backward
@@ -803,6 +806,12 @@ class ReverseMode:
                          | set(self.originals.values())) & defined - set(self.cotangents.values()))
         if self.stack_used and self.stack not in needed:
             needed.append(self.stack)
+        value = self.names.fresh("value")
+        returned = self.snapshot(returned)
+        if checked_by is not None:
+            forward.append(assign(value, returned))
+            returned = name(value)
+            needed.append(value)
         saved = self.names.fresh("saved")
         results = self.results()
         if not isinstance(results, gast.Tuple):
@@ -813,23 +822,26 @@ class ReverseMode:
                      if isinstance(n, gast.Name)} | {a.id for a in self.fdef.args.args} | {self.stack}
         forward = [assign(n, const(None)) for n in needed if n not in top_level] + forward
         forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
-                               self.stack_init() + forward + [gast.Return(value=gast.Tuple(
-                                   elts=[self.snapshot(returned), package], ctx=gast.Load()))], self.fdef)
+                               self.checks(checked_by) + self.stack_init() + forward + [gast.Return(value=gast.Tuple(
+                                   elts=[returned, package], ctx=gast.Load()))], self.fdef)
         copy_saved = [assign(saved, call("copy_saved", [name(saved)]))] \
-            if entry and self.derivation.restores_in_place and needed else []
+            if checked_by is not None and self.derivation.restores_in_place else []
         unpack = [gast.Assign(targets=[gast.Tuple(elts=[name(n, True) for n in needed], ctx=gast.Store())],
                               value=name(saved), type_comment=None)] if needed else []
         # the backward sweep pops the stack: it pops a copy, so that it can run again
         copy_stack = [assign(self.stack, call("list", [name(self.stack)]))] if self.stack_used else []
         backward_fn = _function(backward_name, _plain_arguments([saved, cotangent]),
-                                copy_saved + unpack + copy_stack + backward + [gast.Return(value=results)],
-                                self.fdef)
+                                copy_saved + unpack + self.cotangent_checks(cotangent, value, checked_by) + copy_stack
+                                + backward + [gast.Return(value=results)], self.fdef)
         return forward_fn, backward_fn
 
     def checks(self, checked_by):
         if checked_by is None:
             return []
-        return [integer_check(p, checked_by) for p in self.pattern]
+        return [entry_check(p, checked_by) for p in self.pattern]
+
+    def cotangent_checks(self, cotangent, value, checked_by):
+        return [] if checked_by is None else [cotangent_check(cotangent, value, checked_by)]
 
     def stack_init(self):
         return [assign(self.stack, gast.List(elts=[], ctx=gast.Load()))] if self.stack_used else []
