@@ -125,7 +125,7 @@ class Derivation:
             scalar_name = self.namespace.reserve(f"{new_name}_scalars")
             _, scalar_def = self.prepare(fn)
             scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
-            self.add(scalar_mode.joint(scalar_name), scalar_mode.names, parsed, reverse=True)
+            self.add(scalar_mode.joint(scalar_name, checked_by), scalar_mode.names, parsed, reverse=True)
         mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
         self.add(mode.joint(new_name, checked_by, scalar_name), mode.names, parsed, reverse=True)
         return new_name

@@ -23,6 +23,11 @@ def sometimes_none(x):
         return np.sum(x ** 2)
 
 
+def scalar_sometimes_none(x):
+    if x > 0:
+        return x * x
+
+
 def scaled_by_name(x, label):
     return np.sum(x) * len(label)
 
@@ -44,6 +49,9 @@ def test_a_value_of_none_at_run_time_is_refused():
         sd.grad(sometimes_none)(-x)
     with pytest.raises(sd.NonDifferentiableError, match="sometimes_none returned None"):
         sd.vjp(sometimes_none)(-x, 1.0)
+    with pytest.raises(sd.NonDifferentiableError, match="scalar_sometimes_none returned None"):
+        sd.grad(scalar_sometimes_none)(-1.0)  # scalar code, through the variant for Python numbers
+    assert sd.grad(scalar_sometimes_none)(3.0) == pytest.approx(6.0)
     forward, backward = sd.vjp(sometimes_none, motion="split")
     _, saved = forward(-x)
     with pytest.raises(sd.NonDifferentiableError, match="sometimes_none returned None"):

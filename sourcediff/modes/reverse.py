@@ -764,13 +764,14 @@ class ReverseMode:
 
     def joint(self, new_name, checked_by=None, scalar_variant=None):
         """`new_name(*args, bvalue) -> (value, cotangents of the pattern's parameters)`; with
-        scalar_variant, calls with only Python numbers go to that specialised function instead."""
+        scalar_variant, calls with only Python numbers go to that specialised function instead (which
+        checks only the value, its arguments being floats)."""
         forward, backward, returned = self.sweeps()
         cotangent, seed = self.seed(returned, backward)
         backward = seed + backward
         value = self.names.fresh("value")  # the backward sweep restores overwritten variables
         dispatch = [self.scalar_dispatch(scalar_variant, cotangent)] if scalar_variant else []
-        body = (self.checks(checked_by) + dispatch + self.stack_init() + forward
+        body = (self.checks(None if self.scalars else checked_by) + dispatch + self.stack_init() + forward
                 + [assign(value, self.snapshot(returned))] + self.cotangent_checks(cotangent, value, checked_by)
                 + self.initial_cotangents(backward) + backward)
         body.append(gast.Return(value=gast.Tuple(elts=[name(value), self.results()], ctx=gast.Load())))
