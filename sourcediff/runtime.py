@@ -204,7 +204,7 @@ def require_real(value, name, function, tangent=MISSING):
     """Refuse what has no derivative where one is asked for: integers and booleans, and what is not a
     number (a str, None, another object); given the tangent for this argument, refuse one of another
     structure, shape or dtype, before any arithmetic meets it."""
-    leaves = [value]
+    leaves = [] if type(value) is np.ndarray and value.dtype.kind in "fc" else [value]
     while leaves:
         leaf = leaves.pop()
         if isinstance(leaf, dict):
@@ -232,7 +232,9 @@ def require_cotangent(cotangent, value, function):
     if value is None:
         _refuse(NonDifferentiableError, function, f"{function.__qualname__} returned None, which has no derivative",
                 "return the value to differentiate on every path through the function")
-    mismatch = None if type(cotangent) is float and cotangent == 0.0 else _mismatch(cotangent, value, "the value", "")
+    if type(cotangent) is float and (cotangent == 0.0 or isinstance(value, float)):
+        return
+    mismatch = _mismatch(cotangent, value, "the value", "")
     if mismatch:
         _refuse(ArgumentError, function, f"the cotangent of {function.__qualname__}'s value {mismatch}",
                 "sd.grad needs a function returning a scalar; for another value use sd.vjp with a cotangent shaped "
@@ -249,6 +251,10 @@ def _is_number(leaf):
     if isinstance(leaf, np.ndarray):
         return leaf.dtype.kind in "fc"
     return isinstance(leaf, (float, complex, np.floating, np.complexfloating))
+
+
+def _is_complex(leaf):
+    return leaf.dtype.kind == "c" if isinstance(leaf, np.ndarray) else isinstance(leaf, (complex, np.complexfloating))
 
 
 def _kind(v):
@@ -268,6 +274,8 @@ def _kind(v):
 def _mismatch(t, x, label, where):
     """How t, a tangent or cotangent, differs from the value x it is for (None if it does not):
     label names x, where is the path to the part compared ('' at the top, "['w']" inside)."""
+    if type(t) is np.ndarray and type(x) is np.ndarray and t.shape == x.shape and t.dtype.kind == x.dtype.kind == "f":
+        return None
     at = f" at {where}" if where else ""
     if isinstance(x, (list, tuple, dict)):
         keys = range(len(x)) if isinstance(x, (list, tuple)) else x.keys()
@@ -282,7 +290,7 @@ def _mismatch(t, x, label, where):
         return f"is {_kind(t)}{at}, but {label}{where} is {_kind(x)}"
     if is_integral(t):
         return f"holds integers{at}, but {label}{where} holds floating-point numbers"
-    if np.iscomplexobj(t) and not np.iscomplexobj(x):
+    if _is_complex(t) and not _is_complex(x):
         return f"holds complex numbers{at}, but {label}{where} is real"
     if np.shape(t) != np.shape(x):
         what = "is a float" if not np.ndim(t) and not isinstance(t, np.ndarray) else f"has shape {np.shape(t)}"
