@@ -807,9 +807,9 @@ class ReverseMode:
                          | set(self.originals.values())) & defined - set(self.cotangents.values()))
         if self.stack_used and self.stack not in needed:
             needed.append(self.stack)
-        value = self.names.fresh("value")
+        value = self.names.fresh("value") if checked_by is not None else None
         returned = self.snapshot(returned)
-        if checked_by is not None:
+        if value is not None:  # kept for the check of the cotangent
             forward.append(assign(value, returned))
             returned = name(value)
             needed.append(value)
