@@ -67,8 +67,9 @@ def test_integer_index_arithmetic_in_every_mode(f, make):
     direction = np.random.default_rng(1).standard_normal(np.shape(args[0]))
     _, tangent = sd.jvp(f)(*args, direction)
     assert tangent == pytest.approx(np.sum(expected * direction), rel=1e-6, abs=1e-8)
-    _, estimate = sd.forward_gradient(f)(*args, rng=3)
-    assert np.shape(estimate) == np.shape(args[0])
+    for directions in (1, 4):  # a forward gradient runs the index arithmetic with tangents of both forms
+        _, estimate = sd.forward_gradient(f, directions=directions)(*args, rng=3)
+        assert np.shape(estimate) == np.shape(args[0])
 
 
 @pytest.mark.parametrize("f", [f for f, _ in CASES], ids=lambda f: f.__name__)
