@@ -204,9 +204,11 @@ def require_real(value, name, function, tangent=MISSING):
     """Refuse what has no derivative where one is asked for: integers and booleans, and what is not a
     number (a str, None, another object); given the tangent for this argument, refuse one of another
     structure, shape or dtype, before any arithmetic meets it."""
-    leaves = [] if type(value) is np.ndarray and value.dtype.kind in "fc" else [value]
+    leaves = [value]
     while leaves:
         leaf = leaves.pop()
+        if type(leaf) is np.ndarray and leaf.dtype.kind in "fc":
+            continue
         if isinstance(leaf, dict):
             leaves.extend(leaf.values())
         elif isinstance(leaf, (list, tuple)):
@@ -219,7 +221,7 @@ def require_real(value, name, function, tangent=MISSING):
             _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds "
                     f"{_kind(leaf)}, which has no derivative", f"leave '{name}' out of wrt")
     if tangent is not MISSING:
-        mismatch = _mismatch(tangent, value, name, "")
+        mismatch = _mismatch(tangent, value, name)
         if mismatch:
             _refuse(ArgumentError, function, f"the tangent for argument '{name}' of {function.__qualname__} {mismatch}",
                     f"pass a tangent of floating-point numbers shaped like '{name}'")
@@ -234,7 +236,7 @@ def require_cotangent(cotangent, value, function):
                 "return the value to differentiate on every path through the function")
     if type(cotangent) is float and (cotangent == 0.0 or isinstance(value, float)):
         return
-    mismatch = _mismatch(cotangent, value, "the value", "")
+    mismatch = _mismatch(cotangent, value, "the value")
     if mismatch:
         _refuse(ArgumentError, function, f"the cotangent of {function.__qualname__}'s value {mismatch}",
                 "sd.grad needs a function returning a scalar; for another value use sd.vjp with a cotangent shaped "
@@ -271,31 +273,31 @@ def _kind(v):
     return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
-def _mismatch(t, x, label, where):
-    """How t, a tangent or cotangent, differs from the value x it is for (None if it does not):
-    label names x, where is the path to the part compared ('' at the top, "['w']" inside)."""
+def _mismatch(t, x, label, path=()):
+    """How t, a tangent or cotangent, differs from the value x it is for (None if it does not): label
+    names x, path leads from it to the part compared."""
     if type(t) is np.ndarray and type(x) is np.ndarray and t.shape == x.shape and t.dtype.kind == x.dtype.kind == "f":
         return None
-    at = f" at {where}" if where else ""
     if isinstance(x, (list, tuple, dict)):
         keys = range(len(x)) if isinstance(x, (list, tuple)) else x.keys()
-        same = isinstance(t, (list, tuple)) and len(t) == len(x) if isinstance(x, (list, tuple)) else \
-            isinstance(t, dict) and t.keys() == x.keys()
-        if not same:
-            return f"is {_kind(t)}{at}, but {label}{where} is {_kind(x)}"
-        return next(filter(None, (_mismatch(t[k], x[k], label, f"{where}[{k!r}]") for k in keys)), None)
-    if not _is_number(x):  # an integer or another value that carries no derivative: anything goes
+        if isinstance(t, (list, tuple)) and len(t) == len(x) if isinstance(x, (list, tuple)) else \
+                isinstance(t, dict) and t.keys() == x.keys():
+            return next(filter(None, (_mismatch(t[k], x[k], label, path + (k,)) for k in keys)), None)
+        problem = f"is {_kind(t)}", f"is {_kind(x)}"
+    elif not _is_number(x):  # an integer or another value that carries no derivative: anything goes
         return None
-    if isinstance(t, (list, tuple, dict)) or t is None or not (_is_number(t) or is_integral(t)):
-        return f"is {_kind(t)}{at}, but {label}{where} is {_kind(x)}"
-    if is_integral(t):
-        return f"holds integers{at}, but {label}{where} holds floating-point numbers"
-    if _is_complex(t) and not _is_complex(x):
-        return f"holds complex numbers{at}, but {label}{where} is real"
-    if np.shape(t) != np.shape(x):
-        what = "is a float" if not np.ndim(t) and not isinstance(t, np.ndarray) else f"has shape {np.shape(t)}"
-        return f"{what}{at}, but {label}{where} has shape {np.shape(x)}"
-    return None
+    elif isinstance(t, (list, tuple, dict)) or not (_is_number(t) or is_integral(t)):
+        problem = f"is {_kind(t)}", f"is {_kind(x)}"
+    elif is_integral(t):
+        problem = "holds integers", "holds floating-point numbers"
+    elif _is_complex(t) and not _is_complex(x):
+        problem = "holds complex numbers", "is real"
+    elif np.shape(t) != np.shape(x):
+        problem = "is a float" if isinstance(t, float) else f"has shape {np.shape(t)}", f"has shape {np.shape(x)}"
+    else:
+        return None
+    where = "".join(f"[{k!r}]" for k in path)
+    return f"{problem[0]}{' at ' + where if where else ''}, but {label}{where} {problem[1]}"
 
 
 def add_like(g, x, value):
