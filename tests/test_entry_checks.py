@@ -161,6 +161,16 @@ def test_a_tuple_valued_function_checks_each_cotangent():
     np.testing.assert_allclose(backward(saved, (1.5, u)), g)
 
 
+def test_a_list_valued_function_takes_a_list_of_cotangents():
+    def pieces(x):
+        return [x[0] * x[1], np.sin(x[2])]
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(sd.ArgumentError, match=r"is an array of shape \(2,\), but the value is a list of 2"):
+        sd.vjp(pieces)(x, np.array([1.0, 0.5]))  # its gradient came out as zeros
+    expected = central_gradient(lambda v: pieces(v)[0] + 0.5 * pieces(v)[1], x)
+    np.testing.assert_allclose(sd.vjp(pieces)(x, [1.0, 0.5])[1], expected, rtol=1e-6)
+
+
 def test_right_tangents_and_cotangents_still_agree_with_finite_differences():
     u = np.array([0.5, -1.0, 2.0])
     expected = central_gradient(lambda x: np.sum(u * sine_weighted(x, Y)), X)
