@@ -21,7 +21,9 @@ from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zer
 
 def refuse_no_value(parsed):
     """An entry function must return what is differentiated: one without `return value` (a return
-    forgotten) returns None, whose derivative would come out as zero."""
+    forgotten) returns None, whose derivative would come out as zero. (A lambda returns its body.)"""
+    if not isinstance(parsed.node, gast.FunctionDef):
+        return
     pending = list(parsed.node.body)
     while pending:
         node = pending.pop()
