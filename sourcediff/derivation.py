@@ -14,7 +14,7 @@ from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
 from .modes.forward_gradient import check_scalar_function, forward_gradient_function
-from .modes.reverse import ReverseMode, is_scalar_code
+from .modes.reverse import ReverseMode, is_scalar_code, written_arguments
 from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zero_initializations, inline_single_use,
                        propagate_copies, propagate_local_copies, remove_dead_derivatives, use_reciprocals)
 
@@ -45,6 +45,7 @@ class Derivation:
         self.parsed = {}     # function -> ParsedFunction
         self.jvps = {}       # (function, active parameters) -> (name, {parameter: tangent name})
         self.restores_in_place = False  # whether some backward function undoes in-place writes
+        self.writes_into = {}  # forward function name -> parameters whose argument the function writes into
 
     def prepare(self, fn):
         parsed = parse_function(fn)
@@ -106,6 +107,7 @@ class Derivation:
             names = (self.namespace.reserve(f"{fdef.name}_forward{suffix}"),
                      self.namespace.reserve(f"{fdef.name}_backward{suffix}"))
             self.jvps[key] = names
+            self.writes_into[names[0]] = written_arguments(fdef)
             mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
             for generated in mode.split(*names, checked_by=checked_by):
                 self.add(generated, mode.names, parsed, reverse=True)

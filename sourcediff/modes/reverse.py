@@ -25,7 +25,7 @@ from ..ir.analysis import active_variables, free_reads, is_append, mutated_varia
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
-from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
+from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
 from .primitives import cotangent_check, entry_check, primitive_key, primitive_parts
 from .shapes import FloatingNames, Shapes
 
@@ -91,6 +91,12 @@ def lift_nested_functions(fdef):
     for copy_, _ in lifted.values():
         copy_.sd_enclosing_functions = lifted  # a lifted function calls the others lifted beside it
     return lifted
+
+
+def written_arguments(fdef):
+    """Parameters whose argument fdef writes into (in place, never having assigned the name again)."""
+    assigned = {n.id for n in walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return {a.id for a in fdef.args.args} & mutated_variables(fdef) - assigned
 
 
 SCALAR_BUILTINS = {abs, float, int, len, max, min, round}
@@ -606,6 +612,7 @@ class ReverseMode:
     def user_call(self, stmt, t, value, reset):
         """`t = h(a, b)`: h's forward function saves what its backward function needs. A nested
         function is called through its lifted copy, which takes what it reads from here as arguments."""
+        as_written = value  # for errors
         if isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
             lifted, free = self.local_functions[value.func.id]
             value = gast.Call(func=value.func, args=value.args,
@@ -622,6 +629,13 @@ class ReverseMode:
         pattern = tuple(p for p in params if p in bound and self.cotangent_of(bound[p]) is not None)
         forward_name, backward_name = self.derivation.function_vjp(callee, pattern, found)
         origin = stmt.sd_origin
+        written = sorted(self.derivation.writes_into[forward_name] & set(pattern))
+        if written:  # the caller's cotangent of that argument would have to pass through those writes
+            raise self.error(UnsupportedSyntaxError, as_written, f"{spelling_of(value.func)} writes into its "
+                             f"argument '{written[0]}' ({bound[written[0]].id} here), and reverse mode cannot carry "
+                             "the derivative of that write back to the caller yet",
+                             f"copy the argument inside the function ({written[0]} = {written[0]}.copy()), or "
+                             "return the new value instead of writing into the argument")
         saved = self.names.fresh(t + "_saved")
         self.unstable |= {saved} if t in self.unstable else set()
         pair = gast.Tuple(elts=[name(t, True), name(saved, True)], ctx=gast.Store())
