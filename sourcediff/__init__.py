@@ -1,10 +1,11 @@
 """sourcediff: source-transformation automatic differentiation for Python and NumPy."""
 from .api import (adjoint, check_grads, forward_gradient, grad, jvp, register_adjoint, register_tangent, tangent,
                   value_and_grad, vjp)
-from .errors import NativeError, NonDifferentiableError, SourceDiffError, UnknownNameError, UnsupportedSyntaxError
+from .errors import (ArgumentError, NativeError, NonDifferentiableError, SourceDiffError, UnknownNameError,
+                     UnsupportedSyntaxError)
 from .native import native
 
 __version__ = "0.1.0"
 __all__ = ["jvp", "tangent", "grad", "value_and_grad", "vjp", "adjoint", "forward_gradient", "native", "check_grads", "register_tangent",
            "register_adjoint", "SourceDiffError", "UnsupportedSyntaxError", "NonDifferentiableError", "NativeError",
-           "UnknownNameError", "__version__"]
+           "UnknownNameError", "ArgumentError", "__version__"]

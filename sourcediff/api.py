@@ -58,7 +58,7 @@ def _derive(f, mode, wrt_names, options=()):
     elif mode == "vjp":
         generated = derivation.compile(derivation.function_grad(f, wrt_names))
     else:  # split motion: a forward and a backward function
-        generated = derivation.compile(*derivation.function_vjp(f, wrt_names))
+        generated = derivation.compile(*derivation.function_grad(f, wrt_names, motion="split"))
     entries[key] = (derivation, generated)
     return generated
 
@@ -110,10 +110,11 @@ def jvp(f, wrt=0):
 
     def f_jvp(*args):
         """Bind the primal arguments (with f's defaults), pass the tangents by name."""
-        if len(args) < count:
-            raise TypeError(f"expected the arguments of {f.__qualname__} followed by {count} tangent(s)")
         primals, tangents = args[:-count], args[-count:]
-        signature.bind(*primals)
+        if len(args) < count:
+            primals, tangents = args, ()
+        require_fit(generated, f, primals, f" followed by the tangent(s) {', '.join(tangent_names)}",
+                    len(tangents) == count)
         return generated(*primals, **dict(zip(tangent_names, tangents)))
 
     f_jvp.source = generated.source
@@ -122,6 +123,22 @@ def jvp(f, wrt=0):
     f_jvp.__name__ = f_jvp.__qualname__ = generated.__name__
     f_jvp.__doc__ = f"Tangent of {f.__qualname__} with respect to {', '.join(wrt_names)}."
     return f_jvp
+
+
+def require_fit(generated, f, args, followed_by="", given=True):
+    """Raise a TypeError saying what the generated function takes when args do not fit the parameters
+    of f (or the tangents or cotangent after them are missing: given False)."""
+    signature = inspect.signature(f)
+    try:
+        signature.bind(*args)
+    except TypeError as exc:
+        problem = str(exc)
+    else:
+        if given:
+            return
+        problem = f"missing{followed_by.replace(' followed by', '')}"
+    raise TypeError(f"{generated.__name__}() takes the arguments of {f.__qualname__}{signature}{followed_by}: "
+                    f"{problem}") from None
 
 
 def forward_gradient_options(directions, distribution, antithetic):
@@ -203,6 +220,7 @@ def vjp(f, wrt=0, motion="joint"):
         plain = generated
 
         def generated(*args):
+            require_fit(plain, f, args[:-1], " followed by the cotangent", len(args) > 0)
             bound = signature.bind(*args[:-1])
             bound.apply_defaults()
             return plain(*bound.args, args[-1])
@@ -239,7 +257,11 @@ def _gradient_function(f, wrt, with_value):
     joint = vjp(f, wrt)
 
     def gradient_fn(*args):
-        value, gradient = joint(*args, 1.0)
+        try:
+            value, gradient = joint(*args, 1.0)
+        except TypeError:
+            require_fit(joint, f, args)  # a clearer error where the arguments do not fit f
+            raise
         if type(value) is not float and (np.ndim(value) != 0 or isinstance(value, (tuple, list, dict))):
             raise SourceDiffError(f"grad needs {f.__qualname__} to return a scalar, but it returned a value of "
                                   f"shape {np.shape(value)}; use sd.vjp with a cotangent of that shape")

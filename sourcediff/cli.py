@@ -49,7 +49,7 @@ def _forward(derivation, fn, wrt_names, options):
 
 def _reverse(derivation, fn, wrt_names, options):
     if options.motion == "split":
-        return derivation.function_vjp(fn, wrt_names)
+        return derivation.function_grad(fn, wrt_names, motion="split")
     return (derivation.function_grad(fn, wrt_names),)
 
 

@@ -6,7 +6,7 @@ specialised to the arguments that carry derivatives at its call sites.
 import gast
 
 from .emit import compile_source, to_source
-from .errors import UnsupportedSyntaxError
+from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .frontend.check import check_supported
 from .frontend.parse import parse_function
 from .ir.build import walk
@@ -14,9 +14,26 @@ from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
 from .modes.forward_gradient import check_scalar_function, forward_gradient_function
-from .modes.reverse import ReverseMode, is_scalar_code
+from .modes.reverse import ReverseMode, is_scalar_code, written_arguments
 from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zero_initializations, inline_single_use,
                        propagate_copies, propagate_local_copies, remove_dead_derivatives, use_reciprocals)
+
+
+def refuse_no_value(parsed):
+    """An entry function must return what is differentiated: one without `return value` (a return
+    forgotten) returns None, whose derivative would come out as zero. (A lambda returns its body.)"""
+    if not isinstance(parsed.node, gast.FunctionDef):
+        return
+    pending = list(parsed.node.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, gast.Return) and node.value is not None \
+                and not (isinstance(node.value, gast.Constant) and node.value.value is None):
+            return
+        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            pending.extend(gast.iter_child_nodes(node))
+    raise parsed.info.error(NonDifferentiableError, parsed.node, f"{parsed.node.name} returns None: it has no return "
+                            "statement with a value", "return the value to differentiate")
 
 
 class Derivation:
@@ -27,6 +44,8 @@ class Derivation:
         self.functions = []  # generated FunctionDefs, callees before callers
         self.parsed = {}     # function -> ParsedFunction
         self.jvps = {}       # (function, active parameters) -> (name, {parameter: tangent name})
+        self.restores_in_place = False  # whether some backward function undoes in-place writes
+        self.writes_into = {}  # forward function name -> parameters whose argument the function writes into
 
     def prepare(self, fn):
         parsed = parse_function(fn)
@@ -47,6 +66,8 @@ class Derivation:
         key = (fn, tuple(pattern))
         if key not in self.jvps:
             parsed, fdef = self.prepare(fn)
+            if entry:
+                refuse_no_value(parsed)
             new_name = self.namespace.reserve(jvp_name(fdef, tuple(pattern)))
             names = self.local_names(fdef)
             mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
@@ -60,30 +81,35 @@ class Derivation:
         to the parameters in pattern, its directions drawn from distribution (self.directions of them,
         or one without a leading axis when that is None)."""
         parsed, fdef = self.prepare(fn)
+        refuse_no_value(parsed)
         check_scalar_function(fdef, parsed)
         new_name = self.namespace.reserve(f"{fdef.name}_forward_gradient")
         names = self.local_names(fdef)
         mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
-        tangent = mode.transform(new_name, self.namespace.bind(fn.__name__, fn))
+        tangent = mode.transform(new_name, self.namespace.bind(fn.__name__, fn), tangents_given=False)
         fused = forward_gradient_function(tangent, {p: mode.tangent_name(p) for p in pattern}, len(pattern),
                                           self.directions, distribution, antithetic)
         self.add(fused, names, parsed)
         return new_name
 
-    def function_vjp(self, fn, pattern, lifted=None):
+    def function_vjp(self, fn, pattern, lifted=None, checked_by=None):
         """The names of fn's forward and backward functions for the parameters in pattern.
 
         lifted is (parsed, normalized def) for a nested function lifted out of its enclosing one; fn is
-        then that def's identity."""
+        then that def's identity. checked_by is given for the entry pair (the one users call): the name
+        of fn in the module, for the checks of its arguments and cotangent."""
         key = ("vjp", fn, tuple(pattern))
         if key not in self.jvps:
             parsed, fdef = lifted if lifted is not None else self.prepare(fn)
+            if checked_by is not None:
+                refuse_no_value(parsed)
             suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
             names = (self.namespace.reserve(f"{fdef.name}_forward{suffix}"),
                      self.namespace.reserve(f"{fdef.name}_backward{suffix}"))
             self.jvps[key] = names
+            self.writes_into[names[0]] = written_arguments(fdef)
             mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-            for generated in mode.split(*names):
+            for generated in mode.split(*names, checked_by=checked_by):
                 self.add(generated, mode.names, parsed, reverse=True)
         return self.jvps[key]
 
@@ -91,8 +117,9 @@ class Derivation:
         """The name of fn's joint vector-Jacobian product `(*args, bvalue) -> (value, cotangents)`, or
         with motion="split" the names of its forward and backward functions."""
         if motion == "split":
-            return self.function_vjp(fn, pattern)
+            return self.function_vjp(fn, pattern, checked_by=self.namespace.bind(fn.__name__, fn))
         parsed, fdef = self.prepare(fn)
+        refuse_no_value(parsed)
         suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
         new_name = self.namespace.reserve(f"{fdef.name}_vjp{suffix}")
         checked_by = self.namespace.bind(fn.__name__, fn)
@@ -102,7 +129,7 @@ class Derivation:
             scalar_name = self.namespace.reserve(f"{new_name}_scalars")
             _, scalar_def = self.prepare(fn)
             scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
-            self.add(scalar_mode.joint(scalar_name), scalar_mode.names, parsed, reverse=True)
+            self.add(scalar_mode.joint(scalar_name, checked_by), scalar_mode.names, parsed, reverse=True)
         mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
         self.add(mode.joint(new_name, checked_by, scalar_name), mode.names, parsed, reverse=True)
         return new_name

@@ -32,6 +32,10 @@ class NonDifferentiableError(SourceDiffError):
     """A derivative that cannot be computed: an integer argument, or a call with no rule and no source."""
 
 
+class ArgumentError(SourceDiffError, ValueError):
+    """A tangent or cotangent unlike the argument or value it is for (another structure, shape or dtype)."""
+
+
 class UnknownNameError(SourceDiffError):
     """A name that is neither local, global, a closure variable nor a builtin."""
 

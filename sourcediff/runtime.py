@@ -4,7 +4,9 @@ import math
 
 import numpy as np
 
-from .errors import NonDifferentiableError
+from .errors import ArgumentError, NonDifferentiableError
+
+MISSING = object()  # no value: a dict key not there yet, an argument not given
 
 
 def zeros_like(x, count=None):
@@ -92,9 +94,6 @@ def zero_at(g, index):
     return g
 
 
-MISSING = object()
-
-
 def overwritten(x, index):
     """A copy of x[index] before a write replaces it (MISSING for a dict key not there yet)."""
     try:
@@ -109,6 +108,50 @@ def restore(x, index, old):
         del x[index]
     else:
         x[index] = old
+
+
+def copy_saved(saved):
+    """A copy of what a forward function saved, for a backward function that undoes in-place writes in
+    it and may run again: each list, tuple, dict and array is copied once, and an array that views
+    another is the same view of that one's copy, so that undoing a write shows through both as it did
+    in the forward sweep. Other objects are shared: the backward sweep writes only into those."""
+    copies = {}
+
+    def copied(value):
+        if id(value) in copies:
+            return copies[id(value)]
+        if isinstance(value, np.ndarray):
+            result = _copy_array(value, copied)
+        elif isinstance(value, list):
+            result = copies[id(value)] = []  # before its items, which may hold it
+            result.extend(copied(v) for v in value)
+        elif isinstance(value, tuple):
+            result = tuple(copied(v) for v in value)
+        elif isinstance(value, dict):
+            result = copies[id(value)] = {}
+            result.update((k, copied(v)) for k, v in value.items())
+        else:
+            return value
+        copies[id(value)] = result
+        return result
+
+    return copied(saved)
+
+
+def _copy_array(a, copied):
+    """A copy of the array a; where a views another array, the same view of that array's copy."""
+    base = a
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if base is a or type(a) is not np.ndarray:
+        return a.copy(order="K")
+    root = copied(base)
+    if root.strides != base.strides:  # a buffer laid out in a way a copy does not keep
+        return a.copy(order="K")
+    offset = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    view = np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
+    view.flags.writeable = a.flags.writeable
+    return view
 
 
 def pop_cotangent(g):
@@ -163,22 +206,104 @@ def is_integral(leaf):
     return isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biu"
 
 
-def require_real(value, name, function):
-    """Refuse integers and booleans where a derivative is asked for: they have none."""
+def require_real(value, name, function, tangent=MISSING):
+    """Refuse what has no derivative where one is asked for: integers and booleans, and what is not a
+    number (a str, None, another object); given the tangent for this argument, refuse one of another
+    structure, shape or dtype, before any arithmetic meets it."""
     leaves = [value]
     while leaves:
         leaf = leaves.pop()
+        if type(leaf) is np.ndarray and leaf.dtype.kind in "fc":
+            continue
         if isinstance(leaf, dict):
             leaves.extend(leaf.values())
         elif isinstance(leaf, (list, tuple)):
             leaves.extend(leaf)
         elif is_integral(leaf):
-            code = function.__code__
-            raise NonDifferentiableError(
-                f"argument '{name}' of {function.__qualname__} holds integers or booleans, which have no derivative",
-                filename=code.co_filename, lineno=code.co_firstlineno,
-                hint=f"pass floating-point values (e.g. 3.0 or x.astype(float)) or leave '{name}' out of wrt")
+            _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds integers or "
+                    "booleans, which have no derivative", f"pass floating-point values (e.g. 3.0 or x.astype(float)) "
+                    f"or leave '{name}' out of wrt")
+        elif not _is_number(leaf):
+            _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds "
+                    f"{_kind(leaf)}, which has no derivative", f"leave '{name}' out of wrt")
+    if tangent is not MISSING:
+        mismatch = _mismatch(tangent, value, name)
+        if mismatch:
+            _refuse(ArgumentError, function, f"the tangent for argument '{name}' of {function.__qualname__} {mismatch}",
+                    f"pass a tangent of floating-point numbers shaped like '{name}'")
     return value
+
+
+def require_cotangent(cotangent, value, function):
+    """Refuse a value of None, and a cotangent of another structure, shape or dtype than the value
+    (0.0 stands for zeros of any shape, as in generated code), before any arithmetic meets it."""
+    if value is None:
+        _refuse(NonDifferentiableError, function, f"{function.__qualname__} returned None, which has no derivative",
+                "return the value to differentiate on every path through the function")
+    if type(cotangent) is float and (cotangent == 0.0 or isinstance(value, float)):
+        return
+    mismatch = _mismatch(cotangent, value, "the value")
+    if mismatch:
+        _refuse(ArgumentError, function, f"the cotangent of {function.__qualname__}'s value {mismatch}",
+                "sd.grad needs a function returning a scalar; for another value use sd.vjp with a cotangent shaped "
+                "like the value" if isinstance(cotangent, float) else
+                "pass a cotangent of floating-point numbers shaped like the value")
+
+
+def _refuse(cls, function, message, hint):
+    code = function.__code__
+    raise cls(message, filename=code.co_filename, lineno=code.co_firstlineno, hint=hint)
+
+
+def _is_number(leaf):
+    if isinstance(leaf, np.ndarray):
+        return leaf.dtype.kind in "fc"
+    return isinstance(leaf, (float, complex, np.floating, np.complexfloating))
+
+
+def _is_complex(leaf):
+    return leaf.dtype.kind == "c" if isinstance(leaf, np.ndarray) else isinstance(leaf, (complex, np.complexfloating))
+
+
+def _kind(v):
+    """v described in a few words: 'a str', 'None', 'an array of shape (3,)', 'a list of 2'."""
+    if v is None:
+        return "None"
+    if isinstance(v, np.ndarray):
+        return f"an array of shape {v.shape}" if v.dtype.kind in "biufc" else f"an array of dtype {v.dtype.str}"
+    if isinstance(v, (list, tuple)):
+        return f"a {type(v).__name__} of {len(v)}"
+    if isinstance(v, dict):
+        return f"a dict with keys {', '.join(sorted(map(repr, v)))}" if v else "an empty dict"
+    kind = type(v).__name__
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
+def _mismatch(t, x, label, path=()):
+    """How t, a tangent or cotangent, differs from the value x it is for (None if it does not): label
+    names x, path leads from it to the part compared."""
+    if type(t) is np.ndarray and type(x) is np.ndarray and t.shape == x.shape and t.dtype.kind == x.dtype.kind == "f":
+        return None
+    if isinstance(x, (list, tuple, dict)):
+        keys = range(len(x)) if isinstance(x, (list, tuple)) else x.keys()
+        if isinstance(t, (list, tuple)) and len(t) == len(x) if isinstance(x, (list, tuple)) else \
+                isinstance(t, dict) and t.keys() == x.keys():
+            return next(filter(None, (_mismatch(t[k], x[k], label, path + (k,)) for k in keys)), None)
+        problem = f"is {_kind(t)}", f"is {_kind(x)}"
+    elif not _is_number(x):  # an integer or another value that carries no derivative: anything goes
+        return None
+    elif isinstance(t, (list, tuple, dict)) or not (_is_number(t) or is_integral(t)):
+        problem = f"is {_kind(t)}", f"is {_kind(x)}"
+    elif is_integral(t):
+        problem = "holds integers", "holds floating-point numbers"
+    elif _is_complex(t) and not _is_complex(x):
+        problem = "holds complex numbers", "is real"
+    elif np.shape(t) != np.shape(x):
+        problem = "is a float" if isinstance(t, float) else f"has shape {np.shape(t)}", f"has shape {np.shape(x)}"
+    else:
+        return None
+    where = "".join(f"[{k!r}]" for k in path)
+    return f"{problem[0]}{' at ' + where if where else ''}, but {label}{where} {problem[1]}"
 
 
 def add_like(g, x, value):

@@ -91,6 +91,16 @@ def finite_difference_jvp(fn, args, positions, tangents):
     return (evaluate(FD_STEP) - evaluate(-FD_STEP)) / (2.0 * FD_STEP)
 
 
+def central_gradient(f, x, h=FD_STEP):
+    """The gradient of the scalar f at the array x, one central difference per element."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
 def autograd_version(fn):
     """Copy of fn (and of the corpus functions it calls by name) that sees autograd.numpy as np."""
     namespace = dict(fn.__globals__, np=anp)

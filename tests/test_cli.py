@@ -460,8 +460,8 @@ def test_the_console_script_and_python_m_are_the_same_command():
 def test_a_func_that_another_calls_keeps_its_argument_check(capsys):
     status, out, _ = run(capsys, "show", EXAMPLES / "mlp.py", "mlp_loss", "softmax_cross_entropy", "--mode", "forward")
     assert status == 0
-    assert "require_real(logits, 'logits', softmax_cross_entropy)" in out
-    assert "require_real(params, 'params', mlp_loss)" in out
+    assert "require_real(logits, 'logits', softmax_cross_entropy, dlogits)" in out
+    assert "require_real(params, 'params', mlp_loss, dparams)" in out
 
 
 def test_every_corpus_function_runs_standalone(capsys, tmp_path):

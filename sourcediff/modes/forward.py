@@ -15,7 +15,7 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
-from .primitives import integer_check, primitive_key, primitive_parts
+from .primitives import entry_check, primitive_key, primitive_parts
 
 
 def jvp_name(fdef, pattern):
@@ -88,10 +88,12 @@ class ForwardMode:
 
     # -- functions ---------------------------------------------------------------------------------
 
-    def transform(self, new_name, checked_by=None):
+    def transform(self, new_name, checked_by=None, tangents_given=True):
         """The tangent function. Its tangent parameters follow the primal ones (keyword-only when the
         primal has defaults); with checked_by (the user's function, bound in the module under that
-        name) it first refuses integer arguments where derivatives are asked for."""
+        name) it first refuses integer arguments where derivatives are asked for and, when the caller
+        gives the tangents (users do, one direction each; a forward gradient draws them), tangents
+        unlike their arguments."""
         if self.enclosing is None:
             self.collect_variants()
         args = clone(self.fdef.args)
@@ -101,7 +103,9 @@ class ForwardMode:
             args.kwonlyargs, args.kw_defaults = tangents, [None] * len(tangents)
         else:
             args.args = args.args + tangents
-        body = [] if checked_by is None else [integer_check(p, checked_by) for p in self.pattern]
+        given = tangents_given and self.directions is None
+        body = [] if checked_by is None else [entry_check(p, checked_by, self.tangent_name(p) if given else None)
+                                              for p in self.pattern]
         if checked_by is not None:  # the caller's tangents stay as given where the function writes in place
             body += [self.derived(self.tangent_name(p), call("copy.deepcopy", [name(self.tangent_name(p))]), None)
                      for p in self.pattern if p in self.mutated]

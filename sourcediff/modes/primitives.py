@@ -1,5 +1,5 @@
 """What both modes need to know of a normalized primitive statement: its rule key, its operands, and
-the entry check that refuses integer arguments."""
+the entry checks that refuse integer arguments and tangents or cotangents of the wrong shape."""
 import operator
 
 import gast
@@ -43,8 +43,24 @@ def primitive_parts(value, error):
                 "supported", "compute it with a supported NumPy function")
 
 
-def integer_check(param, function_name):
-    """`if type(x) is not float: require_real(x, 'x', f)`: a float passes at the cost of one test."""
-    refuse = gast.Expr(value=call("require_real", [name(param), const(param), name(function_name)]))
-    test = gast.Compare(left=call("type", [name(param)]), ops=[gast.IsNot()], comparators=[name("float")])
-    return gast.If(test=test, body=[refuse], orelse=[])
+def entry_check(param, function_name, tangent=None):
+    """`if type(x) is not float: require_real(x, 'x', f)`: a float passes at the cost of one test. With
+    the tangent dx given for x, `if type(x) is not float or type(dx) is not float: require_real(x, 'x',
+    f, dx)`, which also compares dx's structure, shape and dtype with x's."""
+    checked = [param] if tangent is None else [param, tangent]
+    refuse = gast.Expr(value=call("require_real", [name(param), const(param), name(function_name)]
+                                  + ([name(tangent)] if tangent else [])))
+    return gast.If(test=_not_all_floats(checked), body=[refuse], orelse=[])
+
+
+def cotangent_check(cotangent, value, function_name):
+    """`if type(bz) is not float or type(value) is not float: require_cotangent(bz, value, f)`: the
+    cotangent passed to an entry function against the value it is for (and a value of None)."""
+    refuse = gast.Expr(value=call("require_cotangent", [name(cotangent), name(value), name(function_name)]))
+    return gast.If(test=_not_all_floats([cotangent, value]), body=[refuse], orelse=[])
+
+
+def _not_all_floats(names):
+    tests = [gast.Compare(left=call("type", [name(n)]), ops=[gast.IsNot()], comparators=[name("float")])
+             for n in names]
+    return tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.Or(), values=tests)

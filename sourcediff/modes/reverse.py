@@ -25,8 +25,8 @@ from ..ir.analysis import active_variables, free_reads, is_append, mutated_varia
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import is_user_function, rule_for, spelling
-from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
-from .primitives import integer_check, primitive_key, primitive_parts
+from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
+from .primitives import cotangent_check, entry_check, primitive_key, primitive_parts
 from .shapes import FloatingNames, Shapes
 
 UNSUPPORTED = {}
@@ -91,6 +91,12 @@ def lift_nested_functions(fdef):
     for copy_, _ in lifted.values():
         copy_.sd_enclosing_functions = lifted  # a lifted function calls the others lifted beside it
     return lifted
+
+
+def written_arguments(fdef):
+    """Parameters whose argument fdef writes into (in place, never having assigned the name again)."""
+    assigned = {n.id for n in walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return {a.id for a in fdef.args.args} & mutated_variables(fdef) - assigned
 
 
 SCALAR_BUILTINS = {abs, float, int, len, max, min, round}
@@ -280,6 +286,8 @@ class ReverseMode:
         self.loop_indices = set()
         self.seeded = None  # the cotangent that is the function's cotangent parameter
         self.originals = {}  # differentiated parameter assigned again -> the name keeping the argument
+        if mutated_variables(self.fdef):
+            derivation.restores_in_place = True  # a backward function undoes writes into what it was given
 
     # -- preparation -------------------------------------------------------------------------------
 
@@ -604,6 +612,7 @@ class ReverseMode:
     def user_call(self, stmt, t, value, reset):
         """`t = h(a, b)`: h's forward function saves what its backward function needs. A nested
         function is called through its lifted copy, which takes what it reads from here as arguments."""
+        as_written = value  # for errors
         if isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
             lifted, free = self.local_functions[value.func.id]
             value = gast.Call(func=value.func, args=value.args,
@@ -620,6 +629,13 @@ class ReverseMode:
         pattern = tuple(p for p in params if p in bound and self.cotangent_of(bound[p]) is not None)
         forward_name, backward_name = self.derivation.function_vjp(callee, pattern, found)
         origin = stmt.sd_origin
+        written = sorted(self.derivation.writes_into[forward_name] & set(pattern))
+        if written:  # the caller's cotangent of that argument would have to pass through those writes
+            raise self.error(UnsupportedSyntaxError, as_written, f"{spelling_of(value.func)} writes into its "
+                             f"argument '{written[0]}' ({bound[written[0]].id} here), and reverse mode cannot carry "
+                             "the derivative of that write back to the caller yet",
+                             f"copy the argument inside the function ({written[0]} = {written[0]}.copy()), or "
+                             "return the new value instead of writing into the argument")
         saved = self.names.fresh(t + "_saved")
         self.unstable |= {saved} if t in self.unstable else set()
         pair = gast.Tuple(elts=[name(t, True), name(saved, True)], ctx=gast.Store())
@@ -762,14 +778,16 @@ class ReverseMode:
 
     def joint(self, new_name, checked_by=None, scalar_variant=None):
         """`new_name(*args, bvalue) -> (value, cotangents of the pattern's parameters)`; with
-        scalar_variant, calls with only Python numbers go to that specialised function instead."""
+        scalar_variant, calls with only Python numbers go to that specialised function instead (which
+        checks only the value, its arguments being floats)."""
         forward, backward, returned = self.sweeps()
         cotangent, seed = self.seed(returned, backward)
         backward = seed + backward
         value = self.names.fresh("value")  # the backward sweep restores overwritten variables
         dispatch = [self.scalar_dispatch(scalar_variant, cotangent)] if scalar_variant else []
-        body = (self.checks(checked_by) + dispatch + self.stack_init() + forward
-                + [assign(value, self.snapshot(returned))] + self.initial_cotangents(backward) + backward)
+        body = (self.checks(None if self.scalars else checked_by) + dispatch + self.stack_init() + forward
+                + [assign(value, self.snapshot(returned))] + self.cotangent_checks(cotangent, value, checked_by)
+                + self.initial_cotangents(backward) + backward)
         body.append(gast.Return(value=gast.Tuple(elts=[name(value), self.results()], ctx=gast.Load())))
         args = _arguments(self.fdef.args, [cotangent])
         return _function(new_name, args, body, self.fdef)
@@ -784,8 +802,15 @@ class ReverseMode:
             return gast.Tuple(elts=[copied(e) for e in returned.elts], ctx=gast.Load())
         return copied(returned)
 
-    def split(self, forward_name, backward_name):
-        """`forward_name(*args) -> (value, saved)` and `backward_name(saved, bvalue) -> cotangents`."""
+    def split(self, forward_name, backward_name, checked_by=None):
+        """`forward_name(*args) -> (value, saved)` and `backward_name(saved, bvalue) -> cotangents`.
+
+        The backward function undoes in-place writes (its own and its callees') in what forward saved,
+        as the joint function does, so a callee's pair runs once per call, without running any user code
+        again. The entry pair (checked_by names the user's function) checks its arguments, saves its
+        value to check the cotangent against, and may run its backward function many times: where
+        anything restores in place, that works on a copy of saved (copy_saved keeps views of an array
+        views of its copy)."""
         forward, backward, returned = self.sweeps()
         cotangent, seed = self.seed(returned, backward)
         backward = seed + backward
@@ -796,51 +821,42 @@ class ReverseMode:
                          | set(self.originals.values())) & defined - set(self.cotangents.values()))
         if self.stack_used and self.stack not in needed:
             needed.append(self.stack)
+        value = self.names.fresh("value") if checked_by is not None else None
+        returned = self.snapshot(returned)
+        if value is not None:  # kept for the check of the cotangent
+            forward.append(assign(value, returned))
+            returned = name(value)
+            needed.append(value)
         saved = self.names.fresh("saved")
         results = self.results()
         if not isinstance(results, gast.Tuple):
             results = gast.Tuple(elts=[results], ctx=gast.Load())
-        if mutated_variables(self.fdef):
-            return self.recomputing_split(forward_name, backward_name, forward, backward, returned, saved,
-                                          cotangent, results)
         package = gast.Tuple(elts=[name(n) for n in needed], ctx=gast.Load())
         # names assigned only inside a branch or loop may be unbound when the forward function returns
         top_level = {n.id for s in forward if isinstance(s, gast.Assign) for n in walk(s.targets[0])
                      if isinstance(n, gast.Name)} | {a.id for a in self.fdef.args.args} | {self.stack}
         forward = [assign(n, const(None)) for n in needed if n not in top_level] + forward
         forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
-                               self.stack_init() + forward + [gast.Return(value=gast.Tuple(
+                               self.checks(checked_by) + self.stack_init() + forward + [gast.Return(value=gast.Tuple(
                                    elts=[returned, package], ctx=gast.Load()))], self.fdef)
-        # the backward sweep pops the stack: it pops a copy, so that it can run again
+        copy_saved = [assign(saved, call("copy_saved", [name(saved)]))] \
+            if checked_by is not None and self.derivation.restores_in_place else []
         unpack = [gast.Assign(targets=[gast.Tuple(elts=[name(n, True) for n in needed], ctx=gast.Store())],
                               value=name(saved), type_comment=None)] if needed else []
+        # the backward sweep pops the stack: it pops a copy, so that it can run again
         copy_stack = [assign(self.stack, call("list", [name(self.stack)]))] if self.stack_used else []
         backward_fn = _function(backward_name, _plain_arguments([saved, cotangent]),
-                                unpack + copy_stack + backward + [gast.Return(value=results)], self.fdef)
-        return forward_fn, backward_fn
-
-    def recomputing_split(self, forward_name, backward_name, forward, backward, returned, saved, cotangent,
-                          results):
-        """For a function that writes arrays in place: the backward sweep undoes those writes, and views
-        of the arrays see the undoing, so a backward function that can run many times keeps copies of
-        the arguments and runs the forward sweep again from them."""
-        params = [a.id for a in self.fdef.args.args]
-        arguments = gast.Tuple(elts=[name(p) for p in params], ctx=gast.Load())
-        keep = assign(saved, call("copy.deepcopy", [arguments]))
-        forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
-                               [keep] + self.stack_init() + forward + [gast.Return(value=gast.Tuple(
-                                   elts=[self.snapshot(returned), name(saved)], ctx=gast.Load()))], self.fdef)
-        unpack = gast.Assign(targets=[gast.Tuple(elts=[name(p, True) for p in params], ctx=gast.Store())],
-                             value=call("copy.deepcopy", [name(saved)]), type_comment=None)
-        backward_fn = _function(backward_name, _plain_arguments([saved, cotangent]),
-                                [unpack] + self.stack_init() + clone(forward) + backward + [gast.Return(value=results)],
-                                self.fdef)
+                                copy_saved + unpack + self.cotangent_checks(cotangent, value, checked_by) + copy_stack
+                                + backward + [gast.Return(value=results)], self.fdef)
         return forward_fn, backward_fn
 
     def checks(self, checked_by):
         if checked_by is None:
             return []
-        return [integer_check(p, checked_by) for p in self.pattern]
+        return [entry_check(p, checked_by) for p in self.pattern]
+
+    def cotangent_checks(self, cotangent, value, checked_by):
+        return [] if checked_by is None else [cotangent_check(cotangent, value, checked_by)]
 
     def stack_init(self):
         return [assign(self.stack, gast.List(elts=[], ctx=gast.Load()))] if self.stack_used else []

@@ -225,15 +225,17 @@ class Lowering:
                               "branches in Python")
 
     def is_real_check(self, node):
-        """`if type(x) is not float: require_real(...)` in generated code: the entry check already holds."""
+        """`if type(x) is not float: require_real(...)` in generated code (or `type(x) is not float or
+        type(dx) is not float`): the entry check already holds, every parameter being a float."""
         if not (isinstance(node, gast.If) and not node.orelse and len(node.body) == 1
                 and isinstance(node.body[0], gast.Expr) and self.calls(node.body[0].value, runtime.require_real)):
             return False
-        test = node.test
-        return (isinstance(test, gast.Compare) and isinstance(test.ops[0], gast.IsNot)
-                and isinstance(test.left, gast.Call) and self.calls(test.left, type)
-                and isinstance(test.left.args[0], gast.Name) and test.left.args[0].id in self.parameters
-                and self.resolve(test.comparators[0]) is float)
+        tests = node.test.values if isinstance(node.test, gast.BoolOp) and isinstance(node.test.op, gast.Or) \
+            else [node.test]
+        return all(isinstance(test, gast.Compare) and isinstance(test.ops[0], gast.IsNot)
+                   and isinstance(test.left, gast.Call) and self.calls(test.left, type)
+                   and isinstance(test.left.args[0], gast.Name) and test.left.args[0].id in self.parameters
+                   and self.resolve(test.comparators[0]) is float for test in tests)
 
     def assigned_value(self, value):
         if self.calls(value, np.random.default_rng):

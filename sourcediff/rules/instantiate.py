@@ -118,7 +118,9 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
         if node.id == out_param:
             return clone(output)
         if node.id in bound:
-            return clone(bound[node.id])
+            operand = clone(bound[node.id])
+            operand.sd_operand = True  # the user's expression: simplify leaves it as written
+            return operand
         if node.id == "M":
             return dotted(module)
         if node.id == "F":
@@ -185,7 +187,10 @@ def spelling_of(func):
 
 
 def simplify(node):
-    """Fold symbolic zeros bottom-up: 0 + a -> a, 0 * a -> 0, f(0) -> 0 for linear f."""
+    """Fold symbolic zeros bottom-up: 0 + a -> a, 0 * a -> 0, f(0) -> 0 for linear f. An operand, the
+    user's own expression, is left as written (`x[3 * b:]` keeps its integers)."""
+    if getattr(node, "sd_operand", False):
+        return node
     for field, value in gast.iter_fields(node):
         if isinstance(value, gast.AST):
             setattr(node, field, simplify(value))

@@ -1,6 +1,6 @@
 def inplace_updates_jvp_x(x, X, dx):
-    if type(x) is not float:
-        require_real(x, 'x', inplace_updates)
+    if type(x) is not float or type(dx) is not float:
+        require_real(x, 'x', inplace_updates, dx)
     # y = x.copy()
     y = copy.copy(x)
     dy = copy.copy(dx)

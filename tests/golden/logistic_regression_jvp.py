@@ -1,8 +1,8 @@
 def loss_jvp_w_b(w, b, X, y, dw, db):
-    if type(w) is not float:
-        require_real(w, 'w', loss)
-    if type(b) is not float:
-        require_real(b, 'b', loss)
+    if type(w) is not float or type(dw) is not float:
+        require_real(w, 'w', loss, dw)
+    if type(b) is not float or type(db) is not float:
+        require_real(b, 'b', loss, db)
     # z = X @ w + b
     z = np.matmul(X, w) + b
     dz = np.matmul(X, dw) + db

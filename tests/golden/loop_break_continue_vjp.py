@@ -27,6 +27,8 @@ def loop_break_continue_vjp_x(x, limit, bvalue):
     # for v in x:
     stack.append(iterations)
     value = total
+    if type(bvalue) is not float or type(value) is not float:
+        require_cotangent(bvalue, value, loop_break_continue)
     bv = 0.0
     bx = 0.0
     btotal = bvalue

@@ -49,6 +49,8 @@ def mlp_loss_vjp_params(params, X, labels, bsoftmax_cross_entropy_lo):
     # return softmax_cross_entropy(logits, labels)
     softmax_cross_entropy_lo, softmax_cross_entropy_lo_2 = softmax_cross_entropy_forward_logits(logits, labels)
     value = softmax_cross_entropy_lo
+    if type(bsoftmax_cross_entropy_lo) is not float or type(value) is not float:
+        require_cotangent(bsoftmax_cross_entropy_lo, value, mlp_loss)
     blogits = 0.0
     bparams = 0.0
     # return softmax_cross_entropy(logits, labels)

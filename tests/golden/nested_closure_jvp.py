@@ -1,6 +1,6 @@
 def nested_closure_jvp_x(x, a, dx):
-    if type(x) is not float:
-        require_real(x, 'x', nested_closure)
+    if type(x) is not float or type(dx) is not float:
+        require_real(x, 'x', nested_closure, dx)
     scale = 2.0 * a
 
     def transform_jvp_v(v, shift=1.0, *, dv):

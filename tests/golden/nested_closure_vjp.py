@@ -32,6 +32,8 @@ def nested_closure_vjp_x(x, a, bvalue):
     result = transform_x + transform_x_pow_two
     returned = True
     value = result
+    if type(bvalue) is not float or type(value) is not float:
+        require_cotangent(bvalue, value, nested_closure)
     bresult = 0.0
     bresult = add_like(bresult, result, bvalue)
     # return transform(x) + transform(x ** 2, shift=-0.5)

@@ -1,6 +1,6 @@
 def newton_kepler_jvp_M(M, e, dM):
-    if type(M) is not float:
-        require_real(M, 'M', newton_kepler)
+    if type(M) is not float or type(dM) is not float:
+        require_real(M, 'M', newton_kepler, dM)
     # E = M
     E = M
     dE = dM

@@ -82,6 +82,8 @@ def rpow_vjp_x(x, n, bvalue):
             result = half_times_half_2 * x
             returned = True
     value = result
+    if type(bvalue) is not float or type(value) is not float:
+        require_cotangent(bvalue, value, rpow)
     bhalf = 0.0
     bresult = 0.0
     bx = 0.0
