@@ -180,7 +180,7 @@ def accumulates_floats(w):
 def accumulates_arrays(w):
     total = np.zeros(3)
     for i in range(2):
-        total += w[3 * i:3 * i + 3] ** 2
+        total += w[:3] ** 2 * w[i + 3]
     total *= w[0]
     return np.sum(total)
 
