@@ -71,8 +71,26 @@ def _plus(g, value):
 
 
 def cotangent_at(g, index):
-    """g[index] of a cotangent that may still be the 0.0 it started as."""
-    return g[index] if isinstance(g, (np.ndarray, list, tuple, dict)) else 0.0
+    """g[index] of a cotangent that may still be the 0.0 it started as: the cotangent of the value a
+    write `x[index] = v` stored. Where integer indices repeat, the write kept one value per element
+    (NumPy does not say which), so the cotangent goes to the value kept: the one whose position a write
+    of the positions themselves, through the same index, keeps."""
+    if not isinstance(g, (np.ndarray, list, tuple, dict)):
+        return 0.0
+    part = g[index]
+    if isinstance(g, np.ndarray) and _may_repeat(index):
+        positions = np.arange(np.size(part)).reshape(np.shape(part))
+        kept = np.full(g.shape, -1)
+        kept[index] = positions
+        part = np.where(kept[index] == positions, part, 0.0)
+    return part
+
+
+def _may_repeat(index):
+    """Whether an index holds an integer array (or list) of more than one element."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (list, np.ndarray)) and np.size(p) > 1 and np.asarray(p).dtype.kind in "iu"
+               for p in parts)
 
 
 def zero_at(g, index):
