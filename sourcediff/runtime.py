@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .errors import NonDifferentiableError
+from .errors import NonDifferentiableError, UnsupportedSyntaxError
 
 
 def zeros_like(x, count=None):
@@ -121,6 +121,26 @@ def restore(x, index, old):
         del x[index]
     else:
         x[index] = old
+
+
+def added_at(x, index, values):
+    """A copy of x with values added at x[index], repeated indices adding up: np.add.at(x, index,
+    values) as a new array, which the modes then write into x."""
+    z = np.copy(x)
+    np.add.at(z, index, values)
+    return z
+
+
+def refuse_in_place(value, statement, shared_with, filename, lineno, col):
+    """Refuse `x += v` (statement) where x holds an array, list or dict that may share memory with
+    shared_with: Python changes x in place there, while sourcediff computes x = x + v (exact for numbers)."""
+    if isinstance(value, (np.ndarray, list, dict)):
+        target, operator = statement.split()[:2]
+        raise UnsupportedSyntaxError(
+            f"{statement} changes {target} in place here, and {target} may share memory with {shared_with}: "
+            f"sourcediff computes it as a new value", filename=filename, lineno=lineno, col=col,
+            hint=f"write {target} = {target} {operator[:-1]} ... to make a new value, or copy first: "
+                 f"{target} = {target}.copy()")
 
 
 def pop_cotangent(g):

@@ -86,8 +86,8 @@ def extends_in_loop(w):
 
 
 def updates_dict_by_keyword(w):
-    d = {"a": 1.0, "b": w[1]}
-    d.update(a=w[0] * 3.0)
+    d = {"a": 1.0, "b": 2.0}
+    d.update(a=w[0] * 3.0, b=w[1])
     return d["a"] * 2.0 + d["b"]
 
 
@@ -442,3 +442,45 @@ def writes_through_ravel(w):
 ])
 def test_writes_through_shared_memory_are_refused(f, text, match):
     assert_refused(f, text, match)
+
+
+def shift_in_place(a):
+    a += 1.0
+    return 2.0
+
+
+def helper_augments_argument(w):
+    m = w * 2.0
+    scale = shift_in_place(m)
+    return np.sum(m ** 2) * scale
+
+
+def augments_argument(w):
+    w += 1.0
+    return np.sum(w ** 2)
+
+
+def test_augmented_assignment_to_an_array_argument_is_refused_where_it_runs():
+    """A helper's `a += 1.0` changes its caller's array in Python, not in the generated code (an argument
+    may be shared with the caller): refused at the helper's line, in both modes; the same in the entry
+    function, whose caller's array Python would change."""
+    first = inspect.getsourcelines(shift_in_place)[1]
+    for f in (helper_augments_argument, augments_argument):
+        line = first + 1 if f is helper_augments_argument else inspect.getsourcelines(f)[1] + 1
+        for transform in (sd.grad, lambda f: (lambda w: sd.jvp(f)(w, np.ones_like(w)))):
+            with pytest.raises(sd.UnsupportedSyntaxError, match="an argument the caller holds too") as info:
+                transform(f)(W.copy())
+            assert (info.value.filename, info.value.lineno) == (__file__, line)
+
+
+def shifted(x, y):
+    x += y * x
+    return x * y
+
+
+def shifts_numbers(w):
+    return shifted(w[0], w[1]) + shifted(w[2] * 1.0, 2.0) * w[3]
+
+
+def test_augmented_assignment_to_a_number_argument_runs():
+    assert_derivatives_right(shifts_numbers)

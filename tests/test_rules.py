@@ -30,7 +30,7 @@ from sourcediff.ir.namespace import NameGenerator, Namespace
 from sourcediff.modes.directions import operand_in_form, over_directions, vector_template
 from sourcediff.rules import RULES, rule_for, spelling
 from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
-from sourcediff.runtime import broadcast_like
+from sourcediff.runtime import added_at, broadcast_like
 
 STEP = 1e-6
 VECTOR_DIRECTIONS = 7  # a size no sample has, so a misplaced direction axis cannot broadcast by chance
@@ -285,6 +285,9 @@ TABLE = {
     np.linalg.inv: [call(W()), call(W(2))],
     np.linalg.solve: [call(W(), N(3)), call(W(), N(3, 2)), call(W(2), N(2, 3, 2)), call(W(), N(2, 3, 2)),
                       call(W(2), N(3), tangent_gaps={(0, 1): SOLVE_BATCHED_VECTOR, (0,): SOLVE_BATCHED_VECTOR})],
+    # np.add.at(z, index, v) as a new array (ir/mutation.py): repeated indices add up
+    added_at: [call(N(5), [0, 0, 3], N(3)), call(N(4), np.array([2, 2]), N()), call(N(2, 3), ([0, 0, 1], [2, 2, 0]), N(3)),
+               call(N(3, 2), [1, 1], N(2)), call(N(3), slice(0, 2), N(2))],
 }
 
 
@@ -385,6 +388,8 @@ def build(key, c, active, mode, lists=True):
     """(function, source): vjp(a0.., k_.., bz) -> cotangents, or jvp(a0.., k_.., d0..) -> (z, dz)."""
     rule = rule_for(key)
     spelled = canonical_name(key)
+    if spelled is None and getattr(key, "__module__", None) == "sourcediff.runtime":
+        spelled = key.__name__  # a runtime helper standing for an in-place call, under its own name
 
     def inline(v):  # a plain constant that no derivative is asked of is written into the code
         return v is None or type(v) in (int, float, str, bool)
