@@ -78,7 +78,7 @@ def cotangent_at(g, index):
     if not isinstance(g, (np.ndarray, list, tuple, dict)):
         return 0.0
     part = g[index]
-    if isinstance(g, np.ndarray) and _may_repeat(index):
+    if isinstance(g, np.ndarray) and not isinstance(index, (int, slice)) and _may_repeat(index):
         positions = np.arange(np.size(part)).reshape(np.shape(part))
         kept = np.full(g.shape, -1)
         kept[index] = positions

@@ -106,10 +106,33 @@ def writes_out(obj, call_node):
 def follow_mutations(parsed, fdef, local_names):
     """Rewrite the in-place calls sourcediff follows, refuse the others and writes through shared memory,
     and mark the augmented assignments that need `refuse_in_place` (see insert_guards)."""
-    for function in [fdef] + [n for n in walk(fdef) if isinstance(n, gast.FunctionDef) and n is not fdef]:
+    taken = {n.id for n in walk(fdef) if isinstance(n, gast.Name)}  # names a rewrite must not reuse
+    pending = [fdef]
+    while pending:
+        function = pending.pop()
         locals_ = local_names(function)
-        InPlaceCalls(parsed, function, locals_).rewrite()
-        SharedMemory(parsed, function, locals_).check()
+        InPlaceCalls(parsed, function, locals_, taken).rewrite()
+        nested = {n.name: n for n in own_nodes(function) if isinstance(n, gast.FunctionDef)}
+        SharedMemory(parsed, function, locals_, nested).check()
+        pending += nested.values()
+
+
+def own_nodes(fdef):
+    """The nodes of fdef's own scope: every node but the insides of nested functions (whose defs are
+    included)."""
+    stack = [n for field in fdef._fields for n in _children(getattr(fdef, field, None))]
+    while stack:
+        current = stack.pop()
+        yield current
+        if not isinstance(current, gast.FunctionDef):
+            for field in current._fields:
+                stack.extend(_children(getattr(current, field, None)))
+
+
+def _children(value):
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, gast.AST)]
+    return [value] if isinstance(value, gast.AST) else []
 
 
 def finish_mutations(fdef, names):
@@ -172,9 +195,8 @@ def statement_lists(fdef):
 class InPlaceCalls:
     """The calls of one function that change their receiver or an argument."""
 
-    def __init__(self, parsed, fdef, locals_):
-        self.parsed, self.fdef, self.locals = parsed, fdef, locals_
-        self.taken = {n.id for n in walk(fdef) if isinstance(n, gast.Name)}
+    def __init__(self, parsed, fdef, locals_, taken):
+        self.parsed, self.fdef, self.locals, self.taken = parsed, fdef, locals_, taken
 
     def error(self, node, message, hint):
         return self.parsed.info.error(UnsupportedSyntaxError, node, message, hint)
@@ -182,7 +204,7 @@ class InPlaceCalls:
     def rewrite(self):
         for body in statement_lists(self.fdef):
             body[:] = [new for stmt in body for new in self.statement(stmt)]
-        for node in walk(self.fdef):
+        for node in own_nodes(self.fdef):
             if isinstance(node, gast.Call):
                 self.refuse(node)
 
@@ -296,14 +318,19 @@ class SharedMemory:
     user function whatever its arguments reach. A write through one name leaves the other names
     that reach the written object stale; reading a stale name refuses the write."""
 
-    def __init__(self, parsed, fdef, locals_):
-        self.parsed, self.fdef, self.locals = parsed, fdef, locals_
-        self.holds = {}  # object -> objects it may hold (list and dict elements), for the whole function
-        self.nested = {s.name: s for s in walk(fdef) if isinstance(s, gast.FunctionDef) and s is not fdef}
+    def __init__(self, parsed, fdef, locals_, nested):
+        self.parsed, self.fdef, self.locals, self.nested = parsed, fdef, locals_, nested
+        # for the whole function (flow-insensitive): what containers may hold, and the index back
+        self.holds = {}     # object -> objects it may hold (list and dict elements)
+        self.held_by = {}   # object -> containers that may hold it
+        self.pointers = {}  # object -> names that may reach it or a part of it (checked before use)
+        self.made = set()   # the sites that made an object already
 
     def check(self):
-        points_to = {a.id: frozenset({(PARAMETER, a.id)}) for a in self.fdef.args.args}
-        self.block(self.fdef.body, (points_to, {}))
+        state = ({}, {})
+        for a in self.fdef.args.args:
+            self.point(state, a.id, frozenset({(PARAMETER, a.id)}))
+        self.block(self.fdef.body, state)
 
     # -- objects -----------------------------------------------------------------------------------
 
@@ -320,6 +347,8 @@ class SharedMemory:
     def hold(self, containers, objects):
         for container in containers:
             self.holds.setdefault(whole(container), set()).update(objects)
+            for obj in objects:
+                self.held_by.setdefault(whole(obj), set()).add(whole(container))
 
     def part_of(self, objects):
         """What a subscript or view of a value of objects may be: a part of it, or an element it holds."""
@@ -385,101 +414,120 @@ class SharedMemory:
     # -- statements --------------------------------------------------------------------------------
 
     def block(self, body, state):
+        """state (points_to, stale), changed in place by body's statements."""
         for stmt in body:
-            state = self.statement(stmt, state)
+            self.statement(stmt, state)
         return state
 
     def statement(self, stmt, state):
         points_to, stale = state
-        points_to, stale = dict(points_to), dict(stale)
         if isinstance(stmt, gast.FunctionDef):
-            points_to[stmt.name] = frozenset()
-            stale.pop(stmt.name, None)
-            return points_to, stale
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            return self.compound(stmt, (points_to, stale))
-        self.reads(stmt, stmt, stale)
+            self.point(state, stmt.name, frozenset())
+        elif isinstance(stmt, gast.If):
+            self.reads(walk(stmt.test), stale)
+            orelse = self.block(stmt.orelse, copy_state(state))
+            join_into(self.block(stmt.body, state), orelse)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            self.loop(stmt, state)
+        else:
+            nodes = list(walk(stmt))
+            self.reads(nodes, stale)
+            self.simple_statement(stmt, state, {id(n) for n in nodes})
+
+    def simple_statement(self, stmt, state, node_ids):
+        points_to, stale = state
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Tuple) \
                 and isinstance(stmt.value, gast.Tuple) and len(stmt.value.elts) == len(stmt.targets[0].elts):
             values = [self.objects(v, points_to) for v in stmt.value.elts]  # `a, b = b, a`: one by one
             for target, value in zip(stmt.targets[0].elts, values):
-                self.assign(target, value, stmt, points_to, stale)
+                self.assign(target, value, stmt, state)
         elif isinstance(stmt, gast.Assign):
             value = self.objects(stmt.value, points_to)
-            self.age({id(n) for n in walk(stmt.value)} & value, points_to)
+            made = node_ids & value
+            self.age(made, state)
             for target in stmt.targets:
-                self.assign(target, value, stmt, points_to, stale)
+                # a container keeps what it is given; a new value holding nothing is reached through it only
+                self.assign(target, value - {m for m in made if not self.holds.get(m)}
+                            if isinstance(target, gast.Subscript) else value, stmt, state)
         elif isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
-            self.assign(stmt.target, self.objects(stmt.value, points_to), stmt, points_to, stale)
+            self.assign(stmt.target, self.objects(stmt.value, points_to), stmt, state)
         elif isinstance(stmt, gast.AugAssign):
-            added = self.reach(self.objects(stmt.value, points_to))
             if isinstance(stmt.target, gast.Name):  # `items += [v]` extends a list in place
-                self.hold(points_to.get(stmt.target.id, ()), added)
-                self.write(stmt, stmt.target, points_to, stale, guard=True)
+                self.hold(points_to.get(stmt.target.id, ()), self.reach(self.objects(stmt.value, points_to)))
+                self.write(stmt, stmt.target, state, guard=True)
             else:
-                self.write(stmt, stmt.target, points_to, stale)
+                self.write(stmt, stmt.target, state)
         elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
             func = stmt.value.func
             if isinstance(func, gast.Attribute) and func.attr == "append" and stmt.value.args:
                 self.hold(self.objects(func.value, points_to), self.objects(stmt.value.args[0], points_to))
-                self.write(stmt, func.value, points_to, stale, structure=True)
+                self.write(stmt, func.value, state, structure=True)
             elif ufunc_at(self.parsed.resolve(func, self.locals)[1]) in FOLLOWED_AT:
-                place = stmt.value.args[0]
-                self.write(stmt, gast.Subscript(value=place, slice=const(Ellipsis), ctx=gast.Store()), points_to,
-                           stale)
-        return points_to, stale
+                place = gast.Subscript(value=stmt.value.args[0], slice=const(Ellipsis), ctx=gast.Store())
+                self.write(stmt, place, state)
 
-    def compound(self, stmt, state):
-        self.reads(stmt, stmt.test if isinstance(stmt, (gast.If, gast.While)) else stmt.iter, state[1])
-        if isinstance(stmt, gast.If):
-            return join(self.block(stmt.body, state), self.block(stmt.orelse, state))
-        entry = state
+    def loop(self, stmt, state):
+        """Run the body until the state at its top stops growing (a for loop binds its target first)."""
+        header = list(walk(stmt.iter if isinstance(stmt, gast.For) else stmt.test))
+        self.reads(header, state[1])
+        entry = copy_state(state)
         while True:
-            points_to, stale = entry
+            after = copy_state(entry)
             if isinstance(stmt, gast.For):
-                points_to = dict(points_to)
-                element = self.part_of(self.objects(stmt.iter, points_to))
+                element = self.part_of(self.objects(stmt.iter, after[0]))
                 for target in walk(stmt.target):
                     if isinstance(target, gast.Name):
-                        points_to[target.id] = element
-            after = self.block(stmt.body, (points_to, stale))
-            if isinstance(stmt, gast.While):
-                self.reads(stmt, stmt.test, after[1])
-            merged = join(state, after)
+                        self.point(after, target.id, element)
+            self.block(stmt.body, after)
+            self.reads(header, after[1])
+            merged = join_into(copy_state(entry), after)
             if merged == entry:
-                return merged
+                break
             entry = merged
+        join_into(state, entry)
 
-    def age(self, made, points_to):
-        """Objects made again (in a loop) are new ones: what names and containers reached before is the
-        older object, OLD of the site, distinct from the new one."""
-        if not made:
-            return
-        def older(objects):
-            return frozenset((OLD, o) if o in made else (PART, (OLD, o[1])) if whole(o) in made and o != whole(o)
-                             else o for o in objects)
-        for n, objects in points_to.items():
-            points_to[n] = older(objects)
-        for container, held in list(self.holds.items()):
-            self.holds[container] = set(older(held))
-        for site in made:
-            self.holds.setdefault((OLD, site), set()).update(self.holds.get(site, ()))
+    def point(self, state, n, objects):
+        """n now holds a value of objects (and is no longer stale)."""
+        state[0][n] = objects
+        state[1].pop(n, None)
+        for obj in objects:
+            self.pointers.setdefault(whole(obj), set()).add(n)
 
-    def assign(self, target, value, stmt, points_to, stale):
+    def age(self, made, state):
+        """A site that makes a value again (in a loop) makes a new object: the names and containers that
+        reached the earlier ones reach (OLD, site), distinct from the new one."""
+        again = made & self.made
+        self.made |= made
+        points_to = state[0]
+        for site in again:
+            old = (OLD, site)
+            def older(objects):
+                return frozenset(old if o == site else (PART, old) if o == (PART, site) else o for o in objects)
+            for n in self.pointers.pop(site, ()):
+                if n in points_to:
+                    points_to[n] = older(points_to[n])
+                    self.pointers.setdefault(old, set()).add(n)
+            for container in self.held_by.pop(site, ()):
+                self.holds[container] = set(older(self.holds[container]))
+                self.held_by.setdefault(old, set()).add(container)
+            self.hold([old], self.holds.get(site, ()))
+
+    def assign(self, target, value, stmt, state):
         if isinstance(target, gast.Name):
-            points_to[target.id] = value
-            stale.pop(target.id, None)
+            self.point(state, target.id, value)
         elif isinstance(target, (gast.Tuple, gast.List)):
             for element in target.elts:
-                self.assign(element, self.part_of(value), stmt, points_to, stale)
+                self.assign(element, self.part_of(value), stmt, state)
         elif isinstance(target, gast.Subscript):
-            self.hold(self.objects(target.value, points_to), value)
-            self.write(stmt, target, points_to, stale)
+            self.hold(self.objects(target.value, state[0]), value)
+            self.write(stmt, target, state)
 
-    def write(self, stmt, target, points_to, stale, guard=False, structure=False):
+    def write(self, stmt, target, state, guard=False, structure=False):
         """A write through target (`r[i] = v`; `r += v` when guard; `r.append(v)`, which changes the list
         r and no memory a view could share, when structure): the names other than r that reach the
-        changed objects become stale, as do, for a guarded write, the caller's names for a parameter."""
+        changed objects become stale; a guarded write into an argument is checked at once (the caller
+        holds it)."""
+        points_to, stale = state
         root, depth = target, 0
         while isinstance(root, gast.Subscript):
             root, depth = root.value, depth + 1
@@ -490,34 +538,40 @@ class SharedMemory:
             changed = {o for o in written if o == whole(o)}
         else:
             changed = {whole(o) for o in (self.reach(written) if depth > 1 else written)}
-        if not changed:
-            return
-        for other, objects in points_to.items():
-            reached = self.reach(objects)
-            if other != root.id and (reached & changed if structure else {whole(o) for o in reached} & changed):
-                stale[other] = (stmt, root.id, guard)
+        for other in self.names_reaching(changed, points_to, structure) - {root.id}:
+            stale[other] = (stmt, root.id, guard)
         held_outside = sorted("a module-level value" if obj == EXTERNAL else f"{obj[1]}, an argument the caller "
                               "holds too" for obj in changed if obj == EXTERNAL or isinstance(obj, tuple)
                               and obj[0] == PARAMETER)
         if guard and held_outside:  # a subscript write really happens in the caller's array; `r += v` not
             self.shared(stmt, root.id, held_outside[0], guard)
 
-    def reads(self, stmt, node, stale):
-        """Refuse (or guard) the writes that left a name node reads stale."""
-        for read in self.read_names(node):
-            if read in stale:
-                write, writer, guard = stale[read]
-                self.shared(write, writer, read, guard)
-
-    def read_names(self, node):
-        """The names node reads; a call of a nested function reads what the function reads."""
+    def names_reaching(self, changed, points_to, structure):
+        """The names whose value may be one of changed (structure), or share memory with one."""
+        containers, pending = set(changed), list(changed)
+        while pending:
+            for container in self.held_by.get(pending.pop(), ()):
+                if container not in containers:
+                    containers.add(container)
+                    pending.append(container)
         found = set()
-        for n in walk(node):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-                found.add(n.id)
-                if n.id in self.nested:
-                    found |= names_in(self.nested[n.id])
+        for candidate in set().union(*(self.pointers.get(c, ()) for c in containers)):
+            reached = self.reach(points_to.get(candidate, ()))
+            if reached & changed if structure else {whole(o) for o in reached} & changed:
+                found.add(candidate)
         return found
+
+    def reads(self, nodes, stale):
+        """Refuse (or guard) the writes that left a name read among nodes stale (a call of a nested
+        function reads what the function reads)."""
+        if not stale:
+            return
+        for n in nodes:
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                for read in {n.id} | (names_in(self.nested[n.id]) if n.id in self.nested else set()):
+                    if read in stale:
+                        write, writer, guard = stale[read]
+                        self.shared(write, writer, read, guard)
 
     def shared(self, stmt, writer, other, guard):
         if guard:
@@ -533,11 +587,15 @@ class SharedMemory:
             f"write into {other} itself, or copy first if it should not change: {writer} = {writer}.copy()")
 
 
-def join(first, second):
-    """The state after either of two paths: every object a name may reach, every stale name."""
-    points_to = dict(first[0])
-    for n, objects in second[0].items():
+def copy_state(state):
+    return dict(state[0]), dict(state[1])
+
+
+def join_into(state, other):
+    """state, grown to hold what other holds: every object a name may reach, every stale name."""
+    points_to, stale = state
+    for n, objects in other[0].items():
         points_to[n] = points_to.get(n, frozenset()) | objects
-    stale = dict(second[1])
-    stale.update(first[1])
-    return points_to, stale
+    for n, write in other[1].items():
+        stale.setdefault(n, write)
+    return state
