@@ -484,3 +484,25 @@ def shifts_numbers(w):
 
 def test_augmented_assignment_to_a_number_argument_runs():
     assert_derivatives_right(shifts_numbers)
+
+
+def test_native_code_lowers_the_check_of_a_number_argument():
+    """The run-time check of `x += v` on an argument passes every float, so native code leaves it out."""
+    pytest.importorskip("llvmlite")
+    tangent = sd.jvp(shifted)
+    assert "refuse_in_place(x" in tangent.source
+    assert sd.native(tangent)(1.5, 0.5, 1.0) == pytest.approx(tangent(1.5, 0.5, 1.0), rel=1e-14)
+
+
+def sorts_in_nested_function(w):
+    items = [w[1], w[0]]
+
+    def order():
+        items.sort()
+        return items[0]
+
+    return order() * 2.0
+
+
+def test_in_place_call_on_an_enclosing_variable_is_refused():
+    assert_refused(sorts_in_nested_function, "items.sort()", "items.sort() changes items in place")

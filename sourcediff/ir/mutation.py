@@ -54,12 +54,10 @@ VIEW_ATTRIBUTES = {"T", "mT", "real", "imag", "flat", "base"}
 VIEW_FUNCTIONS = (np.reshape, np.ravel, np.transpose, np.squeeze, np.diagonal, np.swapaxes, np.moveaxis,
                   np.rollaxis, np.expand_dims, np.asarray, np.asanyarray, np.ascontiguousarray, np.atleast_1d,
                   np.atleast_2d, np.atleast_3d, np.broadcast_to, np.real, np.imag, np.split, np.array_split,
-                  np.hsplit, np.vsplit, np.dsplit, np.squeeze, np.matrix_transpose if hasattr(np, "matrix_transpose")
-                  else np.transpose)
+                  np.hsplit, np.vsplit, np.dsplit)
 # methods that make a new value
 NEW_VALUE_METHODS = {"copy", "flatten", "astype", "sum", "mean", "prod", "max", "min", "cumsum", "dot", "clip",
-                     "std", "var", "any", "all", "argmax", "argmin", "tolist", "item", "keys", "values", "items",
-                     "index", "count"}
+                     "std", "var", "any", "all", "argmax", "argmin", "tolist", "item", "index", "count"}
 # builtins whose result may be (or hold) one of their arguments
 PASSING_BUILTINS = (max, min, list, tuple, sorted, reversed, zip, enumerate, dict, iter, next)
 PARAMETER, EXTERNAL = "parameter", "external"  # objects the caller or the module also holds
@@ -105,16 +103,18 @@ def writes_out(obj, call_node):
 
 def follow_mutations(parsed, fdef, local_names):
     """Rewrite the in-place calls sourcediff follows, refuse the others and writes through shared memory,
-    and mark the augmented assignments that need `refuse_in_place` (see insert_guards)."""
+    and mark the augmented assignments that need `refuse_in_place` (see finish_mutations). A nested
+    function's calls see its enclosing variables as local; its analysis of shared memory sees them as
+    values from outside."""
     taken = {n.id for n in walk(fdef) if isinstance(n, gast.Name)}  # names a rewrite must not reuse
-    pending = [fdef]
+    pending = [(fdef, set())]
     while pending:
-        function = pending.pop()
+        function, enclosing = pending.pop()
         locals_ = local_names(function)
-        InPlaceCalls(parsed, function, locals_, taken).rewrite()
+        InPlaceCalls(parsed, function, locals_ | enclosing, taken).rewrite()
         nested = {n.name: n for n in own_nodes(function) if isinstance(n, gast.FunctionDef)}
         SharedMemory(parsed, function, locals_, nested).check()
-        pending += nested.values()
+        pending += [(n, locals_ | enclosing) for n in nested.values()]
 
 
 def own_nodes(fdef):
