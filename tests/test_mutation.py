@@ -436,7 +436,7 @@ def writes_through_ravel(w):
     (augments_row_view, "r += 1.0", "may share memory with m"),
     (writes_into_viewed_array, "m[0] = 7.0", "may share memory with r"),
     (records_running_array, "acc += w", "may share memory with history"),
-    (augments_argument_alias, "s += 1.0", "may share memory with w"),
+    (augments_argument_alias, "s += 1.0", "may share memory with what the caller passed as w"),
     (writes_through_list_element, "first[0] = 0.0", "may share memory with"),
     (writes_through_ravel, "flat[1] = 3.0", "may share memory with m"),
 ])
@@ -468,7 +468,7 @@ def test_augmented_assignment_to_an_array_argument_is_refused_where_it_runs():
     for f in (helper_augments_argument, augments_argument):
         line = first + 1 if f is helper_augments_argument else inspect.getsourcelines(f)[1] + 1
         for transform in (sd.grad, lambda f: (lambda w: sd.jvp(f)(w, np.ones_like(w)))):
-            with pytest.raises(sd.UnsupportedSyntaxError, match="an argument the caller holds too") as info:
+            with pytest.raises(sd.UnsupportedSyntaxError, match="what the caller passed as") as info:
                 transform(f)(W.copy())
             assert (info.value.filename, info.value.lineno) == (__file__, line)
 
@@ -506,3 +506,31 @@ def sorts_in_nested_function(w):
 
 def test_in_place_call_on_an_enclosing_variable_is_refused():
     assert_refused(sorts_in_nested_function, "items.sort()", "items.sort() changes items in place")
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+def first_row(m):
+    return m[0]
+
+
+def writes_into_helper_result(w):
+    out = relu(w)
+    out[0] = w[1] * 3.0
+    return np.sum(out ** 2) + np.sum(w)
+
+
+def writes_into_helper_view(w):
+    m = np.outer(w[:2], w[2:4])
+    row = first_row(m)
+    row[0] = 0.0
+    return np.sum(m ** 2)
+
+
+def test_writes_into_what_a_helper_returns():
+    """A helper's result is followed into its source: a new array may be written into, a view of an
+    argument may not while the argument is read later."""
+    assert_derivatives_right(writes_into_helper_result)
+    assert_refused(writes_into_helper_view, "row[0] = 0.0", "may share memory with m")

@@ -20,8 +20,8 @@ import inspect
 import gast
 import numpy as np
 
-from ..errors import UnsupportedSyntaxError
-from ..frontend.parse import canonical_name
+from ..errors import SourceDiffError, UnsupportedSyntaxError
+from ..frontend.parse import canonical_name, parse_function
 from ..runtime import added_at
 from .build import assign, call, clone, const, name, names_in, walk
 
@@ -107,13 +107,14 @@ def follow_mutations(parsed, fdef, local_names):
     function's calls see its enclosing variables as local; its analysis of shared memory sees them as
     values from outside."""
     taken = {n.id for n in walk(fdef) if isinstance(n, gast.Name)}  # names a rewrite must not reuse
+    callees = Callees(local_names)
     pending = [(fdef, set())]
     while pending:
         function, enclosing = pending.pop()
         locals_ = local_names(function)
         InPlaceCalls(parsed, function, locals_ | enclosing, taken).rewrite()
         nested = {n.name: n for n in own_nodes(function) if isinstance(n, gast.FunctionDef)}
-        SharedMemory(parsed, function, locals_, nested).check()
+        SharedMemory(parsed, function, locals_, nested, callees).check()
         pending += [(n, locals_ | enclosing) for n in nested.values()]
 
 
@@ -139,24 +140,25 @@ def finish_mutations(fdef, names):
     """On the normalized fdef: put `refuse_in_place(r, ...)` before the statements of each `r += v`
     follow_mutations marked, and write `np.add.at(z, i, v)` as `z[...] = added_at(z, i, v)` (names
     gives fresh names)."""
+    guarded = set()
+
     def visit(body):
-        out, guarded = [], set()
+        out = []
         for stmt in body:
+            origin = getattr(stmt, "sd_origin", None)
+            guard = getattr(origin, "sd_guard", None)
+            if guard is not None and id(origin) not in guarded:  # before the first statement of `r += v`
+                guarded.add(id(origin))
+                check = gast.Expr(value=call("refuse_in_place", [name(guard[0])] + [const(g) for g in guard[1:]]))
+                check.sd_origin = origin
+                out.append(gast.copy_location(check, origin))
             for field in ("body", "orelse"):
                 if isinstance(getattr(stmt, field, None), list):
                     setattr(stmt, field, visit(getattr(stmt, field)))
             if isinstance(stmt, gast.Expr) and ufunc_at(getattr(stmt.value, "sd_callee", None)) in FOLLOWED_AT:
                 out += added_at_statements(stmt, names)
-                continue
-            origin = getattr(stmt, "sd_origin", None)
-            guard = getattr(origin, "sd_guard", None)
-            if guard is not None and id(origin) not in guarded:
-                guarded.add(id(origin))
-                check = gast.Expr(value=call("refuse_in_place", [name(guard[0])] + [const(g) for g in guard[1:]]))
-                check.sd_origin = origin
-                gast.copy_location(check, origin)
-                out.append(check)
-            out.append(stmt)
+            else:
+                out.append(stmt)
         return out
     fdef.body = visit(fdef.body)
     return fdef
@@ -318,8 +320,9 @@ class SharedMemory:
     user function whatever its arguments reach. A write through one name leaves the other names
     that reach the written object stale; reading a stale name refuses the write."""
 
-    def __init__(self, parsed, fdef, locals_, nested):
-        self.parsed, self.fdef, self.locals, self.nested = parsed, fdef, locals_, nested
+    def __init__(self, parsed, fdef, locals_, nested, callees):
+        self.parsed, self.fdef, self.locals, self.nested, self.callees = parsed, fdef, locals_, nested, callees
+        self.returned = set()  # the objects a return statement may give back
         # for the whole function (flow-insensitive): what containers may hold, and the index back
         self.holds = {}     # object -> objects it may hold (list and dict elements)
         self.held_by = {}   # object -> containers that may hold it
@@ -409,7 +412,16 @@ class SharedMemory:
             return site | arguments
         if canonical_name(obj) is not None or not inspect.isfunction(obj):
             return site  # NumPy, math, copy and builtins make new values
-        return site | arguments  # a user function may return what it is given
+        returned = self.callees.returned_parameters(obj)
+        if returned is None or any(k.arg is None for k in node.keywords) \
+                or any(isinstance(a, gast.Starred) for a in node.args):
+            return site | arguments  # a user function may return what it is given
+        try:
+            bound = inspect.signature(obj).bind_partial(*node.args, **{k.arg: k.value for k in node.keywords})
+        except TypeError:
+            return site | arguments
+        given = [bound.arguments[p] for p in returned if p in bound.arguments]
+        return site | frozenset().union(*(self.reach(self.objects(a, points_to)) for a in given))
 
     # -- statements --------------------------------------------------------------------------------
 
@@ -457,6 +469,8 @@ class SharedMemory:
                 self.write(stmt, stmt.target, state, guard=True)
             else:
                 self.write(stmt, stmt.target, state)
+        elif isinstance(stmt, gast.Return) and stmt.value is not None:
+            self.returned |= self.reach(self.objects(stmt.value, points_to))
         elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
             func = stmt.value.func
             if isinstance(func, gast.Attribute) and func.attr == "append" and stmt.value.args:
@@ -540,9 +554,8 @@ class SharedMemory:
             changed = {whole(o) for o in (self.reach(written) if depth > 1 else written)}
         for other in self.names_reaching(changed, points_to, structure) - {root.id}:
             stale[other] = (stmt, root.id, guard)
-        held_outside = sorted("a module-level value" if obj == EXTERNAL else f"{obj[1]}, an argument the caller "
-                              "holds too" for obj in changed if obj == EXTERNAL or isinstance(obj, tuple)
-                              and obj[0] == PARAMETER)
+        held_outside = sorted("a module-level value" if obj == EXTERNAL else f"what the caller passed as {obj[1]}"
+                              for obj in changed if obj == EXTERNAL or isinstance(obj, tuple) and obj[0] == PARAMETER)
         if guard and held_outside:  # a subscript write really happens in the caller's array; `r += v` not
             self.shared(stmt, root.id, held_outside[0], guard)
 
@@ -585,6 +598,34 @@ class SharedMemory:
             f"with {other} (an alias, a view or an element), which is read afterwards: sourcediff does not "
             "follow a change through shared memory",
             f"write into {other} itself, or copy first if it should not change: {writer} = {writer}.copy()")
+
+
+class Callees:
+    """What the user functions a function calls may return: the parameters whose objects (or parts of
+    them) their return values may hold, found by the same analysis of their source."""
+
+    def __init__(self, local_names):
+        self.local_names = local_names
+        self.returned = {}  # code object -> parameter names, or None while unknown
+
+    def returned_parameters(self, fn):
+        """None when unknown: the source cannot be analysed, or the function is being analysed (it calls
+        itself)."""
+        code = fn.__code__
+        if code not in self.returned:
+            self.returned[code] = None
+            try:
+                parsed = parse_function(fn)
+                fdef = parsed.node
+                nested = {n.name: n for n in own_nodes(fdef) if isinstance(n, gast.FunctionDef)}
+                memory = SharedMemory(parsed, fdef, self.local_names(fdef), nested, self)
+                memory.check()
+            except SourceDiffError:
+                return None  # its own derivation says why
+            objects = memory.reach(memory.returned)
+            self.returned[code] = {a.id for a in fdef.args.args
+                                   if {(PARAMETER, a.id), (PART, (PARAMETER, a.id))} & objects}
+        return self.returned[code]
 
 
 def copy_state(state):
