@@ -534,3 +534,31 @@ def test_writes_into_what_a_helper_returns():
     argument may not while the argument is read later."""
     assert_derivatives_right(writes_into_helper_result)
     assert_refused(writes_into_helper_view, "row[0] = 0.0", "may share memory with m")
+
+
+def writes_into_enclosing_array(w):
+    buf = np.zeros(3)
+
+    def put(v):
+        buf[0] = v * 2.0
+        return 0.0
+
+    unused = put(w[0])
+    return np.sum(buf ** 2) + w[1] + unused
+
+
+def appends_to_enclosing_list(w):
+    acc = [w[0]]
+
+    def push(v):
+        acc.append(v)
+        return 1.0
+
+    scale = push(w[1] * 3.0)
+    return acc[0] * acc[1] * scale
+
+
+@pytest.mark.parametrize("f, text", [(writes_into_enclosing_array, "buf[0] = v * 2.0"),
+                                     (appends_to_enclosing_list, "acc.append(v)")])
+def test_nested_function_changing_an_enclosing_variable_is_refused(f, text):
+    assert_refused(f, text, "a variable of the enclosing function, in place")

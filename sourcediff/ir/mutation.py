@@ -114,7 +114,7 @@ def follow_mutations(parsed, fdef, local_names):
         locals_ = local_names(function)
         InPlaceCalls(parsed, function, locals_ | enclosing, taken).rewrite()
         nested = {n.name: n for n in own_nodes(function) if isinstance(n, gast.FunctionDef)}
-        SharedMemory(parsed, function, locals_, nested, callees).check()
+        SharedMemory(parsed, function, locals_, nested, callees, enclosing).check()
         pending += [(n, locals_ | enclosing) for n in nested.values()]
 
 
@@ -320,8 +320,9 @@ class SharedMemory:
     user function whatever its arguments reach. A write through one name leaves the other names
     that reach the written object stale; reading a stale name refuses the write."""
 
-    def __init__(self, parsed, fdef, locals_, nested, callees):
+    def __init__(self, parsed, fdef, locals_, nested, callees, enclosing=frozenset()):
         self.parsed, self.fdef, self.locals, self.nested, self.callees = parsed, fdef, locals_, nested, callees
+        self.enclosing = enclosing - locals_  # variables of the enclosing functions this one can see
         self.returned = set()  # the objects a return statement may give back
         # for the whole function (flow-insensitive): what containers may hold, and the index back
         self.holds = {}     # object -> objects it may hold (list and dict elements)
@@ -337,14 +338,17 @@ class SharedMemory:
 
     # -- objects -----------------------------------------------------------------------------------
 
-    def reach(self, objects):
-        """objects and every object they may hold, directly or through other containers."""
+    def reach(self, objects, levels=None):
+        """objects and every object they may hold, directly or through other containers (through at
+        most levels of them: `x[i][j] = v` writes into what x holds, not deeper)."""
         found, pending = set(objects), list(objects)
-        while pending:
-            for held in self.holds.get(whole(pending.pop()), ()):
+        while pending and levels != 0:
+            pending, found_now = [], [held for o in pending for held in self.holds.get(whole(o), ())]
+            for held in found_now:
                 if held not in found:
                     found.add(held)
                     pending.append(held)
+            levels = None if levels is None else levels - 1
         return frozenset(found)
 
     def hold(self, containers, objects):
@@ -355,7 +359,7 @@ class SharedMemory:
 
     def part_of(self, objects):
         """What a subscript or view of a value of objects may be: a part of it, or an element it holds."""
-        return parts(objects) | (self.reach(objects) - objects)
+        return parts(objects) | (self.reach(objects, 1) - objects)
 
     def objects(self, node, points_to):
         """The objects node's value may be, or be a part of."""
@@ -547,11 +551,16 @@ class SharedMemory:
             root, depth = root.value, depth + 1
         if not isinstance(root, gast.Name):
             return
+        if root.id in self.enclosing:
+            raise self.parsed.info.error(
+                UnsupportedSyntaxError, stmt, f"{self.fdef.name} changes {root.id}, a variable of the enclosing "
+                "function, in place: sourcediff does not follow a change made inside a nested function",
+                f"return the new value from {self.fdef.name} and assign it where {root.id} is defined")
         written = points_to.get(root.id, frozenset())
         if structure:
             changed = {o for o in written if o == whole(o)}
         else:
-            changed = {whole(o) for o in (self.reach(written) if depth > 1 else written)}
+            changed = {whole(o) for o in self.reach(written, max(depth - 1, 0))}
         for other in self.names_reaching(changed, points_to, structure) - {root.id}:
             stale[other] = (stmt, root.id, guard)
         held_outside = sorted("a module-level value" if obj == EXTERNAL else f"what the caller passed as {obj[1]}"
