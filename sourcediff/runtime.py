@@ -78,7 +78,7 @@ def cotangent_at(g, index):
     if not isinstance(g, (np.ndarray, list, tuple, dict)):
         return 0.0
     part = g[index]
-    if isinstance(g, np.ndarray) and not isinstance(index, (int, slice)) and _may_repeat(index):
+    if type(g) is np.ndarray and type(index) is not int and _may_repeat(index):
         positions = np.arange(np.size(part)).reshape(np.shape(part))
         kept = np.full(g.shape, -1)
         kept[index] = positions
@@ -88,9 +88,10 @@ def cotangent_at(g, index):
 
 def _may_repeat(index):
     """Whether an index holds an integer array (or list) of more than one element."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, (list, np.ndarray)) and np.size(p) > 1 and np.asarray(p).dtype.kind in "iu"
-               for p in parts)
+    for p in index if type(index) is tuple else (index,):
+        if (type(p) is list or type(p) is np.ndarray) and np.size(p) > 1 and np.asarray(p).dtype.kind in "iu":
+            return True
+    return False
 
 
 def zero_at(g, index):
