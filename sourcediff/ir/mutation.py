@@ -217,7 +217,7 @@ class InPlaceCalls:
             return [stmt]
         receiver, method = value.func.value, value.func.attr
         if method == "fill" and len(value.args) == 1 and not value.keywords:
-            return [self.located(gast.Assign(targets=[self.whole(receiver, value)], value=value.args[0],
+            return [self.located(gast.Assign(targets=[self.filled_place(receiver, value)], value=value.args[0],
                                              type_comment=None), stmt)]
         if method == "extend" and len(value.args) == 1 and not value.keywords:
             return self.extend(receiver, value.args[0], stmt)
@@ -231,7 +231,7 @@ class InPlaceCalls:
             root = root.value
         return isinstance(root, gast.Name) and root.id in self.locals
 
-    def whole(self, receiver, value):
+    def filled_place(self, receiver, value):
         """The place `z[...]` (or `z[1:3]`, a view) that `receiver.fill(v)` writes."""
         if isinstance(receiver, gast.Name):
             return gast.Subscript(value=clone(receiver), slice=const(Ellipsis), ctx=gast.Store())
@@ -296,8 +296,7 @@ class InPlaceCalls:
             return
         if found and writes_out(obj, node):
             spelled = canonical_name(obj) or self.spelled(func)
-            what = spelled + ("(...)" if not any(k.arg == "out" for k in node.keywords) and not
-                              isinstance(obj, np.ufunc) else "(..., out=...)")
+            what = spelled + ("(...)" if ufunc_at(obj) or any(obj is w for w in NUMPY_WRITERS) else "(..., out=...)")
             raise self.error(node, f"{what} writes into an array whose changes sourcediff cannot follow",
                              "assign the result instead: y = np.f(x), or y = np.where(mask, values, x)")
 
@@ -316,9 +315,10 @@ class SharedMemory:
 
     Objects are allocation sites (the node that made the value), PARAMETER objects (one per
     parameter: the caller holds them too) and EXTERNAL (module-level values). A name reaches the
-    objects of its value: a subscript or a view reaches its base and what the base holds, a call of a
-    user function whatever its arguments reach. A write through one name leaves the other names
-    that reach the written object stale; reading a stale name refuses the write."""
+    objects of its value: a subscript or a view is a part of its base or an element the base holds; a
+    call of a user function gives a new object or a part of the arguments its source may return
+    (whatever its arguments reach, when that is unknown). A write through one name leaves the other
+    names that reach the written object stale; reading a stale name refuses the write."""
 
     def __init__(self, parsed, fdef, locals_, nested, callees, enclosing=frozenset()):
         self.parsed, self.fdef, self.locals, self.nested, self.callees = parsed, fdef, locals_, nested, callees
