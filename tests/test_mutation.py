@@ -217,9 +217,53 @@ def rebinds_alias(w):
     return np.sum(m ** 2) + np.sum(r)
 
 
+def jacobi_sweeps(w):
+    u = w.copy()
+    for sweep in range(3):
+        new = u.copy()
+        for i in range(1, len(u) - 1):
+            new[i] = 0.5 * (u[i - 1] + u[i + 1]) + 0.1 * w[i]
+        u = new
+    return np.sum(u ** 2)
+
+
+def builds_rows(w):
+    rows = []
+    for i in range(3):
+        row = np.zeros(2)
+        row[0] = w[i]
+        row[1] = w[i + 3] * row[0]
+        rows.append(row)
+    return np.sum(np.array(rows) ** 2)
+
+
+def fills_grid_rows(w):
+    grid = np.zeros((3, 2))
+    for i in range(3):
+        grid[i, :] = w[i] * w[i + 3]
+    return np.sum(grid ** 3)
+
+
+def swaps_then_writes(w):
+    a = w[:3] * 1.0
+    b = w[3:] * 2.0
+    a, b = b, a
+    a[0] = 0.0
+    return np.sum(a * b)
+
+
+def sums_rows_of_matrix(w):
+    m = np.outer(w[:3], w[3:])
+    total = np.zeros(3)
+    for row in m:
+        total += row
+    return np.sum(total ** 2) + np.sum(m)
+
+
 @pytest.mark.parametrize("f", [writes_into_copy, writes_into_zeros, accumulates_floats, accumulates_arrays,
                                records_running_float, writes_into_argument, helper_writes_into_argument,
-                               rebinds_alias])
+                               rebinds_alias, jacobi_sweeps, builds_rows, fills_grid_rows, swaps_then_writes,
+                               sums_rows_of_matrix])
 def test_ordinary_in_place_code(f):
     assert_derivatives_right(f)
 
