@@ -11,7 +11,7 @@ def zeros_like(x, count=None):
     """A zero derivative shaped like x: 0.0 for a scalar, zeros for an array, the same structure for
     containers; with count, one zero per direction, stacked first."""
     if isinstance(x, (list, tuple)):
-        return type(x)(zeros_like(v, count) for v in x)
+        return sequence_like(x, (zeros_like(v, count) for v in x))
     if isinstance(x, dict):
         return {k: zeros_like(v, count) for k, v in x.items()}
     if count is not None:
@@ -19,6 +19,12 @@ def zeros_like(x, count=None):
     if isinstance(x, np.ndarray):
         return np.zeros_like(x, dtype=np.result_type(x.dtype, float))
     return 0.0
+
+
+def sequence_like(x, items):
+    """items as a list where x is a list, else as a plain tuple (the parts of a named tuple such as
+    np.linalg.slogdet's result too)."""
+    return list(items) if isinstance(x, list) else tuple(items)
 
 
 def broadcast_like(t, z, count=None):
@@ -58,7 +64,7 @@ def add_at(g, x, index, value):
     if isinstance(x, (list, tuple)):
         g = list(g) if isinstance(g, (list, tuple)) else [0.0] * len(x)
         g[index] = _plus(g[index], value)
-        return type(x)(g) if isinstance(x, tuple) else g
+        return tuple(g) if isinstance(x, tuple) else g
     if not isinstance(g, np.ndarray) or not g.flags.writeable:
         g = zeros_like(np.asarray(x)) + g
     np.add.at(g, index, value)
@@ -160,7 +166,7 @@ def cotangent_like(g, x):
         return {k: cotangent_like(g.get(k, 0.0) if isinstance(g, dict) else 0.0, v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         parts = g if isinstance(g, (list, tuple)) else [0.0] * len(x)
-        return type(x)(cotangent_like(p, v) for p, v in zip(parts, x))
+        return sequence_like(x, (cotangent_like(p, v) for p, v in zip(parts, x)))
     if isinstance(x, np.ndarray):
         return np.broadcast_to(g, x.shape).astype(np.result_type(x.dtype, float)) if np.shape(g) != x.shape else g
     return float(g)
@@ -406,7 +412,7 @@ def rademacher_like(x, rng, count=None):
 
 def _sample_like(x, draw, count):
     if isinstance(x, (list, tuple)):
-        return type(x)(_sample_like(v, draw, count) for v in x)
+        return sequence_like(x, (_sample_like(v, draw, count) for v in x))
     if isinstance(x, dict):
         return {k: _sample_like(v, draw, count) for k, v in x.items()}
     shape = np.shape(x) if count is None else (count,) + np.shape(x)
@@ -464,7 +470,7 @@ def as_directions(t):
 def direction(t, j):
     """Direction j of a tangent that carries several (a zero literal serves every direction)."""
     if isinstance(t, (list, tuple)):
-        return type(t)(direction(e, j) for e in t)
+        return sequence_like(t, (direction(e, j) for e in t))
     if isinstance(t, dict):
         return {k: direction(e, j) for k, e in t.items()}
     return t[j] if np.ndim(t) else t
@@ -474,7 +480,7 @@ def stack_directions(parts):
     """The tangent whose direction j is parts[j]: the inverse of `direction`."""
     first = parts[0]
     if isinstance(first, (list, tuple)):
-        return type(first)(stack_directions(column) for column in zip(*parts))
+        return sequence_like(first, (stack_directions(column) for column in zip(*parts)))
     if isinstance(first, dict):
         return {k: stack_directions([p[k] for p in parts]) for k in first}
     return np.stack([np.asarray(p, dtype=float) for p in parts])

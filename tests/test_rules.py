@@ -124,12 +124,6 @@ def ties(*args, **kwargs):
     return call(*args, kink=True, **kwargs)
 
 
-# Known wrong tangent templates (their text is in docs/supported.md; fixing them is the lead's call).
-# The tangent test requires these variants to keep failing, so a fix is noticed and the entry removed.
-SOLVE_BATCHED_VECTOR = ("np.linalg.solve(a, b) with a batched a and a 1-D b: the tangent's d[a] @ z treats the "
-                        "batched solution z (..., n) as a matrix")
-
-
 def broadcasting(x=N, y=N):
     """Binary elementwise samples: equal shapes, (3,1) x (4,), scalar x array, array x scalar, scalars."""
     return [call(x(3), y(3)), call(x(3, 1), y(4)), call(x(), y(2, 3)), call(x(2, 3), y()),
@@ -279,16 +273,85 @@ TABLE = {
     np.add: broadcasting(),
     np.subtract: broadcasting(),
     np.divide: broadcasting(N, S),
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# np.linalg and scipy.special / scipy.stats (rules/linalg.py, rules/scipy.py)
+# ---------------------------------------------------------------------------------------------------
+
+def SPD(*batch, n=3):
+    """Symmetric positive definite matrices."""
+    a = rng.standard_normal(batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def SYM(*batch, n=3):
+    """Symmetric matrices with eigenvalues at least 1 apart (eigenvector derivatives divide by the gaps)."""
+    q, _ = np.linalg.qr(rng.standard_normal(batch + (n, n)))
+    w = np.arange(n) * 1.5 + rng.uniform(-0.2, 0.2, batch + (n,))
+    return (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+
+
+TABLE.update({
     np.linalg.norm: [call(N(3)), call(N(2, 3)), call(N(2, 3), axis=1), call(N(2, 3), axis=0, keepdims=True),
-                     call(N(2, 3, 4), axis=(1, 2)), call(S())],
-    np.linalg.det: [call(W()), call(W(2)), call(W(n=2))],
+                     call(N(2, 3, 4), axis=(1, 2)), call(S()),
+                     call(S(4), 1), call(S(4), ord=np.inf), call(S(4), ord=-np.inf), call(S(4), ord=3.0),
+                     call(S(4), ord=0.5), call(S(4), -1), call(S(4), 0), call(S(2, 3), 3, 1), call(S(2, 3), 2, 0, True),
+                     call(N(2, 3), "fro"), call(N(3, 3), "nuc"), call(N(3, 4), 2), call(N(4, 3), -2),
+                     call(S(3, 3), 1), call(S(3, 3), -1), call(S(3, 4), ord=np.inf), call(S(4, 3), ord=-np.inf),
+                     call(N(2, 3, 4), "nuc", (0, 2)), call(S(2, 3, 4), 1, axis=(2, 1), keepdims=True),
+                     call(S(2, 3, 4), ord=np.inf, axis=(-1, 0)), call(N(2, 3, 4), 2, (1, 2)),
+                     call(S(2, 3), ord=np.inf, axis=1, keepdims=True),
+                     ties(np.array([1.0, -3.0, 3.0]), ord=np.inf), ties(np.array([[1.0, 2.0], [-2.0, 1.0]]), 1)],
+    np.linalg.det: [call(W()), call(W(2)), call(W(n=2)), call(-W())],
+    np.linalg.slogdet: [call(W()), call(W(2)), call(-W()), call(W(n=1))],
     np.linalg.inv: [call(W()), call(W(2))],
     np.linalg.solve: [call(W(), N(3)), call(W(), N(3, 2)), call(W(2), N(2, 3, 2)), call(W(), N(2, 3, 2)),
-                      call(W(2), N(3), tangent_gaps={(0, 1): SOLVE_BATCHED_VECTOR, (0,): SOLVE_BATCHED_VECTOR})],
+                      call(W(2), N(3))],
+    np.linalg.pinv: [call(N(3, 3)), call(N(4, 3)), call(N(3, 5)), call(N(2, 4, 3)), call(N(4, 3), 1e-10, active=(0,))],
+    np.linalg.matrix_power: [call(W(), 3), call(W(2), 2), call(W(), 0), call(W(), 1), call(W(), -2), call(W(2), n=-1)],
+    np.linalg.cholesky: [call(SPD()), call(SPD(2)), call(SPD(n=1))],
+    np.linalg.eigh: [call(SYM()), call(SYM(2)), call(SYM(), "U"), call(SYM(n=2), UPLO="U")],
+    np.linalg.svd: [call(N(3, 3)), call(N(4, 3), full_matrices=False), call(N(3, 5), full_matrices=False),
+                    call(N(2, 4, 3), full_matrices=False), call(N(3, 4), compute_uv=False),
+                    call(N(2, 3, 3), False, False)],
     # np.add.at(z, index, v) as a new array (ir/mutation.py): repeated indices add up
     added_at: [call(N(5), [0, 0, 3], N(3)), call(N(4), np.array([2, 2]), N()), call(N(2, 3), ([0, 0, 1], [2, 2, 0]), N(3)),
                call(N(3, 2), [1, 1], N(2)), call(N(3), slice(0, 2), N(2))],
-}
+})
+
+try:
+    import scipy.linalg
+    import scipy.special
+    import scipy.stats
+except ImportError:  # the SciPy rules register only when SciPy is installed
+    pass
+else:
+    def positive_pairs():
+        return [call(N(3), P(3)), call(N(3, 1), P(4)), call(N(), P(2, 3)), call(N(2, 3), P()), call(N(), P())]
+
+    def locations_and_scales():
+        return [call(N(4)), call(N(), active=(0,)), call(N(3), N(), P()), call(N(2, 3), N(3), P(2, 1)),
+                call(N(3), loc=N(3), scale=P()), call(N(), N(), P()), call(N(3), 0.5, 2.0, active=(0,))]
+
+    TABLE.update({
+        scipy.special.logsumexp: [call(N(4)), call(N(2, 3), axis=1), call(N(2, 3), 0, keepdims=True),
+                                  call(N(2, 3, 2), axis=(0, 2)), call(N(3), b=P(3)), call(N(2, 3), 1, P(3)),
+                                  call(N(2, 3), axis=-1, b=P(2, 1), keepdims=True), call(N())],
+        scipy.special.expit: unary(N), scipy.special.logit: unary(lambda *s: U(0.1, 0.9, *s)),
+        scipy.special.gammaln: unary(P), scipy.special.digamma: unary(P),
+        scipy.special.erf: unary(N), scipy.special.erfc: unary(N),
+        scipy.special.xlogy: positive_pairs() + [call(np.array([0.0, 1.5]), P(2))],
+        scipy.stats.norm.logpdf: locations_and_scales(), scipy.stats.norm.cdf: locations_and_scales(),
+        scipy.stats.norm.logcdf: locations_and_scales() + [call(np.array([-30.0, -8.0, 5.0]))],
+        scipy.linalg.solve_triangular: [call(np.tril(W()), N(3), lower=True), call(np.triu(W()), N(3, 2)),
+                                        call(W(), N(3), trans=1, lower=True), call(W(), N(3, 2), "T"),
+                                        call(W(), N(3), lower=False, unit_diagonal=True),
+                                        call(W(), N(3, 2), 1, True, True), call(W(2), N(2, 3, 2), lower=True)],
+        scipy.stats.multivariate_normal.logpdf: [call(N(3), N(3), SPD()), call(N(5, 3), N(3), SPD()),
+                                                 call(N(4, 2), cov=SPD(n=2)), call(N(1, 3), mean=N(3), cov=SPD())],
+    })
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -297,8 +360,8 @@ TABLE = {
 
 def tree_map(f, *trees):
     first = trees[0]
-    if isinstance(first, (list, tuple)):
-        return type(first)(tree_map(f, *items) for items in zip(*trees))
+    if isinstance(first, (list, tuple)):  # a named tuple (np.linalg.slogdet's) maps to a plain one
+        return (list if isinstance(first, list) else tuple)(tree_map(f, *items) for items in zip(*trees))
     if isinstance(first, dict):
         return {k: tree_map(f, *(t[k] for t in trees)) for k in first}
     return f(*trees)
@@ -356,7 +419,8 @@ def assert_like(b, x, what, inside=False, zero_d_for_float=False):
     if inside and type(b) is float and b == 0.0:
         return
     if isinstance(x, (list, tuple)):
-        assert type(b) is type(x) and len(b) == len(x), f"{what}: {type(b).__name__} for a {type(x).__name__}"
+        assert isinstance(b, (list, tuple)) and isinstance(b, list) == isinstance(x, list) and len(b) == len(x), \
+            f"{what}: {type(b).__name__} for a {type(x).__name__}"
         for i, (bi, xi) in enumerate(zip(b, x)):
             assert_like(bi, xi, f"{what}[{i}]", True, zero_d_for_float)
     elif isinstance(x, dict):
@@ -387,9 +451,8 @@ def source(node):
 def build(key, c, active, mode, lists=True):
     """(function, source): vjp(a0.., k_.., bz) -> cotangents, or jvp(a0.., k_.., d0..) -> (z, dz)."""
     rule = rule_for(key)
-    spelled = canonical_name(key)
-    if spelled is None and getattr(key, "__module__", None) == "sourcediff.runtime":
-        spelled = key.__name__  # a runtime helper standing for an in-place call, under its own name
+    # a library function without a NumPy-style spelling (scipy.special.expit) is called as `primitive`
+    spelled = canonical_name(key) or (None if key in OPERATOR_FORMS else "primitive")
 
     def inline(v):  # a plain constant that no derivative is asked of is written into the code
         return v is None or type(v) in (int, float, str, bool)
@@ -447,7 +510,7 @@ def build(key, c, active, mode, lists=True):
         body.append("return z, dz")
         params += [f"d{i}" for i in active]
     text = f"def {mode}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
-    scope = dict(namespace.objects, broadcast_like=broadcast_like)
+    scope = dict(namespace.objects, broadcast_like=broadcast_like, primitive=key)
     exec(compile(text, f"<{mode} of {rule.name}>", "exec"), scope)
     return scope[mode], text
 

@@ -22,17 +22,26 @@ UNSUPPORTED = {
     gast.NamedExpr: ("an assignment expression (:=)", "assign on a line of its own"),
     gast.SetComp: ("a set comprehension", "write a for loop"),
     gast.DictComp: ("a dict comprehension", "write a for loop that fills a dict"),
-    gast.GeneratorExp: ("a generator expression", "write a for loop, or call np.sum on an array"),
     gast.Set: ("a set literal", "use a list or tuple"),
     gast.Starred: ("star-unpacking (*x)", "pass or assign the elements one by one"),
     gast.Match: ("a match statement", "write if/elif/else"),
 }
 
 
+# builtins that consume a generator expression at once, so that it means the same as a list comprehension
+GENERATOR_CONSUMERS = (sum, min, max, list, tuple, sorted, any, all)
+
+
 def check_supported(parsed):
     """Raise UnsupportedSyntaxError at the first construct outside the supported subset."""
     info = parsed.info
+    consumed = _consumed_generators(parsed)
     for node in gast.walk(parsed.node):
+        if isinstance(node, gast.GeneratorExp) and node not in consumed:
+            raise info.error(UnsupportedSyntaxError, node,
+                             "a generator expression is supported only as the argument of "
+                             "sum, min, max, list, tuple, sorted, any or all",
+                             "write a list comprehension, or a for loop")
         entry = UNSUPPORTED.get(type(node))
         if entry is not None:
             what, hint = entry
@@ -51,6 +60,19 @@ def check_supported(parsed):
                              "pass each keyword argument by name")
         if isinstance(node, gast.Lambda) and node is not parsed.node:
             _check_lambda_placement(parsed, node)
+
+
+def _consumed_generators(parsed):
+    """Generator expressions passed straight to a builtin that consumes them at once (`sum(x for x in xs)`)."""
+    assigned = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    consumed = set()
+    for node in gast.walk(parsed.node):
+        if (isinstance(node, gast.Call) and len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp)
+                and isinstance(node.func, gast.Name) and node.func.id not in assigned):
+            found, obj = parsed.lookup(node.func.id)
+            if found and any(obj is consumer for consumer in GENERATOR_CONSUMERS):
+                consumed.add(node.args[0])
+    return consumed
 
 
 def _check_lambda_placement(parsed, lam):

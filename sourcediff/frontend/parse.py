@@ -7,6 +7,8 @@ import builtins
 import copy
 import inspect
 import math
+import os
+import sysconfig
 import textwrap
 from dataclasses import dataclass, field
 
@@ -48,6 +50,17 @@ def canonical_name(obj):
     """The spelling generated code uses for a NumPy, math or builtin object, or None."""
     entry = CANONICAL.get(id(obj))
     return entry[1] if entry is not None and entry[0] is obj else None
+
+
+_STDLIB = os.path.join(os.path.realpath(sysconfig.get_paths()["stdlib"]), "")
+
+
+def is_library_function(fn):
+    """Whether fn comes from an installed package or the standard library. sourcediff never reads a
+    library's source (it is written for speed and robustness, not for differentiation): a library
+    function is differentiated through its rule, or refused."""
+    path = os.path.realpath(fn.__code__.co_filename)
+    return path.startswith(_STDLIB) or not {"site-packages", "dist-packages"}.isdisjoint(path.split(os.sep))
 
 
 @dataclass
@@ -130,6 +143,12 @@ def parse_function(fn):
             f"{fn!r} is not a Python function, so sourcediff cannot read its source",
             hint="pass a function defined with def (or register a rule for it with sd.register_tangent)")
     code = fn.__code__
+    if is_library_function(fn):
+        raise UnsupportedSyntaxError(
+            f"{fn.__module__}.{fn.__qualname__} is a library function: sourcediff reads only your own code",
+            filename=code.co_filename, lineno=code.co_firstlineno,
+            hint="call it from a function of yours (docs/supported.md lists the library functions with rules), "
+                 "or register a rule for it with sd.register_tangent")
     try:
         lines, first_line = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:

@@ -502,7 +502,7 @@ class Normalizer:
             return gast.Dict(keys=node.keys, values=[self.atom(v, self.hint(v)) for v in node.values])
         if isinstance(node, gast.IfExp):
             return self.conditional_expression(node, self.names.fresh(hint))
-        if isinstance(node, gast.ListComp):
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):  # check.py admits only generators consumed at once
             return self.list_comprehension(node, hint)
         if isinstance(node, gast.Compare) and len(node.ops) > 1:
             return self.chained_comparison(node)

@@ -12,7 +12,7 @@ from ..frontend.parse import canonical_name
 from ..ir.analysis import (active_variables, free_reads, is_append, mutated_variables, nested_functions,
                            operands, possible_containers, root_name, statements)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
-from ..rules import rule_for, spelling
+from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
 from .primitives import integer_check, primitive_key, primitive_parts
@@ -286,7 +286,7 @@ class ForwardMode:
             tangent_params = {p: self.tangent_name(p) for p in pattern}
         else:
             callee = getattr(value, "sd_callee", None)
-            if not (inspect.isfunction(callee) and rule_for(callee) is None):
+            if not is_user_function(callee):
                 return None
             params = list(inspect.signature(callee).parameters)
             pattern = self.call_pattern(value, params, None, stmt)

@@ -24,7 +24,7 @@ from ..frontend.parse import canonical_name
 from ..ir.analysis import active_variables, free_reads, is_append, mutated_variables, operands, statements
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
-from ..rules import rule_for, spelling
+from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
 from .primitives import integer_check, primitive_key, primitive_parts
 from .shapes import FloatingNames, Shapes
@@ -599,7 +599,7 @@ class ReverseMode:
         if isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
             return True
         callee = getattr(value, "sd_callee", None)
-        return inspect.isfunction(callee) and rule_for(callee) is None
+        return is_user_function(callee)
 
     def user_call(self, stmt, t, value, reset):
         """`t = h(a, b)`: h's forward function saves what its backward function needs. A nested

@@ -6,6 +6,7 @@ import astor
 import gast
 
 from . import RULES
+from .linalg import ASSUMPTIONS
 
 CONSTRUCTS = [
     ("assignment, reassignment, augmented assignment (`+=`, `*=`, ...)", "augmented forms become plain ones"),
@@ -18,7 +19,8 @@ CONSTRUCTS = [
      "become loops over range with explicit indexing"),
     ("`while` with data-dependent trip counts, `break`, `continue`", ""),
     ("early and multiple `return`s, tuple returns", "a tuple-valued function has a tuple tangent"),
-    ("lists: literals, indexing, `append`, list comprehensions", "a comprehension becomes a loop with append"),
+    ("lists: literals, indexing, `append`, list comprehensions, generator expressions passed to `sum`, `min`, "
+     "`max`, `list`, `tuple`, `sorted`, `any` or `all`", "a comprehension becomes a loop with append"),
     ("dict and tuple arguments (reading `params['W']`, `W, b = params`)", "their tangents have the same structure"),
     ("subscripts and slices, `np.newaxis` / `None`, negative indices, integer-array and boolean-mask indexing", ""),
     ("in-place subscript writes `x[i] = v`, `x[i] += v`, `x[:, j] *= s`", ""),
@@ -41,9 +43,11 @@ CONSTRUCTS = [
 ]
 
 REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, del, class definitions, imports "
-           "inside the function, `:=`, generator expressions, set and dict comprehensions, star-unpacking, "
+           "inside the function, `:=`, other generator expressions, set and dict comprehensions, star-unpacking, "
            "`*args`/`**kwargs` parameters, match, for/while ... else, functions whose source is unavailable, "
-           "and calls with differentiable arguments to functions that have neither a rule nor Python source.")
+           "and calls with differentiable arguments to functions that have neither a rule nor Python source of "
+           "your own: a library's function (an installed package's, the standard library's) is never read, so "
+           "it needs a rule.")
 
 
 def tangent_text(template):
@@ -72,6 +76,8 @@ def catalog():
             adjoint_text = f"`{tangent_text(adjoint)}`" if adjoint is not None else "(none)"
             out.append(f"| `{rule.name}` | {'any' if nargs is None else nargs} | `{tangent_text(template)}` "
                        f"| {adjoint_text} |")
+    out += ["", "The `scipy.*` rules register only when SciPy is installed.", "",
+            "## Where a derivative does not exist", ""] + [f"- {text}" for text in ASSUMPTIONS]
     inactive = [f"`{r.name}`" for r in rules if r.inactive]
     out += ["", "## Primitives without a derivative", "",
             "Their results carry no derivative (shapes, counts, comparisons, rounding, constructors): "

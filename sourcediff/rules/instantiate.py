@@ -53,8 +53,6 @@ def bind_arguments(template, args, keywords):
             if param not in template.defaults:
                 raise BindError(f"missing argument {param}")
             bound[param] = template.defaults[param]
-    if "ord" in bound and not (isinstance(bound["ord"], gast.Constant) and bound["ord"].value is None):
-        raise BindError("only ord=None (the 2-norm of a vector, the Frobenius norm of a matrix) is supported")
     return bound, extra_args, extra_keywords
 
 
@@ -160,7 +158,8 @@ def instantiate_adjoint(template, output, args, keywords, adjoint_of, fresh, bin
     `bx = e` when e itself reads bx (as `add_at(d[x], x, index, d[z])` does).
     """
     instance = instantiate(template, output, args, keywords, adjoint_of, fresh, bind, module, func)
-    cotangents = {c.id for c in map(adjoint_of, args) if c is not None}
+    operands = list(args) + [kw.value for kw in keywords]  # norm.logcdf(x, loc=mu, scale=sigma)
+    cotangents = {c.id for c in map(adjoint_of, operands) if c is not None}
     for stmt in instance.statements:
         target = stmt.targets[0]
         if isinstance(target, gast.Name) and target.id in cotangents and target.id not in names_in(stmt.value):
@@ -217,9 +216,12 @@ def simplify(node):
         return node.body
     if isinstance(node, gast.IfExp) and isinstance(node.test, gast.Constant):  # `axes is None` with no axes
         return node.body if node.test.value else node.orelse
-    if isinstance(node, gast.Compare) and len(node.ops) == 1 and isinstance(node.left, gast.Constant) \
-            and isinstance(node.comparators[0], gast.Constant) and type(node.ops[0]) in CONSTANT_TESTS:
-        return const(CONSTANT_TESTS[type(node.ops[0])](node.left.value, node.comparators[0].value))
+    if isinstance(node, gast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in CONSTANT_TESTS:
+        op, left, right = type(node.ops[0]), node.left, node.comparators[0]
+        if isinstance(left, gast.Constant) and isinstance(right, gast.Constant):
+            return const(CONSTANT_TESTS[op](left.value, right.value))
+        if op in (gast.Is, gast.IsNot) and is_none(right) and hasattr(left, "sd_object"):
+            return const(CONSTANT_TESTS[op](left.sd_object, None))  # `ord is None` for norm(x, np.inf)
     if isinstance(node, gast.Call):
         spelled = spelling_of(node.func)
         if spelled == "np.where" and len(node.args) == 3 and is_zero(node.args[1]) and is_zero(node.args[2]):
@@ -230,6 +232,10 @@ def simplify(node):
                 if is_zero(arg) and (positions is None or i in positions):
                     return arg
     return node
+
+
+def is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 CONSTANT_TESTS = {gast.Is: lambda a, b: a is b, gast.IsNot: lambda a, b: a is not b,
@@ -245,10 +251,13 @@ FOLDABLE = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b, gast.Mul
 
 
 def fold_constants(node):
-    """`2 - 1` -> `1`, `x ** 1` -> `x`, `1 * x` -> `x`: what templates leave after substitution."""
+    """`2 - 1` -> `1`, `x ** 1` -> `x`, `1 * x` -> `x`, `x - 0.0` -> `x`: what templates leave after
+    substitution (of a default such as scipy.stats.norm's loc=0.0)."""
     left, right, op = node.left, node.right, type(node.op)
     if _number(left) and _number(right) and op in FOLDABLE:
         return const(FOLDABLE[op](left.value, right.value))
+    if op in (gast.Add, gast.Sub) and _number(right) and right.value == 0:
+        return left
     if op is gast.Pow and _number(right) and right.value == 1:
         return left
     if op is gast.Mult and _number(left) and left.value == 1:

@@ -262,49 +262,6 @@ def max_adjoint(z, x, axis=None, keepdims=False):  # shared equally among ties, 
     d[x] = mask * expand_reduced(d[z] / np.sum(mask, axis=axis, keepdims=keepdims), x, axis, keepdims)
 
 
-@tangent(np.linalg.norm)
-def norm(z, x, ord=None, axis=None, keepdims=False):
-    d[z] = np.sum(x * d[x], axis=axis, keepdims=keepdims) / z
-
-
-@adjoint(np.linalg.norm)
-def norm_adjoint(z, x, ord=None, axis=None, keepdims=False):
-    d[x] = x * expand_reduced(d[z] / z, x, axis, keepdims)
-
-
-@tangent(np.linalg.det)
-def det(z, x):
-    d[z] = z * np.trace(np.linalg.solve(x, d[x]), axis1=-2, axis2=-1)
-
-
-@adjoint(np.linalg.det)
-def det_adjoint(z, x):
-    d[x] = np.expand_dims(d[z] * z, (-2, -1)) * np.swapaxes(np.linalg.inv(x), -1, -2)
-
-
-@tangent(np.linalg.inv)
-def inv(z, x):
-    d[z] = -(z @ d[x] @ z)
-
-
-@adjoint(np.linalg.inv)
-def inv_adjoint(z, x):
-    t = np.swapaxes(z, -1, -2)
-    d[x] = -(t @ d[z] @ t)
-
-
-@tangent(np.linalg.solve)
-def solve(z, a, b):
-    d[z] = np.linalg.solve(a, d[b] - d[a] @ z)
-
-
-@adjoint(np.linalg.solve)
-def solve_adjoint(z, a, b):  # a 1-D b is one right-hand side (a column), broadcast against a's batch
-    g = np.linalg.solve(np.swapaxes(a, -1, -2), np.expand_dims(d[z], -1) if np.ndim(b) == 1 else d[z])
-    d[a] = unbroadcast(-np.matmul(g, np.swapaxes(np.expand_dims(z, -1) if np.ndim(b) == 1 else z, -1, -2)), a)
-    d[b] = unbroadcast(g[..., 0] if np.ndim(b) == 1 else g, b)
-
-
 @tangent(np.full)
 def full(z, shape, fill_value, *args, **kwargs):
     d[z] = np.full(shape, d[fill_value], *args, **kwargs)

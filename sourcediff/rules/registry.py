@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ..frontend.parse import canonical_name
+from ..frontend.parse import canonical_name, is_library_function
 
 # Placeholders that make template modules importable; templates are parsed, never called.
 d = M = F = None
@@ -81,18 +81,36 @@ OPERATOR_SPELLING = {
 
 
 def spelling(key):
+    """How messages and docs name a primitive: its rule's name (scipy.special.expit), else its own."""
+    rule = rule_for(key)
+    return rule.name if rule is not None else own_spelling(key)
+
+
+def own_spelling(key):
     return OPERATOR_SPELLING.get(key) or canonical_name(key) or getattr(key, "__qualname__", repr(key))
 
 
+def identity(obj):
+    """The registry's key for obj. A bound method (scipy.stats.norm.logpdf) is a new object at each
+    attribute read, so it is known by its instance and function."""
+    return (id(obj.__self__), id(obj.__func__)) if inspect.ismethod(obj) else id(obj)
+
+
 def rule_for(obj):
-    rule = RULES.get(id(obj))
-    return rule if rule is not None and rule.key is obj else None
+    rule = RULES.get(identity(obj))
+    return rule if rule is not None and (rule.key is obj or inspect.ismethod(obj) and rule.key == obj) else None
+
+
+def is_user_function(obj):
+    """Whether calls of obj are differentiated by reading its source: a Python function of the user's
+    without a rule (a library's function needs a rule)."""
+    return inspect.isfunction(obj) and rule_for(obj) is None and not is_library_function(obj)
 
 
 def _rule(key):
     rule = rule_for(key)
     if rule is None:
-        rule = RULES[id(key)] = Rule(key, spelling(key))
+        rule = RULES[identity(key)] = Rule(key, own_spelling(key))
     return rule
 
 
