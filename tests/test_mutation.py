@@ -573,10 +573,17 @@ def writes_into_helper_view(w):
     return np.sum(m ** 2)
 
 
+def writes_into_library_result(w):
+    p = np.tanh(w)
+    p[0] = w[1] * 2.0
+    return np.sum(p ** 2) + np.sum(w)
+
+
 def test_writes_into_what_a_helper_returns():
     """A helper's result is followed into its source: a new array may be written into, a view of an
     argument may not while the argument is read later."""
     assert_derivatives_right(writes_into_helper_result)
+    assert_derivatives_right(writes_into_library_result)
     assert_refused(writes_into_helper_view, "row[0] = 0.0", "may share memory with m")
 
 

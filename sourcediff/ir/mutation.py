@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import SourceDiffError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parse_function
+from ..rules.registry import is_user_function
 from ..runtime import added_at
 from .build import assign, call, clone, const, name, names_in, walk
 
@@ -414,8 +415,8 @@ class SharedMemory:
             return self.part_of(self.objects(node.args[0], points_to)) if node.args else site
         if any(obj is f for f in PASSING_BUILTINS):
             return site | arguments
-        if canonical_name(obj) is not None or not inspect.isfunction(obj):
-            return site  # NumPy, math, copy and builtins make new values
+        if not is_user_function(obj):
+            return site  # NumPy, math, copy, builtins and functions with rules make new values
         returned = self.callees.returned_parameters(obj)
         if returned is None or any(k.arg is None for k in node.keywords) \
                 or any(isinstance(a, gast.Starred) for a in node.args):
