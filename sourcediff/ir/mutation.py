@@ -28,7 +28,7 @@ from .build import assign, call, clone, const, name, names_in, walk
 
 # methods that change their receiver, with what to write instead
 MUTATING_METHODS = {
-    "sort": "sort into a new value: z = np.sort(z), or sorted(items)",
+    "sort": "sort into a new value: z = np.sort(z), or np.sort(np.array(items)) for a list",
     "partition": "sort into a new value: z = np.sort(z)",
     "resize": "make a new array of the size wanted: z = z[:n], or np.concatenate((z, extra))",
     "itemset": "write z[i] = v",
