@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .errors import ArgumentError, NonDifferentiableError
+from .errors import ArgumentError, NonDifferentiableError, UnsupportedSyntaxError
 
 MISSING = object()  # no value: a dict key not there yet, an argument not given
 
@@ -79,8 +79,27 @@ def _plus(g, value):
 
 
 def cotangent_at(g, index):
-    """g[index] of a cotangent that may still be the 0.0 it started as."""
-    return g[index] if isinstance(g, (np.ndarray, list, tuple, dict)) else 0.0
+    """g[index] of a cotangent that may still be the 0.0 it started as: the cotangent of the value a
+    write `x[index] = v` stored. Where integer indices repeat, the write kept one value per element
+    (NumPy does not say which), so the cotangent goes to the value kept: the one whose position a write
+    of the positions themselves, through the same index, keeps."""
+    if not isinstance(g, (np.ndarray, list, tuple, dict)):
+        return 0.0
+    part = g[index]
+    if type(g) is np.ndarray and type(index) is not int and _may_repeat(index):
+        positions = np.arange(np.size(part)).reshape(np.shape(part))
+        kept = np.full(g.shape, -1)
+        kept[index] = positions
+        part = np.where(kept[index] == positions, part, 0.0)
+    return part
+
+
+def _may_repeat(index):
+    """Whether an index holds an integer array (or list) of more than one element."""
+    for p in index if type(index) is tuple else (index,):
+        if (type(p) is list or type(p) is np.ndarray) and np.size(p) > 1 and np.asarray(p).dtype.kind in "iu":
+            return True
+    return False
 
 
 def zero_at(g, index):
@@ -110,6 +129,7 @@ def restore(x, index, old):
         x[index] = old
 
 
+<<<<<<< HEAD
 def copy_saved(saved):
     """A copy of what a forward function saved, for a backward function that undoes in-place writes in
     it and may run again: each list, tuple, dict and array is copied once, and an array that views
@@ -152,6 +172,26 @@ def _copy_array(a, copied):
     view = np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
     view.flags.writeable = a.flags.writeable
     return view
+=======
+def added_at(x, index, values):
+    """A copy of x with values added at x[index], repeated indices adding up: np.add.at(x, index,
+    values) as a new array, which the modes then write into x."""
+    z = np.copy(x)
+    np.add.at(z, index, values)
+    return z
+
+
+def refuse_in_place(value, statement, shared_with, filename, lineno, col):
+    """Refuse `x += v` (statement) where x holds an array, list or dict that may share memory with
+    shared_with: Python changes x in place there, while sourcediff computes x = x + v (exact for numbers)."""
+    if isinstance(value, (np.ndarray, list, dict)):
+        target, operator = statement.split()[:2]
+        raise UnsupportedSyntaxError(
+            f"{statement} changes {target} in place here, and {target} may share memory with {shared_with}: "
+            f"sourcediff computes it as a new value", filename=filename, lineno=lineno, col=col,
+            hint=f"write {target} = {target} {operator[:-1]} ... to make a new value, or copy first: "
+                 f"{target} = {target}.copy()")
+>>>>>>> alias
 
 
 def pop_cotangent(g):

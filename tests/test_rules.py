@@ -30,7 +30,7 @@ from sourcediff.ir.namespace import NameGenerator, Namespace
 from sourcediff.modes.directions import operand_in_form, over_directions, vector_template
 from sourcediff.rules import RULES, rule_for, spelling
 from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
-from sourcediff.runtime import broadcast_like
+from sourcediff.runtime import added_at, broadcast_like
 
 STEP = 1e-6
 VECTOR_DIRECTIONS = 7  # a size no sample has, so a misplaced direction axis cannot broadcast by chance
@@ -316,6 +316,9 @@ TABLE.update({
     np.linalg.svd: [call(N(3, 3)), call(N(4, 3), full_matrices=False), call(N(3, 5), full_matrices=False),
                     call(N(2, 4, 3), full_matrices=False), call(N(3, 4), compute_uv=False),
                     call(N(2, 3, 3), False, False)],
+    # np.add.at(z, index, v) as a new array (ir/mutation.py): repeated indices add up
+    added_at: [call(N(5), [0, 0, 3], N(3)), call(N(4), np.array([2, 2]), N()), call(N(2, 3), ([0, 0, 1], [2, 2, 0]), N(3)),
+               call(N(3, 2), [1, 1], N(2)), call(N(3), slice(0, 2), N(2))],
 })
 
 try:

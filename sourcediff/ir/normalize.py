@@ -16,6 +16,7 @@ from ..errors import UnknownNameError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..rules import is_inactive
 from .build import assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
+from .mutation import finish_mutations, follow_mutations
 from .namespace import RUNTIME_HELPERS, NameGenerator
 
 # `x.method(...)` on a local value -> the NumPy function it means
@@ -66,29 +67,6 @@ def local_names(fdef):
 def resolve_callee(call_node):
     """The object a normalized call refers to (None for local functions and unknown methods)."""
     return getattr(call_node, "sd_callee", None)
-
-
-# NumPy functions that write into their first argument
-MUTATORS = (np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis)
-
-
-def writes_out(obj, call_node):
-    """Whether a call of a NumPy function writes into an array it is given: an `out` array (by
-    keyword or by position), or the first argument of np.copyto and its kind."""
-    if not (canonical_name(obj) or "").startswith("np."):
-        return False
-    if any(obj is mutator for mutator in MUTATORS):
-        return True
-    if any(k.arg == "out" for k in call_node.keywords):
-        return True
-    if isinstance(obj, np.ufunc):
-        return len(call_node.args) > obj.nin
-    try:
-        parameters = inspect.signature(obj).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return "out" in positional and len(call_node.args) > positional.index("out")
 
 
 class Canonicalizer(gast.NodeTransformer):
@@ -192,10 +170,6 @@ class Canonicalizer(gast.NodeTransformer):
         obj = getattr(node.func, "sd_object", None)
         if obj is not None:  # a function decorated with @sd.tangent or @sd.adjoint is differentiated as itself
             node.sd_callee = getattr(obj, "sd_primal", obj)
-            if writes_out(obj, node):
-                what = canonical_name(obj) + ("(...)" if any(obj is m for m in MUTATORS) else "(..., out=...)")
-                raise self.error(node, f"{what} writes into an array whose changes sourcediff cannot follow",
-                                 "assign the result instead: y = np.f(x), or y = np.where(mask, values, x)")
         return node
 
     def visit_FunctionDef(self, node):
@@ -643,7 +617,8 @@ def normalize(parsed, namespace):
     """The A-normal form of parsed's function, with free names bound in namespace."""
     fdef = clone(parsed.node)
     avoid_reserved_names(fdef)
+    follow_mutations(parsed, fdef, local_names)
     normalizer = Normalizer(parsed, namespace)
-    result = normalizer.normalize_function(fdef)
+    result = finish_mutations(normalizer.normalize_function(fdef), normalizer.names)
     result.sd_temporaries = normalizer.names.temporaries
     return result

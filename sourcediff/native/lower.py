@@ -200,7 +200,7 @@ class Lowering:
                 self.release_generator()
 
     def statement(self, node):
-        if isinstance(node, gast.Pass) or self.is_real_check(node):
+        if isinstance(node, gast.Pass) or self.is_real_check(node) or self.is_in_place_check(node):
             return
         if isinstance(node, gast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
@@ -223,6 +223,10 @@ class Lowering:
         raise self.error(node, f"{kind} statements are not lowered to native code, which is straight-line",
                          hint="sd.native lowers assignments of float arithmetic and a return; keep loops and "
                               "branches in Python")
+
+    def is_in_place_check(self, node):
+        """`refuse_in_place(x, ...)` in generated code refuses arrays, lists and dicts: a float passes."""
+        return isinstance(node, gast.Expr) and self.calls(node.value, runtime.refuse_in_place)
 
     def is_real_check(self, node):
         """`if type(x) is not float: require_real(...)` in generated code (or `type(x) is not float or

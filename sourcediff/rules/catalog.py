@@ -24,6 +24,12 @@ CONSTRUCTS = [
     ("dict and tuple arguments (reading `params['W']`, `W, b = params`)", "their tangents have the same structure"),
     ("subscripts and slices, `np.newaxis` / `None`, negative indices, integer-array and boolean-mask indexing", ""),
     ("in-place subscript writes `x[i] = v`, `x[i] += v`, `x[:, j] *= s`", ""),
+    ("writes at repeated integer indices `z[[0, 0, 1]] = v`, `z[index] += v`",
+     "NumPy keeps one value per element, and so does the derivative"),
+    ("in-place calls `z.fill(v)`, `items.extend(seq)`, `d.update(k=v)`, `d.update({'k': v})`, "
+     "`np.add.at(z, index, v)`, `np.subtract.at(z, index, v)`",
+     "become subscript writes and appends; other in-place calls, and writes through a name sharing memory "
+     "with another one read later, are refused (errors.md)"),
     ("`a @ b`", "becomes `np.matmul(a, b)`"),
     ("array methods `x.sum()`, `x.mean()`, `x.prod()`, `x.max()`, `x.min()`, `x.cumsum()`, `x.dot(y)`, "
      "`x.reshape(...)`, `x.transpose(...)`, `x.squeeze()`, `x.ravel()`, `x.flatten()`, `x.clip(a, b)`, "
