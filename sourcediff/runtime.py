@@ -129,7 +129,6 @@ def restore(x, index, old):
         x[index] = old
 
 
-<<<<<<< HEAD
 def copy_saved(saved):
     """A copy of what a forward function saved, for a backward function that undoes in-place writes in
     it and may run again: each list, tuple, dict and array is copied once, and an array that views
@@ -172,7 +171,8 @@ def _copy_array(a, copied):
     view = np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
     view.flags.writeable = a.flags.writeable
     return view
-=======
+
+
 def added_at(x, index, values):
     """A copy of x with values added at x[index], repeated indices adding up: np.add.at(x, index,
     values) as a new array, which the modes then write into x."""
@@ -191,7 +191,6 @@ def refuse_in_place(value, statement, shared_with, filename, lineno, col):
             f"sourcediff computes it as a new value", filename=filename, lineno=lineno, col=col,
             hint=f"write {target} = {target} {operator[:-1]} ... to make a new value, or copy first: "
                  f"{target} = {target}.copy()")
->>>>>>> alias
 
 
 def pop_cotangent(g):
