@@ -133,8 +133,7 @@ def unreduce(g, x, axis=None, keepdims=False, mean=False):
     one with zero strides)."""
     shape = np.shape(x)
     if mean:
-        count = np.size(x) if axis is None else np.prod([shape[a] for a in np.atleast_1d(axis)])
-        g = g * (1.0 / count)
+        g = g * (1.0 / reduced_count(x, axis))
     if axis is None and np.ndim(g) == 0:
         g = np.asarray(g)
         view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
@@ -206,22 +205,23 @@ def add_like(g, x, value):
 
 def split_like(g, xs, axis=0, ndmin=0):
     """The cotangent g of np.concatenate(xs, axis) cut back into one piece per element of xs, each
-    shaped like its element (ndmin: the elements were first given that many dimensions, by
-    prepending ones, as np.hstack and np.vstack do)."""
+    shaped like its element (ndmin: an element with fewer dimensions was first given that many,
+    extent one along axis, as np.vstack, np.column_stack, np.dstack, np.r_ and np.c_ do)."""
     if axis is None:
         g, axis = np.ravel(g), 0
         sizes = [np.size(x) for x in xs]
     else:
-        sizes = [((1,) * (ndmin - np.ndim(x)) + np.shape(x))[axis] for x in xs]
+        sizes = [np.shape(x)[axis] if np.ndim(x) >= max(ndmin, 1) else 1 for x in xs]
     pieces = np.split(g, np.cumsum(sizes)[:-1], axis)
     return [np.reshape(piece, np.shape(x)) for piece, x in zip(pieces, xs)]
 
 
-def embed_diagonal(g, shape, k=0):
-    """A zero matrix of the given shape holding the vector g on its k-th diagonal."""
+def embed_diagonal(g, shape, k=0, axis1=0, axis2=1):
+    """Zeros of the given shape holding g on the k-th diagonal of axes axis1 and axis2, where
+    np.diagonal reads it (the diagonal along g's last axis)."""
     out = np.zeros(shape, dtype=np.result_type(g, float))
-    rows = np.arange(len(g)) + max(-k, 0)
-    out[rows, rows + k] = g
+    rows = np.arange(np.shape(g)[-1]) + max(-k, 0)
+    np.moveaxis(out, (axis1, axis2), (-2, -1))[..., rows, rows + k] = g
     return out
 
 
@@ -273,6 +273,110 @@ def kron_cotangent(g, operands, i):
     result = np.reshape(np.einsum(f"{letters},{other}->{own}", g, np.reshape(operands[1 - i], shapes[1 - i])),
                         np.shape(operands[i]))
     return float(result) if isinstance(operands[i], float) else result
+
+
+def reshape_like(g, x):
+    """g reshaped to x's shape (a float for a float x)."""
+    return float(np.reshape(g, ())) if isinstance(x, float) else np.reshape(g, np.shape(x))
+
+
+def reduced_count(x, axis):
+    """How many elements of x a reduction over axis combines into each result."""
+    shape = np.shape(x)
+    return np.size(x) if axis is None else int(np.prod([shape[a] for a in np.atleast_1d(axis)]))
+
+
+def rolled_axis(axis, start, ndim):
+    """Where np.rollaxis(x, axis, start) puts axis, for an x of ndim dimensions."""
+    axis, start = axis % ndim, start + ndim if start < 0 else start
+    return start - 1 if axis < start else start
+
+
+def take_along_axis_cotangent(g, x, indices, axis):
+    """The cotangent of x from the cotangent g of np.take_along_axis(x, indices, axis), indices a
+    permutation along axis (as np.argsort gives)."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    np.put_along_axis(out, indices, g, axis)
+    return out
+
+
+def repeat_cotangent(g, x, repeats, axis=None):
+    """The cotangent of x from the cotangent g of np.repeat(x, repeats, axis): each element's copies summed."""
+    flat = axis is None
+    source = np.ravel(x) if flat else np.asarray(x)
+    axis = 0 if flat else axis % source.ndim
+    n = np.shape(source)[axis]
+    owners = np.repeat(np.arange(n), np.broadcast_to(repeats, (n,)))
+    out = np.zeros(np.shape(source), dtype=np.result_type(g, float))
+    np.add.at(np.moveaxis(out, axis, 0), owners, np.moveaxis(np.asarray(g), axis, 0))
+    return reshape_like(out, x)
+
+
+def tile_cotangent(g, x, reps):
+    """The cotangent of x from the cotangent g of np.tile(x, reps): the tiles summed."""
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    n = max(np.ndim(x), len(reps))
+    shape = (1,) * (n - np.ndim(x)) + np.shape(x)
+    reps = (1,) * (n - len(reps)) + reps
+    tiles = np.reshape(g, [m for pair in zip(reps, shape) for m in pair])
+    return reshape_like(np.sum(tiles, axis=tuple(range(0, 2 * n, 2))), x)
+
+
+def diff_cotangent(g, n, axis):
+    """The cotangent of x from the cotangent g of np.diff(x, n, axis)."""
+    for _ in range(n):
+        g = -np.diff(g, 1, axis, prepend=0.0, append=0.0)
+    return g
+
+
+def unsplit(g, pieces, axis):
+    """The cotangent of x from the cotangent g of the list of pieces np.split(x, ..., axis) gave
+    (a piece nothing reached has a cotangent still 0.0)."""
+    parts = g if isinstance(g, (list, tuple)) else [g] * len(pieces)
+    return np.concatenate([np.broadcast_to(part, np.shape(piece)) for part, piece in zip(parts, pieces)], axis)
+
+
+def tensordot_cotangent(g, x, y, axes, i):
+    """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of np.tensordot(x, y, axes)."""
+    if np.ndim(axes) == 0:
+        summed = [list(range(np.ndim(x) - axes, np.ndim(x))), list(range(axes))]
+    else:
+        summed = [list(np.atleast_1d(a) % max(np.ndim(v), 1)) for a, v in zip(axes, (x, y))]
+    free = [[a for a in range(np.ndim(v)) if a not in summed[k]] for k, v in enumerate((x, y))]
+    # g's axes are x's free axes, then y's; contract g with the other operand over its free axes
+    if i == 0:
+        out = np.tensordot(g, y, (list(range(len(free[0]), np.ndim(g))), free[1]))
+        order = free[0] + [summed[0][k] for k in np.argsort(summed[1])]
+    else:
+        out = np.tensordot(x, g, (free[0], list(range(len(free[0])))))
+        order = [summed[1][k] for k in np.argsort(summed[0])] + free[1]
+    return reshape_like(np.transpose(out, np.argsort(order)), (x, y)[i])
+
+
+def cross_cotangent(g, x, y, i, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of np.cross(x, y, ...):
+    <g, x × y> = <x, y × g> = <y, g × x>, with 2-vectors as 3-vectors whose last component is 0."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    vectors = [np.moveaxis(x, axisa, -1), np.moveaxis(y, axisb, -1)]
+    padded = [np.concatenate([v, np.zeros(np.shape(v)[:-1] + (3 - np.shape(v)[-1],))], -1) for v in vectors]
+    if np.shape(vectors[0])[-1] == np.shape(vectors[1])[-1] == 2:  # the result was the third component alone
+        g = np.stack([np.zeros_like(g), np.zeros_like(g), g], -1)
+    else:
+        g = np.moveaxis(g, axisc, -1)
+    own = np.cross(padded[1], g) if i == 0 else np.cross(g, padded[0])
+    own = unbroadcast(own[..., :np.shape(vectors[i])[-1]], vectors[i])
+    return np.moveaxis(own, -1, axisa if i == 0 else axisb)
+
+
+def concatenate_rows(items):
+    """np.r_[a, b, ...] for items that are numbers and arrays (a slice item is np.r_[start:stop] itself)."""
+    return np.r_[tuple(items)]
+
+
+def concatenate_columns(items):
+    """np.c_[a, b, ...] for items that are numbers and arrays."""
+    return np.c_[tuple(items)]
 
 
 # Cotangents of products. Generated code calls them where operand ranks are known only at run time.

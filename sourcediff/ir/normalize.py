@@ -12,6 +12,7 @@ import inspect
 import gast
 import numpy as np
 
+from .. import runtime
 from ..errors import UnknownNameError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..rules import is_inactive
@@ -25,6 +26,8 @@ ARRAY_METHODS = {
     "clip": "np.clip", "transpose": "np.transpose", "reshape": "np.reshape",
 }
 ARRAY_ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
+# index expressions that concatenate (`np.r_[a, b]`) -> the runtime function that does it as a call
+INDEX_CONCATENATIONS = {np.r_: runtime.concatenate_rows, np.c_: runtime.concatenate_columns}
 NUMBER_WORDS = {0: "zero", 1: "one", 2: "two"}
 # the name of a result whose spelled-out name would be too long
 OPERATOR_NOUNS = {
@@ -148,6 +151,28 @@ class Canonicalizer(gast.NodeTransformer):
         if node.attr in ARRAY_ATTRIBUTES:
             return self.numpy_call(node, ARRAY_ATTRIBUTES[node.attr], [node.value])
         return node
+
+    def visit_Subscript(self, node):
+        """`np.r_[a, b]` and `np.c_[a, b]` become calls (`concatenate_rows([a, b])`), whose rules follow
+        each item; a slice item stays `np.r_[0:3]`, a constant array."""
+        found, obj = self.parsed.resolve(node.value, self.locals)
+        helper = next((h for b, h in INDEX_CONCATENATIONS.items() if found and b is obj), None)
+        if helper is None:
+            return self.generic_visit(node)
+        builder = self.reference(node.value, obj)
+        index = node.slice
+        items = []
+        for item in index.elts if isinstance(index, gast.Tuple) else [index]:
+            if isinstance(item, gast.Constant) and isinstance(item.value, str):
+                raise self.error(item, "a directive string in np.r_ or np.c_ is not supported",
+                                 "call np.concatenate, np.stack or np.column_stack instead")
+            if isinstance(item, gast.Slice):
+                items.append(gast.Subscript(value=clone(builder), slice=self.generic_visit(item), ctx=gast.Load()))
+            else:
+                items.append(self.visit(item))
+        result = call(helper.__name__, [gast.List(elts=items, ctx=gast.Load())])
+        result.sd_callee = helper
+        return gast.copy_location(result, node)
 
     def numpy_call(self, node, spelling, args, keywords=()):
         result = call(spelling, args, keywords)

@@ -9,6 +9,7 @@ import builtins
 
 import gast
 
+from ..ir.analysis import operands
 from ..ir.build import call, clone, const, dotted, name, names_in
 from .registry import LINEAR_ARGUMENTS
 
@@ -74,6 +75,9 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
     which the generated module sees an object the template names (np, math, a user's helper).
     """
     bound, extra_args, extra_keywords = bind_arguments(template, args, keywords)
+    for param in template.constant:
+        if any(derivative_of(name(n)) is not None for n in operands(bound[param])):
+            raise BindError(f"its {param} carries a derivative, which this rule does not follow")
     out_param = template.params[0]
     temps = {}
     zeroed = []

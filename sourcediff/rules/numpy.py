@@ -1,10 +1,12 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import (add_like, direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent,
-                       embed_diagonal, expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
+from ..runtime import (add_like, concatenate_columns, concatenate_rows, cross_cotangent, diff_cotangent,
+                       direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent, embed_diagonal,
+                       expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
                        matmul_directions_left, matmul_directions_right, matmul_left_cotangent, matmul_right_cotangent,
-                       split_like, unbroadcast, unreduce)
+                       reduced_count, repeat_cotangent, reshape_like, rolled_axis, split_like,
+                       take_along_axis_cotangent, tensordot_cotangent, tile_cotangent, unbroadcast, unreduce, unsplit)
 from .registry import F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(
@@ -12,16 +14,24 @@ inactive(
     np.argsort, np.isnan, np.isfinite, np.isinf, np.zeros, np.ones, np.empty, np.eye,
     np.identity, np.zeros_like, np.ones_like, np.empty_like,
     np.less, np.greater, np.equal, np.logical_and, np.logical_or, np.logical_not, np.any, np.all,
-    np.nonzero, np.count_nonzero,
+    np.nonzero, np.count_nonzero, np.fix, np.trunc, np.floor_divide, np.argpartition, np.argwhere,
+    np.flatnonzero, np.searchsorted, np.digitize, np.isneginf, np.isposinf, np.isclose, np.allclose,
+    np.array_equal, np.array_equiv, np.greater_equal, np.less_equal, np.not_equal, np.logical_xor,
+    np.iscomplexobj, np.iscomplex, np.isreal, np.isscalar, np.result_type, np.tri, np.tril_indices,
+    np.triu_indices, np.diag_indices, np.indices, np.unravel_index, np.ravel_multi_index,
 )
 
 
 @tangent(
     np.sum, np.mean, np.cumsum, np.transpose, np.reshape, np.squeeze, np.expand_dims, np.broadcast_to,
     np.diag, np.trace, np.ravel, np.copy, np.array, np.asarray, np.concatenate, np.stack, np.hstack,
-    np.vstack, np.negative, np.real, linear=True,
+    np.vstack, np.negative, np.real, concatenate_rows, concatenate_columns, np.moveaxis, np.swapaxes,
+    np.rollaxis, np.tril, np.triu, np.diagonal, np.flip, np.fliplr, np.flipud, np.rot90, np.roll, np.repeat,
+    np.tile, np.column_stack, np.dstack, np.split, np.array_split, np.hsplit, np.vsplit,
+    np.dsplit, np.conjugate, np.real_if_close, np.positive, linear=True,
 )
-@tangent(np.negative, np.real, np.copy, pointwise=True)
+@tangent(np.negative, np.real, np.copy, np.conjugate, np.real_if_close, np.positive, pointwise=True)
+@tangent(np.atleast_1d, np.atleast_2d, np.atleast_3d, nargs=1, linear=True)
 def linear(z, x, *args, **kwargs):
     d[z] = F(d[x], *args, **kwargs)
 
@@ -74,9 +84,99 @@ def ravel_adjoint(z, x, order="C"):
     d[x] = np.reshape(d[z], np.shape(x), order=order)
 
 
-@adjoint(np.copy, np.real)
-def copy_adjoint(z, x, *args, **kwargs):
+@adjoint(np.copy, np.real, np.conjugate, np.real_if_close, np.positive)
+def copy_adjoint(z, x, *args, **kwargs):  # for real values (complex ones are refused where they enter)
     d[x] = d[z]
+
+
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, nargs=1)
+def atleast_adjoint(z, x):
+    d[x] = reshape_like(d[z], x)
+
+
+@adjoint(np.moveaxis)
+def moveaxis_adjoint(z, x, source, destination):
+    d[x] = np.moveaxis(d[z], destination, source)
+
+
+@adjoint(np.swapaxes)
+def swapaxes_adjoint(z, x, axis1, axis2):
+    d[x] = np.swapaxes(d[z], axis1, axis2)
+
+
+@adjoint(np.rollaxis)
+def rollaxis_adjoint(z, x, axis, start=0):
+    d[x] = np.moveaxis(d[z], rolled_axis(axis, start, np.ndim(x)), axis)
+
+
+@adjoint(np.tril, np.triu)
+def tril_adjoint(z, x, k=0):  # a vector x was broadcast to rows first
+    d[x] = unbroadcast(F(d[z], k), x)
+
+
+@adjoint(np.diagonal)
+def diagonal_adjoint(z, x, offset=0, axis1=0, axis2=1):
+    d[x] = embed_diagonal(d[z], np.shape(x), offset, axis1, axis2)
+
+
+@adjoint(np.flip)
+def flip_adjoint(z, x, axis=None):
+    d[x] = np.flip(d[z], axis)
+
+
+@adjoint(np.fliplr, np.flipud)
+def fliplr_adjoint(z, x):
+    d[x] = F(d[z])
+
+
+@adjoint(np.rot90)
+def rot90_adjoint(z, x, k=1, axes=(0, 1)):
+    d[x] = np.rot90(d[z], -k, axes)
+
+
+@adjoint(np.roll)
+def roll_adjoint(z, x, shift, axis=None):
+    d[x] = np.roll(d[z], np.negative(shift), axis)
+
+
+@adjoint(np.repeat)
+def repeat_adjoint(z, x, repeats, axis=None):
+    d[x] = repeat_cotangent(d[z], x, repeats, axis)
+
+
+@adjoint(np.tile)
+def tile_adjoint(z, x, reps):
+    d[x] = tile_cotangent(d[z], x, reps)
+
+
+@tangent(np.diff, linear=True)
+def diff(z, x, n=1, axis=-1):  # prepend= and append= are refused: their tangents would be needed
+    d[z] = np.diff(d[x], n, axis)
+
+
+@adjoint(np.diff)
+def diff_adjoint(z, x, n=1, axis=-1):
+    d[x] = diff_cotangent(d[z], n, axis)
+
+
+@adjoint(np.split, np.array_split)
+def split_adjoint(z, x, indices_or_sections, axis=0):
+    d[x] = unsplit(d[z], z, axis)
+
+
+@adjoint(np.hsplit)
+def hsplit_adjoint(z, x, indices_or_sections):
+    d[x] = unsplit(d[z], z, 1 if np.ndim(x) > 1 else 0)
+
+
+@adjoint(np.vsplit)
+def vsplit_adjoint(z, x, indices_or_sections):
+    d[x] = unsplit(d[z], z, 0)
+
+
+@adjoint(np.dsplit)
+def dsplit_adjoint(z, x, indices_or_sections):
+    d[x] = unsplit(d[z], z, 2)
 
 
 @adjoint(np.array, np.asarray)
@@ -102,6 +202,26 @@ def hstack_adjoint(z, x, *args, **kwargs):
 @adjoint(np.vstack)
 def vstack_adjoint(z, x, *args, **kwargs):
     d[x] = add_like(d[x], x, split_like(d[z], x, 0, 2))
+
+
+@adjoint(np.column_stack)
+def column_stack_adjoint(z, x):  # a number or a vector is one column
+    d[x] = add_like(d[x], x, split_like(d[z], x, 1, 2))
+
+
+@adjoint(np.dstack)
+def dstack_adjoint(z, x):  # a number, vector or matrix is one layer
+    d[x] = add_like(d[x], x, split_like(d[z], x, 2, 3))
+
+
+@adjoint(concatenate_rows)
+def concatenate_rows_adjoint(z, x):  # np.r_[...]: a number is one row
+    d[x] = add_like(d[x], x, split_like(d[z], x, 0, 1))
+
+
+@adjoint(concatenate_columns)
+def concatenate_columns_adjoint(z, x):  # np.c_[...]: a number or a vector is one column
+    d[x] = add_like(d[x], x, split_like(d[z], x, -1, 2))
 
 
 @adjoint(np.negative)
@@ -154,6 +274,28 @@ def outer_adjoint(z, x, y):  # operands are flattened
 def kron_adjoint(z, x, y):
     d[x] = kron_cotangent(d[z], (x, y), 0)
     d[y] = kron_cotangent(d[z], (x, y), 1)
+
+
+@tangent(np.tensordot, linear=True)
+def tensordot(z, x, y, axes=2):
+    d[z] = np.tensordot(d[x], y, axes) + np.tensordot(x, d[y], axes)
+
+
+@adjoint(np.tensordot)
+def tensordot_adjoint(z, x, y, axes=2):
+    d[x] = tensordot_cotangent(d[z], x, y, axes, 0)
+    d[y] = tensordot_cotangent(d[z], x, y, axes, 1)
+
+
+@tangent(np.cross, linear=True)
+def cross(z, x, y, *args, **kwargs):
+    d[z] = np.cross(d[x], y, *args, **kwargs) + np.cross(x, d[y], *args, **kwargs)
+
+
+@adjoint(np.cross)
+def cross_adjoint(z, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[x] = cross_cotangent(d[z], x, y, 0, axisa, axisb, axisc, axis)
+    d[y] = cross_cotangent(d[z], x, y, 1, axisa, axisb, axisc, axis)
 
 
 @tangent(np.einsum, nargs=2, linear=True)
@@ -241,6 +383,60 @@ def prod(z, x, axis=None, keepdims=False):
 @adjoint(np.prod)
 def prod_adjoint(z, x, axis=None, keepdims=False):
     d[x] = expand_reduced(d[z] * z, x, axis, keepdims) / x
+
+
+@tangent(np.var)
+def var(z, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    centered = x - np.mean(x, axis, keepdims=True)
+    d[z] = 2.0 * np.sum(centered * d[x], axis, keepdims=keepdims) / (reduced_count(x, axis) - ddof)
+
+
+@adjoint(np.var)
+def var_adjoint(z, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    scale = 2.0 * d[z] / (reduced_count(x, axis) - ddof)
+    d[x] = (x - np.mean(x, axis, keepdims=True)) * expand_reduced(scale, x, axis, keepdims)
+
+
+@tangent(np.std)
+def std(z, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    centered = x - np.mean(x, axis, keepdims=True)
+    d[z] = np.sum(centered * d[x], axis, keepdims=keepdims) / ((reduced_count(x, axis) - ddof) * z)
+
+
+@adjoint(np.std)
+def std_adjoint(z, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    scale = d[z] / ((reduced_count(x, axis) - ddof) * z)
+    d[x] = (x - np.mean(x, axis, keepdims=True)) * expand_reduced(scale, x, axis, keepdims)
+
+
+@tangent(np.cumprod)
+def cumprod(z, x, axis=None, *args, **kwargs):  # as np.prod's rule, for x without zeros
+    d[z] = z * np.cumsum(d[x] / x, axis)
+
+
+@adjoint(np.cumprod)
+def cumprod_adjoint(z, x, axis=None, *args, **kwargs):  # a reversed cumulative sum, as np.cumsum's
+    d[x] = reshape_like(np.flip(np.cumsum(np.flip(d[z] * z, axis), axis), axis), x) / x
+
+
+@tangent(np.sort)
+def sort(z, x, axis=-1, kind=None, order=None):  # the permutation np.argsort gives
+    d[z] = np.take_along_axis(d[x], np.argsort(x, axis, kind), axis)
+
+
+@adjoint(np.sort)
+def sort_adjoint(z, x, axis=-1, kind=None, order=None):
+    d[x] = take_along_axis_cotangent(d[z], x, np.argsort(x, axis, kind), axis)
+
+
+@tangent(np.partition)
+def partition(z, x, kth, axis=-1, kind="introselect", order=None):
+    d[z] = np.take_along_axis(d[x], np.argpartition(x, kth, axis, kind), axis)
+
+
+@adjoint(np.partition)
+def partition_adjoint(z, x, kth, axis=-1, kind="introselect", order=None):
+    d[x] = take_along_axis_cotangent(d[z], x, np.argpartition(x, kth, axis, kind), axis)
 
 
 @tangent(np.max, np.min, np.amax, np.amin)
