@@ -156,8 +156,13 @@ def is_integral(leaf):
     return isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biu"
 
 
+def is_complex(leaf):
+    return isinstance(leaf, (complex, np.complexfloating)) or isinstance(leaf, np.ndarray) and leaf.dtype.kind == "c"
+
+
 def require_real(value, name, function):
-    """Refuse integers and booleans where a derivative is asked for: they have none."""
+    """Refuse integers and booleans where a derivative is asked for (they have none), and complex
+    numbers (the rules are written for real values)."""
     leaves = [value]
     while leaves:
         leaf = leaves.pop()
@@ -165,12 +170,16 @@ def require_real(value, name, function):
             leaves.extend(leaf.values())
         elif isinstance(leaf, (list, tuple)):
             leaves.extend(leaf)
-        elif is_integral(leaf):
+        elif is_integral(leaf) or is_complex(leaf):
             code = function.__code__
-            raise NonDifferentiableError(
-                f"argument '{name}' of {function.__qualname__} holds integers or booleans, which have no derivative",
-                filename=code.co_filename, lineno=code.co_firstlineno,
-                hint=f"pass floating-point values (e.g. 3.0 or x.astype(float)) or leave '{name}' out of wrt")
+            if is_integral(leaf):
+                what = "integers or booleans, which have no derivative"
+                hint = f"pass floating-point values (e.g. 3.0 or x.astype(float)) or leave '{name}' out of wrt"
+            else:
+                what = "complex numbers, which sourcediff does not differentiate"
+                hint = "pass the real and imaginary parts as separate real arguments"
+            raise NonDifferentiableError(f"argument '{name}' of {function.__qualname__} holds {what}",
+                                         filename=code.co_filename, lineno=code.co_firstlineno, hint=hint)
     return value
 
 
@@ -322,8 +331,10 @@ def tile_cotangent(g, x, reps):
     return reshape_like(np.sum(tiles, axis=tuple(range(0, 2 * n, 2))), x)
 
 
-def diff_cotangent(g, n, axis):
+def diff_cotangent(g, x, n, axis):
     """The cotangent of x from the cotangent g of np.diff(x, n, axis)."""
+    if np.shape(x)[axis] <= n:  # the differences are empty
+        return np.zeros(np.shape(x))
     for _ in range(n):
         g = -np.diff(g, 1, axis, prepend=0.0, append=0.0)
     return g

@@ -13,6 +13,7 @@ import gast
 import numpy as np
 
 from .. import runtime
+from ..runtime import is_complex
 from ..errors import UnknownNameError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..rules import is_inactive
@@ -23,11 +24,17 @@ from .namespace import RUNTIME_HELPERS, NameGenerator
 ARRAY_METHODS = {
     "sum": "np.sum", "mean": "np.mean", "prod": "np.prod", "max": "np.max", "min": "np.min",
     "cumsum": "np.cumsum", "squeeze": "np.squeeze", "dot": "np.dot", "ravel": "np.ravel",
-    "clip": "np.clip", "transpose": "np.transpose", "reshape": "np.reshape",
+    "clip": "np.clip", "transpose": "np.transpose", "reshape": "np.reshape", "var": "np.var", "std": "np.std",
+    "cumprod": "np.cumprod", "repeat": "np.repeat", "trace": "np.trace", "diagonal": "np.diagonal",
+    "swapaxes": "np.swapaxes", "conj": "np.conjugate", "conjugate": "np.conjugate", "round": "np.round",
+    "argmax": "np.argmax", "argmin": "np.argmin", "argsort": "np.argsort", "nonzero": "np.nonzero",
+    "all": "np.all", "any": "np.any",
 }
-ARRAY_ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
+ARRAY_ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size",
+                    "real": "np.real", "imag": "np.imag"}
 # index expressions that concatenate (`np.r_[a, b]`) -> the runtime function that does it as a call
 INDEX_CONCATENATIONS = {np.r_: runtime.concatenate_rows, np.c_: runtime.concatenate_columns}
+COMPLEX_TYPES = (complex, np.complexfloating, np.complex64, np.complex128, np.clongdouble)
 NUMBER_WORDS = {0: "zero", 1: "one", 2: "two"}
 # the name of a result whose spelled-out name would be too long
 OPERATOR_NOUNS = {
@@ -64,6 +71,18 @@ def local_names(fdef):
             found.add(node.id)
         pending.extend(gast.iter_child_nodes(node))
     return found
+
+
+def constant_strings(fdef):
+    """Local names that only ever hold one string constant (`spec = "ij,jk->ik"`), with that string."""
+    stores = [n.id for n in walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
+    values = {}
+    for node in walk(fdef):
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name) \
+                and isinstance(node.value, gast.Constant) and isinstance(node.value.value, str):
+            values.setdefault(node.targets[0].id, []).append(node.value.value)
+    params = {a.id for a in fdef.args.args}
+    return {k: v[0] for k, v in values.items() if len(set(v)) == 1 and stores.count(k) == len(v) and k not in params}
 
 
 def resolve_callee(call_node):
@@ -107,9 +126,12 @@ class Canonicalizer(gast.NodeTransformer):
 
     def reference(self, node, obj):
         """An expression for a free object, tagged with the object."""
+        if is_complex(obj) or any(obj is t for t in COMPLEX_TYPES):
+            raise self.error(node, "complex numbers are not supported: the rules are written for real values",
+                             "write the real and imaginary parts as separate real values")
         spelling = canonical_name(obj)
-        if obj is None:  # np.newaxis
-            return gast.copy_location(const(None), node)
+        if obj is None or isinstance(obj, str):  # np.newaxis, or a constant string such as einsum's subscripts
+            return gast.copy_location(const(obj), node)
         if spelling is not None:
             result = dotted(spelling)
         elif isinstance(node, gast.Attribute) and inspect.ismodule(self.root_object(node)):
@@ -128,6 +150,20 @@ class Canonicalizer(gast.NodeTransformer):
                 parent.value = bound
         result.sd_object = obj
         return gast.copy_location(result, node)
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, complex):
+            raise self.error(node, "complex numbers are not supported: the rules are written for real values",
+                             "write the real and imaginary parts as separate real values")
+        return node
+
+    def visit_Slice(self, node):
+        """A constant bound stays as written: the complex step of `np.r_[0:1:5j]` counts points."""
+        for field in ("lower", "upper", "step"):
+            part = getattr(node, field)
+            if part is not None and not isinstance(part, gast.Constant):
+                setattr(node, field, self.visit(part))
+        return node
 
     def root_object(self, node):
         while isinstance(node, gast.Attribute):
@@ -167,7 +203,7 @@ class Canonicalizer(gast.NodeTransformer):
                 raise self.error(item, "a directive string in np.r_ or np.c_ is not supported",
                                  "call np.concatenate, np.stack or np.column_stack instead")
             if isinstance(item, gast.Slice):
-                items.append(gast.Subscript(value=clone(builder), slice=self.generic_visit(item), ctx=gast.Load()))
+                items.append(gast.Subscript(value=clone(builder), slice=self.visit(item), ctx=gast.Load()))
             else:
                 items.append(self.visit(item))
         result = call(helper.__name__, [gast.List(elts=items, ctx=gast.Load())])
@@ -256,6 +292,7 @@ class Normalizer:
         canonical = Canonicalizer(self.parsed, self.namespace, self.locals)
         fdef.args.defaults = [canonical.visit(d) for d in fdef.args.defaults]
         body = [canonical.visit(s) for s in fdef.body]
+        self.strings = constant_strings(fdef)
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=self.block(body), decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
         new.sd_locals = self.locals
@@ -561,6 +598,9 @@ class Normalizer:
 
     def primitive_call(self, node):
         callee = getattr(node, "sd_callee", None)
+        if callee is np.einsum and node.args and isinstance(node.args[0], gast.Name) \
+                and node.args[0].id in self.strings:  # its rules read the subscripts
+            node.args[0] = const(self.strings[node.args[0].id])
         if callee in (max, min) and len(node.args) > 2:
             first = call(node.func, node.args[:2])
             first.sd_callee = callee

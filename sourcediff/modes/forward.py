@@ -12,10 +12,10 @@ from ..frontend.parse import canonical_name
 from ..ir.analysis import (active_variables, free_reads, is_append, mutated_variables, nested_functions,
                            operands, possible_containers, root_name, statements)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
-from ..rules import rule_for, spelling
+from ..rules import rule_for
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
-from .primitives import integer_check, primitive_key, primitive_parts
+from .primitives import describe, integer_check, primitive_key, primitive_parts
 
 
 def jvp_name(fdef, pattern):
@@ -305,7 +305,7 @@ class ForwardMode:
         key = primitive_key(value)
         rule = rule_for(key) if key is not None else None
         if rule is None or not rule.tangents:
-            what = spelling(key) if key is not None else type(value).__name__
+            what = describe(value, key)
             raise self.error(NonDifferentiableError, value, f"no derivative rule for {what}",
                              "register one with sd.register_tangent, or compute this value outside the "
                              "differentiated function")

@@ -24,9 +24,9 @@ from ..frontend.parse import canonical_name
 from ..ir.analysis import active_variables, free_reads, is_append, mutated_variables, operands, statements
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
-from ..rules import rule_for, spelling
+from ..rules import rule_for
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
-from .primitives import integer_check, primitive_key, primitive_parts
+from .primitives import describe, integer_check, primitive_key, primitive_parts
 from .shapes import FloatingNames, Shapes
 
 UNSUPPORTED = {}
@@ -528,7 +528,7 @@ class ReverseMode:
         rule = rule_for(key) if key is not None else None
         template = rule.adjoint_for(len(args)) if rule is not None else None
         if template is None:
-            what = spelling(key) if key is not None else type(value).__name__
+            what = describe(value, key)
             raise self.error(NonDifferentiableError, value, f"no adjoint rule for {what}",
                              "register one with sd.register_adjoint, or compute this value outside the "
                              "differentiated function")

@@ -23,10 +23,17 @@ CONSTRUCTS = [
     ("subscripts and slices, `np.newaxis` / `None`, negative indices, integer-array and boolean-mask indexing", ""),
     ("in-place subscript writes `x[i] = v`, `x[i] += v`, `x[:, j] *= s`", ""),
     ("`a @ b`", "becomes `np.matmul(a, b)`"),
-    ("array methods `x.sum()`, `x.mean()`, `x.prod()`, `x.max()`, `x.min()`, `x.cumsum()`, `x.dot(y)`, "
-     "`x.reshape(...)`, `x.transpose(...)`, `x.squeeze()`, `x.ravel()`, `x.flatten()`, `x.clip(a, b)`, "
-     "`x.astype(float)`, `x.copy()`", "become the NumPy functions"),
-    ("array attributes `x.T`, `x.shape`, `x.ndim`, `x.size`", "become `np.transpose`, `np.shape`, ..."),
+    ("array methods `x.sum()`, `x.mean()`, `x.prod()`, `x.max()`, `x.min()`, `x.cumsum()`, `x.cumprod()`, "
+     "`x.var()`, `x.std()`, `x.dot(y)`, `x.reshape(...)`, `x.transpose(...)`, `x.swapaxes(a, b)`, `x.squeeze()`, "
+     "`x.ravel()`, `x.flatten()`, `x.repeat(n)`, `x.trace()`, `x.diagonal()`, `x.clip(a, b)`, `x.conj()`, "
+     "`x.round()`, `x.argmax()`, `x.argmin()`, `x.argsort()`, `x.nonzero()`, `x.all()`, `x.any()`, "
+     "`x.astype(float)`, `x.copy()`", "become the NumPy functions; another method of a differentiable value "
+     "is refused by name"),
+    ("array attributes `x.T`, `x.shape`, `x.ndim`, `x.size`, `x.real`, `x.imag`",
+     "become `np.transpose`, `np.shape`, ..."),
+    ("`np.r_[a, b, 0:3]`, `np.c_[a, b]`", "become `concatenate_rows([...])`, `concatenate_columns([...])`; "
+     "a directive string is refused"),
+    ("`np.einsum` subscripts as a literal, a global string or a local variable that only holds one string", ""),
     ("calls to user functions (keyword arguments, defaults, recursion, other modules)",
      "each callee is transformed for the arguments that carry derivatives"),
     ("nested `def` and `lambda` assigned to a name, reading enclosing variables", ""),
@@ -37,7 +44,9 @@ CONSTRUCTS = [
 REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, del, class definitions, imports "
            "inside the function, `:=`, generator expressions, set and dict comprehensions, star-unpacking, "
            "`*args`/`**kwargs` parameters, match, for/while ... else, functions whose source is unavailable, "
-           "and calls with differentiable arguments to functions that have neither a rule nor Python source.")
+           "calls with differentiable arguments to functions that have neither a rule nor Python source, "
+           "subscripts whose index carries a derivative, and complex numbers (arguments, constants, globals "
+           "and types; the rules are written for real values).")
 
 
 def tangent_text(template):

@@ -156,7 +156,7 @@ def diff(z, x, n=1, axis=-1):  # prepend= and append= are refused: their tangent
 
 @adjoint(np.diff)
 def diff_adjoint(z, x, n=1, axis=-1):
-    d[x] = diff_cotangent(d[z], n, axis)
+    d[x] = diff_cotangent(d[z], x, n, axis)
 
 
 @adjoint(np.split, np.array_split)
