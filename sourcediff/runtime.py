@@ -380,6 +380,12 @@ def cross_cotangent(g, x, y, i, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return np.moveaxis(own, -1, axisa if i == 0 else axisb)
 
 
+def sample_fractions(z, num, endpoint):
+    """Where the samples z of np.linspace(start, stop, num, endpoint) lie between start (0) and stop
+    (1), shaped to broadcast against z."""
+    return np.reshape(np.linspace(0.0, 1.0, num, endpoint), (-1,) + (1,) * (np.ndim(z) - 1))
+
+
 def concatenate_rows(items):
     """np.r_[a, b, ...] for items that are numbers and arrays (a slice item is np.r_[start:stop] itself)."""
     return np.r_[tuple(items)]

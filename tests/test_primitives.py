@@ -240,3 +240,31 @@ def elementwise_kin_reference(x, y):
 def test_elementwise_functions_in_user_code():
     assert_both_modes(elementwise_kin, elementwise_kin_reference, np.array([0.31, -1.13, 2.07]),
                       np.array([0.52, 1.34, -0.45]))
+
+
+# -- methods called for their effect: they may change their receiver in place ------------------------
+
+def sorts_in_place(x):
+    y = x * 1.0
+    y.sort()
+    return y[0] * 2.0
+
+
+def fills_in_place(x):
+    y = x * 1.0
+    y.fill(3.0)
+    return np.sum(y * x)
+
+
+def shuffles(x, rng):
+    y = x * 1.0
+    rng.shuffle(y)
+    return y[0]
+
+
+@pytest.mark.parametrize("f", [sorts_in_place, fills_in_place, shuffles])
+@pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
+def test_a_method_called_for_its_effect_is_refused(f, transform):
+    with pytest.raises(SourceDiffError, match="may change .* in place") as info:
+        transform(f)
+    assert info.value.lineno == f.__code__.co_firstlineno + 2

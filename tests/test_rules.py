@@ -319,6 +319,8 @@ TABLE = {
     np.negative: unary(N),
     np.real: unary(N),
     np.conjugate: unary(N), np.real_if_close: unary(N), np.positive: unary(N),
+    np.linspace: [call(N(), N(), 5), call(N(), N(), 4, False), call(N(3), N(), 3), call(N(2, 1), N(3), num=4),
+                  call(0.0, N(), 6, active=(1,)), call(N(), N(), 1)],
     np.full: [call((2, 3), N()), call((2, 3), N(3)), call((2, 3), N(2, 1)), call(3, N(), dtype=float)],
     np.full_like: [call(N(2, 3), N(), active=(1,)), call(N(2, 3), N(3), active=(1,)),
                    call(np.zeros((2, 2), dtype=int), N(), dtype=float)],

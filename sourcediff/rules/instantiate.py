@@ -249,11 +249,12 @@ FOLDABLE = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b, gast.Mul
 
 
 def fold_constants(node):
-    """`2 - 1` -> `1`, `x ** 1` -> `x`, `1 * x` -> `x`: what templates leave after substitution."""
+    """`2 - 1` -> `1`, `x ** 1` -> `x`, `x - 0` -> `x`, `1 * x` -> `x`: what templates leave after substitution."""
     left, right, op = node.left, node.right, type(node.op)
     if _number(left) and _number(right) and op in FOLDABLE:
         return const(FOLDABLE[op](left.value, right.value))
-    if op is gast.Pow and _number(right) and right.value == 1:
+    if op is gast.Pow and _number(right) and right.value == 1 or op in (gast.Add, gast.Sub) and _number(right) \
+            and right.value == 0:  # `count - 0` from the default ddof=0
         return left
     if op is gast.Mult and _number(left) and left.value == 1:
         return right

@@ -1,11 +1,11 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import (add_like, concatenate_columns, concatenate_rows, cross_cotangent, diff_cotangent,
+from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenate_rows, cross_cotangent, diff_cotangent,
                        direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent, embed_diagonal,
                        expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
                        matmul_directions_left, matmul_directions_right, matmul_left_cotangent, matmul_right_cotangent,
-                       reduced_count, repeat_cotangent, reshape_like, rolled_axis, split_like,
+                       reduced_count, repeat_cotangent, reshape_like, rolled_axis, sample_fractions, split_like,
                        take_along_axis_cotangent, tensordot_cotangent, tile_cotangent, unbroadcast, unreduce, unsplit)
 from .registry import F, adjoint, d, inactive, tangent, vector_tangent
 
@@ -499,6 +499,19 @@ def solve_adjoint(z, a, b):  # a 1-D b is one right-hand side (a column), broadc
     g = np.linalg.solve(np.swapaxes(a, -1, -2), np.expand_dims(d[z], -1) if np.ndim(b) == 1 else d[z])
     d[a] = unbroadcast(-np.matmul(g, np.swapaxes(np.expand_dims(z, -1) if np.ndim(b) == 1 else z, -1, -2)), a)
     d[b] = unbroadcast(g[..., 0] if np.ndim(b) == 1 else g, b)
+
+
+@tangent(np.linspace)
+def linspace(z, start, stop, num=50, endpoint=True):  # retstep=, dtype= and axis= are refused
+    t = sample_fractions(z, num, endpoint)
+    d[z] = broadcast_like(d[start] * (1.0 - t) + d[stop] * t, z)
+
+
+@adjoint(np.linspace)
+def linspace_adjoint(z, start, stop, num=50, endpoint=True):
+    t = sample_fractions(z, num, endpoint)
+    d[start] = unbroadcast(np.sum(d[z] * (1.0 - t), 0), start)
+    d[stop] = unbroadcast(np.sum(d[z] * t, 0), stop)
 
 
 @tangent(np.full)
