@@ -268,3 +268,19 @@ def test_a_method_called_for_its_effect_is_refused(f, transform):
     with pytest.raises(SourceDiffError, match="may change .* in place") as info:
         transform(f)
     assert info.value.lineno == f.__code__.co_firstlineno + 2
+
+
+def appends(x, y):
+    flat = np.append(x, y)
+    rows = np.append(np.outer(x, y), [y * 2.0], axis=0)
+    return np.sum(flat ** 3) + np.sum(rows * rows) + np.sum(np.append(x, 1.0) * 2.0)
+
+
+def appends_reference(x, y):
+    flat = anp.concatenate([x, y])
+    rows = anp.concatenate([anp.outer(x, y), anp.reshape(y * 2.0, (1, -1))], axis=0)
+    return anp.sum(flat ** 3) + anp.sum(rows * rows) + anp.sum(anp.concatenate([x, anp.ones(1)]) * 2.0)
+
+
+def test_np_append_is_a_concatenation():
+    assert_both_modes(appends, appends_reference, rng.standard_normal(3), rng.standard_normal(3))

@@ -257,7 +257,23 @@ class Canonicalizer(gast.NodeTransformer):
                 what = canonical_name(obj) + ("(...)" if any(obj is m for m in MUTATORS) else "(..., out=...)")
                 raise self.error(node, f"{what} writes into an array whose changes sourcediff cannot follow",
                                  "assign the result instead: y = np.f(x), or y = np.where(mask, values, x)")
+            if obj is np.append:
+                return self.append_as_concatenate(node)
         return node
+
+    def append_as_concatenate(self, node):
+        """np.append(a, b, axis) is np.concatenate([a, b], axis), and with no axis that of the flattened
+        a and b: what NumPy computes, in functions that have rules."""
+        try:
+            bound = inspect.signature(np.append).bind(*node.args, **{k.arg: k.value for k in node.keywords})
+        except TypeError:
+            return node  # a call NumPy itself will refuse
+        arr, values = bound.arguments["arr"], bound.arguments["values"]
+        axis = bound.arguments.get("axis", const(None))
+        if isinstance(axis, gast.Constant) and axis.value is None:
+            items = [self.numpy_call(node, "np.ravel", [arr]), self.numpy_call(node, "np.ravel", [values])]
+            return self.numpy_call(node, "np.concatenate", [gast.List(elts=items, ctx=gast.Load())])
+        return self.numpy_call(node, "np.concatenate", [gast.List(elts=[arr, values], ctx=gast.Load()), axis])
 
     def visit_FunctionDef(self, node):
         return node  # nested functions are canonicalized with their own locals

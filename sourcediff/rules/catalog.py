@@ -33,6 +33,8 @@ CONSTRUCTS = [
      "become `np.transpose`, `np.shape`, ..."),
     ("`np.r_[a, b, 0:3]`, `np.c_[a, b]`", "become `concatenate_rows([...])`, `concatenate_columns([...])`; "
      "a directive string is refused"),
+    ("`np.append(a, b)`, `np.append(a, b, axis)`", "become `np.concatenate` of the flattened `a` and `b`, or "
+     "of `a` and `b` along axis"),
     ("`np.einsum` subscripts as a literal, a global string or a local variable that only holds one string", ""),
     ("calls to user functions (keyword arguments, defaults, recursion, other modules)",
      "each callee is transformed for the arguments that carry derivatives"),
