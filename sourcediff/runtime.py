@@ -340,6 +340,15 @@ def diff_cotangent(g, x, n, axis):
     return g
 
 
+def pad_cotangent(g, x, pad_width, mode):
+    """The cotangent of x from the cotangent g of np.pad(x, pad_width, mode), for a mode whose every
+    element is a copy of one of x's or the constant 0: each copy's cotangent added to its source."""
+    index = np.reshape(np.arange(np.size(x)), np.shape(x))
+    source = np.pad(index, pad_width, mode, **({"constant_values": -1} if mode == "constant" else {}))
+    copies = source >= 0
+    return reshape_like(np.bincount(source[copies], np.broadcast_to(g, np.shape(source))[copies], np.size(x)), x)
+
+
 def unsplit(g, pieces, axis):
     """The cotangent of x from the cotangent g of the list of pieces np.split(x, ..., axis) gave
     (a piece nothing reached has a cotangent still 0.0)."""

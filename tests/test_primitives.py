@@ -284,3 +284,17 @@ def appends_reference(x, y):
 
 def test_np_append_is_a_concatenation():
     assert_both_modes(appends, appends_reference, rng.standard_normal(3), rng.standard_normal(3))
+
+
+def pads_with_the_mean(x):
+    return np.sum(np.pad(x, 1, "mean"))
+
+
+def pads_with_a_constant(x):
+    return np.sum(np.pad(x, 1, constant_values=1.0) * x[0])
+
+
+@pytest.mark.parametrize("f", [pads_with_the_mean, pads_with_a_constant])
+@pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
+def test_np_pad_modes_that_do_not_copy_are_refused(f, transform):
+    refused_on_second_line(transform, f, NonDifferentiableError, "cannot differentiate this call of np.pad")

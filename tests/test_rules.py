@@ -287,6 +287,8 @@ TABLE = {
     np.vstack: [call([N(3), N(3)]), call([N(2, 3), N(3)]), call([N(1, 2), N(2, 2)]), call([N(), N()])],
     np.column_stack: [call([N(3), N(3)]), call([N(3, 2), N(3)]), call((N(2, 1), N(2, 2))), call([N(), N()])],
     np.dstack: [call([N(3), N(3)]), call([N(2, 3), N(2, 3, 2)]), call([N(), N()])],
+    np.pad: [call(N(3), 1), call(N(2, 3), ((1, 0), (2, 1))), call(N(4), 2, "reflect"), call(N(2, 3), 1, mode="edge"),
+             call(N(3), (2, 3), "symmetric"), call(N(2, 2), 3, "wrap"), call(N(0, 2), ((1, 1), (0, 0)))],
     np.split: [call(N(0, 2), 2, axis=1), call(N(6), 3), call(N(4, 3), [1, 3]), call(N(2, 6), 2, axis=1), call(N(5), [2, 2])],
     np.array_split: [call(N(5), 3), call(N(3, 4), 2, 1)],
     np.hsplit: [call(N(6), 2), call(N(2, 4), [1])],

@@ -78,6 +78,10 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
     for param in template.constant:
         if any(derivative_of(name(n)) is not None for n in operands(bound[param])):
             raise BindError(f"its {param} carries a derivative, which this rule does not follow")
+    for param, allowed in template.choices.items():
+        value = bound[param]
+        if not (isinstance(value, gast.Constant) and value.value in allowed):
+            raise BindError(f"{param} must be one of {', '.join(map(repr, allowed))}, written as a constant")
     out_param = template.params[0]
     temps = {}
     zeroed = []

@@ -1,12 +1,13 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenate_rows, cross_cotangent, diff_cotangent,
-                       direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent, embed_diagonal,
-                       expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
+from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenate_rows, cross_cotangent,
+                       diff_cotangent, direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent,
+                       embed_diagonal, expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
                        matmul_directions_left, matmul_directions_right, matmul_left_cotangent, matmul_right_cotangent,
-                       reduced_count, repeat_cotangent, reshape_like, rolled_axis, sample_fractions, split_like,
-                       take_along_axis_cotangent, tensordot_cotangent, tile_cotangent, unbroadcast, unreduce, unsplit)
+                       pad_cotangent, reduced_count, repeat_cotangent, reshape_like, rolled_axis, sample_fractions,
+                       split_like, take_along_axis_cotangent, tensordot_cotangent, tile_cotangent, unbroadcast, unreduce,
+                       unsplit)
 from .registry import F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(
@@ -157,6 +158,19 @@ def diff(z, x, n=1, axis=-1):  # prepend= and append= are refused: their tangent
 @adjoint(np.diff)
 def diff_adjoint(z, x, n=1, axis=-1):
     d[x] = diff_cotangent(d[z], x, n, axis)
+
+
+PAD_MODES = {"mode": ("constant", "edge", "reflect", "symmetric", "wrap")}  # each element a copy (or 0)
+
+
+@tangent(np.pad, choices=PAD_MODES)
+def pad(z, x, pad_width, mode="constant"):  # constant_values= and the other modes are refused
+    d[z] = np.pad(d[x], pad_width, mode)
+
+
+@adjoint(np.pad, choices=PAD_MODES)
+def pad_adjoint(z, x, pad_width, mode="constant"):
+    d[x] = pad_cotangent(d[z], x, pad_width, mode)
 
 
 @adjoint(np.split, np.array_split)
