@@ -127,8 +127,7 @@ class Canonicalizer(gast.NodeTransformer):
     def reference(self, node, obj):
         """An expression for a free object, tagged with the object."""
         if is_complex(obj) or any(obj is t for t in COMPLEX_TYPES):
-            raise self.error(node, "complex numbers are not supported: the rules are written for real values",
-                             "write the real and imaginary parts as separate real values")
+            raise self.complex_error(node)
         spelling = canonical_name(obj)
         if obj is None or isinstance(obj, str):  # np.newaxis, or a constant string such as einsum's subscripts
             return gast.copy_location(const(obj), node)
@@ -151,10 +150,13 @@ class Canonicalizer(gast.NodeTransformer):
         result.sd_object = obj
         return gast.copy_location(result, node)
 
+    def complex_error(self, node):
+        return self.error(node, "complex numbers are not supported: the rules are written for real values",
+                          "write the real and imaginary parts as separate real values")
+
     def visit_Constant(self, node):
         if isinstance(node.value, complex):
-            raise self.error(node, "complex numbers are not supported: the rules are written for real values",
-                             "write the real and imaginary parts as separate real values")
+            raise self.complex_error(node)
         return node
 
     def visit_Slice(self, node):
