@@ -349,6 +349,22 @@ def pad_cotangent(g, x, pad_width, mode):
     return reshape_like(np.bincount(source[copies], np.broadcast_to(g, np.shape(source))[copies], np.size(x)), x)
 
 
+def none_holds(condlist):
+    """Where none of the conditions holds: where np.select(condlist, choicelist, default) is default."""
+    return np.logical_not(np.logical_or.reduce(np.broadcast_arrays(*condlist)))
+
+
+def select_cotangents(g, condlist, choicelist):
+    """The cotangents of the choices from the cotangent g of np.select(condlist, choicelist, ...): each
+    takes g where its condition is the first that holds."""
+    taken, parts = False, []
+    for condition, choice in zip(condlist, choicelist):
+        chosen = np.logical_and(condition, np.logical_not(taken))
+        parts.append(unbroadcast(np.where(chosen, g, 0.0), choice))
+        taken = np.logical_or(taken, chosen)
+    return parts
+
+
 def unsplit(g, pieces, axis):
     """The cotangent of x from the cotangent g of the list of pieces np.split(x, ..., axis) gave
     (a piece nothing reached has a cotangent still 0.0)."""

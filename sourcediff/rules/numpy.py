@@ -5,10 +5,10 @@ from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenat
                        diff_cotangent, direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent,
                        embed_diagonal, expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
                        matmul_directions_left, matmul_directions_right, matmul_left_cotangent, matmul_right_cotangent,
-                       pad_cotangent, reduced_count, repeat_cotangent, reshape_like, rolled_axis, sample_fractions,
-                       split_like, take_along_axis_cotangent, tensordot_cotangent, tile_cotangent, unbroadcast, unreduce,
-                       unsplit)
-from .registry import F, adjoint, d, inactive, tangent, vector_tangent
+                       none_holds, pad_cotangent, reduced_count, repeat_cotangent, reshape_like, rolled_axis,
+                       sample_fractions, select_cotangents, split_like, take_along_axis_cotangent, tensordot_cotangent,
+                       tile_cotangent, unbroadcast, unreduce, unsplit)
+from .registry import LINEAR_ARGUMENTS, F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(
     np.shape, np.ndim, np.size, np.sign, np.floor, np.ceil, np.round, np.rint, np.argmax, np.argmin,
@@ -526,6 +526,20 @@ def linspace_adjoint(z, start, stop, num=50, endpoint=True):
     t = sample_fractions(z, num, endpoint)
     d[start] = unbroadcast(np.sum(d[z] * (1.0 - t), 0), start)
     d[stop] = unbroadcast(np.sum(d[z] * t, 0), stop)
+
+
+LINEAR_ARGUMENTS["np.select"] = {1}  # no derivative in the choices: none from np.select(conditions, 0)
+
+
+@tangent(np.select)
+def select(z, condlist, choicelist, default=0):
+    d[z] = np.select(condlist, d[choicelist]) + d[default] * none_holds(condlist)
+
+
+@adjoint(np.select)
+def select_adjoint(z, condlist, choicelist, default=0):
+    d[choicelist] = add_like(d[choicelist], choicelist, select_cotangents(d[z], condlist, choicelist))
+    d[default] = unbroadcast(np.where(none_holds(condlist), d[z], 0.0), default)
 
 
 @tangent(np.full)
