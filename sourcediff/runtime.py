@@ -349,6 +349,29 @@ def pad_cotangent(g, x, pad_width, mode):
     return reshape_like(np.bincount(source[copies], np.broadcast_to(g, np.shape(source))[copies], np.size(x)), x)
 
 
+def gradient_cotangent(g, x, *spacing, axis=None, edge_order=1):
+    """The cotangent of x from the cotangent g of np.gradient(x, *spacing, axis=axis, edge_order=...):
+    one array, or one per axis. Along an axis the operator is banded, each row at most three
+    neighbouring columns; their coefficients are np.gradient of three combs, and the cotangent adds
+    each row's g times its coefficients into those columns."""
+    axes = list(range(np.ndim(x))) if axis is None else [a % np.ndim(x) for a in np.atleast_1d(axis)]
+    parts = g if isinstance(g, (list, tuple)) else [g] * len(axes)
+    spacing = spacing * len(axes) if len(spacing) == 1 else spacing or (1.0,) * len(axes)
+    out = np.zeros(np.shape(x))
+    for a, h, part in zip(axes, spacing, parts):
+        rows = np.moveaxis(np.broadcast_to(part, np.shape(x)), a, 0)
+        n = len(rows)
+        first = np.clip(np.arange(n) - 1, 0, max(n - 3, 0))  # each row's first column
+        moved = np.moveaxis(out, a, 0)
+        for r in range(3):
+            coefficients = np.gradient((np.arange(n) % 3 == r) * 1.0, h, edge_order=edge_order)
+            columns = first + (r - first) % 3
+            inside = columns < n
+            weights = np.reshape(coefficients[inside], (-1,) + (1,) * (rows.ndim - 1))
+            np.add.at(moved, columns[inside], weights * rows[inside])
+    return reshape_like(out, x)
+
+
 def none_holds(condlist):
     """Where none of the conditions holds: where np.select(condlist, choicelist, default) is default."""
     return np.logical_not(np.logical_or.reduce(np.broadcast_arrays(*condlist)))

@@ -298,3 +298,13 @@ def pads_with_a_constant(x):
 @pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
 def test_np_pad_modes_that_do_not_copy_are_refused(f, transform):
     refused_on_second_line(transform, f, NonDifferentiableError, "cannot differentiate this call of np.pad")
+
+
+def gradient_over_a_differentiable_step(x):
+    return np.sum(np.gradient(x, x[0]) ** 2)
+
+
+@pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
+def test_np_gradient_with_a_differentiable_spacing_is_refused(transform):
+    refused_on_second_line(transform, gradient_over_a_differentiable_step, NonDifferentiableError,
+                           "its spacing carries a derivative")

@@ -48,7 +48,8 @@ REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, de
            "`*args`/`**kwargs` parameters, match, for/while ... else, functions whose source is unavailable, "
            "calls with differentiable arguments to functions that have neither a rule nor Python source, "
            "subscripts whose index carries a derivative, methods called for their effect on a local value "
-           "(`y.sort()`, `y.fill(0.0)`, `rng.shuffle(y)`: they may change it in place), and complex numbers (arguments, constants, globals "
+           "(`y.sort()`, `y.fill(0.0)`, `rng.shuffle(y)`: they may change it in place), and complex numbers "
+           "(arguments, constants, globals "
            "and types; the rules are written for real values).")
 
 

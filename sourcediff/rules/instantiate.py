@@ -76,7 +76,8 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
     """
     bound, extra_args, extra_keywords = bind_arguments(template, args, keywords)
     for param in template.constant:
-        if any(derivative_of(name(n)) is not None for n in operands(bound[param])):
+        nodes = extra_args if param == template.star else [bound[param]]
+        if any(derivative_of(name(n)) is not None for node in nodes for n in operands(node)):
             raise BindError(f"its {param} carries a derivative, which this rule does not follow")
     for param, allowed in template.choices.items():
         value = bound[param]

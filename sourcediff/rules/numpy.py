@@ -3,11 +3,11 @@ import numpy as np
 
 from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenate_rows, cross_cotangent,
                        diff_cotangent, direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent,
-                       embed_diagonal, expand_reduced, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
-                       matmul_directions_left, matmul_directions_right, matmul_left_cotangent, matmul_right_cotangent,
-                       none_holds, pad_cotangent, reduced_count, repeat_cotangent, reshape_like, rolled_axis,
-                       sample_fractions, select_cotangents, split_like, take_along_axis_cotangent, tensordot_cotangent,
-                       tile_cotangent, unbroadcast, unreduce, unsplit)
+                       embed_diagonal, expand_reduced, gradient_cotangent, inner_left_cotangent, inner_right_cotangent,
+                       kron_cotangent, matmul_directions_left, matmul_directions_right, matmul_left_cotangent,
+                       matmul_right_cotangent, none_holds, pad_cotangent, reduced_count, repeat_cotangent, reshape_like,
+                       rolled_axis, sample_fractions, select_cotangents, split_like, take_along_axis_cotangent,
+                       tensordot_cotangent, tile_cotangent, unbroadcast, unreduce, unsplit)
 from .registry import LINEAR_ARGUMENTS, F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(
@@ -526,6 +526,16 @@ def linspace_adjoint(z, start, stop, num=50, endpoint=True):
     t = sample_fractions(z, num, endpoint)
     d[start] = unbroadcast(np.sum(d[z] * (1.0 - t), 0), start)
     d[stop] = unbroadcast(np.sum(d[z] * t, 0), stop)
+
+
+@tangent(np.gradient, constant=("spacing",))
+def gradient(z, x, *spacing, **kwargs):  # spacing (a step or coordinates) carries no derivative
+    d[z] = np.gradient(d[x], *spacing, **kwargs)
+
+
+@adjoint(np.gradient, constant=("spacing",))
+def gradient_adjoint(z, x, *spacing, **kwargs):
+    d[x] = gradient_cotangent(d[z], x, *spacing, **kwargs)
 
 
 LINEAR_ARGUMENTS["np.select"] = {1}  # no derivative in the choices: none from np.select(conditions, 0)
