@@ -15,7 +15,7 @@ inactive(
     np.argsort, np.isnan, np.isfinite, np.isinf, np.zeros, np.ones, np.empty, np.eye,
     np.identity, np.zeros_like, np.ones_like, np.empty_like,
     np.less, np.greater, np.equal, np.logical_and, np.logical_or, np.logical_not, np.any, np.all,
-    np.nonzero, np.count_nonzero, np.fix, np.trunc, np.floor_divide, np.argpartition, np.argwhere,
+    np.nonzero, np.count_nonzero, np.around, np.fix, np.trunc, np.floor_divide, np.argpartition, np.argwhere,
     np.flatnonzero, np.searchsorted, np.digitize, np.isneginf, np.isposinf, np.isclose, np.allclose,
     np.array_equal, np.array_equiv, np.greater_equal, np.less_equal, np.not_equal, np.logical_xor,
     np.iscomplexobj, np.iscomplex, np.isreal, np.isscalar, np.result_type, np.tri, np.tril_indices,
