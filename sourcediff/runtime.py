@@ -301,6 +301,17 @@ def rolled_axis(axis, start, ndim):
     return start - 1 if axis < start else start
 
 
+def take_cotangent(g, x, indices, axis=None):
+    """The cotangent of x from the cotangent g of np.take(x, indices, axis): repeated indices add up."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    axis = None if axis is None else axis % np.ndim(x)
+    target = np.reshape(out, -1) if axis is None else np.moveaxis(out, axis, 0)  # views of out
+    at = 0 if axis is None else axis
+    g = np.moveaxis(np.asarray(g), list(range(at, at + np.ndim(indices))), list(range(np.ndim(indices))))
+    np.add.at(target, indices, g)
+    return reshape_like(out, x)
+
+
 def take_along_axis_cotangent(g, x, indices, axis):
     """The cotangent of x from the cotangent g of np.take_along_axis(x, indices, axis), indices a
     permutation along axis (as np.argsort gives)."""

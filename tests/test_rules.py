@@ -259,6 +259,8 @@ TABLE = {
     np.var: reductions() + [call(N(4), ddof=1), call(N(2, 3), axis=0, ddof=1, keepdims=True), call(N())],
     np.std: reductions(size_one=False) + [call(N(4), ddof=1), call(N(2, 3), 1, None, None, 1)],
     np.cumprod: [call(S(5)), call(S(2, 3)), call(S(2, 3), axis=1), call(S(2, 3), 0), call(S(2, 3, 2), axis=-2)],
+    np.take: [call(N(5), [0, 2, 2]), call(N(3, 4), np.array([[1, 0], [3, 3]]), axis=1), call(N(3, 4), 2, 0),
+              call(N(2, 3), np.array([5, -1])), call(N(4), np.array([], dtype=int)), call(N(2, 3, 2), [1, 1], -2)],
     np.sort: [call(N(0)), call(N(1, 3), axis=0), call(N(5)), call(N(2, 3)), call(N(2, 3), axis=0),
               call(N(2, 3), None), call(N(3, 4), -1, "stable"),
               ties(np.array([1.0, 3.0, 1.0, 2.0]))],

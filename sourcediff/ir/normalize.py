@@ -28,7 +28,7 @@ ARRAY_METHODS = {
     "cumprod": "np.cumprod", "repeat": "np.repeat", "trace": "np.trace", "diagonal": "np.diagonal",
     "swapaxes": "np.swapaxes", "conj": "np.conjugate", "conjugate": "np.conjugate", "round": "np.round",
     "argmax": "np.argmax", "argmin": "np.argmin", "argsort": "np.argsort", "nonzero": "np.nonzero",
-    "all": "np.all", "any": "np.any",
+    "all": "np.all", "any": "np.any", "take": "np.take",
 }
 ARRAY_ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size",
                     "real": "np.real", "imag": "np.imag"}

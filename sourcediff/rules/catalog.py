@@ -27,6 +27,7 @@ CONSTRUCTS = [
      "`x.var()`, `x.std()`, `x.dot(y)`, `x.reshape(...)`, `x.transpose(...)`, `x.swapaxes(a, b)`, `x.squeeze()`, "
      "`x.ravel()`, `x.flatten()`, `x.repeat(n)`, `x.trace()`, `x.diagonal()`, `x.clip(a, b)`, `x.conj()`, "
      "`x.round()`, `x.argmax()`, `x.argmin()`, `x.argsort()`, `x.nonzero()`, `x.all()`, `x.any()`, "
+     "`x.take(i)`, "
      "`x.astype(float)`, `x.copy()`", "become the NumPy functions; another method of a differentiable value "
      "is refused by name"),
     ("array attributes `x.T`, `x.shape`, `x.ndim`, `x.size`, `x.real`, `x.imag`",

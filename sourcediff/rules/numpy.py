@@ -7,7 +7,7 @@ from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenat
                        kron_cotangent, matmul_directions_left, matmul_directions_right, matmul_left_cotangent,
                        matmul_right_cotangent, none_holds, pad_cotangent, reduced_count, repeat_cotangent, reshape_like,
                        rolled_axis, sample_fractions, select_cotangents, split_like, take_along_axis_cotangent,
-                       tensordot_cotangent, tile_cotangent, unbroadcast, unreduce, unsplit)
+                       take_cotangent, tensordot_cotangent, tile_cotangent, unbroadcast, unreduce, unsplit)
 from .registry import LINEAR_ARGUMENTS, F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(
@@ -431,6 +431,16 @@ def cumprod(z, x, axis=None, *args, **kwargs):  # as np.prod's rule, for x witho
 @adjoint(np.cumprod)
 def cumprod_adjoint(z, x, axis=None, *args, **kwargs):  # a reversed cumulative sum, as np.cumsum's
     d[x] = reshape_like(np.flip(np.cumsum(np.flip(d[z] * z, axis), axis), axis), x) / x
+
+
+@tangent(np.take, constant=("indices",))
+def take(z, x, indices, axis=None):  # mode= is refused: it changes which elements are read
+    d[z] = np.take(d[x], indices, axis)
+
+
+@adjoint(np.take, constant=("indices",))
+def take_adjoint(z, x, indices, axis=None):
+    d[x] = take_cotangent(d[z], x, indices, axis)
 
 
 @tangent(np.sort)
