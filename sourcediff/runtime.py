@@ -221,8 +221,7 @@ def unreduce(g, x, axis=None, keepdims=False, mean=False):
     one with zero strides)."""
     shape = np.shape(x)
     if mean:
-        count = np.size(x) if axis is None else np.prod([shape[a] for a in np.atleast_1d(axis)])
-        g = g * (1.0 / count)
+        g = g * (1.0 / reduced_count(x, axis))
     if axis is None and np.ndim(g) == 0:
         g = np.asarray(g)
         view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
@@ -246,13 +245,14 @@ def is_integral(leaf):
 
 
 def require_real(value, name, function, tangent=MISSING):
-    """Refuse what has no derivative where one is asked for: integers and booleans, and what is not a
-    number (a str, None, another object); given the tangent for this argument, refuse one of another
-    structure, shape or dtype, before any arithmetic meets it."""
+    """Refuse what has no derivative where one is asked for: integers and booleans, complex numbers (the
+    rules are written for real values) and what is not a number (a str, None, another object); given the
+    tangent for this argument, refuse one of another structure, shape or dtype, before any arithmetic
+    meets it."""
     leaves = [value]
     while leaves:
         leaf = leaves.pop()
-        if type(leaf) is np.ndarray and leaf.dtype.kind in "fc":
+        if type(leaf) is np.ndarray and leaf.dtype.kind == "f":
             continue
         if isinstance(leaf, dict):
             leaves.extend(leaf.values())
@@ -262,6 +262,10 @@ def require_real(value, name, function, tangent=MISSING):
             _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds integers or "
                     "booleans, which have no derivative", f"pass floating-point values (e.g. 3.0 or x.astype(float)) "
                     f"or leave '{name}' out of wrt")
+        elif is_complex(leaf):
+            _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds complex "
+                    "numbers, which sourcediff does not differentiate",
+                    "pass the real and imaginary parts as separate real arguments")
         elif not _is_number(leaf):
             _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds "
                     f"{_kind(leaf)}, which has no derivative", f"leave '{name}' out of wrt")
@@ -300,7 +304,8 @@ def _is_number(leaf):
     return isinstance(leaf, (float, complex, np.floating, np.complexfloating))
 
 
-def _is_complex(leaf):
+def is_complex(leaf):
+    """Complex numbers: refused as arguments and constants, since the rules are written for real values."""
     return leaf.dtype.kind == "c" if isinstance(leaf, np.ndarray) else isinstance(leaf, (complex, np.complexfloating))
 
 
@@ -335,7 +340,7 @@ def _mismatch(t, x, label, path=()):
         problem = f"is {_kind(t)}", f"is {_kind(x)}"
     elif is_integral(t):
         problem = "holds integers", "holds floating-point numbers"
-    elif _is_complex(t) and not _is_complex(x):
+    elif is_complex(t) and not is_complex(x):
         problem = "holds complex numbers", "is real"
     elif np.shape(t) != np.shape(x):
         problem = "is a float" if isinstance(t, float) else f"has shape {np.shape(t)}", f"has shape {np.shape(x)}"
@@ -376,22 +381,23 @@ def add_like(g, x, value):
 
 def split_like(g, xs, axis=0, ndmin=0):
     """The cotangent g of np.concatenate(xs, axis) cut back into one piece per element of xs, each
-    shaped like its element (ndmin: the elements were first given that many dimensions, by
-    prepending ones, as np.hstack and np.vstack do)."""
+    shaped like its element (ndmin: an element with fewer dimensions was first given that many,
+    extent one along axis, as np.vstack, np.column_stack, np.dstack, np.r_ and np.c_ do)."""
     if axis is None:
         g, axis = np.ravel(g), 0
         sizes = [np.size(x) for x in xs]
     else:
-        sizes = [((1,) * (ndmin - np.ndim(x)) + np.shape(x))[axis] for x in xs]
+        sizes = [np.shape(x)[axis] if np.ndim(x) >= max(ndmin, 1) else 1 for x in xs]
     pieces = np.split(g, np.cumsum(sizes)[:-1], axis)
     return [np.reshape(piece, np.shape(x)) for piece, x in zip(pieces, xs)]
 
 
-def embed_diagonal(g, shape, k=0):
-    """A zero matrix of the given shape holding the vector g on its k-th diagonal."""
+def embed_diagonal(g, shape, k=0, axis1=0, axis2=1):
+    """Zeros of the given shape holding g on the k-th diagonal of axes axis1 and axis2, where
+    np.diagonal reads it (the diagonal along g's last axis)."""
     out = np.zeros(shape, dtype=np.result_type(g, float))
-    rows = np.arange(len(g)) + max(-k, 0)
-    out[rows, rows + k] = g
+    rows = np.arange(np.shape(g)[-1]) + max(-k, 0)
+    np.moveaxis(out, (axis1, axis2), (-2, -1))[..., rows, rows + k] = g
     return out
 
 
@@ -443,6 +449,177 @@ def kron_cotangent(g, operands, i):
     result = np.reshape(np.einsum(f"{letters},{other}->{own}", g, np.reshape(operands[1 - i], shapes[1 - i])),
                         np.shape(operands[i]))
     return float(result) if isinstance(operands[i], float) else result
+
+
+def reshape_like(g, x):
+    """g reshaped to x's shape (a float for a float x)."""
+    return float(np.reshape(g, ())) if isinstance(x, float) else np.reshape(g, np.shape(x))
+
+
+def reduced_count(x, axis):
+    """How many elements of x a reduction over axis combines into each result."""
+    shape = np.shape(x)
+    return np.size(x) if axis is None else int(np.prod([shape[a] for a in np.atleast_1d(axis)]))
+
+
+def rolled_axis(axis, start, ndim):
+    """Where np.rollaxis(x, axis, start) puts axis, for an x of ndim dimensions."""
+    axis, start = axis % ndim, start + ndim if start < 0 else start
+    return start - 1 if axis < start else start
+
+
+def take_cotangent(g, x, indices, axis=None):
+    """The cotangent of x from the cotangent g of np.take(x, indices, axis): repeated indices add up."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    axis = None if axis is None else axis % np.ndim(x)
+    target = np.reshape(out, -1) if axis is None else np.moveaxis(out, axis, 0)  # views of out
+    at = 0 if axis is None else axis
+    g = np.moveaxis(np.asarray(g), list(range(at, at + np.ndim(indices))), list(range(np.ndim(indices))))
+    np.add.at(target, indices, g)
+    return reshape_like(out, x)
+
+
+def take_along_axis_cotangent(g, x, indices, axis):
+    """The cotangent of x from the cotangent g of np.take_along_axis(x, indices, axis), indices a
+    permutation along axis (as np.argsort gives)."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    np.put_along_axis(out, indices, g, axis)
+    return out
+
+
+def repeat_cotangent(g, x, repeats, axis=None):
+    """The cotangent of x from the cotangent g of np.repeat(x, repeats, axis): each element's copies summed."""
+    flat = axis is None
+    source = np.ravel(x) if flat else np.asarray(x)
+    axis = 0 if flat else axis % source.ndim
+    n = np.shape(source)[axis]
+    owners = np.repeat(np.arange(n), np.broadcast_to(repeats, (n,)))
+    out = np.zeros(np.shape(source), dtype=np.result_type(g, float))
+    np.add.at(np.moveaxis(out, axis, 0), owners, np.moveaxis(np.asarray(g), axis, 0))
+    return reshape_like(out, x)
+
+
+def tile_cotangent(g, x, reps):
+    """The cotangent of x from the cotangent g of np.tile(x, reps): the tiles summed."""
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    n = max(np.ndim(x), len(reps))
+    shape = (1,) * (n - np.ndim(x)) + np.shape(x)
+    reps = (1,) * (n - len(reps)) + reps
+    tiles = np.reshape(g, [m for pair in zip(reps, shape) for m in pair])
+    return reshape_like(np.sum(tiles, axis=tuple(range(0, 2 * n, 2))), x)
+
+
+def diff_cotangent(g, x, n, axis):
+    """The cotangent of x from the cotangent g of np.diff(x, n, axis)."""
+    if np.shape(x)[axis] <= n:  # the differences are empty
+        return np.zeros(np.shape(x))
+    for _ in range(n):
+        g = -np.diff(g, 1, axis, prepend=0.0, append=0.0)
+    return g
+
+
+def pad_cotangent(g, x, pad_width, mode):
+    """The cotangent of x from the cotangent g of np.pad(x, pad_width, mode), for a mode whose every
+    element is a copy of one of x's or the constant 0: each copy's cotangent added to its source."""
+    index = np.reshape(np.arange(np.size(x)), np.shape(x))
+    source = np.pad(index, pad_width, mode, **({"constant_values": -1} if mode == "constant" else {}))
+    copies = source >= 0
+    return reshape_like(np.bincount(source[copies], np.broadcast_to(g, np.shape(source))[copies], np.size(x)), x)
+
+
+def gradient_cotangent(g, x, *spacing, axis=None, edge_order=1):
+    """The cotangent of x from the cotangent g of np.gradient(x, *spacing, axis=axis, edge_order=...):
+    one array, or one per axis. Along an axis the operator is banded, each row at most three
+    neighbouring columns; their coefficients are np.gradient of three combs, and the cotangent adds
+    each row's g times its coefficients into those columns."""
+    axes = list(range(np.ndim(x))) if axis is None else [a % np.ndim(x) for a in np.atleast_1d(axis)]
+    parts = g if isinstance(g, (list, tuple)) else [g] * len(axes)
+    spacing = spacing * len(axes) if len(spacing) == 1 else spacing or (1.0,) * len(axes)
+    out = np.zeros(np.shape(x))
+    for a, h, part in zip(axes, spacing, parts):
+        rows = np.moveaxis(np.broadcast_to(part, np.shape(x)), a, 0)
+        n = len(rows)
+        first = np.clip(np.arange(n) - 1, 0, max(n - 3, 0))  # each row's first column
+        moved = np.moveaxis(out, a, 0)
+        for r in range(3):
+            coefficients = np.gradient((np.arange(n) % 3 == r) * 1.0, h, edge_order=edge_order)
+            columns = first + (r - first) % 3
+            inside = columns < n
+            weights = np.reshape(coefficients[inside], (-1,) + (1,) * (rows.ndim - 1))
+            np.add.at(moved, columns[inside], weights * rows[inside])
+    return reshape_like(out, x)
+
+
+def none_holds(condlist):
+    """Where none of the conditions holds: where np.select(condlist, choicelist, default) is default."""
+    return np.logical_not(np.logical_or.reduce(np.broadcast_arrays(*condlist)))
+
+
+def select_cotangents(g, condlist, choicelist):
+    """The cotangents of the choices from the cotangent g of np.select(condlist, choicelist, ...): each
+    takes g where its condition is the first that holds."""
+    taken, parts = False, []
+    for condition, choice in zip(condlist, choicelist):
+        chosen = np.logical_and(condition, np.logical_not(taken))
+        parts.append(unbroadcast(np.where(chosen, g, 0.0), choice))
+        taken = np.logical_or(taken, chosen)
+    return parts
+
+
+def unsplit(g, pieces, axis):
+    """The cotangent of x from the cotangent g of the list of pieces np.split(x, ..., axis) gave
+    (a piece nothing reached has a cotangent still 0.0)."""
+    parts = g if isinstance(g, (list, tuple)) else [g] * len(pieces)
+    return np.concatenate([np.broadcast_to(part, np.shape(piece)) for part, piece in zip(parts, pieces)], axis)
+
+
+def tensordot_cotangent(g, x, y, axes, i):
+    """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of np.tensordot(x, y, axes)."""
+    if np.ndim(axes) == 0:
+        summed = [list(range(np.ndim(x) - axes, np.ndim(x))), list(range(axes))]
+    else:
+        summed = [list(np.atleast_1d(a) % max(np.ndim(v), 1)) for a, v in zip(axes, (x, y))]
+    free = [[a for a in range(np.ndim(v)) if a not in summed[k]] for k, v in enumerate((x, y))]
+    # g's axes are x's free axes, then y's; contract g with the other operand over its free axes
+    if i == 0:
+        out = np.tensordot(g, y, (list(range(len(free[0]), np.ndim(g))), free[1]))
+        order = free[0] + [summed[0][k] for k in np.argsort(summed[1])]
+    else:
+        out = np.tensordot(x, g, (free[0], list(range(len(free[0])))))
+        order = [summed[1][k] for k in np.argsort(summed[0])] + free[1]
+    return reshape_like(np.transpose(out, np.argsort(order)), (x, y)[i])
+
+
+def cross_cotangent(g, x, y, i, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of np.cross(x, y, ...):
+    <g, x × y> = <x, y × g> = <y, g × x>, with 2-vectors as 3-vectors whose last component is 0."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    vectors = [np.moveaxis(x, axisa, -1), np.moveaxis(y, axisb, -1)]
+    padded = [np.concatenate([v, np.zeros(np.shape(v)[:-1] + (3 - np.shape(v)[-1],))], -1) for v in vectors]
+    if np.shape(vectors[0])[-1] == np.shape(vectors[1])[-1] == 2:  # the result was the third component alone
+        g = np.stack([np.zeros_like(g), np.zeros_like(g), g], -1)
+    else:
+        g = np.moveaxis(g, axisc, -1)
+    own = np.cross(padded[1], g) if i == 0 else np.cross(g, padded[0])
+    own = unbroadcast(own[..., :np.shape(vectors[i])[-1]], vectors[i])
+    return np.moveaxis(own, -1, axisa if i == 0 else axisb)
+
+
+def sample_fractions(z, num, endpoint):
+    """Where the samples z of np.linspace(start, stop, num, endpoint) lie between start (0) and stop
+    (1), shaped to broadcast against z."""
+    return np.reshape(np.linspace(0.0, 1.0, num, endpoint), (-1,) + (1,) * (np.ndim(z) - 1))
+
+
+def concatenate_rows(items):
+    """np.r_[a, b, ...] for items that are numbers and arrays (a slice item is np.r_[start:stop] itself)."""
+    return np.r_[tuple(items)]
+
+
+def concatenate_columns(items):
+    """np.c_[a, b, ...] for items that are numbers and arrays."""
+    return np.c_[tuple(items)]
 
 
 # Cotangents of products. Generated code calls them where operand ranks are known only at run time.

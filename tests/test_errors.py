@@ -98,7 +98,7 @@ def uses_or(x):
 
 
 def uses_attribute(x):
-    return x.real * 2.0
+    return x.flat * 2.0
 
 
 async def uses_async(x):
@@ -135,7 +135,7 @@ def test_and_or_on_differentiable_values():
 
 
 def test_attribute_of_differentiable_value():
-    raises_at(sd.UnsupportedSyntaxError, uses_attribute, "x.real", match="the attribute .real of a differentiable value")
+    raises_at(sd.UnsupportedSyntaxError, uses_attribute, "x.flat", match="the attribute .flat of a differentiable value")
 
 
 def test_integer_argument_is_refused_at_call():

@@ -22,7 +22,9 @@ def statements(body):
 
 
 def operands(value):
-    """The names whose derivatives flow into value (indices and conditions carry none)."""
+    """The names whose derivatives flow into value (conditions carry none). The names in an index
+    count too: an index that carries a derivative is refused by the subscript's rule, never dropped
+    (`np.r_[x, x]` or a user object's `table[x]` would otherwise be silently constant)."""
     if isinstance(value, gast.Name):
         return [value.id]
     if isinstance(value, (gast.Constant, gast.Compare)) or \
@@ -43,7 +45,9 @@ def operands(value):
     if isinstance(value, gast.UnaryOp):
         return operands(value.operand)
     if isinstance(value, gast.Subscript):
-        return operands(value.value)
+        return operands(value.value) + operands(value.slice)
+    if isinstance(value, gast.Slice):
+        return [n for part in (value.lower, value.upper, value.step) if part is not None for n in operands(part)]
     if isinstance(value, (gast.List, gast.Tuple)):
         return [n for e in value.elts for n in operands(e)]
     if isinstance(value, gast.Dict):

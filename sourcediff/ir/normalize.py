@@ -12,6 +12,8 @@ import inspect
 import gast
 import numpy as np
 
+from .. import runtime
+from ..runtime import is_complex
 from ..errors import UnknownNameError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..rules import is_inactive
@@ -23,9 +25,17 @@ from .namespace import RUNTIME_HELPERS, NameGenerator
 ARRAY_METHODS = {
     "sum": "np.sum", "mean": "np.mean", "prod": "np.prod", "max": "np.max", "min": "np.min",
     "cumsum": "np.cumsum", "squeeze": "np.squeeze", "dot": "np.dot", "ravel": "np.ravel",
-    "clip": "np.clip", "transpose": "np.transpose", "reshape": "np.reshape",
+    "clip": "np.clip", "transpose": "np.transpose", "reshape": "np.reshape", "var": "np.var", "std": "np.std",
+    "cumprod": "np.cumprod", "repeat": "np.repeat", "trace": "np.trace", "diagonal": "np.diagonal",
+    "swapaxes": "np.swapaxes", "conj": "np.conjugate", "conjugate": "np.conjugate", "round": "np.round",
+    "argmax": "np.argmax", "argmin": "np.argmin", "argsort": "np.argsort", "nonzero": "np.nonzero",
+    "all": "np.all", "any": "np.any", "take": "np.take",
 }
-ARRAY_ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size"}
+ARRAY_ATTRIBUTES = {"T": "np.transpose", "shape": "np.shape", "ndim": "np.ndim", "size": "np.size",
+                    "real": "np.real", "imag": "np.imag"}
+# index expressions that concatenate (`np.r_[a, b]`) -> the runtime function that does it as a call
+INDEX_CONCATENATIONS = {np.r_: runtime.concatenate_rows, np.c_: runtime.concatenate_columns}
+COMPLEX_TYPES = (complex, np.complexfloating, np.complex64, np.complex128, np.clongdouble)
 NUMBER_WORDS = {0: "zero", 1: "one", 2: "two"}
 # the name of a result whose spelled-out name would be too long
 OPERATOR_NOUNS = {
@@ -64,6 +74,18 @@ def local_names(fdef):
     return found
 
 
+def constant_strings(fdef):
+    """Local names that only ever hold one string constant (`spec = "ij,jk->ik"`), with that string."""
+    stores = [n.id for n in walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
+    values = {}
+    for node in walk(fdef):
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name) \
+                and isinstance(node.value, gast.Constant) and isinstance(node.value.value, str):
+            values.setdefault(node.targets[0].id, []).append(node.value.value)
+    params = {a.id for a in fdef.args.args}
+    return {k: v[0] for k, v in values.items() if len(set(v)) == 1 and stores.count(k) == len(v) and k not in params}
+
+
 def resolve_callee(call_node):
     """The object a normalized call refers to (None for local functions and unknown methods)."""
     return getattr(call_node, "sd_callee", None)
@@ -82,9 +104,11 @@ class Canonicalizer(gast.NodeTransformer):
 
     def reference(self, node, obj):
         """An expression for a free object, tagged with the object."""
+        if is_complex(obj) or any(obj is t for t in COMPLEX_TYPES):
+            raise self.complex_error(node)
         spelling = canonical_name(obj)
-        if obj is None:  # np.newaxis
-            return gast.copy_location(const(None), node)
+        if obj is None or isinstance(obj, str):  # np.newaxis, or a constant string such as einsum's subscripts
+            return gast.copy_location(const(obj), node)
         if spelling is not None:
             result = dotted(spelling)
         elif isinstance(node, gast.Attribute) and inspect.ismodule(self.root_object(node)):
@@ -103,6 +127,23 @@ class Canonicalizer(gast.NodeTransformer):
                 parent.value = bound
         result.sd_object = obj
         return gast.copy_location(result, node)
+
+    def complex_error(self, node):
+        return self.error(node, "complex numbers are not supported: the rules are written for real values",
+                          "write the real and imaginary parts as separate real values")
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, complex):
+            raise self.complex_error(node)
+        return node
+
+    def visit_Slice(self, node):
+        """A constant bound stays as written: the complex step of `np.r_[0:1:5j]` counts points."""
+        for field in ("lower", "upper", "step"):
+            part = getattr(node, field)
+            if part is not None and not isinstance(part, gast.Constant):
+                setattr(node, field, self.visit(part))
+        return node
 
     def root_object(self, node):
         while isinstance(node, gast.Attribute):
@@ -126,6 +167,28 @@ class Canonicalizer(gast.NodeTransformer):
         if node.attr in ARRAY_ATTRIBUTES:
             return self.numpy_call(node, ARRAY_ATTRIBUTES[node.attr], [node.value])
         return node
+
+    def visit_Subscript(self, node):
+        """`np.r_[a, b]` and `np.c_[a, b]` become calls (`concatenate_rows([a, b])`), whose rules follow
+        each item; a slice item stays `np.r_[0:3]`, a constant array."""
+        found, obj = self.parsed.resolve(node.value, self.locals)
+        helper = next((h for b, h in INDEX_CONCATENATIONS.items() if found and b is obj), None)
+        if helper is None:
+            return self.generic_visit(node)
+        builder = self.reference(node.value, obj)
+        index = node.slice
+        items = []
+        for item in index.elts if isinstance(index, gast.Tuple) else [index]:
+            if isinstance(item, gast.Constant) and isinstance(item.value, str):
+                raise self.error(item, "a directive string in np.r_ or np.c_ is not supported",
+                                 "call np.concatenate, np.stack or np.column_stack instead")
+            if isinstance(item, gast.Slice):
+                items.append(gast.Subscript(value=clone(builder), slice=self.visit(item), ctx=gast.Load()))
+            else:
+                items.append(self.visit(item))
+        result = call(helper.__name__, [gast.List(elts=items, ctx=gast.Load())])
+        result.sd_callee = helper
+        return gast.copy_location(result, node)
 
     def numpy_call(self, node, spelling, args, keywords=()):
         result = call(spelling, args, keywords)
@@ -170,7 +233,23 @@ class Canonicalizer(gast.NodeTransformer):
         obj = getattr(node.func, "sd_object", None)
         if obj is not None:  # a function decorated with @sd.tangent or @sd.adjoint is differentiated as itself
             node.sd_callee = getattr(obj, "sd_primal", obj)
+            if obj is np.append:
+                return self.append_as_concatenate(node)
         return node
+
+    def append_as_concatenate(self, node):
+        """np.append(a, b, axis) is np.concatenate([a, b], axis), and with no axis that of the flattened
+        a and b: what NumPy computes, in functions that have rules."""
+        try:
+            bound = inspect.signature(np.append).bind(*node.args, **{k.arg: k.value for k in node.keywords})
+        except TypeError:
+            return node  # a call NumPy itself will refuse
+        arr, values = bound.arguments["arr"], bound.arguments["values"]
+        axis = bound.arguments.get("axis", const(None))
+        if isinstance(axis, gast.Constant) and axis.value is None:
+            items = [self.numpy_call(node, "np.ravel", [arr]), self.numpy_call(node, "np.ravel", [values])]
+            return self.numpy_call(node, "np.concatenate", [gast.List(elts=items, ctx=gast.Load())])
+        return self.numpy_call(node, "np.concatenate", [gast.List(elts=[arr, values], ctx=gast.Load()), axis])
 
     def visit_FunctionDef(self, node):
         return node  # nested functions are canonicalized with their own locals
@@ -205,6 +284,7 @@ class Normalizer:
         canonical = Canonicalizer(self.parsed, self.namespace, self.locals)
         fdef.args.defaults = [canonical.visit(d) for d in fdef.args.defaults]
         body = [canonical.visit(s) for s in fdef.body]
+        self.strings = constant_strings(fdef)
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=self.block(body), decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
         new.sd_locals = self.locals
@@ -323,6 +403,11 @@ class Normalizer:
             value.args = [self.atom(value.args[0], receiver.id + "_item")]
             self.emit(gast.Expr(value=value))
             return
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and resolve_callee(value) is None:
+            touched = [n for n in [value.func.value, *value.args] if isinstance(n, gast.Name) and n.id in self.locals]
+            if touched:
+                raise self.error(value, f".{value.func.attr}(...) may change {touched[0].id} in place, which "
+                                 "sourcediff cannot follow", "assign a new value instead (y = np.sort(y))")
         self.emit(gast.Expr(value=self.primitive(value, "unused")))
 
     def stmt_If(self, stmt):
@@ -510,6 +595,9 @@ class Normalizer:
 
     def primitive_call(self, node):
         callee = getattr(node, "sd_callee", None)
+        if callee is np.einsum and node.args and isinstance(node.args[0], gast.Name) \
+                and node.args[0].id in self.strings:  # its rules read the subscripts
+            node.args[0] = const(self.strings[node.args[0].id])
         if callee in (max, min) and len(node.args) > 2:
             first = call(node.func, node.args[:2])
             first.sd_callee = callee

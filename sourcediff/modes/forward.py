@@ -15,7 +15,7 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
-from .primitives import entry_check, primitive_key, primitive_parts
+from .primitives import describe, entry_check, primitive_key, primitive_parts
 
 
 def jvp_name(fdef, pattern):
@@ -309,7 +309,7 @@ class ForwardMode:
         key = primitive_key(value)
         rule = rule_for(key) if key is not None else None
         if rule is None or not rule.tangents:
-            what = spelling(key) if key is not None else type(value).__name__
+            what = describe(value, key)
             raise self.error(NonDifferentiableError, value, f"no derivative rule for {what}",
                              "register one with sd.register_tangent, or compute this value outside the "
                              "differentiated function")

@@ -7,7 +7,7 @@ import gast
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..ir.build import call, const, name
-from ..rules.registry import OPERATORS
+from ..rules.registry import OPERATORS, spelling
 
 
 def primitive_key(value):
@@ -19,6 +19,15 @@ def primitive_key(value):
     if isinstance(value, gast.Subscript):
         return operator.getitem
     return None
+
+
+def describe(value, key):
+    """How an error names the primitive of value: its spelling, or the method a call names."""
+    if key is not None:
+        return spelling(key)
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute):
+        return f"the method .{value.func.attr}()"
+    return type(value).__name__
 
 
 def primitive_parts(value, error):

@@ -26,7 +26,7 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..ir.structure import single_exit
 from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
-from .primitives import cotangent_check, entry_check, primitive_key, primitive_parts
+from .primitives import cotangent_check, describe, entry_check, primitive_key, primitive_parts
 from .shapes import FloatingNames, Shapes
 
 UNSUPPORTED = {}
@@ -536,7 +536,7 @@ class ReverseMode:
         rule = rule_for(key) if key is not None else None
         template = rule.adjoint_for(len(args)) if rule is not None else None
         if template is None:
-            what = spelling(key) if key is not None else type(value).__name__
+            what = describe(value, key)
             raise self.error(NonDifferentiableError, value, f"no adjoint rule for {what}",
                              "register one with sd.register_adjoint, or compute this value outside the "
                              "differentiated function")

@@ -67,12 +67,12 @@ def pow_adjoint(z, x, y):
     d[y] = unbroadcast(z * np.log(x) * d[z], y)
 
 
-@tangent(operator.mod, elementwise=True)
+@tangent(operator.mod, np.remainder, elementwise=True)
 def mod(z, x, y):
     d[z] = d[x] - d[y] * (x // y)
 
 
-@adjoint(operator.mod)
+@adjoint(operator.mod, np.remainder)
 def mod_adjoint(z, x, y):
     d[x] = unbroadcast(d[z], x)
     d[y] = unbroadcast(-(d[z] * (x // y)), y)
@@ -113,17 +113,17 @@ def identity_like_adjoint(z, x):
     d[x] = add_like(d[x], x, d[z])
 
 
-@tangent(operator.getitem)
+@tangent(operator.getitem, constant=("index",))
 def getitem(z, x, index):
     d[z] = d[x][index]
 
 
-@vector_tangent(operator.getitem)
+@vector_tangent(operator.getitem, constant=("index",))
 def getitem_directions(z, x, index):
     d[z] = tangent_item(d[x], index)
 
 
-@adjoint(operator.getitem)
+@adjoint(operator.getitem, constant=("index",))
 def getitem_adjoint(z, x, index):
     d[x] = add_at(d[x], x, index, d[z])
 

@@ -31,10 +31,20 @@ CONSTRUCTS = [
      "become subscript writes and appends; other in-place calls, and writes through a name sharing memory "
      "with another one read later, are refused (errors.md)"),
     ("`a @ b`", "becomes `np.matmul(a, b)`"),
-    ("array methods `x.sum()`, `x.mean()`, `x.prod()`, `x.max()`, `x.min()`, `x.cumsum()`, `x.dot(y)`, "
-     "`x.reshape(...)`, `x.transpose(...)`, `x.squeeze()`, `x.ravel()`, `x.flatten()`, `x.clip(a, b)`, "
-     "`x.astype(float)`, `x.copy()`", "become the NumPy functions"),
-    ("array attributes `x.T`, `x.shape`, `x.ndim`, `x.size`", "become `np.transpose`, `np.shape`, ..."),
+    ("array methods `x.sum()`, `x.mean()`, `x.prod()`, `x.max()`, `x.min()`, `x.cumsum()`, `x.cumprod()`, "
+     "`x.var()`, `x.std()`, `x.dot(y)`, `x.reshape(...)`, `x.transpose(...)`, `x.swapaxes(a, b)`, `x.squeeze()`, "
+     "`x.ravel()`, `x.flatten()`, `x.repeat(n)`, `x.trace()`, `x.diagonal()`, `x.clip(a, b)`, `x.conj()`, "
+     "`x.round()`, `x.argmax()`, `x.argmin()`, `x.argsort()`, `x.nonzero()`, `x.all()`, `x.any()`, "
+     "`x.take(i)`, "
+     "`x.astype(float)`, `x.copy()`", "become the NumPy functions; another method of a differentiable value "
+     "is refused by name"),
+    ("array attributes `x.T`, `x.shape`, `x.ndim`, `x.size`, `x.real`, `x.imag`",
+     "become `np.transpose`, `np.shape`, ..."),
+    ("`np.r_[a, b, 0:3]`, `np.c_[a, b]`", "become `concatenate_rows([...])`, `concatenate_columns([...])`; "
+     "a directive string is refused"),
+    ("`np.append(a, b)`, `np.append(a, b, axis)`", "become `np.concatenate` of the flattened `a` and `b`, or "
+     "of `a` and `b` along axis"),
+    ("`np.einsum` subscripts as a literal, a global string or a local variable that only holds one string", ""),
     ("calls to user functions (keyword arguments, defaults, recursion, other modules)",
      "each callee is transformed for the arguments that carry derivatives"),
     ("nested `def` and `lambda` assigned to a name, reading enclosing variables", ""),
@@ -45,9 +55,11 @@ CONSTRUCTS = [
 REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, del, class definitions, imports "
            "inside the function, `:=`, other generator expressions, set and dict comprehensions, star-unpacking, "
            "`*args`/`**kwargs` parameters, match, for/while ... else, functions whose source is unavailable, "
-           "and calls with differentiable arguments to functions that have neither a rule nor Python source of "
-           "your own: a library's function (an installed package's, the standard library's) is never read, so "
-           "it needs a rule.")
+           "calls with differentiable arguments to functions that have neither a rule nor Python source of "
+           "your own (a library's function, an installed package's or the standard library's, is never read, "
+           "so it needs a rule), subscripts whose index carries a derivative, methods called for their effect "
+           "on a local value (`y.sort()`, `y.fill(0.0)`, `rng.shuffle(y)`: they may change it in place), and "
+           "complex numbers (arguments, constants, globals and types; the rules are written for real values).")
 
 
 def tangent_text(template):

@@ -8,7 +8,11 @@ import math
 import numpy as np
 
 from ..runtime import unbroadcast
-from .registry import M, adjoint, d, tangent
+from .registry import M, adjoint, d, inactive, tangent
+
+# For real values (complex ones are refused where they enter) the imaginary part and the angle are
+# piecewise constant.
+inactive(np.imag, np.angle)
 
 
 @tangent(np.exp, math.exp, pointwise=True)
@@ -85,6 +89,66 @@ def log10_adjoint(z, x):
     d[x] = d[z] / (x * 2.302585092994046)
 
 
+@tangent(np.exp2, pointwise=True)
+def exp2(z, x):
+    d[z] = 0.6931471805599453 * z * d[x]
+
+
+@adjoint(np.exp2)
+def exp2_adjoint(z, x):
+    d[x] = 0.6931471805599453 * z * d[z]
+
+
+@tangent(np.reciprocal, pointwise=True)
+def reciprocal(z, x):
+    d[z] = -(z * z) * d[x]
+
+
+@adjoint(np.reciprocal)
+def reciprocal_adjoint(z, x):
+    d[x] = -(z * z) * d[z]
+
+
+@tangent(np.deg2rad, np.radians, math.radians, pointwise=True)
+def radians(z, x):
+    d[z] = 0.017453292519943295 * d[x]
+
+
+@adjoint(np.deg2rad, np.radians, math.radians)
+def radians_adjoint(z, x):
+    d[x] = 0.017453292519943295 * d[z]
+
+
+@tangent(np.rad2deg, np.degrees, math.degrees, pointwise=True)
+def degrees(z, x):
+    d[z] = 57.29577951308232 * d[x]
+
+
+@adjoint(np.rad2deg, np.degrees, math.degrees)
+def degrees_adjoint(z, x):
+    d[x] = 57.29577951308232 * d[z]
+
+
+@tangent(np.sinc, pointwise=True)
+def sinc(z, x):  # sin(pi x) / (pi x), whose slope is (cos(pi x) - sinc(x)) / x, 0 at 0
+    d[z] = (np.cos(np.pi * x) - z) / np.where(x == 0.0, 1.0, x) * d[x]
+
+
+@adjoint(np.sinc)
+def sinc_adjoint(z, x):
+    d[x] = (np.cos(np.pi * x) - z) / np.where(x == 0.0, 1.0, x) * d[z]
+
+
+@tangent(np.nan_to_num, pointwise=True)
+def nan_to_num(z, x, *args, **kwargs):  # the replaced values are constants
+    d[z] = np.where(np.isfinite(x), d[x], 0.0)
+
+
+@adjoint(np.nan_to_num)
+def nan_to_num_adjoint(z, x, *args, **kwargs):
+    d[x] = np.where(np.isfinite(x), d[z], 0.0)
+
+
 @tangent(np.sqrt, math.sqrt, pointwise=True)
 def sqrt(z, x):
     d[z] = d[x] / (2.0 * z)
@@ -122,12 +186,12 @@ def math_pow_adjoint(z, x, y):  # scalars only: nothing to unbroadcast
     d[y] = z * math.log(x) * d[z]
 
 
-@tangent(np.abs, pointwise=True)
+@tangent(np.abs, np.fabs, pointwise=True)
 def abs_(z, x):
     d[z] = np.sign(x) * d[x]
 
 
-@adjoint(np.abs)
+@adjoint(np.abs, np.fabs)
 def abs_adjoint(z, x):
     d[x] = np.sign(x) * d[z]
 
@@ -221,6 +285,36 @@ def atan2_adjoint(z, y, x):
     d[x] = -(y * t)
 
 
+@tangent(np.arcsinh, math.asinh, pointwise=True)
+def arcsinh(z, x):
+    d[z] = d[x] / M.sqrt(x * x + 1.0)
+
+
+@adjoint(np.arcsinh, math.asinh)
+def arcsinh_adjoint(z, x):
+    d[x] = d[z] / M.sqrt(x * x + 1.0)
+
+
+@tangent(np.arccosh, math.acosh, pointwise=True)
+def arccosh(z, x):
+    d[z] = d[x] / M.sqrt(x * x - 1.0)
+
+
+@adjoint(np.arccosh, math.acosh)
+def arccosh_adjoint(z, x):
+    d[x] = d[z] / M.sqrt(x * x - 1.0)
+
+
+@tangent(np.arctanh, math.atanh, pointwise=True)
+def arctanh(z, x):
+    d[z] = d[x] / (1.0 - x * x)
+
+
+@adjoint(np.arctanh, math.atanh)
+def arctanh_adjoint(z, x):
+    d[x] = d[z] / (1.0 - x * x)
+
+
 @tangent(np.sinh, math.sinh, pointwise=True)
 def sinh(z, x):
     d[z] = M.cosh(x) * d[x]
@@ -291,12 +385,35 @@ def logaddexp_adjoint(z, x, y):
     d[y] = unbroadcast(d[z] * np.exp(y - z), y)
 
 
-@tangent(np.maximum, np.minimum, elementwise=True)
+@tangent(np.logaddexp2, elementwise=True)
+def logaddexp2(z, x, y):
+    d[z] = d[x] * np.exp2(x - z) + d[y] * np.exp2(y - z)
+
+
+@adjoint(np.logaddexp2)
+def logaddexp2_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z] * np.exp2(x - z), x)
+    d[y] = unbroadcast(d[z] * np.exp2(y - z), y)
+
+
+@tangent(np.fmod, elementwise=True)
+def fmod(z, x, y):  # x - y * trunc(x / y): the quotient is piecewise constant
+    d[z] = d[x] - d[y] * np.trunc(x / y)
+
+
+@adjoint(np.fmod)
+def fmod_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z], x)
+    d[y] = unbroadcast(-(d[z] * np.trunc(x / y)), y)
+
+
+# np.fmax and np.fmin return the operand that is not NaN, which the test x == z also picks
+@tangent(np.maximum, np.minimum, np.fmax, np.fmin, elementwise=True)
 def maximum(z, x, y):
     d[z] = np.where(x == z, d[x], d[y])
 
 
-@adjoint(np.maximum, np.minimum)
+@adjoint(np.maximum, np.minimum, np.fmax, np.fmin)
 def maximum_adjoint(z, x, y):  # ties go to x, as in the tangent
     d[x] = unbroadcast(np.where(x == z, d[z], 0.0), x)
     d[y] = unbroadcast(np.where(x == z, 0.0, d[z]), y)

@@ -9,6 +9,7 @@ import builtins
 
 import gast
 
+from ..ir.analysis import operands
 from ..ir.build import call, clone, const, dotted, name, names_in
 from .registry import LINEAR_ARGUMENTS
 
@@ -72,6 +73,14 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
     which the generated module sees an object the template names (np, math, a user's helper).
     """
     bound, extra_args, extra_keywords = bind_arguments(template, args, keywords)
+    for param in template.constant:
+        nodes = extra_args if param == template.star else [bound[param]]
+        if any(derivative_of(name(n)) is not None for node in nodes for n in operands(node)):
+            raise BindError(f"its {param} carries a derivative, which this rule does not follow")
+    for param, allowed in template.choices.items():
+        value = bound[param]
+        if not (isinstance(value, gast.Constant) and value.value in allowed):
+            raise BindError(f"{param} must be one of {', '.join(map(repr, allowed))}, written as a constant")
     out_param = template.params[0]
     temps = {}
     zeroed = []
@@ -257,7 +266,7 @@ FOLDABLE = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b, gast.Mul
 
 def fold_constants(node):
     """`2 - 1` -> `1`, `x ** 1` -> `x`, `1 * x` -> `x`, `x - 0.0` -> `x`: what templates leave after
-    substitution (of a default such as scipy.stats.norm's loc=0.0)."""
+    substitution (of a default such as scipy.stats.norm's loc=0.0, or np.var's ddof=0)."""
     left, right, op = node.left, node.right, type(node.op)
     if _number(left) and _number(right) and op in FOLDABLE:
         return const(FOLDABLE[op](left.value, right.value))

@@ -28,6 +28,8 @@ class Template:
     body: list            # gast statements
     source: str
     scope: dict           # the template's globals, for the free names it uses (np, math, helpers)
+    constant: tuple = ()  # parameters that must carry no derivative (an index): refused if one does
+    choices: dict = field(default_factory=dict)  # parameter -> the constant values the rule is written for
 
     @property
     def uses_output(self):
@@ -114,25 +116,29 @@ def _rule(key):
     return rule
 
 
-def parse_template(fn):
+def parse_template(fn, constant=(), choices=None):
     source = textwrap.dedent(inspect.getsource(fn))
     node = gast.parse(source).body[0]
     args = node.args
     params = [a.id for a in args.args]
     defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
     return Template(params, defaults, args.vararg.id if args.vararg else None,
-                    args.kwarg.id if args.kwarg else None, node.body, source, fn.__globals__)
+                    args.kwarg.id if args.kwarg else None, node.body, source, fn.__globals__, tuple(constant),
+                    dict(choices or {}))
 
 
-def tangent(*keys, nargs=None, elementwise=False, pointwise=False, linear=False):
+def tangent(*keys, nargs=None, elementwise=False, pointwise=False, linear=False, constant=(), choices=None):
     """Register the decorated template as the tangent of each primitive in keys.
 
+    `constant` names parameters whose derivative the rule does not follow (an index): a call where
+    one carries a derivative is refused rather than differentiated as if it did not. `choices` maps a
+    parameter to the constant values the rule is written for (np.pad's modes): others are refused.
     `linear` declares the primitives linear in each argument, which lets zero derivatives vanish.
     `elementwise` (operands broadcast against each other) and `pointwise` (one operand, acted on element
     by element) let vector mode reuse the template for tangents that carry several directions.
     """
     def register(fn):
-        template = parse_template(fn)
+        template = parse_template(fn, constant, choices)
         for key in keys:
             if linear:
                 LINEAR_ARGUMENTS[spelling(key)] = None
@@ -144,19 +150,19 @@ def tangent(*keys, nargs=None, elementwise=False, pointwise=False, linear=False)
     return register
 
 
-def vector_tangent(*keys, nargs=None):
+def vector_tangent(*keys, nargs=None, constant=()):
     """Register the decorated template as the vector-mode tangent of each primitive in keys: there
     `d[x]` carries one direction per row of a leading axis. Primitives without one (and neither
     pointwise nor elementwise) apply their tangent template to each direction in turn."""
     def register(fn):
-        template = parse_template(fn)
+        template = parse_template(fn, constant)
         for key in keys:
             _rule(key).vector_tangents[nargs] = template
         return fn
     return register
 
 
-def adjoint(*keys, nargs=None):
+def adjoint(*keys, nargs=None, constant=(), choices=None):
     """Register the decorated template as the adjoint of each primitive in keys.
 
     In an adjoint template `d[z]` (read) is the cotangent of the output, and `d[x] = e` contributes e
@@ -164,7 +170,7 @@ def adjoint(*keys, nargs=None):
     Contributions to arguments that carry no derivative are dropped.
     """
     def register(fn):
-        template = parse_template(fn)
+        template = parse_template(fn, constant, choices)
         for key in keys:
             _rule(key).adjoints[nargs] = template
         return fn

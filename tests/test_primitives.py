@@ -1,0 +1,311 @@
+"""NumPy functions, methods and index builders as users write them, in both modes, against autograd
+(an independent implementation) and central differences; and the refusals that keep a derivative
+from ever being silently zero."""
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.errors import NonDifferentiableError, SourceDiffError
+
+rng = np.random.default_rng(7)
+
+
+def central_jvp(f, args, i, v, h=1e-6):
+    plus, minus = list(args), list(args)
+    plus[i], minus[i] = args[i] + h * v, args[i] - h * v
+    return (np.asarray(f(*plus)) - np.asarray(f(*minus))) / (2 * h)
+
+
+def central_gradient(f, args, i):
+    basis = np.eye(np.size(args[i]))
+    return np.reshape([central_jvp(f, args, i, np.reshape(e, np.shape(args[i]))) for e in basis], np.shape(args[i]))
+
+
+def assert_both_modes(f, reference, *args):
+    """sd.grad against autograd's gradient of the reference (f written with autograd.numpy; without one,
+    against central differences), and sd.jvp against central differences of f, for each argument."""
+    for i in range(len(args)):
+        expected = autograd.grad(reference, i)(*args) if reference else central_gradient(f, args, i)
+        np.testing.assert_allclose(sd.grad(f, wrt=i)(*args), expected, rtol=1e-7, atol=1e-9)
+        v = rng.standard_normal(np.shape(args[i]))
+        value, tangent = sd.jvp(f, wrt=i)(*args, v if np.ndim(args[i]) else float(v))
+        np.testing.assert_allclose(value, f(*args))
+        np.testing.assert_allclose(tangent, central_jvp(f, args, i, v), rtol=1e-6, atol=1e-6)
+
+
+def refused_on_second_line(transform, f, error, match):
+    """transform(f) raises error, located at the line after f's def."""
+    with pytest.raises(error, match=match) as info:
+        transform(f)
+    assert info.value.filename == __file__ and info.value.lineno == f.__code__.co_firstlineno + 1
+
+
+# -- np.r_ and np.c_ (issue 10, defect 2: a zero derivative in both modes) -------------------------
+
+def r_twice(x):
+    b = np.r_[x, x]
+    return np.sum(b * b)
+
+
+def r_twice_reference(x):
+    b = anp.concatenate([x, x])
+    return anp.sum(b * b)
+
+
+def c_columns(x):
+    b = np.c_[x, 2 * x]
+    return np.sum(b * b)
+
+
+def c_columns_reference(x):
+    b = anp.stack([x, 2 * x], axis=1)
+    return anp.sum(b * b)
+
+
+def test_r_and_c_carry_derivatives_in_both_modes():
+    x = rng.standard_normal(3)
+    assert_both_modes(r_twice, r_twice_reference, x)
+    assert_both_modes(c_columns, c_columns_reference, x)
+
+
+class Interpolated:
+    """A user object whose subscript computes with its index."""
+
+    def __getitem__(self, t):
+        return 3.0 * t
+
+
+TABLE = Interpolated()
+
+
+def reads_a_table(x):
+    return TABLE[x] * 2.0
+
+
+def index_expression_of_x(x):
+    s = np.s_[x]
+    return s * s
+
+
+def grid_to_x(x):
+    g = np.mgrid[0.0:x:0.5]
+    return np.sum(g)
+
+
+@pytest.mark.parametrize("f", [reads_a_table, index_expression_of_x, grid_to_x])
+@pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
+def test_a_subscript_whose_index_carries_a_derivative_is_refused_where_it_is_written(f, transform):
+    refused_on_second_line(transform, f, NonDifferentiableError, "index carries a derivative")
+
+
+# -- complex numbers: refused where they enter, never differentiated as if they were real -----------
+
+def absolute_sum(x):
+    return np.sum(np.abs(x))
+
+
+@pytest.mark.parametrize("transform, extra", [(sd.grad, ()), (sd.jvp, (np.ones(2),)), (sd.vjp, (1.0,))])
+@pytest.mark.parametrize("z", [np.array([1.0 + 1.0j, 2.0]), 1.0 + 2.0j, [np.complex128(1.0), 2.0]])
+def test_a_complex_argument_is_refused_naming_the_function_and_argument(transform, extra, z):
+    with pytest.raises(NonDifferentiableError, match="argument 'x' of absolute_sum holds complex numbers"):
+        transform(absolute_sum)(z, *extra)
+
+
+ROTATION = np.exp(0.3j) * np.ones(2)
+
+
+def rotated_real_part(x):
+    return np.sum(np.real(x * 1j))
+
+
+def uses_a_complex_global(x):
+    return np.sum(np.real(ROTATION * x))
+
+
+def casts_to_complex(x):
+    return np.sum(np.abs(x.astype(complex)))
+
+
+@pytest.mark.parametrize("f", [rotated_real_part, uses_a_complex_global, casts_to_complex])
+@pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
+def test_complex_values_in_the_code_are_refused_where_they_are_written(f, transform):
+    refused_on_second_line(transform, f, SourceDiffError, "complex numbers are not supported")
+
+
+def test_real_imag_and_conj_of_real_values():
+    def f(x):
+        return np.sum(np.real(x) * x.real + np.conj(x) * x.conj() + np.imag(x) + x.imag)
+
+    def reference(x):
+        return anp.sum(2.0 * x * x)
+
+    assert_both_modes(f, reference, rng.standard_normal(3))
+
+
+def test_complex_steps_in_index_builders_are_point_counts():
+    def f(x):
+        return np.sum(np.r_[0.0:1.0:5j] * x)
+
+    def reference(x):
+        return anp.sum(np.linspace(0.0, 1.0, 5) * x)
+
+    assert_both_modes(f, reference, 2.0)
+
+
+# -- einsum with its subscripts in a variable -------------------------------------------------------
+
+CONTRACTION = "ij,jk->ik"
+
+
+def einsum_through_names(a, b):
+    spec = "ij,jk->ik"
+    trace_spec = "ii"
+    product = np.einsum(spec, a, b)
+    return np.einsum(trace_spec, product @ product.T) + np.sum(np.einsum(CONTRACTION, a, b))
+
+
+def einsum_through_names_reference(a, b):
+    product = anp.einsum("ij,jk->ik", a, b)
+    return anp.trace(anp.dot(product, product.T)) + anp.sum(product)
+
+
+def test_einsum_subscripts_from_a_variable_holding_a_constant_string():
+    assert_both_modes(einsum_through_names, einsum_through_names_reference,
+                      rng.standard_normal((2, 3)), rng.standard_normal((3, 2)))
+
+
+def einsum_subscripts_chosen_at_run_time(a, transpose):
+    spec = "ij->ji" if transpose else "ij->ij"
+    return np.sum(np.einsum(spec, a) * np.arange(6.0).reshape(3, 2))
+
+
+def test_einsum_subscripts_that_vary_are_refused():
+    with pytest.raises(NonDifferentiableError, match="einsum needs its subscripts as a string"):
+        sd.grad(einsum_subscripts_chosen_at_run_time)
+
+
+# -- array methods and attributes, as users write them ------------------------------------------------
+
+def methods(x):
+    centered = x - x.mean(axis=0)
+    spread = x.std(axis=0, ddof=1) + x.var() + x.T.trace()
+    grown = x.repeat(2, axis=1).cumprod(axis=1)
+    return np.sum(centered.swapaxes(0, 1) @ x) + spread.sum() + grown.sum() + x.diagonal().sum() \
+        + x.take([0, 4, 4]).sum()
+
+
+def test_array_methods_become_the_numpy_functions():  # autograd has no rule for cumprod
+    assert_both_modes(methods, None, rng.uniform(0.5, 1.5, (3, 3)))
+
+
+def test_an_unknown_method_of_a_differentiable_value_is_refused_by_name():
+    def f(x):
+        return np.sum(x.ptp())
+
+    for transform in (sd.grad, sd.jvp):
+        with pytest.raises(NonDifferentiableError, match=r"no (derivative|adjoint) rule for the method \.ptp\(\)"):
+            transform(f)
+
+
+# -- a few of the new rules in user code, against autograd ----------------------------------------------
+
+def shapes_and_orderings(x, y):
+    stacked = np.column_stack([x, y]) + np.dstack((x, y))[0]
+    parts = np.split(np.tile(x, 2), 2)
+    ordered = np.sort(x * y)[::-1]
+    rolled = np.roll(np.diff(x), 1) * np.flip(y)[1:]
+    turned = np.tensordot(np.outer(x, y), np.triu(np.outer(y, x)), 2)
+    return np.sum(stacked ** 2) + np.sum(parts[0] * parts[1]) + ordered[0] + np.sum(rolled) + turned \
+        + np.sum(np.cross(x, y) ** 2) + np.sum(np.moveaxis(np.atleast_3d(x), 1, 0) ** 3)
+
+
+def test_shape_functions_and_orderings_in_user_code():
+    assert_both_modes(shapes_and_orderings, None, rng.standard_normal(3),
+                      rng.standard_normal(3))
+
+
+def elementwise_kin(x, y):
+    return np.sum(np.fmax(x, y) * np.fmin(x, 2 * y) + np.logaddexp2(x, y) + np.exp2(x) + np.expm1(y)
+                  + np.log2(x * x + 1) + np.log10(y * y + 1) + np.sinc(x) + np.remainder(x, 0.7)
+                  + np.mod(y, 0.9) + np.fmod(x, 0.8))
+
+
+def elementwise_kin_reference(x, y):
+    return anp.sum(anp.fmax(x, y) * anp.fmin(x, 2 * y) + anp.logaddexp2(x, y) + anp.exp2(x) + anp.expm1(y)
+                   + anp.log2(x * x + 1) + anp.log10(y * y + 1) + anp.sinc(x) + anp.remainder(x, 0.7)
+                   + anp.mod(y, 0.9) + x - 0.8 * anp.trunc(x / 0.8))
+
+
+def test_elementwise_functions_in_user_code():
+    assert_both_modes(elementwise_kin, elementwise_kin_reference, np.array([0.31, -1.13, 2.07]),
+                      np.array([0.52, 1.34, -0.45]))
+
+
+# -- methods called for their effect: they may change their receiver in place ------------------------
+
+def sorts_in_place(x):
+    y = x * 1.0
+    y.sort()
+    return y[0] * 2.0
+
+
+def fills_in_place(x):
+    y = x * 1.0
+    y.fill(3.0)
+    return np.sum(y * x)
+
+
+def shuffles(x, rng):
+    y = x * 1.0
+    rng.shuffle(y)
+    return y[0]
+
+
+@pytest.mark.parametrize("f", [sorts_in_place, fills_in_place, shuffles])
+@pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
+def test_a_method_called_for_its_effect_is_refused(f, transform):
+    with pytest.raises(SourceDiffError, match="may change .* in place") as info:
+        transform(f)
+    assert info.value.lineno == f.__code__.co_firstlineno + 2
+
+
+def appends(x, y):
+    flat = np.append(x, y)
+    rows = np.append(np.outer(x, y), [y * 2.0], axis=0)
+    return np.sum(flat ** 3) + np.sum(rows * rows) + np.sum(np.append(x, 1.0) * 2.0)
+
+
+def appends_reference(x, y):
+    flat = anp.concatenate([x, y])
+    rows = anp.concatenate([anp.outer(x, y), anp.reshape(y * 2.0, (1, -1))], axis=0)
+    return anp.sum(flat ** 3) + anp.sum(rows * rows) + anp.sum(anp.concatenate([x, anp.ones(1)]) * 2.0)
+
+
+def test_np_append_is_a_concatenation():
+    assert_both_modes(appends, appends_reference, rng.standard_normal(3), rng.standard_normal(3))
+
+
+def pads_with_the_mean(x):
+    return np.sum(np.pad(x, 1, "mean"))
+
+
+def pads_with_a_constant(x):
+    return np.sum(np.pad(x, 1, constant_values=1.0) * x[0])
+
+
+@pytest.mark.parametrize("f", [pads_with_the_mean, pads_with_a_constant])
+@pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
+def test_np_pad_modes_that_do_not_copy_are_refused(f, transform):
+    refused_on_second_line(transform, f, NonDifferentiableError, "cannot differentiate this call of np.pad")
+
+
+def gradient_over_a_differentiable_step(x):
+    return np.sum(np.gradient(x, x[0]) ** 2)
+
+
+@pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
+def test_np_gradient_with_a_differentiable_spacing_is_refused(transform):
+    refused_on_second_line(transform, gradient_over_a_differentiable_step, NonDifferentiableError,
+                           "its spacing carries a derivative")
