@@ -251,22 +251,16 @@ def sorts_in_place(x):
     return y[0] * 2.0
 
 
-def fills_in_place(x):
-    y = x * 1.0
-    y.fill(3.0)
-    return np.sum(y * x)
-
-
 def shuffles(x, rng):
     y = x * 1.0
     rng.shuffle(y)
     return y[0]
 
 
-@pytest.mark.parametrize("f", [sorts_in_place, fills_in_place, shuffles])
+@pytest.mark.parametrize("f", [sorts_in_place, shuffles])  # y.fill(v) is followed: test_mutation.py
 @pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
 def test_a_method_called_for_its_effect_is_refused(f, transform):
-    with pytest.raises(SourceDiffError, match="may change .* in place") as info:
+    with pytest.raises(SourceDiffError, match="in place") as info:
         transform(f)
     assert info.value.lineno == f.__code__.co_firstlineno + 2
 

@@ -403,11 +403,6 @@ class Normalizer:
             value.args = [self.atom(value.args[0], receiver.id + "_item")]
             self.emit(gast.Expr(value=value))
             return
-        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and resolve_callee(value) is None:
-            touched = [n for n in [value.func.value, *value.args] if isinstance(n, gast.Name) and n.id in self.locals]
-            if touched:
-                raise self.error(value, f".{value.func.attr}(...) may change {touched[0].id} in place, which "
-                                 "sourcediff cannot follow", "assign a new value instead (y = np.sort(y))")
         self.emit(gast.Expr(value=self.primitive(value, "unused")))
 
     def stmt_If(self, stmt):
