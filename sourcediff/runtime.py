@@ -50,14 +50,15 @@ def unbroadcast(g, x):
 
 def add_at(g, x, index, value):
     """The cotangent g of x with value added at x[index] (repeated indices add up). g is 0.0 until x's
-    cotangent is first needed; a list, tuple or dict x gets a cotangent of its own structure."""
+    cotangent is first needed; a list, tuple or dict x gets a cotangent of its own structure, whose
+    parts may be containers in turn."""
     if isinstance(x, dict):
         g = dict(g) if isinstance(g, dict) else {}
-        g[index] = _plus(g.get(index, 0.0), value)
+        g[index] = _plus(g.get(index, 0.0), x[index], value)
         return g
     if isinstance(x, (list, tuple)):
-        g = list(g) if isinstance(g, (list, tuple)) else [0.0] * len(x)
-        g[index] = _plus(g[index], value)
+        g = list(pieces(g, len(x)))
+        g[index] = _plus(g[index], x[index], value)
         return type(x)(g) if isinstance(x, tuple) else g
     if not isinstance(g, np.ndarray) or not g.flags.writeable:
         g = zeros_like(np.asarray(x)) + g
@@ -65,14 +66,23 @@ def add_at(g, x, index, value):
     return g
 
 
-def _plus(g, value):
-    """g + value, without copying value when g is still the 0.0 a cotangent starts as."""
-    return value if type(g) is float and g == 0.0 else g + value
+def _plus(g, x, value):
+    """add_like(g, x, value), without copying value when g is still the 0.0 a cotangent starts as."""
+    return as_cotangent(value, x) if type(g) is float and g == 0.0 else add_like(g, x, value)
+
+
+def pieces(g, count):
+    """The cotangents of the count elements of a list or tuple, from its cotangent g: g's own elements
+    (or rows, where NumPy made an array of the list), or g for each while g is the 0.0 it started as."""
+    return g if isinstance(g, (list, tuple, np.ndarray)) else [g] * count
 
 
 def cotangent_at(g, index):
-    """g[index] of a cotangent that may still be the 0.0 it started as."""
-    return g[index] if isinstance(g, (np.ndarray, list, tuple, dict)) else 0.0
+    """g[index] of a cotangent that may still be the 0.0 it started as (or a dict's cotangent that no
+    contribution to that key reached yet)."""
+    if isinstance(g, dict):
+        return g.get(index, 0.0)
+    return g[index] if isinstance(g, (np.ndarray, list, tuple)) else 0.0
 
 
 def zero_at(g, index):
@@ -107,12 +117,7 @@ def restore(x, index, old):
 
 def pop_cotangent(g):
     """(cotangent of a list's last element, cotangent of the list without it), undoing an append."""
-    return (g[-1], g[:-1]) if isinstance(g, list) else (0.0, g)
-
-
-def component(g, i):
-    """Part i of the cotangent g of a tuple or list (0.0 while g is still the zero it started as)."""
-    return g[i] if isinstance(g, (list, tuple)) else 0.0
+    return (g[-1], g[:-1]) if isinstance(g, (list, np.ndarray)) else (0.0, g)
 
 
 def cotangent_like(g, x):
@@ -120,8 +125,7 @@ def cotangent_like(g, x):
     if isinstance(x, dict):
         return {k: cotangent_like(g.get(k, 0.0) if isinstance(g, dict) else 0.0, v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        parts = g if isinstance(g, (list, tuple)) else [0.0] * len(x)
-        return type(x)(cotangent_like(p, v) for p, v in zip(parts, x))
+        return type(x)(cotangent_like(p, v) for p, v in zip(pieces(g, len(x)), x))
     if isinstance(x, np.ndarray):
         return np.broadcast_to(g, x.shape).astype(np.result_type(x.dtype, float)) if np.shape(g) != x.shape else g
     return float(g)
@@ -176,32 +180,51 @@ def require_real(value, name, function):
 
 
 def add_like(g, x, value):
-    """The cotangent g of x with value added, value holding that cotangent in another structure: a
-    list of pieces for a list or tuple x (or an array whose rows are the pieces), rows for an array x
-    given as a list, a broadcast or summed shape for a leaf. g is 0.0 until x's cotangent is first
-    needed; the result has x's structure, and a float where x is a float."""
-    if type(value) is float and type(x) is float:
+    """The cotangent g of x with the cotangent value of x added, value in x's structure and shape
+    (see as_cotangent) or in another form that as_cotangent turns into it."""
+    if type(x) is float and type(value) is float or \
+            type(x) is np.ndarray and type(value) is np.ndarray and value.shape == x.shape:
         return g + value
+    return add_cotangents(g, as_cotangent(value, x))
+
+
+def add_cotangents(g, h):
+    """g + h for two cotangents of one value. The cotangent of a list, tuple or dict takes any of these
+    forms: 0.0 (nothing reached it yet), the value's own structure (0.0 for parts nothing reached),
+    or an array whose rows are a list's parts (where a NumPy function made an array of the list);
+    they are added part by part."""
+    if type(g) is type(h) and type(g) in (float, np.ndarray):
+        return g + h
+    if isinstance(g, (list, tuple)) or isinstance(h, (list, tuple)):
+        kind = g if isinstance(g, (list, tuple)) else h
+        parts = [add_cotangents(a, b) for a, b in zip(pieces(g, len(kind)), pieces(h, len(kind)))]
+        return tuple(parts) if isinstance(kind, tuple) else parts
+    if isinstance(g, dict) or isinstance(h, dict):
+        out = dict(g) if isinstance(g, dict) else {}
+        for key, part in (h.items() if isinstance(h, dict) else ()):
+            out[key] = add_cotangents(out.get(key, 0.0), part)
+        return out
+    return g + h
+
+
+def as_cotangent(value, x):
+    """value, a cotangent of x held another way, in x's structure and shape: a list or tuple x takes the
+    pieces of a list (or the rows of an array, where NumPy made one of x), a dict x the entries of a
+    dict; an array x takes value summed over the axes along which x was broadcast (or value broadcast
+    to x's shape), a float x a float. value itself where it already is so."""
+    if type(x) is np.ndarray and type(value) is np.ndarray and value.shape == x.shape:
+        return value
     if isinstance(x, (list, tuple)):
-        if not isinstance(value, (list, tuple, np.ndarray)):
-            value = [value] * len(x)
-        gs = g if isinstance(g, (list, tuple)) else [g] * len(x)
-        items = [add_like(gi, xi, vi) for gi, xi, vi in zip(gs, x, value)]
+        items = [as_cotangent(part, xi) for part, xi in zip(pieces(value, len(x)), x)]
         return tuple(items) if isinstance(x, tuple) else items
     if isinstance(x, dict):
-        out = dict(g) if isinstance(g, dict) else {}
-        if isinstance(value, dict):
-            for key, v in value.items():
-                out[key] = add_like(out.get(key, 0.0), x[key], v)
-        return out
+        return {key: as_cotangent(v, x[key]) for key, v in value.items()} if isinstance(value, dict) else {}
     if isinstance(x, np.ndarray) and isinstance(value, (list, tuple)):
-        value = np.array([add_like(0.0, xi, vi) for xi, vi in zip(x, value)], dtype=float)
+        value = np.array([as_cotangent(v, xi) for v, xi in zip(value, x)], dtype=float)
     shape = np.shape(x)
     if np.shape(value) != shape:
         value = unbroadcast(value, x) if np.ndim(value) >= len(shape) else np.broadcast_to(value, shape)
-    if isinstance(x, float):
-        value = float(value)
-    return g + value
+    return float(value) if isinstance(x, float) else value
 
 
 def split_like(g, xs, axis=0, ndmin=0):

@@ -21,7 +21,8 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
-from ..ir.analysis import active_variables, free_reads, is_append, mutated_variables, operands, statements
+from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, free_reads, is_append, largest_set,
+                           mutated_variables, operands, sequence_variables, statements)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
@@ -104,35 +105,6 @@ def is_scalar_code(fdef):
                                                           for s in statements(fdef.body))
 
 
-PARAMETER, INDEX, PART = "parameter", "loop index", "part of a tuple target"
-
-
-def assigned_values(fdef):
-    """{name: what is assigned to it}: value expressions, or PARAMETER, INDEX or PART."""
-    assignments = {a.id: [PARAMETER] for a in fdef.args.args}
-    for stmt in statements(fdef.body):
-        if isinstance(stmt, gast.Assign):
-            for n in walk(stmt.targets[0]):
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                    assignments.setdefault(n.id, []).append(stmt.value if stmt.targets[0] is n else PART)
-        elif isinstance(stmt, gast.For):
-            assignments.setdefault(stmt.target.id, []).append(INDEX)
-    return assignments
-
-
-def largest_set(assignments, holds):
-    """The largest set of names every assignment of which satisfies holds(value, set)."""
-    found = set(assignments)
-    changed = True
-    while changed:
-        changed = False
-        for variable, values in assignments.items():
-            if variable in found and not all(holds(v, found) for v in values):
-                found.discard(variable)
-                changed = True
-    return found
-
-
 def scalar_variables(fdef):
     """Variables that hold Python numbers whenever every argument does: arithmetic on them, math
     functions, numeric constants, loop indices. NumPy calls and subscripts may give arrays."""
@@ -206,22 +178,25 @@ def single_use_temporaries(fdef, temporaries):
     return found
 
 
-def numeric_variables(fdef):
+def numeric_variables(fdef, sequences):
     """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
-    them is arithmetic or a NumPy or math call on such values, or a number."""
-    return largest_set(assigned_values(fdef), _is_numeric)
+    them is a number, a NumPy or math call, an element of an array, or arithmetic, which on values
+    that are not lists or tuples (sequences: those known to be) gives a number or an array, or raises."""
+    return largest_set(assigned_values(fdef), lambda value, numeric: _is_numeric(value, numeric, sequences))
 
 
-def _is_numeric(value, numeric):
+def _is_numeric(value, numeric, sequences):
     if isinstance(value, str):  # a parameter, a loop index, a part of a tuple: it may be anything
         return False
     if isinstance(value, gast.Constant):
         return type(value.value) in (int, float)
     if isinstance(value, gast.Name):
         return value.id in numeric
+    if isinstance(value, gast.Subscript):
+        return _is_numeric(value.value, numeric, sequences)
     if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-        return all(_is_numeric(v, numeric) for v in (getattr(value, "left", None), getattr(value, "right", None),
-                                                     getattr(value, "operand", None)) if v is not None)
+        return not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult))
+                    and names_in(value) & sequences)
     if isinstance(value, gast.Call):
         spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
         return spelled.startswith(("np.", "math.")) and not spelled.startswith(("np.split", "np.shape"))
@@ -266,7 +241,8 @@ class ReverseMode:
         self.pattern = tuple(pattern)
         functions = {n: d for n, (d, _) in self.local_functions.items()}
         self.active = active_variables(fdef, set(pattern), functions) & useful_variables(fdef, self.local_functions)
-        self.numeric = numeric_variables(self.fdef)
+        self.sequences = sequence_variables(self.fdef)
+        self.numeric = numeric_variables(self.fdef, self.sequences)
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
         # with scalars=True, the code may assume every argument is a Python float or int
         self.scalars = scalar_variables(self.fdef) if scalars else set()
@@ -330,16 +306,19 @@ class ReverseMode:
         return None
 
     def accumulate(self, primal, value, origin):
-        """`bx = bx + value`, or `add_like(bx, x, value)` where x may be a list, tuple or dict; a
+        """`bx = bx + value`, or `add_cotangents(bx, value)` where x may be a list, tuple or dict; a
         temporary read once gets its whole cotangent from that one read: `bx = value`."""
         target = self.cotangent_name(primal)
         if primal in self.single_use:
             return derived(assign(target, self.specialize(value), origin))
+        return derived(assign(target, self.sum_of_cotangents(primal, name(target), value), origin))
+
+    def sum_of_cotangents(self, primal, g, h):
+        """g + h for two cotangents of primal: add_cotangents adds those of a list, tuple or dict part
+        by part, whichever form each takes (see runtime.add_cotangents)."""
         if primal in self.numeric or primal in self.scalars:
-            total = gast.BinOp(left=name(target), op=gast.Add(), right=value)
-        else:
-            total = call("add_like", [name(target), name(primal), value])
-        return derived(assign(target, total, origin))
+            return gast.BinOp(left=g, op=gast.Add(), right=h)
+        return call("add_cotangents", [g, h])
 
     def reset(self, primal, origin):
         return derived(assign(self.cotangent_name(primal), const(0.0), origin))
@@ -467,7 +446,7 @@ class ReverseMode:
         if isinstance(value, gast.Call) and self.is_user_call(value):
             return self.user_call(stmt, t, value, reset)
         if isinstance(value, (gast.List, gast.Tuple)):
-            adjoint = [self.accumulate(e.id, call("component", [name(self.cotangent_name(t)), const(i)]), origin)
+            adjoint = [self.accumulate(e.id, call("cotangent_at", [name(self.cotangent_name(t)), const(i)]), origin)
                        for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id in self.active]
             return self.with_saves([stmt], adjoint + reset, origin)
         return self.with_saves([stmt], self.adjoint_statements(stmt, t, value) + reset, origin)
@@ -549,16 +528,16 @@ class ReverseMode:
             s.value = self.specialize(s.value, scope)
             if isinstance(s.targets[0], gast.Name):
                 scope.define(s.targets[0].id, s.value)
-        assigned_whole = {self.cotangents[p] for p in self.single_use if p in self.cotangents}
-        for s in instance.statements:  # a single read's contribution is the whole cotangent
+        primal_of = {c: p for p, c in self.cotangents.items()}
+        for s in instance.statements:
             target = s.targets[0].id if isinstance(s.targets[0], gast.Name) else None
-            if target not in assigned_whole:
-                continue
+            primal = primal_of.get(target)
             value = s.value
-            if isinstance(value, gast.BinOp) and isinstance(value.left, gast.Name) and value.left.id == target:
-                s.value = value.right
-            else:  # an update such as add_like(bx, x, e) starts from zero
-                s.value = ReplaceNames({target: const(0.0)}).visit(value)
+            is_sum = isinstance(value, gast.BinOp) and isinstance(value.left, gast.Name) and value.left.id == target
+            if primal in self.single_use:  # a single read's contribution is the whole cotangent
+                s.value = value.right if is_sum else ReplaceNames({target: const(0.0)}).visit(value)
+            elif is_sum and primal is not None:  # an update such as add_at(bx, x, i, e) stays
+                s.value = self.sum_of_cotangents(primal, value.left, value.right)
         return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
 
     def specialize(self, node, scope=None):
@@ -740,7 +719,7 @@ class ReverseMode:
             return self.seeded, []
         cotangent = self.names.fresh("bvalue")
         if isinstance(returned, gast.Tuple):
-            return cotangent, [self.accumulate(e.id, call("component", [name(cotangent), const(i)]), None)
+            return cotangent, [self.accumulate(e.id, call("cotangent_at", [name(cotangent), const(i)]), None)
                                for i, e in enumerate(returned.elts)
                                if isinstance(e, gast.Name) and e.id in self.active]
         if isinstance(returned, gast.Name) and returned.id in self.active:

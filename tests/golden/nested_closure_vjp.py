@@ -17,7 +17,6 @@ def transform_backward_v(saved, btanh_scale_times_a):
 def nested_closure_vjp_x(x, a, bvalue):
     if type(x) is not float:
         require_real(x, 'x', nested_closure)
-    # scale = 2.0 * a
     returned = False
     result = None
     scale = 2.0 * a
@@ -32,17 +31,11 @@ def nested_closure_vjp_x(x, a, bvalue):
     result = transform_x + transform_x_pow_two
     returned = True
     value = result
-    bresult = 0.0
-    bresult = add_like(bresult, result, bvalue)
     # return transform(x) + transform(x ** 2, shift=-0.5)
-    btotal = bresult
-    bresult = 0.0
-    btransform_x = unbroadcast(btotal, transform_x)
-    btransform_x_pow_two = unbroadcast(btotal, transform_x_pow_two)
+    btransform_x = unbroadcast(bvalue, transform_x)
+    btransform_x_pow_two = unbroadcast(bvalue, transform_x_pow_two)
     bv_2, = transform_backward_v(transform_x_pow_two_save, btransform_x_pow_two)
     bx = unbroadcast(2.0 * x * bv_2, x)
     bv, = transform_backward_v(transform_x_saved, btransform_x)
-    bx = add_like(bx, x, bv)
-    # scale = 2.0 * a
-    bresult = 0.0
+    bx = add_cotangents(bx, bv)
     return value, cotangent_like(bx, x)
