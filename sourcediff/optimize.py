@@ -254,20 +254,19 @@ def propagate_local_copies(fdef):
     again; the copy then usually dies (`bx_new = bx` in a loop body). `a = a` disappears."""
     for block in blocks(fdef):
         _propagate_block(block)
+    _remove(fdef, {id(s) for s in statements(fdef.body) if _is_self_assignment(s)})
     return fdef
 
 
 def _propagate_block(block):
     copies = {}
-    kept = []
     for stmt in block:
         if isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)) and copies and stmt.value is not None:
             stmt.value = _Rename(copies).visit(stmt.value)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             stmt.targets[0] = _Rename(copies).visit(stmt.targets[0])
         if _is_self_assignment(stmt):
-            continue
-        kept.append(stmt)
+            continue  # removed after the pass
         written = {n.id for n in walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         if not isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)):
             written |= {n.id for n in walk(stmt) if isinstance(n, gast.Name)}  # a compound statement
@@ -275,7 +274,6 @@ def _propagate_block(block):
         if (getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign)
                 and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
             copies[stmt.targets[0].id] = stmt.value.id
-    block[:] = kept
 
 
 def _is_self_assignment(stmt):

@@ -115,6 +115,33 @@ def restore(x, index, old):
         x[index] = old
 
 
+def summand_cotangent(g, x, y, i):
+    """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of x + y: its slice of g where x + y
+    joined two lists or tuples, else g summed over the axes along which the summand was broadcast."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return cotangent_at(g, slice(None, len(x)) if i == 0 else slice(len(x), None))
+    return unbroadcast(g, y if i else x)
+
+
+def factor_cotangent(g, x, n):
+    """The cotangent of x from the cotangent g of x * n, where n carries no derivative: the sum of the
+    repeats of x where x is a list or tuple and n an integer, else g * n summed to x's shape."""
+    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+        return unrepeat(g, len(x))
+    return unbroadcast(g * n, x)
+
+
+def unrepeat(g, count):
+    """The cotangent of a list or tuple x of count elements from the cotangent g of x * n: the sum of
+    g's n slices of count parts."""
+    if count == 0 or not isinstance(g, (list, tuple, np.ndarray)):
+        return 0.0
+    total = 0.0
+    for start in range(0, len(g), count):
+        total = add_cotangents(total, g[start:start + count])
+    return total
+
+
 def pop_cotangent(g):
     """(cotangent of a list's last element, cotangent of the list without it), undoing an append."""
     return (g[-1], g[:-1]) if isinstance(g, (list, np.ndarray)) else (0.0, g)

@@ -144,3 +144,247 @@ def test_containers_handed_to_numpy(f, args, wrt):
 
 def test_list_literal_gradient_is_not_zero():
     assert sd.grad(list_literal_sum)(3.0) == pytest.approx(6.0)
+
+
+# -- 3. assignments whose value may be the target itself ----------------------------------------------
+
+def running_best(x):
+    best = x[0]
+    for i in range(3):
+        v = x[i] * 2.0
+        best = v if v > best else best
+    return best
+
+
+def kept_by_a_plain_self_assignment(a, b):
+    c = a * b
+    if a > 0.0:
+        c = c
+    else:
+        c = c * 2.0
+    return c * a
+
+
+def copied_back_and_forth(a, b):
+    c = a * b
+    d = c
+    c = d
+    d = c * c
+    return c + d
+
+
+def swapped(a, b):
+    for _ in range(3):
+        a, b = b, a * b
+    a, b = b, a
+    return a * 2.0 + b
+
+
+def swapped_with_itself(a, b):
+    a, b = a, b
+    b, a = b, a
+    return a * b * b
+
+
+def keep_second(a, b):
+    return b
+
+
+def best_through_calls(x):
+    best = x[0] * 1.0
+    for i in range(1, 3):
+        best = keep_second(x[i], best) if x[i] < best else max(best, x[i])
+    return best * best
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (best_through_calls, (np.array([1.0, 3.0, 2.0]),), 0),
+    (best_through_calls, (np.array([3.0, 1.0, 2.0]),), 0),
+    (running_best, (np.array([1.0, 3.0, 2.0]),), 0),
+    (running_best, (np.array([3.0, 1.0, 2.0]),), 0),
+    (kept_by_a_plain_self_assignment, (1.5, -0.7), (0, 1)),
+    (kept_by_a_plain_self_assignment, (-1.5, -0.7), (0, 1)),
+    (copied_back_and_forth, (1.5, -0.7), (0, 1)),
+    (swapped, (1.1, 0.9), (0, 1)),
+    (swapped_with_itself, (1.1, 0.9), (0, 1)),
+])
+def test_self_assignments_keep_the_cotangent(f, args, wrt):
+    check(f, *args, wrt=wrt)
+
+
+# -- 4. and 10. parameters read through nested containers ----------------------------------------------
+
+def nested_tuple_product(p):
+    return p[0][0] * p[0][1]
+
+
+def nested_dict_product(p):
+    return p['i']['j'] * p['i']['k']
+
+
+def deep_mixture(p):
+    layer = p["layers"][1]
+    return layer["w"][0] * np.sum(layer["w"][1]) + p["layers"][0]["w"][1] ** 2 + p["scale"]
+
+
+def mlp_on_nested_lists(params, x):
+    h = np.tanh(x @ params[0][0] + params[0][1])
+    out = h @ params[1][0] + params[1][1]
+    return np.sum(out ** 2)
+
+
+def mlp_on_nested_dicts(p, x):
+    h = np.tanh(x @ p["l1"]["W"] + p["l1"]["b"])
+    return np.sum((h @ p["l2"]["W"] + p["l2"]["b"]) ** 2)
+
+
+def mlp_over_layers(params, x):
+    for W, b in params:
+        x = np.tanh(x @ W + b)
+    return np.sum(x)
+
+
+def _layers(rng, sizes, kind):
+    return [kind(rng.standard_normal((m, n)), rng.standard_normal(n)) for m, n in zip(sizes[:-1], sizes[1:])]
+
+
+RNG = np.random.default_rng(3)
+X = RNG.standard_normal((2, 3))
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (nested_tuple_product, (((3.0, 4.0),),), 0),
+    (nested_tuple_product, ([[3.0, 4.0]],), 0),
+    (nested_dict_product, ({'i': {'j': 2.0, 'k': 5.0}},), 0),
+    (deep_mixture, ({"layers": [{"w": (1.0, 2.0)}, {"w": [3.0, np.array([0.5, 1.5])]}], "scale": 2.0},), 0),
+    (mlp_on_nested_lists, (_layers(RNG, (3, 4, 2), lambda w, b: [w, b]), X), 0),
+    (mlp_on_nested_lists, (tuple(_layers(RNG, (3, 4, 2), lambda w, b: (w, b))), X), (0, 1)),
+    (mlp_on_nested_dicts, ({"l1": {"W": RNG.standard_normal((3, 4)), "b": RNG.standard_normal(4)},
+                            "l2": {"W": RNG.standard_normal((4, 2)), "b": RNG.standard_normal(2)}}, X), 0),
+    (mlp_over_layers, (_layers(RNG, (3, 4, 2), lambda w, b: (w, b)), X), (0, 1)),
+])
+def test_parameters_read_through_nested_containers(f, args, wrt):
+    check(f, *args, wrt=wrt)
+
+
+def test_nested_tuple_gradient():
+    assert sd.grad(nested_tuple_product)(((3.0, 4.0),)) == ((4.0, 3.0),)
+
+
+# -- 10. dicts built from differentiable values ---------------------------------------------------------
+
+def dict_literal(a):
+    d = {'x': a, 'y': a * a}
+    return d['x'] + d['y']
+
+
+def dict_call(a, b):
+    d = dict(x=a, y=a * b)
+    return d['x'] * d['y']
+
+
+def dict_of_arrays_to_helper(w, x):
+    params = {"w": w, "shift": np.sum(w)}
+    return np.sum(affine(params, x) ** 2)
+
+
+def affine(params, x):
+    return x @ params["w"] + params["shift"]
+
+
+def dict_updated(a, b):
+    d = {"a": a}
+    d["b"] = a * b
+    d["a"] = d["a"] * 3.0
+    return d["a"] + d["b"]
+
+
+def nested_dict_literal(a, b):
+    p = {"outer": {"a": a, "ab": [a, b]}, "b": b}
+    return p["outer"]["ab"][1] * p["outer"]["a"] + p["b"]
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (dict_literal, (3.0,), 0),
+    (dict_call, (3.0, -0.5), (0, 1)),
+    (dict_of_arrays_to_helper, (np.array([0.5, -1.0, 2.0]), X), 0),
+    (dict_updated, (1.3, 0.4), (0, 1)),
+    (nested_dict_literal, (1.3, 0.4), (0, 1)),
+])
+def test_dicts_built_from_differentiable_values(f, args, wrt):
+    check(f, *args, wrt=wrt)
+
+
+# -- 12. joined lists and tuples ---------------------------------------------------------------------------
+
+def joined_tuples_to_hstack(x, y):
+    return np.sum(np.hstack((x, y) + (np.ones(2),)) ** 2)
+
+
+def joined_lists(a, b, c):
+    items = [a] + [b, c]
+    return np.sum(np.array(items) ** 2) + items[0] * items[2]
+
+
+def joined_comprehensions(x):
+    xs = [x[i] * 2.0 for i in range(2)]
+    ys = [np.sin(x[i]) for i in range(3)]
+    zs = xs + ys
+    return np.sum(np.stack(zs)) * zs[3]
+
+
+def joined_with_a_constant_list(a):
+    items = [1.0, 2.0] + [a, a * a]
+    return np.prod(items)
+
+
+def joined_in_a_loop(x):
+    total = []
+    for i in range(3):
+        total = total + [x[i] * x[i]]
+    return np.sum(total)
+
+
+def joined_arguments(xs, ys):
+    return np.sum(np.array(xs + ys) ** 2) * 0.5 + xs[0]
+
+
+def repeated_list(a, b):
+    items = [a, b * a] * 3
+    return np.sum(np.array(items) ** 2) + items[3] * items[4]
+
+
+def repeated_in_a_loop(x):
+    row = [x[0], x[1] * 2.0]
+    rows = []
+    for k in range(1, 3):
+        rows = rows + row * k
+    return np.prod(np.array(rows))
+
+
+def repeated_argument(xs, n):
+    return np.sum(np.array(xs * n) ** 2) + np.sum(xs[0] * n)
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (repeated_argument, ([0.5], 3), 0),
+    (repeated_argument, ((0.5, -2.0), 2), 0),
+    (repeated_argument, (np.array([0.5, -2.0]), 2), 0),
+    (repeated_argument, (np.array([0.5, -2.0]), np.array([[2.0], [3.0]])), 0),
+    (joined_arguments, ([1.0, 2.0], [3.0, -4.0]), (0, 1)),
+    (joined_arguments, ([1.0], [3.0, -4.0]), 1),
+    (joined_arguments, ((1.0, 2.0), (3.0,)), 0),
+    (joined_arguments, (np.array([1.0, 2.0]), np.array([3.0, -4.0])), (0, 1)),
+    (joined_arguments, (np.array([1.0, 2.0]), np.array([[3.0], [-4.0]])), (0, 1)),
+    (repeated_list, (0.7, -1.3), (0, 1)),
+    (repeated_in_a_loop, (np.array([0.7, -1.3]),), 0),
+    (joined_tuples_to_hstack, (np.array([0.3, -1.2]), np.array([0.5, 2.0, 1.0])), (0, 1)),
+    (joined_tuples_to_hstack, (np.array([0.3, -1.2]), np.array([0.5, 2.0, 1.0])), 1),
+    (joined_lists, (0.7, -1.1, 2.0), (0, 1, 2)),
+    (joined_lists, (0.7, -1.1, 2.0), 1),
+    (joined_comprehensions, (np.array([0.3, -0.6, 1.2]),), 0),
+    (joined_with_a_constant_list, (1.7,), 0),
+    (joined_in_a_loop, (np.array([0.3, -0.6, 1.2]),), 0),
+])
+def test_joined_lists_and_tuples(f, args, wrt):
+    check(f, *args, wrt=wrt)

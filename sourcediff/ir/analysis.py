@@ -8,8 +8,9 @@ import copy
 
 import gast
 
-from .build import walk
+from .build import names_in, walk
 
+from ..frontend.parse import canonical_name
 from ..rules import is_inactive
 from ..rules.registry import OPERATORS
 
@@ -186,4 +187,29 @@ def _is_sequence(value, sequences):
         callee = getattr(value, "sd_callee", None)
         return callee in (list, tuple) or callee is copy.copy and bool(value.args) and \
             _is_sequence(value.args[0], sequences)
+    return False
+
+
+def numeric_variables(fdef, sequences):
+    """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
+    them is a number, a NumPy or math call, an element of an array, or arithmetic, which on values
+    that are not lists or tuples (sequences: those known to be) gives a number or an array, or raises."""
+    return largest_set(assigned_values(fdef), lambda value, numeric: _is_numeric(value, numeric, sequences))
+
+
+def _is_numeric(value, numeric, sequences):
+    if isinstance(value, str):  # a parameter, a loop index, a part of a tuple: it may be anything
+        return False
+    if isinstance(value, gast.Constant):
+        return type(value.value) in (int, float)
+    if isinstance(value, gast.Name):
+        return value.id in numeric
+    if isinstance(value, gast.Subscript):
+        return _is_numeric(value.value, numeric, sequences)
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+        return not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult))
+                    and names_in(value) & sequences)
+    if isinstance(value, gast.Call):
+        spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
+        return spelled.startswith(("np.", "math.")) and not spelled.startswith(("np.split", "np.shape"))
     return False

@@ -536,6 +536,9 @@ class Normalizer:
 
     def primitive_call(self, node):
         callee = getattr(node, "sd_callee", None)
+        if callee is dict and not node.args and all(k.arg for k in node.keywords):  # dict(a=x) is {'a': x}
+            return gast.Dict(keys=[const(k.arg) for k in node.keywords],
+                             values=[self.atom(k.value, k.arg) for k in node.keywords])
         if callee in (max, min) and len(node.args) > 2:
             first = call(node.func, node.args[:2])
             first.sd_callee = callee

@@ -22,12 +22,13 @@ import gast
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, free_reads, is_append, largest_set,
-                           mutated_variables, operands, sequence_variables, statements)
+                           mutated_variables, numeric_variables, operands, sequence_variables, statements)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint
 from .primitives import integer_check, primitive_key, primitive_parts
+from .sequences import joined_cotangents, joining
 from .shapes import FloatingNames, Shapes
 
 UNSUPPORTED = {}
@@ -176,31 +177,6 @@ def single_use_temporaries(fdef, temporaries):
 
     visit(fdef.body)
     return found
-
-
-def numeric_variables(fdef, sequences):
-    """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
-    them is a number, a NumPy or math call, an element of an array, or arithmetic, which on values
-    that are not lists or tuples (sequences: those known to be) gives a number or an array, or raises."""
-    return largest_set(assigned_values(fdef), lambda value, numeric: _is_numeric(value, numeric, sequences))
-
-
-def _is_numeric(value, numeric, sequences):
-    if isinstance(value, str):  # a parameter, a loop index, a part of a tuple: it may be anything
-        return False
-    if isinstance(value, gast.Constant):
-        return type(value.value) in (int, float)
-    if isinstance(value, gast.Name):
-        return value.id in numeric
-    if isinstance(value, gast.Subscript):
-        return _is_numeric(value.value, numeric, sequences)
-    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-        return not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult))
-                    and names_in(value) & sequences)
-    if isinstance(value, gast.Call):
-        spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
-        return spelled.startswith(("np.", "math.")) and not spelled.startswith(("np.split", "np.shape"))
-    return False
 
 
 def assignment_counts(fdef):
@@ -433,6 +409,8 @@ class ReverseMode:
         target = stmt.targets[0]
         value = stmt.value
         origin = stmt.sd_origin
+        if isinstance(target, gast.Name) and isinstance(value, gast.Name) and value.id == target.id:
+            return [], []  # `a = a` (the branch of `a = b if c else a` that keeps a) changes nothing
         if not isinstance(target, gast.Name) or target.id not in self.active:
             return [stmt], []
         t = target.id
@@ -445,11 +423,28 @@ class ReverseMode:
                                    origin)
         if isinstance(value, gast.Call) and self.is_user_call(value):
             return self.user_call(stmt, t, value, reset)
-        if isinstance(value, (gast.List, gast.Tuple)):
-            adjoint = [self.accumulate(e.id, call("cotangent_at", [name(self.cotangent_name(t)), const(i)]), origin)
-                       for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id in self.active]
+        if isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
+            return self.with_saves([stmt], self.literal_adjoint(t, value, origin) + reset, origin)
+        how = joining(value, self.sequences, self.numeric | self.scalars, self.active)
+        if how is not None:
+            adjoint = [self.accumulate(operand, part, origin) for operand, part
+                       in joined_cotangents(value, how, self.active, name(self.cotangent_name(t)))
+                       if operand in self.active]
             return self.with_saves([stmt], adjoint + reset, origin)
         return self.with_saves([stmt], self.adjoint_statements(stmt, t, value) + reset, origin)
+
+    def literal_adjoint(self, t, value, origin):
+        """`t = [a, b]`, `(a, b)` or `{'k': a}`: each element takes its part of t's cotangent."""
+        if isinstance(value, gast.Dict):
+            spread = next((v for k, v in zip(value.keys, value.values) if k is None and v.id in self.active), None)
+            if spread is not None:
+                raise self.error(UnsupportedSyntaxError, value, "a dict literal that unpacks a differentiable dict "
+                                 "(**d) is not supported in reverse mode yet", "add the entries one by one: d2[k] = d[k]")
+            parts = zip(value.keys, value.values)
+        else:
+            parts = ((const(i), e) for i, e in enumerate(value.elts))
+        return [self.accumulate(e.id, call("cotangent_at", [name(self.cotangent_name(t)), clone(key)]), origin)
+                for key, e in parts if isinstance(e, gast.Name) and e.id in self.active]
 
     def subscript_write(self, stmt):
         """`x[i] = v`: save what it overwrites; backward, give v the cotangent of x[i] and restore x[i]."""

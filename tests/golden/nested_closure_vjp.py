@@ -10,7 +10,7 @@ def transform_backward_v(saved, btanh_scale_times_a):
     # return np.tanh(scale * v + shift) * a
     btanh_scale = unbroadcast(btanh_scale_times_a * a, tanh_scale)
     bscale_times_v = unbroadcast((1.0 - tanh_scale * tanh_scale) * btanh_scale, scale_times_v)
-    bv = unbroadcast(scale * bscale_times_v, v)
+    bv = factor_cotangent(bscale_times_v, v, scale)
     return cotangent_like(bv, v),
 
 
@@ -32,8 +32,8 @@ def nested_closure_vjp_x(x, a, bvalue):
     returned = True
     value = result
     # return transform(x) + transform(x ** 2, shift=-0.5)
-    btransform_x = unbroadcast(bvalue, transform_x)
-    btransform_x_pow_two = unbroadcast(bvalue, transform_x_pow_two)
+    btransform_x = summand_cotangent(bvalue, transform_x, transform_x_pow_two, 0)
+    btransform_x_pow_two = summand_cotangent(bvalue, transform_x, transform_x_pow_two, 1)
     bv_2, = transform_backward_v(transform_x_pow_two_save, btransform_x_pow_two)
     bx = unbroadcast(2.0 * x * bv_2, x)
     bv, = transform_backward_v(transform_x_saved, btransform_x)
