@@ -388,3 +388,50 @@ def repeated_argument(xs, n):
 ])
 def test_joined_lists_and_tuples(f, args, wrt):
     check(f, *args, wrt=wrt)
+
+
+# -- 11. a user function called in a loop on arguments whose shape changes ------------------------------
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+def biased_tanh(z, b):
+    return np.tanh(z + b)
+
+
+def column_weights(z):
+    out = np.zeros_like(z)
+    for j in range(z.shape[-1]):
+        out[..., j] = np.tanh(z[..., j]) * (j + 1.0)
+    return out
+
+
+def relu_layers(params, inputs):
+    for W, b in params:
+        inputs = relu(inputs @ W + b)
+    return np.sum(inputs ** 2)
+
+
+def bias_inside_over_zip(Ws, bs, inputs):
+    for W, b in zip(Ws, bs):
+        inputs = biased_tanh(inputs @ W, b)
+    return np.sum(inputs)
+
+
+def column_loop_layers(params, x):
+    for W, b in params:
+        x = column_weights(x @ W + b)
+    return np.sum(x ** 2)
+
+
+LAYERS = _layers(RNG, (3, 5, 2, 4), lambda w, b: (w, b))
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (relu_layers, (LAYERS, X), (0, 1)),
+    (bias_inside_over_zip, ([w for w, _ in LAYERS], [b for _, b in LAYERS], X[0]), (0, 1, 2)),
+    (column_loop_layers, (LAYERS, X), (0, 1)),
+])
+def test_user_function_called_on_changing_shapes(f, args, wrt):
+    check(f, *args, wrt=wrt)
