@@ -125,7 +125,31 @@ def literal_read_and_summed(a, b):
     return np.sum(t) * t[1]
 
 
+def pair(a):
+    return a, a * a
+
+
+def tuple_result_summed(a):
+    t = pair(a)
+    return np.sum(t) + t[1]
+
+
+def sum_of_parameters(ws):
+    return np.sum(np.sum(ws, axis=0) ** 2)
+
+
+def appended_then_summed(x):
+    xs = []
+    for i in range(3):
+        xs.append(x[i] ** 2)
+    return np.sum(xs) * xs[0]
+
+
 @pytest.mark.parametrize("f, args, wrt", [
+    (tuple_result_summed, (1.3,), 0),
+    (sum_of_parameters, ((np.array([1.0, 2.0]), np.array([0.5, -1.0])),), 0),
+    (sum_of_parameters, ([np.array([1.0, 2.0]), np.array([0.5, -1.0])],), 0),
+    (appended_then_summed, (np.array([0.5, -1.0, 2.0]),), 0),
     (list_literal_sum, (3.0,), 0),
     (list_of_products_sum, (np.array([1.5, 2.0, -0.5]),), 0),
     (array_of_two, (1.5, -0.7), (0, 1)),
