@@ -328,6 +328,18 @@ def nested_dict_literal(a, b):
     return p["outer"]["ab"][1] * p["outer"]["a"] + p["b"]
 
 
+def unpacks_a_dict(a, extra):
+    d = {**extra, "a": a}
+    return d["a"] * d["b"]
+
+
+def test_unpacking_a_differentiable_dict_is_refused_in_reverse_mode():
+    with pytest.raises(sd.UnsupportedSyntaxError, match=r"unpacks a differentiable dict") as info:
+        sd.grad(unpacks_a_dict, wrt=(0, 1))
+    assert info.value.lineno == unpacks_a_dict.__code__.co_firstlineno + 1
+    assert sd.grad(unpacks_a_dict)(2.0, {"b": 3.0}) == 3.0
+
+
 @pytest.mark.parametrize("f, args, wrt", [
     (dict_literal, (3.0,), 0),
     (dict_call, (3.0, -0.5), (0, 1)),
@@ -390,7 +402,14 @@ def repeated_argument(xs, n):
     return np.sum(np.array(xs * n) ** 2) + np.sum(xs[0] * n)
 
 
+def joined_with_itself(xs):
+    both = xs + xs
+    return np.sum(np.array(both) * np.arange(1.0, 1.0 + len(both)))
+
+
 @pytest.mark.parametrize("f, args, wrt", [
+    (joined_with_itself, ([0.5, -2.0],), 0),
+    (joined_with_itself, (np.array([0.5, -2.0]),), 0),
     (repeated_argument, ([0.5], 3), 0),
     (repeated_argument, ((0.5, -2.0), 2), 0),
     (repeated_argument, (np.array([0.5, -2.0]), 2), 0),

@@ -436,7 +436,8 @@ class ReverseMode:
     def literal_adjoint(self, t, value, origin):
         """`t = [a, b]`, `(a, b)` or `{'k': a}`: each element takes its part of t's cotangent."""
         if isinstance(value, gast.Dict):
-            spread = next((v for k, v in zip(value.keys, value.values) if k is None and v.id in self.active), None)
+            spread = next((v for k, v in zip(value.keys, value.values)
+                           if k is None and isinstance(v, gast.Name) and v.id in self.active), None)
             if spread is not None:
                 raise self.error(UnsupportedSyntaxError, value, "a dict literal that unpacks a differentiable dict "
                                  "(**d) is not supported in reverse mode yet", "add the entries one by one: d2[k] = d[k]")

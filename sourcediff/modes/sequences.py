@@ -21,10 +21,12 @@ def joining(value, sequences, numeric, active):
     that may hold one and an inactive n (that may be an integer); else None."""
     if not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult))):
         return None
-    operands = {v.id for v in (value.left, value.right) if isinstance(v, gast.Name)}
-    if operands & sequences:
+    operands = [v.id for v in (value.left, value.right) if isinstance(v, gast.Name)]
+    if set(operands) & sequences:
         return KNOWN
-    if len(operands) == 2 and not operands & numeric and (isinstance(value.op, gast.Add) or len(operands & active) == 1):
+    if len(operands) < 2 or set(operands) & numeric:
+        return None
+    if isinstance(value.op, gast.Add) or (operands[0] in active) != (operands[1] in active):
         return POSSIBLE
     return None
 
