@@ -192,8 +192,9 @@ def _is_sequence(value, sequences):
 
 def numeric_variables(fdef, sequences):
     """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
-    them is a number, a NumPy or math call, an element of an array, or arithmetic, which on values
-    that are not lists or tuples (sequences: those known to be) gives a number or an array, or raises."""
+    them is a number, a NumPy or math call, an element of an array, or arithmetic, which gives a
+    number or an array (or raises) unless it joins two lists (a sum with no numeric operand) or
+    repeats a list (a product with an operand in sequences, those known to be lists or tuples)."""
     return largest_set(assigned_values(fdef), lambda value, numeric: _is_numeric(value, numeric, sequences))
 
 
@@ -206,9 +207,12 @@ def _is_numeric(value, numeric, sequences):
         return value.id in numeric
     if isinstance(value, gast.Subscript):
         return _is_numeric(value.value, numeric, sequences)
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add):  # joins two lists or tuples
+        return any(_is_numeric(v, numeric, sequences) for v in (value.left, value.right))
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):  # repeats a list or tuple
+        return not names_in(value) & sequences
     if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-        return not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult))
-                    and names_in(value) & sequences)
+        return True
     if isinstance(value, gast.Call):
         spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
         return spelled.startswith(("np.", "math.")) and not spelled.startswith(("np.split", "np.shape"))
