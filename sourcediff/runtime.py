@@ -237,15 +237,15 @@ def add_cotangents(g, h):
 def as_cotangent(value, x):
     """value, a cotangent of x held another way, in x's structure and shape: a list or tuple x takes the
     pieces of a list (or the rows of an array, where NumPy made one of x), a dict x the entries of a
-    dict; an array x takes value summed over the axes along which x was broadcast (or value broadcast
+    dict for its keys; an array x takes value summed over the axes along which x was broadcast (or value broadcast
     to x's shape), a float x a float. value itself where it already is so."""
     if type(x) is np.ndarray and type(value) is np.ndarray and value.shape == x.shape:
         return value
     if isinstance(x, (list, tuple)):
         items = [as_cotangent(part, xi) for part, xi in zip(pieces(value, len(x)), x)]
         return tuple(items) if isinstance(x, tuple) else items
-    if isinstance(x, dict):
-        return {key: as_cotangent(v, x[key]) for key, v in value.items()} if isinstance(value, dict) else {}
+    if isinstance(x, dict):  # a key x lacks was written later, into a copy of x
+        return {key: as_cotangent(v, x[key]) for key, v in value.items() if key in x} if isinstance(value, dict) else {}
     if isinstance(x, np.ndarray) and isinstance(value, (list, tuple)):
         value = np.array([as_cotangent(v, xi) for v, xi in zip(value, x)], dtype=float)
     shape = np.shape(x)

@@ -323,6 +323,13 @@ def dict_updated(a, b):
     return d["a"] + d["b"]
 
 
+def copied_dict_extended(a):
+    d = {'a': a}
+    e = d.copy()
+    e['b'] = a * 2.0
+    return e['a'] * e['b']
+
+
 def nested_dict_literal(a, b):
     p = {"outer": {"a": a, "ab": [a, b]}, "b": b}
     return p["outer"]["ab"][1] * p["outer"]["a"] + p["b"]
@@ -346,6 +353,7 @@ def test_unpacking_a_differentiable_dict_is_refused_in_reverse_mode():
     (dict_of_arrays_to_helper, (np.array([0.5, -1.0, 2.0]), X), 0),
     (dict_updated, (1.3, 0.4), (0, 1)),
     (nested_dict_literal, (1.3, 0.4), (0, 1)),
+    (copied_dict_extended, (1.3,), 0),
 ])
 def test_dicts_built_from_differentiable_values(f, args, wrt):
     check(f, *args, wrt=wrt)
