@@ -237,8 +237,8 @@ def add_cotangents(g, h):
 def as_cotangent(value, x):
     """value, a cotangent of x held another way, in x's structure and shape: a list or tuple x takes the
     pieces of a list (or the rows of an array, where NumPy made one of x), a dict x the entries of a
-    dict for its keys; an array x takes value summed over the axes along which x was broadcast (or value broadcast
-    to x's shape), a float x a float. value itself where it already is so."""
+    dict for its keys; an array x takes value summed over the axes along which x was broadcast (or
+    value broadcast to x's shape), a float x a float. value itself where it already is so."""
     if type(x) is np.ndarray and type(value) is np.ndarray and value.shape == x.shape:
         return value
     if isinstance(x, (list, tuple)):

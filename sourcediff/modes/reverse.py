@@ -21,8 +21,9 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
-from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, free_reads, is_append, largest_set,
-                           mutated_variables, numeric_variables, operands, sequence_variables, statements)
+from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, free_reads, is_append,
+                           largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
+                           statements)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
@@ -440,7 +441,8 @@ class ReverseMode:
                            if k is None and isinstance(v, gast.Name) and v.id in self.active), None)
             if spread is not None:
                 raise self.error(UnsupportedSyntaxError, value, "a dict literal that unpacks a differentiable dict "
-                                 "(**d) is not supported in reverse mode yet", "add the entries one by one: d2[k] = d[k]")
+                                 "(**d) is not supported in reverse mode yet",
+                                 "add the entries one by one: d2[k] = d[k]")
             parts = zip(value.keys, value.values)
         else:
             parts = ((const(i), e) for i, e in enumerate(value.elts))
