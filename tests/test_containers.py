@@ -486,3 +486,29 @@ LAYERS = _layers(RNG, (3, 5, 2, 4), lambda w, b: (w, b))
 ])
 def test_user_function_called_on_changing_shapes(f, args, wrt):
     check(f, *args, wrt=wrt)
+
+
+# -- forward gradients of functions that assign a differentiated parameter again --------------------------
+
+def layers_reassigning_the_input(params, x):
+    for W, b in params:
+        x = np.tanh(x @ W + b)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("directions", [None, 3])
+@pytest.mark.parametrize("f, args, wrt", [
+    (swapped, (1.1, 0.9), (0, 1)),
+    (layers_reassigning_the_input, (LAYERS, X), (0, 1)),
+])
+def test_forward_gradient_estimates_along_the_drawn_directions(f, args, wrt, directions):
+    """(∇f·v) v with the directions v drawn at the top, not with what the parameter's tangent holds
+    after the parameter is assigned again."""
+    from sourcediff.runtime import direction, normal_like
+    rng = np.random.default_rng(5)
+    drawn = [normal_like(args[p], rng, directions) for p in wrt]
+    vs = [flat(drawn)] if directions is None else [flat([direction(d, j) for d in drawn]) for j in range(directions)]
+    gradient = np.concatenate([flat(numerical_gradient(f, args, p)) for p in wrt])
+    expected = sum((gradient @ v) * v for v in vs) / len(vs)
+    _, estimate = sd.forward_gradient(f, wrt=wrt, directions=directions or 1)(*args, rng=np.random.default_rng(5))
+    np.testing.assert_allclose(flat(estimate), expected, rtol=1e-5, atol=1e-6)
