@@ -472,6 +472,22 @@ def as_directions(t):
     return t
 
 
+def sum_directions(dx, dy, x, y, z):
+    """The tangent of z = x + y: x's and y's joined where x and y are lists or tuples, else each given
+    axes so that it broadcasts as the operand did, and added."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return dx + dy
+    return aligned(dx, z) + aligned(dy, z)
+
+
+def product_directions(dx, x, n, z):
+    """The tangent of z = x * n, where n carries no derivative: x's repeated n times where x is a list
+    or tuple and n an integer, else given axes so that it broadcasts as x did, and multiplied by n."""
+    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+        return dx * n
+    return aligned(dx, z) * n
+
+
 def direction(t, j):
     """Direction j of a tangent that carries several (a zero literal serves every direction)."""
     if isinstance(t, (list, tuple)):

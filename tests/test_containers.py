@@ -500,12 +500,19 @@ def layers_reassigning_the_input(params, x):
 @pytest.mark.parametrize("f, args, wrt", [
     (swapped, (1.1, 0.9), (0, 1)),
     (layers_reassigning_the_input, (LAYERS, X), (0, 1)),
+    (joined_arguments, ([1.0, 2.0], [3.0, -4.0]), (0, 1)),
+    (joined_arguments, ([1.0], [3.0, -4.0]), 1),
+    (joined_arguments, (np.array([1.0, 2.0]), np.array([[3.0], [-4.0]])), (0, 1)),
+    (joined_arguments, (np.array([1.0, 2.0]), np.array([[3.0], [-4.0]])), 1),
+    (repeated_argument, ([0.5], 3), 0),
+    (repeated_argument, (np.array([0.5, -2.0]), np.array([[2.0], [3.0]])), 0),
 ])
 def test_forward_gradient_estimates_along_the_drawn_directions(f, args, wrt, directions):
     """(∇f·v) v with the directions v drawn at the top, not with what the parameter's tangent holds
     after the parameter is assigned again."""
     from sourcediff.runtime import direction, normal_like
     rng = np.random.default_rng(5)
+    wrt = wrt if isinstance(wrt, tuple) else (wrt,)
     drawn = [normal_like(args[p], rng, directions) for p in wrt]
     vs = [flat(drawn)] if directions is None else [flat([direction(d, j) for d in drawn]) for j in range(directions)]
     gradient = np.concatenate([flat(numerical_gradient(f, args, p)) for p in wrt])

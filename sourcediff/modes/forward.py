@@ -17,7 +17,7 @@ from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
 from .primitives import integer_check, primitive_key, primitive_parts
-from .sequences import KNOWN, POSSIBLE, joined_tangent, joining
+from .sequences import KNOWN, POSSIBLE, joined_directions, joined_tangent, joining
 
 
 def jvp_name(fdef, pattern):
@@ -277,6 +277,14 @@ class ForwardMode:
         if how == KNOWN or how == POSSIBLE and self.directions is None:  # the tangent reads no primal operand
             tangent = self.derived(dtarget, joined_tangent(value, self.derivative_of, self.derivative_or_zero), origin)
             return [tangent, stmt] if target in names_in(value) else [stmt, tangent]
+        if how == POSSIBLE:  # vector mode: the tangent reads the new value, under a name of its own if need be
+            output = self.names.fresh(target + "_new") if target in names_in(value) else target
+            tangent = self.derived(self.tangent_name(output), joined_directions(
+                value, output, self.derivative_of, self.derivative_or_zero), origin)
+            if output == target:
+                return [stmt, tangent]
+            return [assign(output, value, origin), tangent, assign(target, name(output), origin),
+                    self.derived(dtarget, name(self.tangent_name(output)), origin)]
         return self.apply_rule(stmt, target, value)
 
     # -- calls -------------------------------------------------------------------------------------

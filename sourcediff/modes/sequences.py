@@ -40,6 +40,16 @@ def joined_tangent(value, tangent_of, tangent_or_zero):
     return gast.BinOp(left=left, op=gast.Mult(), right=right)
 
 
+def joined_directions(value, output, tangent_of, tangent_or_zero):
+    """In vector mode (tangents carry directions first), the tangent of `x + y` or `x * n` whose
+    operands may be lists: runtime.sum_directions and product_directions decide when they run."""
+    x, y = value.left, value.right
+    if isinstance(value.op, gast.Add):
+        return call("sum_directions", [tangent_or_zero(x), tangent_or_zero(y), name(x.id), name(y.id), name(output)])
+    repeated, n = (x, y) if tangent_of(x) is not None else (y, x)
+    return call("product_directions", [tangent_of(repeated), name(repeated.id), n, name(output)])
+
+
 def joined_cotangents(value, how, active, g):
     """[(operand name, its part of the cotangent g of value)]: for `x + y` of lists, `g[:len(x)]` and
     `g[len(x):]` (where they may be lists, runtime.summand_cotangent); for `x * n`, the sum of g's n
