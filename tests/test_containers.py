@@ -1,7 +1,8 @@
 """Lists, tuples and dicts of differentiable values, written as users write them: literals handed to
 NumPy, nested parameters, self-assignments, concatenations, dict literals. Each function runs in
-forward mode, reverse mode (joint and split), against central finite differences, and its gradient
-must have its argument's structure."""
+forward mode and reverse mode (joint and split) against central finite differences, and its gradient
+must have its argument's structure; forward gradients (one direction and several) are checked
+against (∇f·v) v for the directions they draw."""
 import numpy as np
 import pytest
 
