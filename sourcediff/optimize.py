@@ -189,7 +189,8 @@ class _Substitute(gast.NodeTransformer):
 
 def fold_zero_initializations(fdef):
     """`bx = 0.0` followed (in the same block, before anything else reads bx) by `bx = bx + e`
-    becomes `bx = e`: a cotangent's first contribution needs no addition to zero.
+    (or `bx = add_cotangents(bx, e)`) becomes `bx = e`: a cotangent's first contribution needs no
+    addition to zero.
 
     Not where e may alias a cotangent that is later updated in place (by add_at or zero_at)."""
     updated_in_place = {n.args[0].id for n in walk(fdef) if isinstance(n, gast.Call)
@@ -208,9 +209,9 @@ def _fold_block(block, updated_in_place):
         if target is None or target in updated_in_place:
             continue
         first = next((j for j in range(i + 1, len(block)) if target in mentions[j]), None)
-        if first is not None and _is_accumulation(block[first], target) and \
-                not (_mentions(block[first].value.right) & updated_in_place):
-            block[first].value = block[first].value.right
+        contribution = _first_contribution(block[first], target) if first is not None else None
+        if contribution is not None and not (_mentions(contribution) & updated_in_place):
+            block[first].value = contribution
             folded.add(i)
     block[:] = [s for i, s in enumerate(block) if i not in folded]
 
@@ -220,6 +221,19 @@ def _zero_initialized(stmt):
             and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Constant)
             and stmt.value.value == 0.0 and type(stmt.value.value) is float):
         return stmt.targets[0].id
+    return None
+
+
+def _first_contribution(stmt, target):
+    """What `target = target + e` or `target = add_cotangents(target, e)` assigns when target is zero."""
+    if _is_accumulation(stmt, target):
+        return stmt.value.right
+    value = getattr(stmt, "value", None)
+    if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == target
+            and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == "add_cotangents"
+            and isinstance(value.args[0], gast.Name) and value.args[0].id == target
+            and target not in _mentions(value.args[1])):
+        return value.args[1]
     return None
 
 
@@ -240,20 +254,19 @@ def propagate_local_copies(fdef):
     again; the copy then usually dies (`bx_new = bx` in a loop body). `a = a` disappears."""
     for block in blocks(fdef):
         _propagate_block(block)
+    _remove(fdef, {id(s) for s in statements(fdef.body) if _is_self_assignment(s)})
     return fdef
 
 
 def _propagate_block(block):
     copies = {}
-    kept = []
     for stmt in block:
         if isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)) and copies and stmt.value is not None:
             stmt.value = _Rename(copies).visit(stmt.value)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             stmt.targets[0] = _Rename(copies).visit(stmt.targets[0])
         if _is_self_assignment(stmt):
-            continue
-        kept.append(stmt)
+            continue  # removed after the pass
         written = {n.id for n in walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         if not isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)):
             written |= {n.id for n in walk(stmt) if isinstance(n, gast.Name)}  # a compound statement
@@ -261,7 +274,6 @@ def _propagate_block(block):
         if (getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign)
                 and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
             copies[stmt.targets[0].id] = stmt.value.id
-    block[:] = kept
 
 
 def _is_self_assignment(stmt):

@@ -58,14 +58,15 @@ def unbroadcast(g, x):
 
 def add_at(g, x, index, value):
     """The cotangent g of x with value added at x[index] (repeated indices add up). g is 0.0 until x's
-    cotangent is first needed; a list, tuple or dict x gets a cotangent of its own structure."""
+    cotangent is first needed; a list, tuple or dict x gets a cotangent of its own structure, whose
+    parts may be containers in turn."""
     if isinstance(x, dict):
         g = dict(g) if isinstance(g, dict) else {}
-        g[index] = _plus(g.get(index, 0.0), value)
+        g[index] = _plus(g.get(index, 0.0), x[index], value)
         return g
     if isinstance(x, (list, tuple)):
-        g = list(g) if isinstance(g, (list, tuple)) else [0.0] * len(x)
-        g[index] = _plus(g[index], value)
+        g = list(pieces(g, len(x)))
+        g[index] = _plus(g[index], x[index], value)
         return tuple(g) if isinstance(x, tuple) else g
     if not isinstance(g, np.ndarray) or not g.flags.writeable:
         g = zeros_like(np.asarray(x)) + g
@@ -73,17 +74,26 @@ def add_at(g, x, index, value):
     return g
 
 
-def _plus(g, value):
-    """g + value, without copying value when g is still the 0.0 a cotangent starts as."""
-    return value if type(g) is float and g == 0.0 else g + value
+def _plus(g, x, value):
+    """add_like(g, x, value), without copying value when g is still the 0.0 a cotangent starts as."""
+    return as_cotangent(value, x) if type(g) is float and g == 0.0 else add_like(g, x, value)
+
+
+def pieces(g, count):
+    """The cotangents of the count elements of a list or tuple, from its cotangent g: g's own elements
+    (or rows, where NumPy made an array of the list), or g for each while g is the 0.0 it started as."""
+    return g if isinstance(g, (list, tuple, np.ndarray)) else [g] * count
 
 
 def cotangent_at(g, index):
-    """g[index] of a cotangent that may still be the 0.0 it started as: the cotangent of the value a
-    write `x[index] = v` stored. Where integer indices repeat, the write kept one value per element
-    (NumPy does not say which), so the cotangent goes to the value kept: the one whose position a write
-    of the positions themselves, through the same index, keeps."""
-    if not isinstance(g, (np.ndarray, list, tuple, dict)):
+    """g[index] of a cotangent that may still be the 0.0 it started as (or a dict's cotangent that no
+    contribution to that key reached yet): the cotangent of the value a write `x[index] = v` stored.
+    Where integer indices repeat, the write kept one value per element (NumPy does not say which), so
+    the cotangent goes to the value kept: the one whose position a write of the positions themselves,
+    through the same index, keeps."""
+    if isinstance(g, dict):
+        return g.get(index, 0.0)
+    if not isinstance(g, (np.ndarray, list, tuple)):
         return 0.0
     part = g[index]
     if type(g) is np.ndarray and type(index) is not int and _may_repeat(index):
@@ -193,14 +203,36 @@ def refuse_in_place(value, statement, shared_with, filename, lineno, col):
                  f"{target} = {target}.copy()")
 
 
+def summand_cotangent(g, x, y, i):
+    """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of x + y: its slice of g where x + y
+    joined two lists or tuples, else g summed over the axes along which the summand was broadcast."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return cotangent_at(g, slice(None, len(x)) if i == 0 else slice(len(x), None))
+    return unbroadcast(g, y if i else x)
+
+
+def factor_cotangent(g, x, n):
+    """The cotangent of x from the cotangent g of x * n, where n carries no derivative: the sum of the
+    repeats of x where x is a list or tuple and n an integer, else g * n summed to x's shape."""
+    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+        return unrepeat(g, len(x))
+    return unbroadcast(g * n, x)
+
+
+def unrepeat(g, count):
+    """The cotangent of a list or tuple x of count elements from the cotangent g of x * n: the sum of
+    g's n slices of count parts."""
+    if count == 0 or not isinstance(g, (list, tuple, np.ndarray)):
+        return 0.0
+    total = 0.0
+    for start in range(0, len(g), count):
+        total = add_cotangents(total, g[start:start + count])
+    return total
+
+
 def pop_cotangent(g):
     """(cotangent of a list's last element, cotangent of the list without it), undoing an append."""
-    return (g[-1], g[:-1]) if isinstance(g, list) else (0.0, g)
-
-
-def component(g, i):
-    """Part i of the cotangent g of a tuple or list (0.0 while g is still the zero it started as)."""
-    return g[i] if isinstance(g, (list, tuple)) else 0.0
+    return (g[-1], g[:-1]) if isinstance(g, (list, np.ndarray)) else (0.0, g)
 
 
 def cotangent_like(g, x):
@@ -208,8 +240,7 @@ def cotangent_like(g, x):
     if isinstance(x, dict):
         return {k: cotangent_like(g.get(k, 0.0) if isinstance(g, dict) else 0.0, v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        parts = g if isinstance(g, (list, tuple)) else [0.0] * len(x)
-        return sequence_like(x, (cotangent_like(p, v) for p, v in zip(parts, x)))
+        return sequence_like(x, (cotangent_like(p, v) for p, v in zip(pieces(g, len(x)), x)))
     if isinstance(x, np.ndarray):
         return np.broadcast_to(g, x.shape).astype(np.result_type(x.dtype, float)) if np.shape(g) != x.shape else g
     return float(g)
@@ -351,32 +382,51 @@ def _mismatch(t, x, label, path=()):
 
 
 def add_like(g, x, value):
-    """The cotangent g of x with value added, value holding that cotangent in another structure: a
-    list of pieces for a list or tuple x (or an array whose rows are the pieces), rows for an array x
-    given as a list, a broadcast or summed shape for a leaf. g is 0.0 until x's cotangent is first
-    needed; the result has x's structure, and a float where x is a float."""
-    if type(value) is float and type(x) is float:
+    """The cotangent g of x with the cotangent value of x added, value in x's structure and shape
+    (see as_cotangent) or in another form that as_cotangent turns into it."""
+    if type(x) is float and type(value) is float or \
+            type(x) is np.ndarray and type(value) is np.ndarray and value.shape == x.shape:
         return g + value
-    if isinstance(x, (list, tuple)):
-        if not isinstance(value, (list, tuple, np.ndarray)):
-            value = [value] * len(x)
-        gs = g if isinstance(g, (list, tuple)) else [g] * len(x)
-        items = [add_like(gi, xi, vi) for gi, xi, vi in zip(gs, x, value)]
-        return tuple(items) if isinstance(x, tuple) else items
-    if isinstance(x, dict):
+    return add_cotangents(g, as_cotangent(value, x))
+
+
+def add_cotangents(g, h):
+    """g + h for two cotangents of one value. The cotangent of a list, tuple or dict takes any of these
+    forms: 0.0 (nothing reached it yet), the value's own structure (0.0 for parts nothing reached),
+    or an array whose rows are a list's parts (where a NumPy function made an array of the list);
+    they are added part by part."""
+    if type(g) is type(h) and type(g) in (float, np.ndarray):
+        return g + h
+    if isinstance(g, (list, tuple)) or isinstance(h, (list, tuple)):
+        kind = g if isinstance(g, (list, tuple)) else h
+        parts = [add_cotangents(a, b) for a, b in zip(pieces(g, len(kind)), pieces(h, len(kind)))]
+        return tuple(parts) if isinstance(kind, tuple) else parts
+    if isinstance(g, dict) or isinstance(h, dict):
         out = dict(g) if isinstance(g, dict) else {}
-        if isinstance(value, dict):
-            for key, v in value.items():
-                out[key] = add_like(out.get(key, 0.0), x[key], v)
+        for key, part in (h.items() if isinstance(h, dict) else ()):
+            out[key] = add_cotangents(out.get(key, 0.0), part)
         return out
+    return g + h
+
+
+def as_cotangent(value, x):
+    """value, a cotangent of x held another way, in x's structure and shape: a list or tuple x takes the
+    pieces of a list (or the rows of an array, where NumPy made one of x), a dict x the entries of a
+    dict for its keys; an array x takes value summed over the axes along which x was broadcast (or
+    value broadcast to x's shape), a float x a float. value itself where it already is so."""
+    if type(x) is np.ndarray and type(value) is np.ndarray and value.shape == x.shape:
+        return value
+    if isinstance(x, (list, tuple)):
+        items = [as_cotangent(part, xi) for part, xi in zip(pieces(value, len(x)), x)]
+        return tuple(items) if isinstance(x, tuple) else items
+    if isinstance(x, dict):  # a key x lacks was written later, into a copy of x
+        return {key: as_cotangent(v, x[key]) for key, v in value.items() if key in x} if isinstance(value, dict) else {}
     if isinstance(x, np.ndarray) and isinstance(value, (list, tuple)):
-        value = np.array([add_like(0.0, xi, vi) for xi, vi in zip(x, value)], dtype=float)
+        value = np.array([as_cotangent(v, xi) for v, xi in zip(value, x)], dtype=float)
     shape = np.shape(x)
     if np.shape(value) != shape:
         value = unbroadcast(value, x) if np.ndim(value) >= len(shape) else np.broadcast_to(value, shape)
-    if isinstance(x, float):
-        value = float(value)
-    return g + value
+    return float(value) if isinstance(x, float) else value
 
 
 def split_like(g, xs, axis=0, ndmin=0):
@@ -767,6 +817,22 @@ def as_directions(t):
                  for p in parts]
         return np.stack(np.broadcast_arrays(*parts), axis=1)
     return t
+
+
+def sum_directions(dx, dy, x, y, z):
+    """The tangent of z = x + y: x's and y's joined where x and y are lists or tuples, else each given
+    axes so that it broadcasts as the operand did, and added."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return dx + dy
+    return aligned(dx, z) + aligned(dy, z)
+
+
+def product_directions(dx, x, n, z):
+    """The tangent of z = x * n, where n carries no derivative: x's repeated n times where x is a list
+    or tuple and n an integer, else given axes so that it broadcasts as x did, and multiplied by n."""
+    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+        return dx * n
+    return aligned(dx, z) * n
 
 
 def direction(t, j):

@@ -4,10 +4,13 @@ Activity is flow-insensitive: a variable is active when any assignment to it can
 from the differentiated arguments. That over-approximates only where one name holds both kinds of
 value, and then the inactive assignments simply get a zero derivative.
 """
+import copy
+
 import gast
 
-from .build import walk
+from .build import names_in, walk
 
+from ..frontend.parse import canonical_name
 from ..rules import is_inactive
 from ..rules.registry import OPERATORS
 
@@ -138,3 +141,83 @@ def possible_containers(fdef, is_numeric_call):
                 found.add(stmt.targets[0].id)
                 changed = True
     return found
+
+
+PARAMETER, INDEX, PART = "parameter", "loop index", "part of a tuple target"
+
+
+def assigned_values(fdef):
+    """{name: what is assigned to it}: value expressions, or PARAMETER, INDEX or PART."""
+    assignments = {a.id: [PARAMETER] for a in fdef.args.args}
+    for stmt in statements(fdef.body):
+        if isinstance(stmt, gast.Assign):
+            for n in walk(stmt.targets[0]):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    assignments.setdefault(n.id, []).append(stmt.value if stmt.targets[0] is n else PART)
+        elif isinstance(stmt, gast.For):
+            assignments.setdefault(stmt.target.id, []).append(INDEX)
+    return assignments
+
+
+def largest_set(assignments, holds):
+    """The largest set of names every assignment of which satisfies holds(value, set)."""
+    found = set(assignments)
+    changed = True
+    while changed:
+        changed = False
+        for variable, values in assignments.items():
+            if variable in found and not all(holds(v, found) for v in values):
+                found.discard(variable)
+                changed = True
+    return found
+
+
+def sequence_variables(fdef):
+    """Variables that always hold a list or tuple: literals, list(...) and tuple(...), and what is
+    copied, sliced, joined (`+`) or repeated (`*`) from those. For them `+` and `*` join and repeat."""
+    return largest_set(assigned_values(fdef), _is_sequence)
+
+
+def _is_sequence(value, sequences):
+    if isinstance(value, (gast.List, gast.Tuple)):
+        return True
+    if isinstance(value, gast.Name):
+        return value.id in sequences
+    if isinstance(value, gast.Subscript):
+        return isinstance(value.slice, gast.Slice) and _is_sequence(value.value, sequences)
+    if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult)):
+        return any(isinstance(v, gast.Name) and v.id in sequences for v in (value.left, value.right))
+    if isinstance(value, gast.Call):
+        callee = getattr(value, "sd_callee", None)
+        return callee in (list, tuple) or callee is copy.copy and bool(value.args) and \
+            _is_sequence(value.args[0], sequences)
+    return False
+
+
+def numeric_variables(fdef, sequences):
+    """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
+    them is a number, a NumPy or math call, an element of an array, or arithmetic, which gives a
+    number or an array (or raises) unless it joins two lists (a sum with no numeric operand) or
+    repeats a list (a product with an operand in sequences, those known to be lists or tuples)."""
+    return largest_set(assigned_values(fdef), lambda value, numeric: _is_numeric(value, numeric, sequences))
+
+
+def _is_numeric(value, numeric, sequences):
+    if isinstance(value, str):  # a parameter, a loop index, a part of a tuple: it may be anything
+        return False
+    if isinstance(value, gast.Constant):
+        return type(value.value) in (int, float)
+    if isinstance(value, gast.Name):
+        return value.id in numeric
+    if isinstance(value, gast.Subscript):
+        return _is_numeric(value.value, numeric, sequences)
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add):  # joins two lists or tuples
+        return any(_is_numeric(v, numeric, sequences) for v in (value.left, value.right))
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):  # repeats a list or tuple
+        return not names_in(value) & sequences
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+        return True
+    if isinstance(value, gast.Call):
+        spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
+        return spelled.startswith(("np.", "math.")) and not spelled.startswith(("np.split", "np.shape"))
+    return False

@@ -593,6 +593,9 @@ class Normalizer:
         if callee is np.einsum and node.args and isinstance(node.args[0], gast.Name) \
                 and node.args[0].id in self.strings:  # its rules read the subscripts
             node.args[0] = const(self.strings[node.args[0].id])
+        if callee is dict and not node.args and all(k.arg for k in node.keywords):  # dict(a=x) is {'a': x}
+            return gast.Dict(keys=[const(k.arg) for k in node.keywords],
+                             values=[self.atom(k.value, k.arg) for k in node.keywords])
         if callee in (max, min) and len(node.args) > 2:
             first = call(node.func, node.args[:2])
             first.sd_callee = callee

@@ -10,12 +10,14 @@ import gast
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
 from ..ir.analysis import (active_variables, free_reads, is_append, mutated_variables, nested_functions,
-                           operands, possible_containers, root_name, statements)
+                           numeric_variables, operands, possible_containers, root_name, sequence_variables,
+                           statements)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
 from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
 from .primitives import describe, entry_check, primitive_key, primitive_parts
+from .sequences import KNOWN, POSSIBLE, joined_directions, joined_tangent, joining
 
 
 def jvp_name(fdef, pattern):
@@ -44,6 +46,8 @@ class ForwardMode:
         self.active = active_variables(fdef, set(pattern) | (enclosing.active if enclosing else set()),
                                        {n: f for n, (f, _) in self.functions.items()})
         self.mutated = mutated_variables(fdef)
+        self.sequences = sequence_variables(fdef)
+        self.numeric = numeric_variables(fdef, self.sequences)
         # vector mode (forward gradients): every tangent carries this many directions on a leading axis
         self.directions = derivation.directions
         if self.directions is not None:
@@ -273,6 +277,18 @@ class ForwardMode:
         if isinstance(value, gast.Dict):
             values = [self.derivative_or_zero(v) for v in value.values]
             return [stmt, self.derived(dtarget, gast.Dict(keys=clone(value.keys), values=values), origin)]
+        how = joining(value, self.sequences, self.numeric, self.active)
+        if how == KNOWN or how == POSSIBLE and self.directions is None:  # the tangent reads no primal operand
+            tangent = self.derived(dtarget, joined_tangent(value, self.derivative_of, self.derivative_or_zero), origin)
+            return [tangent, stmt] if target in names_in(value) else [stmt, tangent]
+        if how == POSSIBLE:  # vector mode: the tangent reads the new value, under a name of its own if need be
+            output = self.names.fresh(target + "_new") if target in names_in(value) else target
+            tangent = self.derived(self.tangent_name(output), joined_directions(
+                value, output, self.derivative_of, self.derivative_or_zero), origin)
+            if output == target:
+                return [stmt, tangent]
+            return [assign(output, value, origin), tangent, assign(target, name(output), origin),
+                    self.derived(dtarget, name(self.tangent_name(output)), origin)]
         return self.apply_rule(stmt, target, value)
 
     # -- calls -------------------------------------------------------------------------------------

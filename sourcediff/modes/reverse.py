@@ -21,12 +21,15 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
-from ..ir.analysis import active_variables, free_reads, is_append, mutated_variables, operands, statements
+from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, free_reads, is_append,
+                           largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
+                           statements)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
 from .primitives import cotangent_check, describe, entry_check, primitive_key, primitive_parts
+from .sequences import joined_cotangents, joining
 from .shapes import FloatingNames, Shapes
 
 UNSUPPORTED = {}
@@ -110,35 +113,6 @@ def is_scalar_code(fdef):
                                                           for s in statements(fdef.body))
 
 
-PARAMETER, INDEX, PART = "parameter", "loop index", "part of a tuple target"
-
-
-def assigned_values(fdef):
-    """{name: what is assigned to it}: value expressions, or PARAMETER, INDEX or PART."""
-    assignments = {a.id: [PARAMETER] for a in fdef.args.args}
-    for stmt in statements(fdef.body):
-        if isinstance(stmt, gast.Assign):
-            for n in walk(stmt.targets[0]):
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                    assignments.setdefault(n.id, []).append(stmt.value if stmt.targets[0] is n else PART)
-        elif isinstance(stmt, gast.For):
-            assignments.setdefault(stmt.target.id, []).append(INDEX)
-    return assignments
-
-
-def largest_set(assignments, holds):
-    """The largest set of names every assignment of which satisfies holds(value, set)."""
-    found = set(assignments)
-    changed = True
-    while changed:
-        changed = False
-        for variable, values in assignments.items():
-            if variable in found and not all(holds(v, found) for v in values):
-                found.discard(variable)
-                changed = True
-    return found
-
-
 def scalar_variables(fdef):
     """Variables that hold Python numbers whenever every argument does: arithmetic on them, math
     functions, numeric constants, loop indices. NumPy calls and subscripts may give arrays."""
@@ -212,28 +186,6 @@ def single_use_temporaries(fdef, temporaries):
     return found
 
 
-def numeric_variables(fdef):
-    """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
-    them is arithmetic or a NumPy or math call on such values, or a number."""
-    return largest_set(assigned_values(fdef), _is_numeric)
-
-
-def _is_numeric(value, numeric):
-    if isinstance(value, str):  # a parameter, a loop index, a part of a tuple: it may be anything
-        return False
-    if isinstance(value, gast.Constant):
-        return type(value.value) in (int, float)
-    if isinstance(value, gast.Name):
-        return value.id in numeric
-    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-        return all(_is_numeric(v, numeric) for v in (getattr(value, "left", None), getattr(value, "right", None),
-                                                     getattr(value, "operand", None)) if v is not None)
-    if isinstance(value, gast.Call):
-        spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
-        return spelled.startswith(("np.", "math.")) and not spelled.startswith(("np.split", "np.shape"))
-    return False
-
-
 def assignment_counts(fdef):
     """How often each name is assigned, counting twice a name assigned inside a loop."""
     counts = {}
@@ -272,7 +224,8 @@ class ReverseMode:
         self.pattern = tuple(pattern)
         functions = {n: d for n, (d, _) in self.local_functions.items()}
         self.active = active_variables(fdef, set(pattern), functions) & useful_variables(fdef, self.local_functions)
-        self.numeric = numeric_variables(self.fdef)
+        self.sequences = sequence_variables(self.fdef)
+        self.numeric = numeric_variables(self.fdef, self.sequences)
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
         # with scalars=True, the code may assume every argument is a Python float or int
         self.scalars = scalar_variables(self.fdef) if scalars else set()
@@ -338,16 +291,19 @@ class ReverseMode:
         return None
 
     def accumulate(self, primal, value, origin):
-        """`bx = bx + value`, or `add_like(bx, x, value)` where x may be a list, tuple or dict; a
+        """`bx = bx + value`, or `add_cotangents(bx, value)` where x may be a list, tuple or dict; a
         temporary read once gets its whole cotangent from that one read: `bx = value`."""
         target = self.cotangent_name(primal)
         if primal in self.single_use:
             return derived(assign(target, self.specialize(value), origin))
+        return derived(assign(target, self.sum_of_cotangents(primal, name(target), value), origin))
+
+    def sum_of_cotangents(self, primal, g, h):
+        """g + h for two cotangents of primal: add_cotangents adds those of a list, tuple or dict part
+        by part, whichever form each takes (see runtime.add_cotangents)."""
         if primal in self.numeric or primal in self.scalars:
-            total = gast.BinOp(left=name(target), op=gast.Add(), right=value)
-        else:
-            total = call("add_like", [name(target), name(primal), value])
-        return derived(assign(target, total, origin))
+            return gast.BinOp(left=g, op=gast.Add(), right=h)
+        return call("add_cotangents", [g, h])
 
     def reset(self, primal, origin):
         return derived(assign(self.cotangent_name(primal), const(0.0), origin))
@@ -462,6 +418,8 @@ class ReverseMode:
         target = stmt.targets[0]
         value = stmt.value
         origin = stmt.sd_origin
+        if isinstance(target, gast.Name) and isinstance(value, gast.Name) and value.id == target.id:
+            return [], []  # `a = a` (the branch of `a = b if c else a` that keeps a) changes nothing
         if not isinstance(target, gast.Name) or target.id not in self.active:
             return [stmt], []
         t = target.id
@@ -474,11 +432,30 @@ class ReverseMode:
                                    origin)
         if isinstance(value, gast.Call) and self.is_user_call(value):
             return self.user_call(stmt, t, value, reset)
-        if isinstance(value, (gast.List, gast.Tuple)):
-            adjoint = [self.accumulate(e.id, call("component", [name(self.cotangent_name(t)), const(i)]), origin)
-                       for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id in self.active]
+        if isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
+            return self.with_saves([stmt], self.literal_adjoint(t, value, origin) + reset, origin)
+        how = joining(value, self.sequences, self.numeric | self.scalars, self.active)
+        if how is not None:
+            adjoint = [self.accumulate(operand, part, origin) for operand, part
+                       in joined_cotangents(value, how, self.active, name(self.cotangent_name(t)))
+                       if operand in self.active]
             return self.with_saves([stmt], adjoint + reset, origin)
         return self.with_saves([stmt], self.adjoint_statements(stmt, t, value) + reset, origin)
+
+    def literal_adjoint(self, t, value, origin):
+        """`t = [a, b]`, `(a, b)` or `{'k': a}`: each element takes its part of t's cotangent."""
+        if isinstance(value, gast.Dict):
+            spread = next((v for k, v in zip(value.keys, value.values)
+                           if k is None and isinstance(v, gast.Name) and v.id in self.active), None)
+            if spread is not None:
+                raise self.error(UnsupportedSyntaxError, value, "a dict literal that unpacks a differentiable dict "
+                                 "(**d) is not supported in reverse mode yet",
+                                 "add the entries one by one: d2[k] = d[k]")
+            parts = zip(value.keys, value.values)
+        else:
+            parts = ((const(i), e) for i, e in enumerate(value.elts))
+        return [self.accumulate(e.id, call("cotangent_at", [name(self.cotangent_name(t)), clone(key)]), origin)
+                for key, e in parts if isinstance(e, gast.Name) and e.id in self.active]
 
     def subscript_write(self, stmt):
         """`x[i] = v`: save what it overwrites; backward, give v the cotangent of x[i] and restore x[i]."""
@@ -557,16 +534,16 @@ class ReverseMode:
             s.value = self.specialize(s.value, scope)
             if isinstance(s.targets[0], gast.Name):
                 scope.define(s.targets[0].id, s.value)
-        assigned_whole = {self.cotangents[p] for p in self.single_use if p in self.cotangents}
-        for s in instance.statements:  # a single read's contribution is the whole cotangent
+        primal_of = {c: p for p, c in self.cotangents.items()}
+        for s in instance.statements:
             target = s.targets[0].id if isinstance(s.targets[0], gast.Name) else None
-            if target not in assigned_whole:
-                continue
+            primal = primal_of.get(target)
             value = s.value
-            if isinstance(value, gast.BinOp) and isinstance(value.left, gast.Name) and value.left.id == target:
-                s.value = value.right
-            else:  # an update such as add_like(bx, x, e) starts from zero
-                s.value = ReplaceNames({target: const(0.0)}).visit(value)
+            is_sum = isinstance(value, gast.BinOp) and isinstance(value.left, gast.Name) and value.left.id == target
+            if primal in self.single_use:  # a single read's contribution is the whole cotangent
+                s.value = value.right if is_sum else ReplaceNames({target: const(0.0)}).visit(value)
+            elif is_sum and primal is not None:  # an update such as add_at(bx, x, i, e) stays
+                s.value = self.sum_of_cotangents(primal, value.left, value.right)
         return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
 
     def specialize(self, node, scope=None):
@@ -756,7 +733,7 @@ class ReverseMode:
             return self.seeded, []
         cotangent = self.names.fresh("bvalue")
         if isinstance(returned, gast.Tuple):
-            return cotangent, [self.accumulate(e.id, call("component", [name(cotangent), const(i)]), None)
+            return cotangent, [self.accumulate(e.id, call("cotangent_at", [name(cotangent), const(i)]), None)
                                for i, e in enumerate(returned.elts)
                                if isinstance(e, gast.Name) and e.id in self.active]
         if isinstance(returned, gast.Name) and returned.id in self.active:

@@ -19,9 +19,16 @@ CONSTRUCTS = [
      "become loops over range with explicit indexing"),
     ("`while` with data-dependent trip counts, `break`, `continue`", ""),
     ("early and multiple `return`s, tuple returns", "a tuple-valued function has a tuple tangent"),
-    ("lists: literals, indexing, `append`, list comprehensions, generator expressions passed to `sum`, `min`, "
-     "`max`, `list`, `tuple`, `sorted`, `any` or `all`", "a comprehension becomes a loop with append"),
-    ("dict and tuple arguments (reading `params['W']`, `W, b = params`)", "their tangents have the same structure"),
+    ("lists and tuples: literals, indexing, `append`, list comprehensions, passed to NumPy functions; "
+     "generator expressions passed to `sum`, `min`, `max`, `list`, `tuple`, `sorted`, `any` or `all`",
+     "a comprehension becomes a loop with append"),
+    ("lists and tuples joined `xs + ys` or repeated `xs * n`",
+     "on arguments (or results of user functions), `+` and `*` join and repeat or add and multiply as "
+     "their values decide"),
+    ("dicts: literals `{'w': w}`, `dict(w=w)`, writes `d['w'] = v`", "`{**d}` of a differentiable dict is refused in "
+     "reverse mode"),
+    ("list, tuple and dict arguments, nested to any depth (`params['l1']['W']`, `params[0][1]`, `W, b = params`)",
+     "their tangents and gradients have the same structure"),
     ("subscripts and slices, `np.newaxis` / `None`, negative indices, integer-array and boolean-mask indexing", ""),
     ("in-place subscript writes `x[i] = v`, `x[i] += v`, `x[:, j] *= s`", ""),
     ("writes at repeated integer indices `z[[0, 0, 1]] = v`, `z[index] += v`",

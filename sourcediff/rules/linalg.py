@@ -7,7 +7,7 @@ no derivative the rules assume what users usually do (ASSUMPTIONS, listed in doc
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..runtime import component, expand_reduced, unbroadcast, zeros_like
+from ..runtime import cotangent_at, expand_reduced, unbroadcast, zeros_like
 from .registry import adjoint, d, tangent
 
 
@@ -72,7 +72,7 @@ def inverse_gaps(w):
 def reached(g, i):
     """Part i of the cotangent g of a tuple output, or None where nothing reached it (every part of
     these outputs is an array, so a float 0.0 is the zero a cotangent starts as)."""
-    part = component(g, i)
+    part = cotangent_at(g, i)
     return None if type(part) is float and part == 0.0 else part
 
 
@@ -173,7 +173,7 @@ def slogdet(z, x):  # (sign, log|det|): the sign is piecewise constant
 
 @adjoint(np.linalg.slogdet)
 def slogdet_adjoint(z, x):
-    d[x] = np.expand_dims(component(d[z], 1), (-2, -1)) * transposed(np.linalg.inv(x))
+    d[x] = np.expand_dims(cotangent_at(d[z], 1), (-2, -1)) * transposed(np.linalg.inv(x))
 
 
 @tangent(np.linalg.pinv)

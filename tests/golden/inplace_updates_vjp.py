@@ -56,7 +56,7 @@ def inplace_updates_vjp_x(x, X, bvalue):
     bZ = bZ + bvalue
     # Z[1:, 0] -= y[0]
     Z_overwritten_2 = stack.pop()
-    bZ_part_4 = add_like(bZ_part_4, Z_part_4, unbroadcast(cotangent_at(bZ, (slice(1, None, None), 0)), Z_part_4))
+    bZ_part_4 = bZ_part_4 + unbroadcast(cotangent_at(bZ, (slice(1, None, None), 0)), Z_part_4)
     bZ = zero_at(bZ, (slice(1, None, None), 0))
     restore(Z, (slice(1, None, None), 0), Z_overwritten_2)
     bZ_part_3 = unbroadcast(bZ_part_4, Z_part_3)
@@ -67,7 +67,7 @@ def inplace_updates_vjp_x(x, X, bvalue):
         # Z[:, j] *= y[j % len(y)]
         Z_part_2 = stack.pop()
         Z_overwritten = stack.pop()
-        bZ_part_2 = add_like(bZ_part_2, Z_part_2, unbroadcast(cotangent_at(bZ, (slice(None, None, None), j)), Z_part_2))
+        bZ_part_2 = bZ_part_2 + unbroadcast(cotangent_at(bZ, (slice(None, None, None), j)), Z_part_2)
         bZ = zero_at(bZ, (slice(None, None, None), j))
         restore(Z, (slice(None, None, None), j), Z_overwritten)
         Z_part, y_part_3 = stack.pop()
@@ -78,13 +78,13 @@ def inplace_updates_vjp_x(x, X, bvalue):
         bZ = add_at(bZ, Z, (slice(None, None, None), j), bZ_part)
     # y[-1] *= 3.0
     y_overwritten_3 = stack.pop()
-    by_part_2 = add_like(by_part_2, y_part_2, unbroadcast(cotangent_at(by, -1), y_part_2))
+    by_part_2 = by_part_2 + unbroadcast(cotangent_at(by, -1), y_part_2)
     by = zero_at(by, -1)
     restore(y, -1, y_overwritten_3)
     by = add_at(by, y, -1, by_part_2 * 3.0)
     # y[1] += x[0] ** 2
     y_overwritten_2 = stack.pop()
-    by_1_2 = add_like(by_1_2, y_1_2, unbroadcast(cotangent_at(by, 1), y_1_2))
+    by_1_2 = by_1_2 + unbroadcast(cotangent_at(by, 1), y_1_2)
     by = zero_at(by, 1)
     restore(y, 1, y_overwritten_2)
     by_1 = unbroadcast(by_1_2, y_1)
@@ -94,7 +94,7 @@ def inplace_updates_vjp_x(x, X, bvalue):
     by = add_at(by, y, 1, by_1)
     # y[0] = x[1] * x[2]
     y_overwritten = stack.pop()
-    by_0 = add_like(by_0, y_0, unbroadcast(cotangent_at(by, 0), y_0))
+    by_0 = by_0 + unbroadcast(cotangent_at(by, 0), y_0)
     by = zero_at(by, 0)
     restore(y, 0, y_overwritten)
     bx_1 = unbroadcast(by_0 * x_2, x_1)

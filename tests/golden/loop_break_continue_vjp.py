@@ -42,7 +42,7 @@ def loop_break_continue_vjp_x(x, limit, bvalue):
             sqrt_v, total = stack.pop()
             btotal = unbroadcast(btotal, total)
             bsqrt_v = unbroadcast(btotal_new, sqrt_v)
-            bv = bv + bsqrt_v / (2.0 * sqrt_v)
+            bv = add_cotangents(bv, bsqrt_v / (2.0 * sqrt_v))
         # for v in x:
         bx = add_at(bx, x, i, bv)
         bv = 0.0

@@ -23,7 +23,7 @@ def softmax_cross_entropy_backward_logits(saved, bneg_mean_sum_labels):
     blogits = unbroadcast(bshifted, logits)
     bmax_logits = unbroadcast(-bshifted, max_logits)
     mask = logits == expand_reduced(max_logits, logits, 1, True)
-    blogits = blogits + mask * expand_reduced(bmax_logits / np.sum(mask, axis=1, keepdims=True), logits, 1, True)
+    blogits = add_cotangents(blogits, mask * expand_reduced(bmax_logits / np.sum(mask, axis=1, keepdims=True), logits, 1, True))
     return cotangent_like(blogits, logits),
 
 
@@ -51,14 +51,12 @@ def mlp_loss_vjp_params(params, X, labels, bsoftmax_cross_entropy_lo):
     value = softmax_cross_entropy_lo
     if type(bsoftmax_cross_entropy_lo) is not float or type(value) is not float:
         require_cotangent(bsoftmax_cross_entropy_lo, value, mlp_loss)
-    blogits = 0.0
     bparams = 0.0
     # return softmax_cross_entropy(logits, labels)
     blogits_2, = softmax_cross_entropy_backward_logits(softmax_cross_entropy_lo_2, bsoftmax_cross_entropy_lo)
-    blogits = add_like(blogits, logits, blogits_2)
     # logits = h2 @ W3 + b3
-    bmatmul_h2 = unbroadcast(blogits, matmul_h2)
-    bb3 = unbroadcast(blogits, b3)
+    bmatmul_h2 = unbroadcast(blogits_2, matmul_h2)
+    bb3 = unbroadcast(blogits_2, b3)
     bh2 = matmul_left_cotangent(bmatmul_h2, h2, W3)
     bW3 = matmul_right_cotangent(bmatmul_h2, h2, W3)
     # h2 = np.tanh(h1 @ W2 + b2)

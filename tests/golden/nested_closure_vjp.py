@@ -10,14 +10,13 @@ def transform_backward_v(saved, btanh_scale_times_a):
     # return np.tanh(scale * v + shift) * a
     btanh_scale = unbroadcast(btanh_scale_times_a * a, tanh_scale)
     bscale_times_v = unbroadcast((1.0 - tanh_scale * tanh_scale) * btanh_scale, scale_times_v)
-    bv = unbroadcast(scale * bscale_times_v, v)
+    bv = factor_cotangent(bscale_times_v, v, scale)
     return cotangent_like(bv, v),
 
 
 def nested_closure_vjp_x(x, a, bvalue):
     if type(x) is not float:
         require_real(x, 'x', nested_closure)
-    # scale = 2.0 * a
     returned = False
     result = None
     scale = 2.0 * a
@@ -34,17 +33,11 @@ def nested_closure_vjp_x(x, a, bvalue):
     value = result
     if type(bvalue) is not float or type(value) is not float:
         require_cotangent(bvalue, value, nested_closure)
-    bresult = 0.0
-    bresult = add_like(bresult, result, bvalue)
     # return transform(x) + transform(x ** 2, shift=-0.5)
-    btotal = bresult
-    bresult = 0.0
-    btransform_x = unbroadcast(btotal, transform_x)
-    btransform_x_pow_two = unbroadcast(btotal, transform_x_pow_two)
+    btransform_x = summand_cotangent(bvalue, transform_x, transform_x_pow_two, 0)
+    btransform_x_pow_two = summand_cotangent(bvalue, transform_x, transform_x_pow_two, 1)
     bv_2, = transform_backward_v(transform_x_pow_two_save, btransform_x_pow_two)
     bx = unbroadcast(2.0 * x * bv_2, x)
     bv, = transform_backward_v(transform_x_saved, btransform_x)
-    bx = add_like(bx, x, bv)
-    # scale = 2.0 * a
-    bresult = 0.0
+    bx = add_cotangents(bx, bv)
     return value, cotangent_like(bx, x)

@@ -23,33 +23,32 @@ def rpow_forward_x(x, n):
             half_times_half_2 = half * half
             result = half_times_half_2 * x
             returned = True
-    return result, (condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half_2, result, x)
+    return result, (condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half_2, x)
 
 
 def rpow_backward_x(saved, bvalue):
-    condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half_2, result, x = saved
+    condition, condition_2, condition_3, condition_4, half, half_saved, half_times_half_2, x = saved
     bhalf = 0.0
-    bresult = 0.0
     bx = 0.0
-    bresult = add_like(bresult, result, bvalue)
+    bresult = bvalue
     if condition_4:
         if condition_3:
             # return half * half * x
             bhalf_times_half_times_x = bresult
             bresult = 0.0
             bhalf_times_half_2 = unbroadcast(bhalf_times_half_times_x * x, half_times_half_2)
-            bx = bx + unbroadcast(half_times_half_2 * bhalf_times_half_times_x, x)
-            bhalf = bhalf + unbroadcast(bhalf_times_half_2 * half, half)
-            bhalf = bhalf + unbroadcast(half * bhalf_times_half_2, half)
+            bx = add_cotangents(bx, unbroadcast(half_times_half_2 * bhalf_times_half_times_x, x))
+            bhalf = add_cotangents(bhalf, unbroadcast(bhalf_times_half_2 * half, half))
+            bhalf = add_cotangents(bhalf, unbroadcast(half * bhalf_times_half_2, half))
         if condition_2:
             # return half * half
             bhalf_times_half = bresult
             bresult = 0.0
-            bhalf = bhalf + unbroadcast(bhalf_times_half * half, half)
-            bhalf = bhalf + unbroadcast(half * bhalf_times_half, half)
+            bhalf = add_cotangents(bhalf, unbroadcast(bhalf_times_half * half, half))
+            bhalf = add_cotangents(bhalf, unbroadcast(half * bhalf_times_half, half))
         # half = rpow(x, n // 2)
         bx_2, = rpow_backward_x(half_saved, bhalf)
-        bx = add_like(bx, x, bx_2)
+        bx = add_cotangents(bx, bx_2)
     if condition:
         # return 1.0
         bresult = 0.0
@@ -85,27 +84,26 @@ def rpow_vjp_x(x, n, bvalue):
     if type(bvalue) is not float or type(value) is not float:
         require_cotangent(bvalue, value, rpow)
     bhalf = 0.0
-    bresult = 0.0
     bx = 0.0
-    bresult = add_like(bresult, result, bvalue)
+    bresult = bvalue
     if condition_4:
         if condition_3:
             # return half * half * x
             bhalf_times_half_times_x = bresult
             bresult = 0.0
             bhalf_times_half_2 = unbroadcast(bhalf_times_half_times_x * x, half_times_half_2)
-            bx = bx + unbroadcast(half_times_half_2 * bhalf_times_half_times_x, x)
-            bhalf = bhalf + unbroadcast(bhalf_times_half_2 * half, half)
-            bhalf = bhalf + unbroadcast(half * bhalf_times_half_2, half)
+            bx = add_cotangents(bx, unbroadcast(half_times_half_2 * bhalf_times_half_times_x, x))
+            bhalf = add_cotangents(bhalf, unbroadcast(bhalf_times_half_2 * half, half))
+            bhalf = add_cotangents(bhalf, unbroadcast(half * bhalf_times_half_2, half))
         if condition_2:
             # return half * half
             bhalf_times_half = bresult
             bresult = 0.0
-            bhalf = bhalf + unbroadcast(bhalf_times_half * half, half)
-            bhalf = bhalf + unbroadcast(half * bhalf_times_half, half)
+            bhalf = add_cotangents(bhalf, unbroadcast(bhalf_times_half * half, half))
+            bhalf = add_cotangents(bhalf, unbroadcast(half * bhalf_times_half, half))
         # half = rpow(x, n // 2)
         bx_2, = rpow_backward_x(half_saved, bhalf)
-        bx = add_like(bx, x, bx_2)
+        bx = add_cotangents(bx, bx_2)
     if condition:
         # return 1.0
         bresult = 0.0
