@@ -67,16 +67,30 @@ def nested_functions(fdef):
 
 def free_reads(fdef):
     """Names a nested function reads from its enclosing scope."""
-    own = {a.id for a in fdef.args.args} | {n.id for n in walk(fdef) if isinstance(n, gast.Name)
-                                             and isinstance(n.ctx, gast.Store)}
+    own = {n.id for n in walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
     return {n.id for n in walk(fdef) if isinstance(n, gast.Name) and n.id not in own}
 
 
-def active_variables(fdef, seeds, functions=None):
-    """The variables of fdef that can carry a derivative, given the active seeds and the nested
-    functions callable from it (whose reads of enclosing variables count as operands)."""
+def enclosing_reads(functions):
+    """{name: names read from enclosing scopes} for nested functions {name: def} callable from one
+    another: what each reads itself or through the nested functions it calls."""
+    reads = {g: free_reads(d) for g, d in functions.items()}
+    changed = True
+    while changed:
+        changed = False
+        for g in functions:
+            inherited = set().union(*(reads[h] for h in reads[g] & set(functions) if h != g)) - reads[g]
+            if inherited:
+                reads[g] |= inherited
+                changed = True
+    return reads
+
+
+def active_variables(fdef, seeds, reads=None):
+    """The variables of fdef that can carry a derivative, given the active seeds and, for the nested
+    functions callable from it, the enclosing variables each reads (which count as operands of its calls)."""
     active = set(seeds)
-    nested = functions if functions is not None else nested_functions(fdef)
+    reads = reads if reads is not None else enclosing_reads(nested_functions(fdef))
     changed = True
     while changed:
         changed = False
@@ -85,8 +99,8 @@ def active_variables(fdef, seeds, functions=None):
             if isinstance(stmt, gast.Assign):
                 value = stmt.value
                 names = operands(value)
-                if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in nested:
-                    names = names + sorted(free_reads(nested[value.func.id]))
+                if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in reads:
+                    names = names + sorted(reads[value.func.id])
                 if any(n in active for n in names):
                     target = root_name(stmt.targets[0])
             elif isinstance(stmt, gast.Expr) and is_append(stmt):

@@ -7,14 +7,17 @@ over range with explicit indexing. Expressions that cannot carry a derivative (c
 index arithmetic) stay whole, so the output reads like the input.
 """
 import copy
+import functools
 import inspect
 
 import gast
 import numpy as np
 
 from ..errors import UnknownNameError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name
-from ..rules import is_inactive
+from ..frontend.check import check_supported
+from ..frontend.parse import (WithArity, canonical_name, function_name, is_user_function, lambda_definition,
+                              parameters, parse_function, unbind)
+from ..rules import is_inactive, rule_for
 from .build import assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
 from .namespace import RUNTIME_HELPERS, NameGenerator
 
@@ -60,6 +63,26 @@ def local_names(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             found.add(node.id)
         pending.extend(gast.iter_child_nodes(node))
+    return found
+
+
+def accepts_varargs(fn):
+    function = unbind(fn)[0]
+    return any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(function).parameters.values())
+
+
+def local_function_names(fdef):
+    """Names fdef's own body gives nested functions: `def g(...)` and `g = lambda ...`."""
+    found = set()
+    pending = list(fdef.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, gast.FunctionDef):
+            found.add(node.name)
+        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda):
+            found |= {t.id for t in node.targets if isinstance(t, gast.Name)}
+        elif isinstance(node, gast.stmt):
+            pending.extend(n for n in gast.iter_child_nodes(node) if isinstance(n, gast.stmt))
     return found
 
 
@@ -208,10 +231,12 @@ class Canonicalizer(gast.NodeTransformer):
 class Normalizer:
     """Turn one canonicalized function body into A-normal form."""
 
-    def __init__(self, parsed, namespace, enclosing_locals=frozenset()):
+    def __init__(self, parsed, namespace, enclosing_locals=frozenset(), enclosing_functions=frozenset()):
         self.parsed = parsed
         self.namespace = namespace
         self.enclosing = set(enclosing_locals)
+        self.functions = set(enclosing_functions)  # local names that denote nested functions
+        self.copying = set()  # the functions being copied in to call nested functions passed to them
         self.names = NameGenerator()
         self.out = []
         self.origin = None
@@ -223,6 +248,7 @@ class Normalizer:
 
     def normalize_function(self, fdef):
         self.locals = local_names(fdef) | self.enclosing
+        self.functions |= local_function_names(fdef)
         for n in walk(fdef):
             if isinstance(n, gast.Name):
                 self.names.reserve(n.id)
@@ -263,9 +289,8 @@ class Normalizer:
 
     def stmt_Assign(self, stmt):
         value = stmt.value
-        if isinstance(value, gast.Lambda):
-            body = [gast.copy_location(gast.Return(value=value.body), stmt)]
-            self.nested_function(stmt.targets[0].id, value.args, body, value)
+        if isinstance(value, gast.Lambda) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+            self.nested_function(lambda_definition(value, stmt.targets[0].id))
             return
         if len(stmt.targets) == 1 and not isinstance(stmt.targets[0], (gast.Tuple, gast.List)):
             self.assign_to(stmt.targets[0], value)
@@ -377,6 +402,11 @@ class Normalizer:
                 isinstance(target, gast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[0], gast.Name):
             index, iterator, target = target.elts[0].id, iterator.args[0], target.elts[1]
             callee = getattr(iterator, "sd_callee", None) if isinstance(iterator, gast.Call) else None
+        if callee is zip and len(iterator.args) == 1 and isinstance(iterator.args[0], gast.Starred) and \
+                isinstance(target, (gast.Tuple, gast.List)):  # zip(*rows): the rows are its arguments
+            rows = iterator.args[0].value
+            iterator = call(iterator.func, [gast.Subscript(value=rows, slice=const(i), ctx=gast.Load())
+                                            for i in range(len(target.elts))])
         if callee is zip and iterator.args and not iterator.keywords and \
                 isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == len(iterator.args):
             sequences, targets = iterator.args, target.elts
@@ -416,14 +446,14 @@ class Normalizer:
             self.emit(gast.Return(value=self.atom(value, self.hint(value))))
 
     def stmt_FunctionDef(self, stmt):
-        self.nested_function(stmt.name, stmt.args, stmt.body, stmt)
+        self.nested_function(stmt)
 
-    def nested_function(self, identifier, args, body, node):
-        fdef = gast.FunctionDef(name=identifier, args=args, body=body, decorator_list=[], returns=None,
-                                type_comment=None, type_params=[])
-        gast.copy_location(fdef, node)
-        inner = Normalizer(self.parsed, self.namespace, self.locals)
-        inner.names = self.names
+    def nested_function(self, fdef, parsed=None, enclosing=None):
+        """Emit the normalized nested def fdef; parsed and enclosing for a copy of another function."""
+        inner = Normalizer(parsed or self.parsed, self.namespace, self.locals if enclosing is None else enclosing,
+                           self.functions)
+        inner.names, inner.copying = self.names, self.copying
+        self.functions.add(fdef.name)
         self.emit(inner.normalize_function(fdef))
 
     def stmt_Pass(self, stmt):
@@ -483,6 +513,8 @@ class Normalizer:
             return self.hint(node.value)[: NameGenerator.MAX_LENGTH - 5] + "_part"
         if isinstance(node, (gast.List, gast.Tuple)):
             return "items"
+        if isinstance(node, gast.Lambda):
+            return "function"
         if isinstance(node, gast.Attribute):
             return node.attr
         if isinstance(node, gast.Name):
@@ -495,6 +527,11 @@ class Normalizer:
             return node
         if isinstance(node, gast.Name) or hasattr(node, "sd_object"):
             return node  # a free object: a module constant, a function, an array from the globals
+        if isinstance(node, gast.Lambda):  # a lambda within an expression: a nested def of its own
+            function = self.names.fresh(hint if hint != "value" else "function", temporary=False)
+            self.locals.add(function)
+            self.nested_function(lambda_definition(node, function))
+            return name(function)
         value = self.primitive(node, hint)
         target = self.names.fresh(hint if len(hint) <= NameGenerator.MAX_LENGTH else self.short_hint(value))
         self.emit(assign(target, value))
@@ -541,12 +578,94 @@ class Normalizer:
             first.sd_callee = callee
             node = call(node.func, [first, *node.args[2:]], node.keywords)
             node.sd_callee = callee
+        if any(isinstance(a, gast.Starred) for a in node.args):
+            node = self.without_star(node, callee)
+        if is_user_function(callee) and accepts_varargs(callee):
+            callee = WithArity(callee, max(0, len(node.args) - len(parameters(callee))))
+        func = self.atom(node.func, "function") if isinstance(node.func, gast.Lambda) else node.func
         args = [self.atom(a, self.hint(a)) for a in node.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, k.arg)) for k in node.keywords]
-        result = gast.Call(func=node.func, args=args, keywords=keywords)
+        result = gast.Call(func=func, args=args, keywords=keywords)
         if callee is not None:
             result.sd_callee = callee
+        if is_user_function(callee) and rule_for(callee) is None:
+            result = self.with_functions_bound(result, callee)
+            result = self.with_nested_functions_bound(result, result.sd_callee)
         return gast.copy_location(result, node)
+
+    def without_star(self, node, callee):
+        """`f(a, *rest, b)` for a user function f as `f(a, rest[0], rest[1], b)`: rest fills the parameters of f
+        that the other arguments leave, none of which may have a default, so their number tells its length."""
+        stars = [i for i, a in enumerate(node.args) if isinstance(a, gast.Starred)]
+        star = node.args[stars[0]]
+        if not is_user_function(callee) or rule_for(callee) is not None or isinstance(callee, WithArity) \
+                or accepts_varargs(callee) or len(stars) > 1:
+            raise self.error(star, "star-unpacking (*x) is supported only once in a call of a user function "
+                             "without *args, and in `for a, b in zip(*rows)`", "pass the elements one by one")
+        before, after = node.args[:stars[0]], node.args[stars[0] + 1:]
+        signature = inspect.signature(unbind(callee)[0])
+        keywords = {k.arg for k in node.keywords}
+        left = [p for p in parameters(callee) if p not in keywords][len(before):]
+        if len(left) < len(after) or any(signature.parameters[p].default is not inspect.Parameter.empty for p in left):
+            raise self.error(star, "star-unpacking (*x) into parameters with defaults is not supported: how many "
+                             "it fills is known only when the code runs", "pass those arguments one by one")
+        sequence = self.atom(star.value, self.hint(star.value))
+        items = [gast.Subscript(value=sequence, slice=const(i), ctx=gast.Load()) for i in range(len(left) - len(after))]
+        result = gast.Call(func=node.func, args=before + items + after, keywords=node.keywords)
+        result.sd_callee = callee
+        return gast.copy_location(result, node)
+
+    def with_functions_bound(self, node, callee):
+        """A call of a user function passing it functions (`apply(square, x)`, `apply(np.sin, x)`) as a call of its
+        specialisation to them, `functools.partial(apply, h=square)`, whose calls of `h` are then calls of
+        `square`; the other arguments are passed by keyword."""
+        arguments = dict(zip(parameters(callee), node.args))
+        arguments.update((k.arg, k.value) for k in node.keywords)
+        functions = {p: a.sd_object for p, a in arguments.items()
+                     if is_user_function(getattr(a, "sd_object", None)) or rule_for(getattr(a, "sd_object", None))}
+        if not functions:
+            return node
+        key = (callee, tuple((p, id(f)) for p, f in sorted(functions.items())))
+        if key not in self.namespace.specialisations:
+            self.namespace.specialisations[key] = functools.partial(callee, **functions)
+        specialised = self.namespace.specialisations[key]
+        spelled = "_".join([function_name(callee), *(function_name(f) for _, f in sorted(functions.items()))])
+        arguments = {p: a for p, a in arguments.items() if p not in functions}
+        result = gast.Call(func=name(self.namespace.bind(spelled, specialised)), args=[],
+                           keywords=[gast.keyword(arg=p, value=a) for p, a in arguments.items()])
+        result.sd_callee = specialised
+        return result
+
+    def with_nested_functions_bound(self, node, callee):
+        """A call of a user function passing it nested functions or lambdas of this one (`apply(lambda t:
+        t * a, x)`) as a call of a nested copy of it that calls them in place of its parameters, so that
+        they may read this function's variables: `def apply_function(x): return function(x)`."""
+        arguments = dict(zip(parameters(callee), node.args))
+        arguments.update((k.arg, k.value) for k in node.keywords)
+        functions = {p: a.id for p, a in arguments.items() if isinstance(a, gast.Name) and a.id in self.functions}
+        if not functions:
+            return node
+        parsed = parse_function(callee)
+        check_supported(parsed)
+        fdef = clone(parsed.node)
+        if fdef.name in self.copying:
+            raise self.error(node, f"{fdef.name} passes a nested function or lambda on to itself",
+                             "pass the function a module-level def instead")
+        fdef.args.args = [a for a in fdef.args.args if a.id not in functions]
+        own = local_names(fdef)
+        free = {n.id for n in walk(fdef) if isinstance(n, gast.Name) and n.id not in own}
+        clash = sorted((free - set(functions)) & self.locals | own & set(functions.values()))
+        if clash:
+            raise self.error(node, f"{fdef.name} and this function both use the name '{clash[0]}', so {fdef.name} "
+                             "cannot call the nested function passed to it here", f"rename '{clash[0]}' in one of them")
+        fdef = RenameNames(functions).visit(fdef)
+        fdef.name = self.names.fresh("_".join([fdef.name, *sorted(set(functions.values()))]), temporary=False)
+        self.copying.add(parsed.node.name)
+        self.nested_function(fdef, parsed, set(functions.values()))
+        self.copying.discard(parsed.node.name)
+        self.locals.add(fdef.name)
+        return gast.Call(func=name(fdef.name), args=[], keywords=[
+            gast.keyword(arg=p, value=a) for p, a in arguments.items() if p not in functions])
 
     def conditional_expression(self, node, target):
         """`target = a if c else b` as an if statement assigning target in each branch."""

@@ -3,13 +3,12 @@
 The generated function takes the primal arguments followed by the tangents of the differentiated
 ones, and returns `(value, tangent_of_value)`.
 """
-import inspect
 
 import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name
-from ..ir.analysis import (active_variables, free_reads, is_append, mutated_variables, nested_functions,
+from ..frontend.parse import canonical_name, is_user_function, parameters
+from ..ir.analysis import (active_variables, enclosing_reads, is_append, mutated_variables, nested_functions,
                            operands, possible_containers, root_name, statements)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
 from ..rules import rule_for, spelling
@@ -41,8 +40,9 @@ class ForwardMode:
         self.functions.update({n: (f, self) for n, f in self.nested.items()})
         # derivatives of nested functions, shared by the whole tree: (def, pattern) -> (name, mode)
         self.variants = enclosing.variants if enclosing else {}
-        self.active = active_variables(fdef, set(pattern) | (enclosing.active if enclosing else set()),
-                                       {n: f for n, (f, _) in self.functions.items()})
+        # what each nested function callable here reads from enclosing scopes, itself or through others
+        self.reads = enclosing_reads({n: f for n, (f, _) in self.functions.items()})
+        self.active = active_variables(fdef, set(pattern) | (enclosing.active if enclosing else set()), self.reads)
         self.mutated = mutated_variables(fdef)
         # vector mode (forward gradients): every tangent carries this many directions on a leading axis
         self.directions = derivation.directions
@@ -142,8 +142,7 @@ class ForwardMode:
         """The callee parameters that receive active arguments, or None when the call is inactive."""
         bound = self.bind_call(value, params, stmt)
         pattern = tuple(p for p in params if p in bound and self.derivative_of(bound[p]) is not None)
-        reads_active = nested is not None and any(
-            n in self.active for n in free_reads(nested))
+        reads_active = nested is not None and any(n in self.active for n in self.reads[value.func.id])
         return pattern if pattern or reads_active else None
 
     def bind_call(self, value, params, stmt):
@@ -286,9 +285,9 @@ class ForwardMode:
             tangent_params = {p: self.tangent_name(p) for p in pattern}
         else:
             callee = getattr(value, "sd_callee", None)
-            if not (inspect.isfunction(callee) and rule_for(callee) is None):
+            if not (is_user_function(callee) and rule_for(callee) is None):
                 return None
-            params = list(inspect.signature(callee).parameters)
+            params = parameters(callee)
             pattern = self.call_pattern(value, params, None, stmt)
             if pattern is None:
                 return None

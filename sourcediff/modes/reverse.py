@@ -15,13 +15,12 @@ and `xs.append(v)` is undone by `xs.pop()`, so earlier adjoints see the contents
 Not yet supported here (refused with an error that says so): nested functions, and calls of user
 functions made for their side effects.
 """
-import inspect
 
 import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name
-from ..ir.analysis import active_variables, free_reads, is_append, mutated_variables, operands, statements
+from ..frontend.parse import canonical_name, is_user_function, parameters
+from ..ir.analysis import active_variables, enclosing_reads, is_append, mutated_variables, operands, statements
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
@@ -69,15 +68,7 @@ def lift_nested_functions(fdef):
     nested = {s.name: s for s in statements(fdef.body) if isinstance(s, gast.FunctionDef)}
     enclosing = ({a.id for a in fdef.args.args} | {n.id for n in walk(fdef) if isinstance(n, gast.Name)
                                                    and isinstance(n.ctx, gast.Store)}) - set(nested)
-    free = {g: free_reads(d) & enclosing for g, d in nested.items()}
-    changed = True
-    while changed:
-        changed = False
-        for g, d in nested.items():
-            inherited = set().union(*(free[h] for h in free_reads(d) & set(nested) if h != g)) - free[g]
-            if inherited:
-                free[g] |= inherited
-                changed = True
+    free = {g: names & enclosing for g, names in enclosing_reads(nested).items()}
     lifted = {}
     for function_name, nested_def in nested.items():
         names = sorted(free[function_name])
@@ -264,8 +255,8 @@ class ReverseMode:
         self.refuse_unsupported()
         self.separate_overwrites()
         self.pattern = tuple(pattern)
-        functions = {n: d for n, (d, _) in self.local_functions.items()}
-        self.active = active_variables(fdef, set(pattern), functions) & useful_variables(fdef, self.local_functions)
+        reads = {n: set(free) for n, (_, free) in self.local_functions.items()}
+        self.active = active_variables(fdef, set(pattern), reads) & useful_variables(fdef, self.local_functions)
         self.numeric = numeric_variables(self.fdef)
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
         # with scalars=True, the code may assume every argument is a Python float or int
@@ -458,8 +449,7 @@ class ReverseMode:
             return [stmt], []
         t = target.id
         reset = [self.reset(t, origin)] if t in self.unstable and t not in self.single_use else []
-        active_operands = [n for n in operands(value) if n in self.active]
-        if not active_operands:
+        if not self.reads_active(value):
             return [stmt], reset
         if isinstance(value, gast.Name):
             return self.with_saves([stmt], [self.accumulate(value.id, name(self.cotangent_name(t)), origin)] + reset,
@@ -595,11 +585,18 @@ class ReverseMode:
         return gast.If(test=gast.BoolOp(op=gast.And(), values=tests) if len(tests) > 1 else tests[0],
                        body=[gast.Return(value=call(name(variant), arguments))], orelse=[])
 
+    def reads_active(self, value):
+        """Whether value reads an active variable: an operand, or what the nested function it calls reads."""
+        reads = set(operands(value))
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
+            reads |= set(self.local_functions[value.func.id][1])
+        return bool(reads & self.active)
+
     def is_user_call(self, value):
         if isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
             return True
         callee = getattr(value, "sd_callee", None)
-        return inspect.isfunction(callee) and rule_for(callee) is None
+        return is_user_function(callee) and rule_for(callee) is None
 
     def user_call(self, stmt, t, value, reset):
         """`t = h(a, b)`: h's forward function saves what its backward function needs. A nested
@@ -613,7 +610,7 @@ class ReverseMode:
             callee, found = id(lifted), (self.parsed, lifted)
         else:
             callee, found = value.sd_callee, None
-            params = list(inspect.signature(callee).parameters)
+            params = parameters(callee)
         bound = dict(zip(params, value.args))
         for kw in value.keywords:
             bound[kw.arg] = kw.value
