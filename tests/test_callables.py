@@ -337,3 +337,47 @@ def test_lambdas_that_cannot_be_told_apart_are_refused(tmp_path):
     result = subprocess.run([sys.executable, "-X", "no_debug_ranges", "-c", script], cwd=tmp_path, text=True,
                             capture_output=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert result.stdout.startswith("1 ") and "several lambdas" in result.stdout, result.stderr
+
+
+# -- the command line: standalone modules with lambdas ----------------------------------------------------
+
+LAMBDA_MODULE = '''import numpy as np
+
+scaled_sine = lambda x: 3.0 * np.sin(x)
+square, cube = (lambda x: x * x, lambda x: x * x * x)
+
+
+def apply_twice(h, x):
+    return h(h(x))
+
+
+def uses_them(x, a):
+    g = lambda t: t * a
+    return apply_twice(lambda t: np.sin(t) * a, x) + g(2.0) + apply_twice(cube, x) + square(x) * a \\
+        + apply_twice(square, 0.3) * x + apply_twice(np.tanh, 0.5) * a
+'''
+
+
+@pytest.mark.parametrize("mode, suffix", [("reverse", "vjp"), ("forward", "jvp")])
+def test_emitted_lambdas_run_with_numpy_alone(capsys, tmp_path, mode, suffix):
+    from test_cli import run, run_with_numpy_alone
+
+    (tmp_path / "user_lambdas.py").write_text(LAMBDA_MODULE)
+    namespace = {}
+    exec(compile(LAMBDA_MODULE, str(tmp_path / "user_lambdas.py"), "exec"), namespace)
+    status, out, err = run(capsys, "emit", tmp_path / "user_lambdas.py", "scaled_sine", "cube", "uses_them",
+                           "--mode", mode, "--wrt", "x", "-o", tmp_path / "derived.py")
+    assert status == 0, err
+    source = (tmp_path / "derived.py").read_text()
+    assert "scaled_sine = lambda x: 3.0 * np.sin(x)" in source and "cube = lambda x: x * x * x" in source
+    assert "<lambda>" not in source
+    assert "apply_twice_square = functools.partial(apply_twice, h=square)" in source
+    cases = [("scaled_sine", (0.4,)), ("cube", (0.7,)), ("uses_them", (0.4, 0.9))]
+    tail = (1.0,)
+    names = {"uses_them": f"uses_them_{suffix}_x"}  # with respect to x only
+    results = run_with_numpy_alone(tmp_path, [("derived", (names.get(entry, f"{entry}_{suffix}"),), args + tail)
+                                              for entry, args in cases])
+    for (entry, args), (value, derivative) in zip(cases, results):
+        expected = finite_difference_gradient(namespace[entry], args, 0)
+        assert value == pytest.approx(namespace[entry](*args))
+        assert derivative == pytest.approx(float(expected), rel=1e-6)

@@ -631,7 +631,9 @@ class Normalizer:
         specialised = self.namespace.specialisations[key]
         spelled = "_".join([function_name(callee), *(function_name(f) for _, f in sorted(functions.items()))])
         arguments = {p: a for p, a in arguments.items() if p not in functions}
-        result = gast.Call(func=name(self.namespace.bind(spelled, specialised)), args=[],
+        bound = self.namespace.bind(spelled, specialised)
+        self.names.reserve(bound)  # no local may hide it
+        result = gast.Call(func=name(bound), args=[],
                            keywords=[gast.keyword(arg=p, value=a) for p, a in arguments.items()])
         result.sd_callee = specialised
         return result
