@@ -200,6 +200,8 @@ def is_user_function(obj):
 def function_name(fn):
     """A name for fn in generated code: its own, or for a lambda the name it is assigned to."""
     function, _ = unbind(fn)
+    if isinstance(fn, functools.partial) and hasattr(fn, "__name__"):
+        return fn.__name__
     if function.__name__.isidentifier():
         return function.__name__
     try:
@@ -225,6 +227,7 @@ def parse_function(fn):
         info, node = _parse_definition(function)
     if bound:
         _remove_parameters(node, bound, info)
+        node.name = getattr(fn, "__name__", node.name)  # a partial named after what it fixes
     if isinstance(fn, WithArity):
         _spell_out_vararg(node, fn.count)
     return ParsedFunction(fn, function, node, info, {**free_scope(function), **bound}, bound)

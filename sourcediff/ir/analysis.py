@@ -148,3 +148,40 @@ def possible_containers(fdef, is_numeric_call):
                 found.add(stmt.targets[0].id)
                 changed = True
     return found
+
+
+def without_unused_functions(body, readers=()):
+    """body without the nested defs that nothing in it (or in readers) calls: primal copies that their
+    derivatives replaced, and the defs only those called."""
+    defs = {s.name: s for s in statements(body) if isinstance(s, gast.FunctionDef)}
+    used = _loads(readers) | _loads(body)
+    pending = list(used & set(defs))
+    while pending:
+        new = _loads(defs[pending.pop()].body) - used
+        used |= new
+        pending += list(new & set(defs))
+
+    def kept(block):
+        result = []
+        for stmt in block:
+            if isinstance(stmt, gast.FunctionDef) and stmt.name not in used:
+                continue
+            for field in ("body", "orelse"):
+                if not isinstance(stmt, gast.FunctionDef) and getattr(stmt, field, None):
+                    setattr(stmt, field, kept(getattr(stmt, field)) or [gast.Pass()])
+            result.append(stmt)
+        return result
+    return kept(body)
+
+
+def _loads(body):
+    """Names read in body's statements, outside the nested defs there."""
+    found, pending = set(), list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, gast.FunctionDef):
+            continue
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            found.add(node.id)
+        pending.extend(gast.iter_child_nodes(node))
+    return found

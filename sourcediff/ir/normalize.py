@@ -626,10 +626,11 @@ class Normalizer:
         if not functions:
             return node
         key = (callee, tuple((p, id(f)) for p, f in sorted(functions.items())))
+        spelled = "_".join([function_name(callee), *(function_name(f) for _, f in sorted(functions.items()))])
         if key not in self.namespace.specialisations:
             self.namespace.specialisations[key] = functools.partial(callee, **functions)
+            self.namespace.specialisations[key].__name__ = spelled  # what its derivatives are named after
         specialised = self.namespace.specialisations[key]
-        spelled = "_".join([function_name(callee), *(function_name(f) for _, f in sorted(functions.items()))])
         arguments = {p: a for p, a in arguments.items() if p not in functions}
         bound = self.namespace.bind(spelled, specialised)
         self.names.reserve(bound)  # no local may hide it

@@ -8,8 +8,8 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, is_user_function, parameters
-from ..ir.analysis import (active_variables, enclosing_reads, is_append, mutated_variables, nested_functions,
-                           operands, possible_containers, root_name, statements)
+from ..ir.analysis import (active_variables, enclosing_reads, is_append, mutated_variables, nested_functions, operands,
+                           possible_containers, root_name, statements, without_unused_functions)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
 from ..rules import rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
@@ -108,15 +108,10 @@ class ForwardMode:
         for param in (a.id for a in self.fdef.args.args):
             if param in self.active and param not in self.pattern:
                 body.append(self.derived(self.tangent_name(param), self.zeros_like(name(param)), None))
-        body += self.without_unused_primals(self.block(self.fdef.body))
+        body += without_unused_functions(self.block(self.fdef.body))
         result = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
                                   type_comment=None, type_params=[])
         return gast.copy_location(result, self.fdef)
-
-    def without_unused_primals(self, body):
-        """body without primal copies of nested functions that only their derivatives replaced."""
-        used = set().union(*(names_in(s) for s in body))
-        return [s for s in body if not (isinstance(s, gast.FunctionDef) and s.name in self.nested) or s.name in used]
 
     def collect_variants(self):
         """Before emitting anything, find every (nested function, active parameters) pair needed,

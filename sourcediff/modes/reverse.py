@@ -20,7 +20,8 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, is_user_function, parameters
-from ..ir.analysis import active_variables, enclosing_reads, is_append, mutated_variables, operands, statements
+from ..ir.analysis import (active_variables, enclosing_reads, is_append, mutated_variables, operands, statements,
+                           without_unused_functions)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
@@ -721,7 +722,7 @@ class ReverseMode:
                 keep.append(assign(self.originals[p], name(p)))
         forward, backward = self.sweep(self.fdef.body)
         returned = self.fdef.body[-1].value or const(None)
-        return keep + forward, backward, returned
+        return keep + without_unused_functions(forward, backward), backward, returned
 
     def seed(self, returned, backward):
         """(name of the cotangent parameter, statements giving it to the variables the return names).

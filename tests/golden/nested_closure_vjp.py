@@ -14,35 +14,20 @@ def transform_backward_v(saved, btanh_scale_times_a):
     return cotangent_like(bv, v),
 
 
-def nested_closure_vjp_x(x, a, bvalue):
+def nested_closure_vjp_x(x, a, btotal):
     if type(x) is not float:
         require_real(x, 'x', nested_closure)
-    # scale = 2.0 * a
-    returned = False
-    result = None
     scale = 2.0 * a
-
-    def transform(v, shift=1.0):
-        tanh_scale_times_a = np.tanh(scale * v + shift) * a
-        return tanh_scale_times_a
     # return transform(x) + transform(x ** 2, shift=-0.5)
     transform_x, transform_x_saved = transform_forward_v(x, a=a, scale=scale)
     x_pow_two = x ** 2
     transform_x_pow_two, transform_x_pow_two_save = transform_forward_v(x_pow_two, shift=-0.5, a=a, scale=scale)
-    result = transform_x + transform_x_pow_two
-    returned = True
-    value = result
-    bresult = 0.0
-    bresult = add_like(bresult, result, bvalue)
+    value = transform_x + transform_x_pow_two
     # return transform(x) + transform(x ** 2, shift=-0.5)
-    btotal = bresult
-    bresult = 0.0
     btransform_x = unbroadcast(btotal, transform_x)
     btransform_x_pow_two = unbroadcast(btotal, transform_x_pow_two)
     bv_2, = transform_backward_v(transform_x_pow_two_save, btransform_x_pow_two)
     bx = unbroadcast(2.0 * x * bv_2, x)
     bv, = transform_backward_v(transform_x_saved, btransform_x)
     bx = add_like(bx, x, bv)
-    # scale = 2.0 * a
-    bresult = 0.0
     return value, cotangent_like(bx, x)
