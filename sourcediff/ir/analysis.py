@@ -176,12 +176,14 @@ def without_unused_functions(body, readers=()):
 
 def _loads(body):
     """Names read in body's statements, outside the nested defs there."""
-    found, pending = set(), list(body)
+    return {n.id for n in scope_nodes(body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def scope_nodes(body):
+    """The nodes of body in its own scope: nested defs themselves but nothing inside them or lambdas."""
+    pending = list(body)
     while pending:
         node = pending.pop()
-        if isinstance(node, gast.FunctionDef):
-            continue
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-            found.add(node.id)
-        pending.extend(gast.iter_child_nodes(node))
-    return found
+        yield node
+        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            pending.extend(gast.iter_child_nodes(node))

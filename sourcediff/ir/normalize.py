@@ -18,6 +18,7 @@ from ..frontend.check import check_supported
 from ..frontend.parse import (WithArity, canonical_name, function_name, is_user_function, lambda_definition,
                               parameters, parse_function, unbind)
 from ..rules import is_inactive, rule_for
+from .analysis import scope_nodes
 from .build import assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
 from .namespace import RUNTIME_HELPERS, NameGenerator
 
@@ -51,19 +52,9 @@ def object_for(spelling):
 
 def local_names(fdef):
     """Names bound in fdef's own scope (parameters, assignment and loop targets, nested defs)."""
-    found = {a.id for a in fdef.args.args}
-    pending = list(fdef.body) if isinstance(fdef.body, list) else []
-    while pending:
-        node = pending.pop()
-        if isinstance(node, gast.FunctionDef):
-            found.add(node.name)
-            continue
-        if isinstance(node, gast.Lambda):
-            continue
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            found.add(node.id)
-        pending.extend(gast.iter_child_nodes(node))
-    return found
+    nodes = list(scope_nodes(fdef.body)) if isinstance(fdef.body, list) else []
+    return ({a.id for a in fdef.args.args} | {n.name for n in nodes if isinstance(n, gast.FunctionDef)}
+            | {n.id for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)})
 
 
 def accepts_varargs(fn):
