@@ -66,7 +66,7 @@ class Derivation:
         mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
         tangent = mode.transform(new_name, self.namespace.bind(parsed.name, parsed.function))
         fused = forward_gradient_function(tangent, {p: mode.tangent_name(p) for p in pattern}, len(pattern),
-                                          self.directions, distribution, antithetic)
+                                          self.directions, distribution, antithetic, names.fresh)
         self.add(fused, names, parsed)
         return new_name
 

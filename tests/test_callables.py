@@ -381,3 +381,48 @@ def test_emitted_lambdas_run_with_numpy_alone(capsys, tmp_path, mode, suffix):
         expected = finite_difference_gradient(namespace[entry], args, 0)
         assert value == pytest.approx(namespace[entry](*args))
         assert derivative == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_a_nested_default_reading_an_enclosing_variable_is_refused():
+    def f(a):
+        def inner(x, scale=a):
+            return x * scale
+        return inner(2.0)
+
+    for transform in (sd.grad, sd.jvp):
+        with pytest.raises(sd.UnsupportedSyntaxError, match="default value that reads 'a'") as info:
+            transform(f)
+        assert info.value.lineno == f.__code__.co_firstlineno + 1
+
+
+def test_a_lambda_calling_a_function_with_data():
+    check_modes(lambda w: squared_error(w, X_DATA, Y_DATA), np.array([0.4, -0.7]))
+
+
+def test_lambdas_with_defaults_and_in_comprehensions():
+    def f(x, a):
+        g = lambda t, s=2.0: t * s * a  # noqa: E731
+        return g(x) + g(x, s=0.5) + sum([(lambda t: t * t * a)(v) for v in [x, 2.0 * x]])
+
+    check_modes(f, 0.3, 0.8, wrt=0)
+    check_modes(f, 0.3, 0.8, wrt=1)
+
+
+def test_a_partial_made_inside():
+    def f(w, scale):
+        fixed = functools.partial(squared_error, X=X_DATA, y=Y_DATA * scale)
+        scale = 2.0 * scale
+        first = functools.partial(squared_error, w)
+        return fixed(w) + fixed(w * scale, scale=0.5) + first(X_DATA, Y_DATA)
+
+    check_modes(f, np.array([0.4, -0.7]), 0.8, wrt=0)
+    check_modes(f, np.array([0.4, -0.7]), 0.8, wrt=1)
+
+
+def test_a_forward_gradient_of_a_function_reassigning_its_parameter():
+    # found with the partial above: the estimate multiplied by the reassigned tangent, not the direction
+    def f(s):
+        s = 2.0 * s
+        return s * s
+
+    check_modes(f, 0.8)

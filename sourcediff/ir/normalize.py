@@ -146,7 +146,7 @@ class Canonicalizer(gast.NodeTransformer):
         return self.parsed.lookup(node.id)[1] if isinstance(node, gast.Name) else None
 
     def visit_Name(self, node):
-        if not isinstance(node.ctx, gast.Load) or node.id in self.locals:
+        if not isinstance(node.ctx, gast.Load) or node.id in self.locals or hasattr(node, "sd_object"):
             return node
         found, obj = self.parsed.lookup(node.id)
         if not found:
@@ -155,6 +155,8 @@ class Canonicalizer(gast.NodeTransformer):
         return self.reference(node, obj)
 
     def visit_Attribute(self, node):
+        if hasattr(node, "sd_object"):
+            return node  # canonical already
         found, obj = self.parsed.resolve(node, self.locals)
         if found:
             return self.reference(node, obj)
@@ -282,6 +284,10 @@ class Normalizer:
         value = stmt.value
         if isinstance(value, gast.Lambda) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
             self.nested_function(lambda_definition(value, stmt.targets[0].id))
+            return
+        if getattr(value, "sd_callee", None) is functools.partial and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name) and value.args:
+            self.partial_function(stmt.targets[0].id, value)
             return
         if len(stmt.targets) == 1 and not isinstance(stmt.targets[0], (gast.Tuple, gast.List)):
             self.assign_to(stmt.targets[0], value)
@@ -441,11 +447,55 @@ class Normalizer:
 
     def nested_function(self, fdef, parsed=None, enclosing=None):
         """Emit the normalized nested def fdef; parsed and enclosing for a copy of another function."""
+        for default in fdef.args.defaults:
+            read = sorted(names_in(default) & self.locals)
+            if read:
+                raise self.error(default, f"a default value that reads '{read[0]}', a variable of the enclosing "
+                                 "function, is not supported", f"pass {read[0]} as an argument where it is called")
         inner = Normalizer(parsed or self.parsed, self.namespace, self.locals if enclosing is None else enclosing,
                            self.functions)
         inner.names, inner.copying = self.names, self.copying
         self.functions.add(fdef.name)
         self.emit(inner.normalize_function(fdef))
+
+    def partial_function(self, identifier, node):
+        """`p = functools.partial(f, a, k=b)` of a user function f as a nested def taking the parameters of f
+        left free, `def p(y): return f(a_fixed, y=y, k=b_fixed)`, where a_fixed and b_fixed keep the values a
+        and b have here."""
+        f = getattr(node.args[0], "sd_object", None)
+        if not is_user_function(f) or rule_for(f) is not None:
+            raise self.error(node, "functools.partial is supported only of a function defined in Python",
+                             "write a nested def or lambda that calls the function")
+        signature = inspect.signature(unbind(f)[0])
+        fixed = [self.fixed_value(a, f"{identifier}_arg") for a in node.args[1:]]
+        keywords = [gast.keyword(arg=k.arg, value=self.fixed_value(k.value, f"{identifier}_{k.arg}"))
+                    for k in node.keywords]
+        free = [p for p in parameters(f)[len(fixed):] if p not in {k.arg for k in node.keywords}]
+        defaults = [signature.parameters[p].default for p in free if p in signature.parameters
+                    and signature.parameters[p].default is not inspect.Parameter.empty]
+        if not all(type(d) in (int, float, bool, str, type(None)) for d in defaults):
+            raise self.error(node, "functools.partial of a function whose free parameters have defaults other than "
+                             "numbers, strings or None is not supported", "pass those arguments to the partial")
+        args = gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None) for p in free],
+                              posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+                              defaults=[const(d) for d in defaults])
+        forward = gast.Call(func=node.args[0], args=fixed, keywords=keywords + [gast.keyword(arg=p, value=name(p))
+                                                                                 for p in free])
+        body = [gast.copy_location(gast.Return(value=gast.copy_location(forward, node)), node)]
+        fdef = gast.FunctionDef(name=identifier, args=args, body=body, decorator_list=[], returns=None,
+                                type_comment=None, type_params=[])
+        self.nested_function(gast.copy_location(fdef, node))
+
+    def fixed_value(self, node, hint):
+        """A name or constant holding node's value from here on: a local is copied, as it may change later."""
+        atom = self.atom(node, hint)
+        if isinstance(atom, gast.Name) and atom.id in self.locals:
+            fresh = self.names.fresh(hint)
+            self.emit(assign(fresh, atom))
+            atom = name(fresh)
+        if isinstance(atom, gast.Name) and not hasattr(atom, "sd_object"):
+            self.locals.add(atom.id)  # a temporary the nested def reads
+        return atom
 
     def stmt_Pass(self, stmt):
         pass

@@ -12,8 +12,8 @@ block runs to its end and loops break only as their last step.
 An in-place write `x[i] = v` saves the overwritten part of x and restores it in the backward sweep,
 and `xs.append(v)` is undone by `xs.pop()`, so earlier adjoints see the contents they read.
 
-Not yet supported here (refused with an error that says so): nested functions, and calls of user
-functions made for their side effects.
+Not yet supported here (refused with an error that says so): calls of user functions made for their
+side effects.
 """
 
 import gast
