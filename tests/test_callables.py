@@ -426,3 +426,25 @@ def test_a_forward_gradient_of_a_function_reassigning_its_parameter():
         return s * s
 
     check_modes(f, 0.8)
+
+
+def apply_and_scale(h, x):
+    return apply_twice(h, x) * 2.0
+
+
+def test_lambdas_nested_two_deep_called_with_constants():
+    def f(a):
+        g = lambda x: (lambda y: y * a)(x) * x  # noqa: E731
+        return g(2.0) + g(3.0) * a
+
+    check_modes(f, 0.7)
+
+
+def test_a_nested_function_passed_on_by_a_helper():
+    def f(x, a):
+        def shrink(t):
+            return np.tanh(t) * a
+        return apply_and_scale(shrink, x) + apply_and_scale(h=lambda t: t * a, x=2.0)
+
+    check_modes(f, 0.4, 0.9, wrt=0)
+    check_modes(f, 0.4, 0.9, wrt=1)

@@ -157,7 +157,8 @@ def without_unused_functions(body, readers=()):
     used = _loads(readers) | _loads(body)
     pending = list(used & set(defs))
     while pending:
-        new = _loads(defs[pending.pop()].body) - used
+        new = {n.id for n in walk(defs[pending.pop()]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        new -= used
         used |= new
         pending += list(new & set(defs))
 

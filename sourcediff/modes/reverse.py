@@ -62,14 +62,16 @@ def useful_variables(fdef, local_functions=None):
     return useful
 
 
-def lift_nested_functions(fdef):
+def lift_nested_functions(fdef, outer):
     """{name: (lifted copy, free names)} for each nested function: the copy takes the enclosing
-    variables it reads (itself, or through the nested functions it calls) as extra keyword arguments,
-    so it can be differentiated as a function of its own."""
+    variables it reads (itself, or through the nested functions it calls, here or lifted from further
+    out: outer) as extra keyword arguments, so it can be differentiated as a function of its own."""
     nested = {s.name: s for s in statements(fdef.body) if isinstance(s, gast.FunctionDef)}
     enclosing = ({a.id for a in fdef.args.args} | {n.id for n in walk(fdef) if isinstance(n, gast.Name)
                                                    and isinstance(n.ctx, gast.Store)}) - set(nested)
-    free = {g: names & enclosing for g, names in enclosing_reads(nested).items()}
+    outer = {g: lifted_there for g, lifted_there in outer.items() if g not in nested}
+    free = {g: (names | set().union(*(outer[h][1] for h in names & set(outer)))) & enclosing
+            for g, names in enclosing_reads(nested).items()}
     lifted = {}
     for function_name, nested_def in nested.items():
         names = sorted(free[function_name])
@@ -81,7 +83,7 @@ def lift_nested_functions(fdef):
             defaults=list(copy_.args.defaults) + ([const(None)] * len(names) if copy_.args.defaults else []))
         lifted[function_name] = (copy_, names)
     for copy_, _ in lifted.values():
-        copy_.sd_enclosing_functions = lifted  # a lifted function calls the others lifted beside it
+        copy_.sd_enclosing_functions = {**outer, **lifted}  # it calls those lifted beside it and further out
     return lifted
 
 
@@ -251,7 +253,8 @@ class ReverseMode:
         self.derivation = derivation
         self.parsed = parsed
         self.names = names
-        self.local_functions = {**getattr(fdef, "sd_enclosing_functions", {}), **lift_nested_functions(fdef)}
+        outer = getattr(fdef, "sd_enclosing_functions", {})
+        self.local_functions = {**outer, **lift_nested_functions(fdef, outer)}
         self.fdef = single_exit(fdef, names)
         self.refuse_unsupported()
         self.separate_overwrites()
