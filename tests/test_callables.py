@@ -448,3 +448,29 @@ def test_a_nested_function_passed_on_by_a_helper():
 
     check_modes(f, 0.4, 0.9, wrt=0)
     check_modes(f, 0.4, 0.9, wrt=1)
+
+
+def median_of(h, x):
+    return np.median(h(x))
+
+
+def test_an_error_in_a_helper_given_a_lambda_names_the_helper():
+    def f(x, a):
+        return median_of(lambda t: t * a, x)
+
+    with pytest.raises(sd.NonDifferentiableError, match="np.median") as info:
+        sd.grad(f, 1)
+    assert (info.value.filename, info.value.lineno) == (__file__, median_of.__code__.co_firstlineno + 1)
+    assert info.value.line.strip() == "return np.median(h(x))"
+
+
+class Quadratic:
+    def __init__(self, curvature):
+        self.curvature = curvature
+
+    def __call__(self, x):
+        return 0.5 * np.sum(self.curvature * x * x)
+
+
+def test_a_callable_instance():
+    check_modes(Quadratic(np.array([1.0, 3.0])), np.array([0.4, -0.7]))

@@ -62,6 +62,10 @@ class SourceInfo:
     lines: list
 
     def error(self, cls, node, message, hint=None):
+        # a node of another function copied into this one (ir.normalize) is located in that one's file
+        other = getattr(node, "sd_info", None) or getattr(getattr(node, "sd_origin", None), "sd_info", None)
+        if other is not None and other is not self:
+            return other.error(cls, node, message, hint)
         lineno = getattr(node, "lineno", None) or 1
         col = (getattr(node, "col_offset", None) or 0) + self.indent
         line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else None
@@ -144,7 +148,8 @@ class WithArity:
 
 def unbind(fn):
     """(the Python function under fn, {parameter: object} that fn fixes): a bound method fixes its first
-    parameter (self), a functools.partial the parameters its arguments and keywords fill."""
+    parameter (self), a functools.partial the parameters its arguments and keywords fill, and a callable
+    instance is its bound __call__."""
     if inspect.ismethod(fn):
         function, bound = unbind(fn.__func__)
         first = next(iter(free_parameters(function, bound)), None)
@@ -165,6 +170,8 @@ def unbind(fn):
         return function, bound
     if isinstance(fn, WithArity):
         return unbind(fn.function)
+    if not inspect.isclass(fn) and inspect.ismethod(getattr(fn, "__call__", None)):
+        return unbind(fn.__call__)  # an instance of a class defining __call__
     return fn, {}
 
 

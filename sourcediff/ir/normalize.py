@@ -456,7 +456,12 @@ class Normalizer:
                            self.functions)
         inner.names, inner.copying = self.names, self.copying
         self.functions.add(fdef.name)
-        self.emit(inner.normalize_function(fdef))
+        normalized = inner.normalize_function(fdef)
+        if parsed is not None:  # positions in a copy are those of the function copied
+            for node in walk(normalized):
+                if hasattr(node, "lineno"):
+                    node.sd_info = parsed.info
+        self.emit(normalized)
 
     def partial_function(self, identifier, node):
         """`p = functools.partial(f, a, k=b)` of a user function f as a nested def taking the parameters of f

@@ -33,7 +33,8 @@ CONSTRUCTS = [
      "variables, nested at any depth", "a lambda becomes a def; a nested function is lifted in reverse mode"),
     ("a `lambda` as the function differentiated (`sd.grad(lambda x: ...)`, `f = lambda x: ...`)",
      "several lambdas on one line are told apart by their code's source positions"),
-    ("`functools.partial` of a user function, bound methods (`sd.grad(model.loss)`, `self.helper(x)`)",
+    ("`functools.partial` of a user function (given, global, or made inside), bound methods "
+     "(`sd.grad(model.loss)`, `self.helper(x)`), instances of classes defining `__call__`",
      "the arguments they fix and `self` are constants"),
     ("functions passed to a user function (`apply(np.sin, x)`, `apply(helper, x)`, `apply(lambda t: t * a, x)`), "
      "closures over functions passed in", "the callee is specialised to them (a nested copy for a nested function)"),
