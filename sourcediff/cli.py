@@ -308,7 +308,7 @@ def _load(target):
 
 
 def _function(module, target, name):
-    """The function FUNC names in module; a method (Class.method) is refused, as it is not supported."""
+    """The function FUNC names in module; a method (Class.method) is refused, as it needs an instance."""
     head, _, rest = name.partition(".")
     obj = getattr(module, head, None)
     if obj is None or not head.isidentifier():
@@ -322,10 +322,11 @@ def _function(module, target, name):
             raise UsageError(f"'{name}': name a function of {target}, or Class.method")
         code = getattr(inspect.unwrap(method), "__code__", None)
         raise UnsupportedSyntaxError(
-            f"{name} is a method, and sourcediff does not differentiate methods yet",
+            f"{name} is a method, and sourcediff does not differentiate methods from the command line: they "
+            "need an instance",
             filename=code.co_filename if code else None, lineno=code.co_firstlineno if code else None,
             hint="move the computation into a module-level function (taking what it reads from self as "
-                 "arguments) and differentiate that")
+                 "arguments) and differentiate that, or call sd.grad(instance.method) in Python")
     fn = inspect.unwrap(obj)
     if not inspect.isfunction(fn):
         raise UsageError(f"'{name}' in {target} is not a function but {type(obj).__name__}")

@@ -671,7 +671,7 @@ class Normalizer:
                      if is_user_function(getattr(a, "sd_object", None)) or rule_for(getattr(a, "sd_object", None))}
         if not functions:
             return node
-        key = (callee, tuple((p, id(f)) for p, f in sorted(functions.items())))
+        key = (callee, tuple(sorted(functions.items())))
         spelled = "_".join([function_name(callee), *(function_name(f) for _, f in sorted(functions.items()))])
         if key not in self.namespace.specialisations:
             self.namespace.specialisations[key] = functools.partial(callee, **functions)
