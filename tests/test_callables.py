@@ -475,3 +475,15 @@ class Quadratic:
 
 def test_a_callable_instance():
     check_modes(Quadratic(np.array([1.0, 3.0])), np.array([0.4, -0.7]))
+
+
+def apply_or_sine(x, h=np.sin):
+    return h(x) * 2.0
+
+
+def test_a_function_parameter_with_a_default():
+    def f(x, a):
+        return apply_or_sine(x) + apply_or_sine(x, h=lambda t: t * a) + apply_or_sine(x, cube)
+
+    check_modes(f, 0.4, 0.9, wrt=0)
+    check_modes(f, 0.4, 0.9, wrt=1)

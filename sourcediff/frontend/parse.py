@@ -233,7 +233,7 @@ def parse_function(fn):
     else:
         info, node = _parse_definition(function)
     if bound:
-        _remove_parameters(node, bound, info)
+        remove_parameters(node, bound, info)
         node.name = getattr(fn, "__name__", node.name)  # a partial named after what it fixes
     if isinstance(fn, WithArity):
         _spell_out_vararg(node, fn.count)
@@ -321,17 +321,17 @@ def lambda_definition(lam, name):
     return gast.copy_location(node, lam)
 
 
-def _remove_parameters(node, bound, info):
+def remove_parameters(node, bound, info):
     """Drop the parameters bound fixes (and their defaults) from a def: they become free names."""
     args = node.args
-    defaults = dict(zip([a.id for a in args.args][len(args.args) - len(args.defaults):],
-                        args.defaults))
+    defaults = dict(zip([a.id for a in args.args][len(args.args) - len(args.defaults):], args.defaults))
     args.args = [a for a in args.args if a.id not in bound]
     args.defaults = [defaults[a.id] for a in args.args if a.id in defaults]
     for n in gast.walk(node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id in bound:
-            raise info.error(UnsupportedSyntaxError, n, f"'{n.id}' is fixed by a bound method or functools.partial "
-                             "and assigned here", f"assign the new value to another name than '{n.id}'")
+            raise info.error(UnsupportedSyntaxError, n, f"'{n.id}' is fixed (by a bound method, a functools.partial "
+                             "or a function passed in) and assigned here",
+                             f"assign the new value to another name than '{n.id}'")
 
 
 def _spell_out_vararg(node, count):

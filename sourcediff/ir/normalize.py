@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import UnknownNameError, UnsupportedSyntaxError
 from ..frontend.check import check_supported
 from ..frontend.parse import (WithArity, canonical_name, function_name, is_user_function, lambda_definition,
-                              parameters, parse_function, unbind)
+                              parameters, parse_function, remove_parameters, unbind)
 from ..rules import is_inactive, rule_for
 from .analysis import scope_nodes
 from .build import assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
@@ -55,6 +55,13 @@ def local_names(fdef):
     nodes = list(scope_nodes(fdef.body)) if isinstance(fdef.body, list) else []
     return ({a.id for a in fdef.args.args} | {n.name for n in nodes if isinstance(n, gast.FunctionDef)}
             | {n.id for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)})
+
+
+def call_arguments(node, callee):
+    """{parameter of callee: argument} for a call of a user function."""
+    arguments = dict(zip(parameters(callee), node.args))
+    arguments.update((k.arg, k.value) for k in node.keywords)
+    return arguments
 
 
 def accepts_varargs(fn):
@@ -664,11 +671,12 @@ class Normalizer:
     def with_functions_bound(self, node, callee):
         """A call of a user function passing it functions (`apply(square, x)`, `apply(np.sin, x)`) as a call of its
         specialisation to them, `functools.partial(apply, h=square)`, whose calls of `h` are then calls of
-        `square`; the other arguments are passed by keyword."""
-        arguments = dict(zip(parameters(callee), node.args))
-        arguments.update((k.arg, k.value) for k in node.keywords)
-        functions = {p: a.sd_object for p, a in arguments.items()
-                     if is_user_function(getattr(a, "sd_object", None)) or rule_for(getattr(a, "sd_object", None))}
+        `square`; the other arguments are passed by keyword. A function left to its default is bound too."""
+        arguments = call_arguments(node, callee)
+        defaults = {p.name: p.default for p in inspect.signature(unbind(callee)[0]).parameters.values()
+                    if p.name not in arguments and p.name in parameters(callee)}
+        functions = {p: v for p, v in [*((p, getattr(a, "sd_object", None)) for p, a in arguments.items()),
+                                       *defaults.items()] if is_user_function(v) or rule_for(v)}
         if not functions:
             return node
         key = (callee, tuple(sorted(functions.items())))
@@ -689,8 +697,7 @@ class Normalizer:
         """A call of a user function passing it nested functions or lambdas of this one (`apply(lambda t:
         t * a, x)`) as a call of a nested copy of it that calls them in place of its parameters, so that
         they may read this function's variables: `def apply_function(x): return function(x)`."""
-        arguments = dict(zip(parameters(callee), node.args))
-        arguments.update((k.arg, k.value) for k in node.keywords)
+        arguments = call_arguments(node, callee)
         functions = {p: a.id for p, a in arguments.items() if isinstance(a, gast.Name) and a.id in self.functions}
         if not functions:
             return node
@@ -700,7 +707,7 @@ class Normalizer:
         if fdef.name in self.copying:
             raise self.error(node, f"{fdef.name} passes a nested function or lambda on to itself",
                              "pass the function a module-level def instead")
-        fdef.args.args = [a for a in fdef.args.args if a.id not in functions]
+        remove_parameters(fdef, functions, parsed.info)
         own = local_names(fdef)
         free = {n.id for n in walk(fdef) if isinstance(n, gast.Name) and n.id not in own}
         clash = sorted((free - set(functions)) & self.locals | own & set(functions.values()))
