@@ -360,15 +360,16 @@ def uses_them(x, a):
 '''
 
 
-@pytest.mark.parametrize("mode, suffix", [("reverse", "vjp"), ("forward", "jvp")])
+@pytest.mark.parametrize("mode, suffix", [("reverse", "vjp"), ("forward", "jvp"), ("forward-gradient", "forward_gradient")])
 def test_emitted_lambdas_run(capsys, tmp_path, mode, suffix):
     """The standalone module holds the lambdas as written (tests/test_cli.py shows such modules run with NumPy
     alone); its derivatives agree with finite differences."""
     (tmp_path / "user_lambdas.py").write_text(LAMBDA_MODULE)
     namespace = {}
     exec(compile(LAMBDA_MODULE, str(tmp_path / "user_lambdas.py"), "exec"), namespace)
+    options = ["--distribution", "rademacher"] if mode == "forward-gradient" else []  # for scalars: exactly f'
     status = cli.main(["emit", str(tmp_path / "user_lambdas.py"), "scaled_sine", "cube", "uses_them", "--mode", mode,
-                       "--wrt", "x", "-o", str(tmp_path / "derived.py")])
+                       "--wrt", "x", "-o", str(tmp_path / "derived.py"), *options])
     assert status == 0, capsys.readouterr().err
     source = (tmp_path / "derived.py").read_text()
     assert "scaled_sine = lambda x: 3.0 * np.sin(x)" in source and "cube = lambda x: x * x * x" in source
@@ -377,9 +378,13 @@ def test_emitted_lambdas_run(capsys, tmp_path, mode, suffix):
     spec = importlib.util.spec_from_file_location(f"derived_{mode}", tmp_path / "derived.py")
     derived = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(derived)
-    names = {"uses_them": f"uses_them_{suffix}_x"}  # with respect to x only
+    names = {"uses_them": f"uses_them_{suffix}" + ("" if mode == "forward-gradient" else "_x")}  # wrt x only
     for entry, args in [("scaled_sine", (0.4,)), ("cube", (0.7,)), ("uses_them", (0.4, 0.9))]:
-        value, derivative = getattr(derived, names.get(entry, f"{entry}_{suffix}"))(*args, 1.0)
+        derivative_of = getattr(derived, names.get(entry, f"{entry}_{suffix}"))
+        if mode == "forward-gradient":
+            value, derivative = derivative_of(*args, rng=0)
+        else:
+            value, derivative = derivative_of(*args, 1.0)  # the tangent or cotangent 1.0
         assert value == pytest.approx(namespace[entry](*args))
         assert derivative == pytest.approx(float(finite_difference_gradient(namespace[entry], args, 0)), rel=1e-6)
 
