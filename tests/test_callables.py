@@ -13,6 +13,7 @@ import pytest
 
 import sourcediff as sd
 from sourcediff import cli
+from sourcediff.runtime import rademacher_like
 
 MODES = ("grad", "split", "jvp", "forward_gradient")
 
@@ -57,6 +58,11 @@ def check_modes(f, *args, wrt=0, modes=MODES):
         signs = np.sign(estimate)
         np.testing.assert_allclose(estimate, np.sum(expected * signs) * signs, **tolerance)
         assert np.all(signs != 0)
+        # three directions on a leading axis (vector mode), drawn as the generated code draws them
+        directions = rademacher_like(args[wrt], np.random.default_rng(2), 3)
+        _, estimate = sd.forward_gradient(f, wrt, directions=3, distribution="rademacher")(*args, rng=2)
+        expected_mean = np.mean([np.sum(expected * v) * v for v in directions], axis=0)
+        np.testing.assert_allclose(estimate, expected_mean, **tolerance)
 
 
 # -- lambdas ---------------------------------------------------------------------------------------
