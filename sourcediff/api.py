@@ -7,6 +7,7 @@ import numpy as np
 
 from .derivation import Derivation
 from .errors import SourceDiffError
+from .frontend.parse import unbind
 from .rules import registry
 from .runtime import is_integral
 from .structure import flatten, leaves, map_leaves
@@ -14,11 +15,26 @@ from .structure import flatten, leaves, map_leaves
 _CACHE = weakref.WeakKeyDictionary()  # function -> {(mode, wrt): Derivation and its result}
 
 
-def _parameters(f):
+def _signature(f):
+    """The signature of what a caller passes to f: a bound method's or partial's fixed parameters left out."""
     try:
-        return list(inspect.signature(f).parameters)
+        function, bound = unbind(f)
+        signature = inspect.signature(function)
     except (TypeError, ValueError):
         raise SourceDiffError(f"cannot read the parameters of {f!r}") from None
+    return signature.replace(parameters=[p for p in signature.parameters.values() if p.name not in bound])
+
+
+def _parameters(f):
+    return list(_signature(f).parameters)
+
+
+def _has_defaults(f):
+    return any(p.default is not p.empty for p in _signature(f).parameters.values())
+
+
+def _qualname(f):
+    return unbind(f)[0].__qualname__
 
 
 def resolve_wrt(f, wrt):
@@ -32,10 +48,10 @@ def resolve_wrt(f, wrt):
         elif isinstance(item, str) and item in params:
             names.append(item)
         else:
-            raise SourceDiffError(f"wrt={item!r} is not a parameter of {f.__qualname__}; its parameters are "
+            raise SourceDiffError(f"wrt={item!r} is not a parameter of {_qualname(f)}; its parameters are "
                                   f"{', '.join(params)}")
     if len(set(names)) != len(names) or not names:
-        raise SourceDiffError(f"wrt={wrt!r} must name distinct parameters of {f.__qualname__}")
+        raise SourceDiffError(f"wrt={wrt!r} must name distinct parameters of {_qualname(f)}")
     return tuple(names)
 
 
@@ -102,9 +118,9 @@ def jvp(f, wrt=0):
     f = inspect.unwrap(f)
     wrt_names = resolve_wrt(f, wrt)
     generated = _derive(f, "jvp", wrt_names)
-    if not f.__defaults__:
+    if not _has_defaults(f):
         return generated  # (*args, *tangents) is its own signature, and it checks its arguments
-    signature = inspect.signature(f)
+    signature = _signature(f)
     count = len(wrt_names)
     tangent_names = _tangent_parameters(generated)
 
@@ -121,7 +137,7 @@ def jvp(f, wrt=0):
     f_jvp.derivation = generated.derivation
     f_jvp.__wrapped__ = generated
     f_jvp.__name__ = f_jvp.__qualname__ = generated.__name__
-    f_jvp.__doc__ = f"Tangent of {f.__qualname__} with respect to {', '.join(wrt_names)}."
+    f_jvp.__doc__ = f"Tangent of {_qualname(f)} with respect to {', '.join(wrt_names)}."
     return f_jvp
 
 
@@ -215,8 +231,8 @@ def vjp(f, wrt=0, motion="joint"):
     if motion != "joint":
         raise SourceDiffError(f"motion={motion!r}: use 'joint' or 'split'")
     generated = _derive(f, "vjp", wrt_names)
-    if f.__defaults__:  # (*args, cotangent) with some of f's arguments left to their defaults
-        signature = inspect.signature(f)
+    if _has_defaults(f):  # (*args, cotangent) with some of f's arguments left to their defaults
+        signature = _signature(f)
         plain = generated
 
         def generated(*args):
@@ -263,7 +279,7 @@ def _gradient_function(f, wrt, with_value):
             require_fit(joint, f, args)  # a clearer error where the arguments do not fit f
             raise
         if type(value) is not float and (np.ndim(value) != 0 or isinstance(value, (tuple, list, dict))):
-            raise SourceDiffError(f"grad needs {f.__qualname__} to return a scalar, but it returned a value of "
+            raise SourceDiffError(f"grad needs {_qualname(f)} to return a scalar, but it returned a value of "
                                   f"shape {np.shape(value)}; use sd.vjp with a cotangent of that shape")
         return (value, gradient) if with_value else gradient
 
@@ -347,7 +363,7 @@ def check_grads(f, args, wrt=None, *, modes=("forward", "reverse"), eps=1e-6, rt
                                                       directions=directions, seed=seed)
     failed = [row for row in rows if not row[-1]]
     if failed:
-        raise AssertionError(f"derivatives of {f.__qualname__} disagree with finite differences "
+        raise AssertionError(f"derivatives of {_qualname(f)} disagree with finite differences "
                              f"(wrt {', '.join(wrt_names)}):\n" + format_comparison(failed))
 
 

@@ -72,7 +72,7 @@ class Derivation:
             names = self.local_names(fdef)
             mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
             self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
-            checked_by = self.namespace.bind(fn.__name__, fn) if entry else None
+            checked_by = self.namespace.bind(parsed.name, parsed.function) if entry else None
             self.add(mode.transform(new_name, checked_by), names, parsed)
         return self.jvps[key]
 
@@ -86,9 +86,9 @@ class Derivation:
         new_name = self.namespace.reserve(f"{fdef.name}_forward_gradient")
         names = self.local_names(fdef)
         mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
-        tangent = mode.transform(new_name, self.namespace.bind(fn.__name__, fn), tangents_given=False)
+        tangent = mode.transform(new_name, self.namespace.bind(parsed.name, parsed.function), tangents_given=False)
         fused = forward_gradient_function(tangent, {p: mode.tangent_name(p) for p in pattern}, len(pattern),
-                                          self.directions, distribution, antithetic)
+                                          self.directions, distribution, antithetic, names.fresh)
         self.add(fused, names, parsed)
         return new_name
 
@@ -122,7 +122,7 @@ class Derivation:
         refuse_no_value(parsed)
         suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
         new_name = self.namespace.reserve(f"{fdef.name}_vjp{suffix}")
-        checked_by = self.namespace.bind(fn.__name__, fn)
+        checked_by = self.namespace.bind(parsed.name, parsed.function)
         # for scalar code (no NumPy), a variant for calls with only Python numbers: no broadcasting there
         scalar_name = None
         if is_scalar_code(fdef):

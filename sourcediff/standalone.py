@@ -9,11 +9,14 @@ StandaloneError naming where the user's code reads it.
 import ast
 import functools
 import inspect
+import math
 import sys
 import textwrap
 
+import numpy as np
+
 from .errors import SourceDiffError
-from .frontend.parse import canonical_name
+from .frontend.parse import canonical_name, function_name, locate_lambda
 
 # The modules a canonical spelling's prefix stands for.
 _SPELLED_MODULES = {"np": "numpy", "np.linalg": "numpy.linalg", "math": "math", "copy": "copy"}
@@ -128,6 +131,8 @@ class _Module:
                 self.imports.add(f"from {_SPELLED_MODULES[prefix]} import {attr}" + (f" as {name}" if attr != name else ""))
         elif inspect.isfunction(obj):
             self.copy_function(name, obj, reader)
+        elif isinstance(obj, functools.partial) and not obj.args:
+            self.copy_specialisation(name, obj, reader)
         elif _is_literal(obj):
             self.constants.append(f"{name} = {obj!r}")
         else:
@@ -142,28 +147,41 @@ class _Module:
             raise self.error(f"'{name}' is a closure ({fn.__qualname__}); a standalone module holds only "
                              "module-level functions", name, reader,
                              "define it at module level, passing what it captures as arguments")
-        try:
-            lines, _ = inspect.getsourcelines(fn)
-        except (OSError, TypeError):
-            raise self.error(f"the source of '{name}' ({fn.__qualname__}) is unavailable", name, reader,
-                             "define it in a .py file") from None
-        text = textwrap.dedent("".join(lines))
-        node = ast.parse(text).body[0]
-        if isinstance(node, ast.FunctionDef):
-            text = "".join(textwrap.dedent("".join(lines)).splitlines(True)[node.lineno - 1:])
+        if fn.__name__ == "<lambda>":
+            lines, lam, _ = locate_lambda(fn)
+            text = f"{name} = {ast.get_source_segment(''.join(lines), lam)}"
+        else:
+            try:
+                lines, _ = inspect.getsourcelines(fn)
+            except (OSError, TypeError):
+                raise self.error(f"the source of '{name}' ({fn.__qualname__}) is unavailable", name, reader,
+                                 "define it in a .py file") from None
+            text = textwrap.dedent("".join(lines))
+            node = ast.parse(text).body[0]
+            text = "".join(text.splitlines(True)[node.lineno - 1:])
             if fn.__name__ != name:
                 text += f"\n\n{name} = {fn.__name__}"
                 self.claim(fn.__name__, fn, reader)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
-            text = f"{name} = {ast.get_source_segment(text, node.value)}"
-        else:
-            raise self.error(f"cannot isolate the definition of '{name}' ({fn.__qualname__}) in its source",
-                             name, reader, "define it with def, or assign a single lambda to a name")
         self.user.append(text.rstrip("\n"))
         self.user_functions.append(fn)
         for free in _free_names(ast.parse(text)):
             if free in fn.__globals__:
                 self.require(free, fn.__globals__[free], fn)
+
+    def copy_specialisation(self, name, partial, reader):
+        """`name = functools.partial(f, h=g)`, a user function specialised to the functions passed to it."""
+        spelled = []
+        for obj in (partial.func, *partial.keywords.values()):
+            canonical = canonical_name(obj)
+            if canonical is not None and "." in canonical:
+                self.require(canonical.split(".")[0], {"np": np, "math": math}[canonical.split(".")[0]], reader)
+                spelled.append(canonical)
+            else:
+                spelled.append(function_name(obj))
+                self.require(spelled[-1], obj, reader)
+        self.imports.add("import functools")
+        keywords = "".join(f", {k}={v}" for k, v in zip(partial.keywords, spelled[1:]))
+        self.user.append(f"{name} = functools.partial({spelled[0]}{keywords})")
 
     def copy_library(self, module, attr, name):
         """Copy sourcediff's top-level definition of attr (and what it reads) from module's source."""

@@ -23,7 +23,6 @@ UNSUPPORTED = {
     gast.SetComp: ("a set comprehension", "write a for loop"),
     gast.DictComp: ("a dict comprehension", "write a for loop that fills a dict"),
     gast.Set: ("a set literal", "use a list or tuple"),
-    gast.Starred: ("star-unpacking (*x)", "pass or assign the elements one by one"),
     gast.Match: ("a match statement", "write if/elif/else"),
 }
 
@@ -36,12 +35,16 @@ def check_supported(parsed):
     """Raise UnsupportedSyntaxError at the first construct outside the supported subset."""
     info = parsed.info
     consumed = _consumed_generators(parsed)
+    call_arguments = {id(a) for n in gast.walk(parsed.node) if isinstance(n, gast.Call) for a in n.args}
     for node in gast.walk(parsed.node):
         if isinstance(node, gast.GeneratorExp) and node not in consumed:
             raise info.error(UnsupportedSyntaxError, node,
                              "a generator expression is supported only as the argument of "
                              "sum, min, max, list, tuple, sorted, any or all",
                              "write a list comprehension, or a for loop")
+        if isinstance(node, gast.Starred) and id(node) not in call_arguments:
+            raise info.error(UnsupportedSyntaxError, node, "star-unpacking (*x) outside a call is not supported",
+                             "index the elements one by one, or concatenate with +")
         entry = UNSUPPORTED.get(type(node))
         if entry is not None:
             what, hint = entry
@@ -49,7 +52,8 @@ def check_supported(parsed):
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
             args = node.args
             if args.vararg or args.kwarg:
-                raise info.error(UnsupportedSyntaxError, node, "*args and **kwargs parameters are not supported",
+                raise info.error(UnsupportedSyntaxError, node, "*args parameters are supported only in functions "
+                                 "called by the differentiated one, and **kwargs parameters not at all",
                                  "name each parameter")
             if args.posonlyargs or args.kwonlyargs:
                 raise info.error(UnsupportedSyntaxError, node,
@@ -58,8 +62,6 @@ def check_supported(parsed):
         if isinstance(node, gast.Call) and any(k.arg is None for k in node.keywords):
             raise info.error(UnsupportedSyntaxError, node, "**kwargs in a call is not supported",
                              "pass each keyword argument by name")
-        if isinstance(node, gast.Lambda) and node is not parsed.node:
-            _check_lambda_placement(parsed, node)
 
 
 def _consumed_generators(parsed):
@@ -74,12 +76,3 @@ def _consumed_generators(parsed):
                 consumed.add(node.args[0])
     return consumed
 
-
-def _check_lambda_placement(parsed, lam):
-    """A lambda is supported only as `name = lambda ...`, which normalization turns into a def."""
-    for node in gast.walk(parsed.node):
-        if (isinstance(node, gast.Assign) and node.value is lam and len(node.targets) == 1
-                and isinstance(node.targets[0], gast.Name)):
-            return
-    raise parsed.info.error(UnsupportedSyntaxError, lam, "a lambda is supported only when assigned to a name",
-                            "write `name = lambda ...` on its own line, or use a nested def")

@@ -3,8 +3,10 @@
 Names are resolved once, here, so that later stages see `np.exp` whatever alias the user wrote
 (`import numpy as xp; xp.exp`, `from math import exp`) and know which calls go to user functions.
 """
+import ast
 import builtins
 import copy
+import functools
 import inspect
 import math
 import os
@@ -73,6 +75,10 @@ class SourceInfo:
     lines: list
 
     def error(self, cls, node, message, hint=None):
+        # a node of another function copied into this one (ir.normalize) is located in that one's file
+        other = getattr(node, "sd_info", None) or getattr(getattr(node, "sd_origin", None), "sd_info", None)
+        if other is not None and other is not self:
+            return other.error(cls, node, message, hint)
         lineno = getattr(node, "lineno", None) or 1
         col = (getattr(node, "col_offset", None) or 0) + self.indent
         line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else None
@@ -85,26 +91,32 @@ _MISSING = object()
 
 @dataclass
 class ParsedFunction:
-    fn: object
-    code: object
+    fn: object        # what the user gave: a function, a bound method or a functools.partial of one
+    function: object  # the Python function whose source this is
     node: gast.FunctionDef
     info: SourceInfo
-    scope: dict = field(default_factory=dict)  # free name -> object (closure cells, globals)
+    scope: dict = field(default_factory=dict)  # free name -> object (closure cells, globals, bound arguments)
+    bound: dict = field(default_factory=dict)  # parameters fixed by a bound method or partial -> their objects
     used: dict = field(default_factory=dict)   # the free names the function actually reads
 
+    def __post_init__(self):
+        self.code = self.function.__code__
+
     def is_current(self):
-        """Whether fn's code and the objects its free names denote are unchanged since parsing."""
-        if self.fn.__code__ is not self.code:
+        """Whether the function's code and the objects its free names denote are unchanged since parsing."""
+        if self.function.__code__ is not self.code:
             return False
-        cells = dict(zip(self.code.co_freevars, self.fn.__closure__ or ()))
+        cells = dict(zip(self.code.co_freevars, self.function.__closure__ or ()))
         for name, obj in self.used.items():
+            if name in self.bound:
+                continue  # fixed for the lifetime of the bound method or partial
             if name in cells:
                 try:
                     current = cells[name].cell_contents
                 except ValueError:
                     return False
             else:
-                current = self.fn.__globals__.get(name, _MISSING)
+                current = self.function.__globals__.get(name, _MISSING)
             if current is not obj:
                 return False
         return True
@@ -114,7 +126,7 @@ class ParsedFunction:
         return self.node.name
 
     def lookup(self, name):
-        """The object a free name refers to: closure cell, global, then builtin."""
+        """The object a free name refers to: bound argument, closure cell, global, then builtin."""
         if name in self.scope:
             self.used[name] = self.scope[name]
             return True, self.scope[name]
@@ -135,42 +147,227 @@ class ParsedFunction:
         return False, None
 
 
+@dataclass(frozen=True)
+class WithArity:
+    """A function with a *args parameter, called with count arguments in its place: differentiated as a
+    def of its own per count, whose parameters args_0, args_1, ... make the tuple args."""
+
+    function: object
+    count: int
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)
+
+
+def unbind(fn):
+    """(the Python function under fn, {parameter: object} that fn fixes): a bound method fixes its first
+    parameter (self), a functools.partial the parameters its arguments and keywords fill, and a callable
+    instance is its bound __call__."""
+    if inspect.ismethod(fn):
+        function, bound = unbind(fn.__func__)
+        first = next(iter(free_parameters(function, bound)), None)
+        if first is None:
+            raise UnsupportedSyntaxError(f"{fn!r} takes no parameter to bind its instance to")
+        return function, {**bound, first: fn.__self__}
+    if isinstance(fn, functools.partial):
+        function, bound = unbind(fn.func)
+        positional = free_parameters(function, bound)
+        if len(fn.args) > len(positional):
+            raise UnsupportedSyntaxError(f"{fn!r} gives more arguments than {function.__qualname__} takes")
+        bound = {**bound, **dict(zip(positional, fn.args))}
+        for keyword, value in fn.keywords.items():
+            if keyword not in free_parameters(function, bound):
+                raise UnsupportedSyntaxError(f"{fn!r} gives the keyword '{keyword}', which is not a free parameter "
+                                             f"of {function.__qualname__}")
+            bound[keyword] = value
+        return function, bound
+    if isinstance(fn, WithArity):
+        return unbind(fn.function)
+    if not inspect.isclass(fn) and inspect.ismethod(getattr(fn, "__call__", None)):
+        return unbind(fn.__call__)  # an instance of a class defining __call__
+    return fn, {}
+
+
+def free_parameters(function, bound, count=0):
+    """The names of function's parameters that bound leaves to the caller, in order, with count
+    parameters args_0, args_1, ... in the place of a *args parameter."""
+    names = []
+    for p in inspect.signature(function).parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            names += vararg_names(p.name, count)
+        elif p.name not in bound:
+            names.append(p.name)
+    return names
+
+
+def vararg_names(name, count):
+    return [f"{name}_{i}" for i in range(count)]
+
+
+def parameters(fn):
+    """The parameters a caller passes to fn (a function, bound method, partial or WithArity), in order."""
+    return free_parameters(*unbind(fn), fn.count if isinstance(fn, WithArity) else 0)
+
+
+def is_user_function(obj):
+    """Whether obj is a Python function of the user's (not a library's), or a bound method or
+    functools.partial of one: what sourcediff may read."""
+    try:
+        function = unbind(obj)[0]
+    except (TypeError, ValueError, UnsupportedSyntaxError):
+        return False
+    return inspect.isfunction(function) and not is_library_function(function)
+
+
+def function_name(fn):
+    """A name for fn in generated code: its own, or for a lambda the name it is assigned to."""
+    function, _ = unbind(fn)
+    if isinstance(fn, functools.partial) and hasattr(fn, "__name__"):
+        return fn.__name__
+    if function.__name__.isidentifier():
+        return function.__name__
+    try:
+        return locate_lambda(function)[2]
+    except UnsupportedSyntaxError:
+        return ANONYMOUS
+
+
 def parse_function(fn):
-    """Parse a Python function into a ParsedFunction, or raise UnsupportedSyntaxError."""
-    fn = inspect.unwrap(fn)
-    if not inspect.isfunction(fn):
+    """Parse a Python function (or a bound method or partial of one) into a ParsedFunction, or raise
+    UnsupportedSyntaxError. Parameters a bound method or partial fixes become free names denoting
+    their objects."""
+    function, bound = unbind(inspect.unwrap(fn))
+    if not inspect.isfunction(function):
         raise UnsupportedSyntaxError(
             f"{fn!r} is not a Python function, so sourcediff cannot read its source",
-            hint="pass a function defined with def (or register a rule for it with sd.register_tangent)")
-    code = fn.__code__
-    if is_library_function(fn):
+            hint="pass a function defined with def or lambda (or register a rule for it with sd.register_tangent)")
+    if is_library_function(function):
+        code = function.__code__
         raise UnsupportedSyntaxError(
-            f"{fn.__module__}.{fn.__qualname__} is a library function: sourcediff reads only your own code",
-            filename=code.co_filename, lineno=code.co_firstlineno,
+            f"{function.__module__}.{function.__qualname__} is a library function: sourcediff reads only your "
+            "own code", filename=code.co_filename, lineno=code.co_firstlineno,
             hint="call it from a function of yours (docs/supported.md lists the library functions with rules), "
                  "or register a rule for it with sd.register_tangent")
+    if function.__name__ == "<lambda>":
+        lines, lam, assigned = locate_lambda(function)
+        info = SourceInfo(function.__code__.co_filename, 1, 0, [l.rstrip("\n") for l in lines])
+        node = lambda_definition(gast.ast_to_gast(lam), assigned)
+    else:
+        info, node = _parse_definition(function)
+    if bound:
+        remove_parameters(node, bound, info)
+        node.name = getattr(fn, "__name__", node.name)  # a partial named after what it fixes
+    if isinstance(fn, WithArity):
+        _spell_out_vararg(node, fn.count)
+    return ParsedFunction(fn, function, node, info, {**free_scope(function), **bound}, bound)
+
+
+def _parse_definition(function):
+    code = function.__code__
     try:
-        lines, first_line = inspect.getsourcelines(fn)
+        lines, first_line = inspect.getsourcelines(function)
     except (OSError, TypeError) as exc:
         raise UnsupportedSyntaxError(
-            f"the source of {fn.__qualname__} is unavailable ({exc})",
+            f"the source of {function.__qualname__} is unavailable ({exc})",
             filename=code.co_filename, lineno=code.co_firstlineno,
             hint="define the function in a .py file (not in an interactive prompt or exec string)")
-    source = "".join(lines)
-    dedented = textwrap.dedent(source)
     indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
     info = SourceInfo(code.co_filename, max(first_line, 1), indent, [l.rstrip("\n") for l in lines])
+    module = gast.parse(textwrap.dedent("".join(lines)))
+    node = module.body[0]
+    node.decorator_list = []
+    return info, node
+
+
+ANONYMOUS = "anonymous"
+
+
+def locate_lambda(function):
+    """(the lines of the file defining function, its ast.Lambda, the name it is assigned to or
+    "anonymous"). Several lambdas starting on one line are told apart by the source positions of
+    their code and by their parameters."""
+    code = function.__code__
     try:
-        module = gast.parse(dedented)
-    except SyntaxError:
-        module = None
-    node = _find_definition(module, fn) if module is not None else None
-    if node is None:
+        lines, _ = inspect.findsource(function)
+    except (OSError, TypeError) as exc:
         raise UnsupportedSyntaxError(
-            f"cannot isolate the definition of {fn.__qualname__} in its source",
+            f"the source of {function.__qualname__} is unavailable ({exc})",
             filename=code.co_filename, lineno=code.co_firstlineno,
-            hint="define the function with def, or assign a single lambda to a name on its own line")
-    return ParsedFunction(fn, code, node, info, free_scope(fn))
+            hint="define the lambda in a .py file (not in an interactive prompt or exec string)")
+    tree = ast.parse("".join(lines))
+    parameters = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    spans = [(l, c, el, ec) for l, el, c, ec in code.co_positions() if None not in (l, el, c, ec) and (l, c) < (el, ec)]
+    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno
+                  and [a.arg for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs] == parameters
+                  and all(_within(span, n.body) for span in spans)]
+    if spans:  # a lambda within another contains the inner one's code too: the innermost is the one
+        candidates = [min(candidates, key=_extent)] if candidates else []
+    if len(candidates) != 1:
+        what = "several lambdas that could be" if candidates else "no lambda that matches"
+        raise UnsupportedSyntaxError(
+            f"line {code.co_firstlineno} holds {what} {function.__qualname__}, so sourcediff cannot tell which "
+            "to differentiate", filename=code.co_filename, lineno=code.co_firstlineno,
+            line=lines[code.co_firstlineno - 1].rstrip("\n"),
+            hint="assign the lambda to a name on a line of its own, or define it with def")
+    return lines, candidates[0], _assigned_name(tree, candidates[0])
+
+
+def _within(span, node):
+    line, col, end_line, end_col = span
+    return (node.lineno, node.col_offset) <= (line, col) and (end_line, end_col) <= (node.end_lineno, node.end_col_offset)
+
+
+def _extent(node):
+    return (node.end_lineno - node.lineno, node.end_col_offset - node.col_offset)
+
+
+def _assigned_name(tree, lam):
+    """The name `name = lambda ...` (or `a, b = lambda ..., lambda ...`) gives lam, else "anonymous"."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            pairs = [(node.targets[0], node.value)]
+            if isinstance(node.value, ast.Tuple) and isinstance(node.targets[0], ast.Tuple) and \
+                    len(node.value.elts) == len(node.targets[0].elts):
+                pairs = zip(node.targets[0].elts, node.value.elts)
+            for target, value in pairs:
+                if value is lam and isinstance(target, ast.Name):
+                    return target.id
+    return ANONYMOUS
+
+
+def lambda_definition(lam, name):
+    """The def equivalent to a gast Lambda: `def name(args): return body`."""
+    ret = gast.copy_location(gast.Return(value=lam.body), lam.body)
+    node = gast.FunctionDef(name=name, args=lam.args, body=[ret], decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+    return gast.copy_location(node, lam)
+
+
+def remove_parameters(node, bound, info):
+    """Drop the parameters bound fixes (and their defaults) from a def: they become free names."""
+    args = node.args
+    defaults = dict(zip([a.id for a in args.args][len(args.args) - len(args.defaults):], args.defaults))
+    args.args = [a for a in args.args if a.id not in bound]
+    args.defaults = [defaults[a.id] for a in args.args if a.id in defaults]
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id in bound:
+            raise info.error(UnsupportedSyntaxError, n, f"'{n.id}' is fixed (by a bound method, a functools.partial "
+                             "or a function passed in) and assigned here",
+                             f"assign the new value to another name than '{n.id}'")
+
+
+def _spell_out_vararg(node, count):
+    """`def f(a, *xs)` as `def f(a, xs_0, xs_1): xs = (xs_0, xs_1)` for calls with two arguments for xs."""
+    vararg = node.args.vararg
+    spelled = vararg_names(vararg.id, count)
+    node.args.args += [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in spelled]
+    node.args.vararg = None
+    if count:  # arguments for the *args parameter fill every parameter before it
+        node.args.defaults = []
+    pack = gast.Assign(targets=[gast.Name(id=vararg.id, ctx=gast.Store(), annotation=None, type_comment=None)],
+                       value=gast.Tuple(elts=[gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None)
+                                              for n in spelled], ctx=gast.Load()), type_comment=None)
+    node.body.insert(0, gast.copy_location(pack, node))
 
 
 def free_scope(fn):
@@ -183,21 +380,3 @@ def free_scope(fn):
             except ValueError:  # an empty cell: the name is assigned after the definition
                 pass
     return scope
-
-
-def _find_definition(module, fn):
-    """The FunctionDef for fn; a lambda becomes an equivalent FunctionDef."""
-    for stmt in module.body:
-        if isinstance(stmt, (gast.FunctionDef, gast.AsyncFunctionDef)):
-            stmt.decorator_list = []
-            return stmt
-    lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
-    if len(lambdas) != 1:
-        return None
-    lam = lambdas[0]
-    ret = gast.Return(value=lam.body)
-    gast.copy_location(ret, lam.body)
-    name = fn.__name__ if fn.__name__.isidentifier() else "lambda_"
-    node = gast.FunctionDef(name=name, args=lam.args, body=[ret], decorator_list=[],
-                            returns=None, type_comment=None, type_params=[])
-    return gast.copy_location(node, lam)

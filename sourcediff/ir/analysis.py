@@ -74,16 +74,30 @@ def nested_functions(fdef):
 
 def free_reads(fdef):
     """Names a nested function reads from its enclosing scope."""
-    own = {a.id for a in fdef.args.args} | {n.id for n in walk(fdef) if isinstance(n, gast.Name)
-                                             and isinstance(n.ctx, gast.Store)}
+    own = {n.id for n in walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
     return {n.id for n in walk(fdef) if isinstance(n, gast.Name) and n.id not in own}
 
 
-def active_variables(fdef, seeds, functions=None):
-    """The variables of fdef that can carry a derivative, given the active seeds and the nested
-    functions callable from it (whose reads of enclosing variables count as operands)."""
+def enclosing_reads(functions):
+    """{name: names read from enclosing scopes} for nested functions {name: def} callable from one
+    another: what each reads itself or through the nested functions it calls."""
+    reads = {g: free_reads(d) for g, d in functions.items()}
+    changed = True
+    while changed:
+        changed = False
+        for g in functions:
+            inherited = set().union(*(reads[h] for h in reads[g] & set(functions) if h != g)) - reads[g]
+            if inherited:
+                reads[g] |= inherited
+                changed = True
+    return reads
+
+
+def active_variables(fdef, seeds, reads=None):
+    """The variables of fdef that can carry a derivative, given the active seeds and, for the nested
+    functions callable from it, the enclosing variables each reads (which count as operands of its calls)."""
     active = set(seeds)
-    nested = functions if functions is not None else nested_functions(fdef)
+    reads = reads if reads is not None else enclosing_reads(nested_functions(fdef))
     changed = True
     while changed:
         changed = False
@@ -92,8 +106,8 @@ def active_variables(fdef, seeds, functions=None):
             if isinstance(stmt, gast.Assign):
                 value = stmt.value
                 names = operands(value)
-                if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in nested:
-                    names = names + sorted(free_reads(nested[value.func.id]))
+                if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in reads:
+                    names = names + sorted(reads[value.func.id])
                 if any(n in active for n in names):
                     target = root_name(stmt.targets[0])
             elif isinstance(stmt, gast.Expr) and is_append(stmt):
@@ -221,3 +235,43 @@ def _is_numeric(value, numeric, sequences):
         spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
         return spelled.startswith(("np.", "math.")) and not spelled.startswith(("np.split", "np.shape"))
     return False
+
+
+def without_unused_functions(body, readers=()):
+    """body without the nested defs that nothing in it (or in readers) calls: primal copies that their
+    derivatives replaced, and the defs only those called."""
+    defs = {s.name: s for s in statements(body) if isinstance(s, gast.FunctionDef)}
+    used = _loads(readers) | _loads(body)
+    pending = list(used & set(defs))
+    while pending:
+        new = {n.id for n in walk(defs[pending.pop()]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        new -= used
+        used |= new
+        pending += list(new & set(defs))
+
+    def kept(block):
+        result = []
+        for stmt in block:
+            if isinstance(stmt, gast.FunctionDef) and stmt.name not in used:
+                continue
+            for field in ("body", "orelse"):
+                if not isinstance(stmt, gast.FunctionDef) and getattr(stmt, field, None):
+                    setattr(stmt, field, kept(getattr(stmt, field)) or [gast.Pass()])
+            result.append(stmt)
+        return result
+    return kept(body)
+
+
+def _loads(body):
+    """Names read in body's statements, outside the nested defs there."""
+    return {n.id for n in scope_nodes(body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def scope_nodes(body):
+    """The nodes of body in its own scope: nested defs themselves but nothing inside them or lambdas."""
+    pending = list(body)
+    while pending:
+        node = pending.pop()
+        yield node
+        if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            pending.extend(gast.iter_child_nodes(node))

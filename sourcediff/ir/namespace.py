@@ -20,6 +20,8 @@ class Namespace:
 
     def __init__(self):
         self.objects = {"np": np, "math": math, "copy": copy, **RUNTIME_HELPERS}
+        # (user function, its function-valued parameters) -> its functools.partial specialisation to them
+        self.specialisations = {}
 
     def bind(self, preferred, obj):
         """Bind obj under preferred (or preferred_2, ...) and return the name used."""

@@ -7,6 +7,7 @@ over range with explicit indexing. Expressions that cannot carry a derivative (c
 index arithmetic) stay whole, so the output reads like the input.
 """
 import copy
+import functools
 import inspect
 
 import gast
@@ -15,8 +16,11 @@ import numpy as np
 from .. import runtime
 from ..runtime import is_complex
 from ..errors import UnknownNameError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name
-from ..rules import is_inactive
+from ..frontend.check import check_supported
+from ..frontend.parse import (WithArity, canonical_name, function_name, is_user_function, lambda_definition,
+                              parameters, parse_function, remove_parameters, unbind)
+from ..rules import is_inactive, rule_for
+from .analysis import scope_nodes
 from .build import assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
 from .mutation import finish_mutations, follow_mutations
 from .namespace import RUNTIME_HELPERS, NameGenerator
@@ -59,18 +63,35 @@ def object_for(spelling):
 
 def local_names(fdef):
     """Names bound in fdef's own scope (parameters, assignment and loop targets, nested defs)."""
-    found = {a.id for a in fdef.args.args}
-    pending = list(fdef.body) if isinstance(fdef.body, list) else []
+    nodes = list(scope_nodes(fdef.body)) if isinstance(fdef.body, list) else []
+    return ({a.id for a in fdef.args.args} | {n.name for n in nodes if isinstance(n, gast.FunctionDef)}
+            | {n.id for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)})
+
+
+def call_arguments(node, callee):
+    """{parameter of callee: argument} for a call of a user function."""
+    arguments = dict(zip(parameters(callee), node.args))
+    arguments.update((k.arg, k.value) for k in node.keywords)
+    return arguments
+
+
+def accepts_varargs(fn):
+    function = unbind(fn)[0]
+    return any(p.kind is p.VAR_POSITIONAL for p in inspect.signature(function).parameters.values())
+
+
+def local_function_names(fdef):
+    """Names fdef's own body gives nested functions: `def g(...)` and `g = lambda ...`."""
+    found = set()
+    pending = list(fdef.body)
     while pending:
         node = pending.pop()
         if isinstance(node, gast.FunctionDef):
             found.add(node.name)
-            continue
-        if isinstance(node, gast.Lambda):
-            continue
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            found.add(node.id)
-        pending.extend(gast.iter_child_nodes(node))
+        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda):
+            found |= {t.id for t in node.targets if isinstance(t, gast.Name)}
+        elif isinstance(node, gast.stmt):
+            pending.extend(n for n in gast.iter_child_nodes(node) if isinstance(n, gast.stmt))
     return found
 
 
@@ -151,7 +172,7 @@ class Canonicalizer(gast.NodeTransformer):
         return self.parsed.lookup(node.id)[1] if isinstance(node, gast.Name) else None
 
     def visit_Name(self, node):
-        if not isinstance(node.ctx, gast.Load) or node.id in self.locals:
+        if not isinstance(node.ctx, gast.Load) or node.id in self.locals or hasattr(node, "sd_object"):
             return node
         found, obj = self.parsed.lookup(node.id)
         if not found:
@@ -160,6 +181,8 @@ class Canonicalizer(gast.NodeTransformer):
         return self.reference(node, obj)
 
     def visit_Attribute(self, node):
+        if hasattr(node, "sd_object"):
+            return node  # canonical already
         found, obj = self.parsed.resolve(node, self.locals)
         if found:
             return self.reference(node, obj)
@@ -261,10 +284,12 @@ class Canonicalizer(gast.NodeTransformer):
 class Normalizer:
     """Turn one canonicalized function body into A-normal form."""
 
-    def __init__(self, parsed, namespace, enclosing_locals=frozenset()):
+    def __init__(self, parsed, namespace, enclosing_locals=frozenset(), enclosing_functions=frozenset()):
         self.parsed = parsed
         self.namespace = namespace
         self.enclosing = set(enclosing_locals)
+        self.functions = set(enclosing_functions)  # local names that denote nested functions
+        self.copying = set()  # the functions being copied in to call nested functions passed to them
         self.names = NameGenerator()
         self.out = []
         self.origin = None
@@ -276,6 +301,7 @@ class Normalizer:
 
     def normalize_function(self, fdef):
         self.locals = local_names(fdef) | self.enclosing
+        self.functions |= local_function_names(fdef)
         for n in walk(fdef):
             if isinstance(n, gast.Name):
                 self.names.reserve(n.id)
@@ -317,9 +343,12 @@ class Normalizer:
 
     def stmt_Assign(self, stmt):
         value = stmt.value
-        if isinstance(value, gast.Lambda):
-            body = [gast.copy_location(gast.Return(value=value.body), stmt)]
-            self.nested_function(stmt.targets[0].id, value.args, body, value)
+        if isinstance(value, gast.Lambda) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+            self.nested_function(lambda_definition(value, stmt.targets[0].id))
+            return
+        if getattr(value, "sd_callee", None) is functools.partial and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name) and value.args:
+            self.partial_function(stmt.targets[0].id, value)
             return
         if len(stmt.targets) == 1 and not isinstance(stmt.targets[0], (gast.Tuple, gast.List)):
             self.assign_to(stmt.targets[0], value)
@@ -431,6 +460,11 @@ class Normalizer:
                 isinstance(target, gast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[0], gast.Name):
             index, iterator, target = target.elts[0].id, iterator.args[0], target.elts[1]
             callee = getattr(iterator, "sd_callee", None) if isinstance(iterator, gast.Call) else None
+        if callee is zip and len(iterator.args) == 1 and isinstance(iterator.args[0], gast.Starred) and \
+                isinstance(target, (gast.Tuple, gast.List)):  # zip(*rows): the rows are its arguments
+            rows = iterator.args[0].value
+            iterator = call(iterator.func, [gast.Subscript(value=rows, slice=const(i), ctx=gast.Load())
+                                            for i in range(len(target.elts))])
         if callee is zip and iterator.args and not iterator.keywords and \
                 isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == len(iterator.args):
             sequences, targets = iterator.args, target.elts
@@ -470,15 +504,64 @@ class Normalizer:
             self.emit(gast.Return(value=self.atom(value, self.hint(value))))
 
     def stmt_FunctionDef(self, stmt):
-        self.nested_function(stmt.name, stmt.args, stmt.body, stmt)
+        self.nested_function(stmt)
 
-    def nested_function(self, identifier, args, body, node):
+    def nested_function(self, fdef, parsed=None, enclosing=None):
+        """Emit the normalized nested def fdef; parsed and enclosing for a copy of another function."""
+        for default in fdef.args.defaults:
+            read = sorted(names_in(default) & self.locals)
+            if read:
+                raise self.error(default, f"a default value that reads '{read[0]}', a variable of the enclosing "
+                                 "function, is not supported", f"pass {read[0]} as an argument where it is called")
+        inner = Normalizer(parsed or self.parsed, self.namespace, self.locals if enclosing is None else enclosing,
+                           self.functions)
+        inner.names, inner.copying = self.names, self.copying
+        self.functions.add(fdef.name)
+        normalized = inner.normalize_function(fdef)
+        if parsed is not None:  # positions in a copy are those of the function copied
+            for node in walk(normalized):
+                if hasattr(node, "lineno"):
+                    node.sd_info = parsed.info
+        self.emit(normalized)
+
+    def partial_function(self, identifier, node):
+        """`p = functools.partial(f, a, k=b)` of a user function f as a nested def taking the parameters of f
+        left free, `def p(y): return f(a_fixed, y=y, k=b_fixed)`, where a_fixed and b_fixed keep the values a
+        and b have here."""
+        f = getattr(node.args[0], "sd_object", None)
+        if not is_user_function(f) or rule_for(f) is not None:
+            raise self.error(node, "functools.partial is supported only of a function defined in Python",
+                             "write a nested def or lambda that calls the function")
+        signature = inspect.signature(unbind(f)[0])
+        fixed = [self.fixed_value(a, f"{identifier}_arg") for a in node.args[1:]]
+        keywords = [gast.keyword(arg=k.arg, value=self.fixed_value(k.value, f"{identifier}_{k.arg}"))
+                    for k in node.keywords]
+        free = [p for p in parameters(f)[len(fixed):] if p not in {k.arg for k in node.keywords}]
+        defaults = [signature.parameters[p].default for p in free if p in signature.parameters
+                    and signature.parameters[p].default is not inspect.Parameter.empty]
+        if not all(type(d) in (int, float, bool, str, type(None)) for d in defaults):
+            raise self.error(node, "functools.partial of a function whose free parameters have defaults other than "
+                             "numbers, strings or None is not supported", "pass those arguments to the partial")
+        args = gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None) for p in free],
+                              posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+                              defaults=[const(d) for d in defaults])
+        forward = gast.Call(func=node.args[0], args=fixed, keywords=keywords + [gast.keyword(arg=p, value=name(p))
+                                                                                 for p in free])
+        body = [gast.copy_location(gast.Return(value=gast.copy_location(forward, node)), node)]
         fdef = gast.FunctionDef(name=identifier, args=args, body=body, decorator_list=[], returns=None,
                                 type_comment=None, type_params=[])
-        gast.copy_location(fdef, node)
-        inner = Normalizer(self.parsed, self.namespace, self.locals)
-        inner.names = self.names
-        self.emit(inner.normalize_function(fdef))
+        self.nested_function(gast.copy_location(fdef, node))
+
+    def fixed_value(self, node, hint):
+        """A name or constant holding node's value from here on: a local is copied, as it may change later."""
+        atom = self.atom(node, hint)
+        if isinstance(atom, gast.Name) and atom.id in self.locals:
+            fresh = self.names.fresh(hint)
+            self.emit(assign(fresh, atom))
+            atom = name(fresh)
+        if isinstance(atom, gast.Name) and not hasattr(atom, "sd_object"):
+            self.locals.add(atom.id)  # a temporary the nested def reads
+        return atom
 
     def stmt_Pass(self, stmt):
         pass
@@ -537,6 +620,8 @@ class Normalizer:
             return self.hint(node.value)[: NameGenerator.MAX_LENGTH - 5] + "_part"
         if isinstance(node, (gast.List, gast.Tuple)):
             return "items"
+        if isinstance(node, gast.Lambda):
+            return "function"
         if isinstance(node, gast.Attribute):
             return node.attr
         if isinstance(node, gast.Name):
@@ -549,6 +634,11 @@ class Normalizer:
             return node
         if isinstance(node, gast.Name) or hasattr(node, "sd_object"):
             return node  # a free object: a module constant, a function, an array from the globals
+        if isinstance(node, gast.Lambda):  # a lambda within an expression: a nested def of its own
+            function = self.names.fresh(hint if hint != "value" else "function", temporary=False)
+            self.locals.add(function)
+            self.nested_function(lambda_definition(node, function))
+            return name(function)
         value = self.primitive(node, hint)
         target = self.names.fresh(hint if len(hint) <= NameGenerator.MAX_LENGTH else self.short_hint(value))
         self.emit(assign(target, value))
@@ -601,12 +691,97 @@ class Normalizer:
             first.sd_callee = callee
             node = call(node.func, [first, *node.args[2:]], node.keywords)
             node.sd_callee = callee
+        if any(isinstance(a, gast.Starred) for a in node.args):
+            node = self.without_star(node, callee)
+        if is_user_function(callee) and accepts_varargs(callee):
+            callee = WithArity(callee, max(0, len(node.args) - len(parameters(callee))))
+        func = self.atom(node.func, "function") if isinstance(node.func, gast.Lambda) else node.func
         args = [self.atom(a, self.hint(a)) for a in node.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, k.arg)) for k in node.keywords]
-        result = gast.Call(func=node.func, args=args, keywords=keywords)
+        result = gast.Call(func=func, args=args, keywords=keywords)
         if callee is not None:
             result.sd_callee = callee
+        if is_user_function(callee) and rule_for(callee) is None:
+            result = self.with_functions_bound(result, callee)
+            result = self.with_nested_functions_bound(result, result.sd_callee)
         return gast.copy_location(result, node)
+
+    def without_star(self, node, callee):
+        """`f(a, *rest, b)` for a user function f as `f(a, rest[0], rest[1], b)`: rest fills the parameters of f
+        that the other arguments leave, none of which may have a default, so their number tells its length."""
+        stars = [i for i, a in enumerate(node.args) if isinstance(a, gast.Starred)]
+        star = node.args[stars[0]]
+        if not is_user_function(callee) or rule_for(callee) is not None or isinstance(callee, WithArity) \
+                or accepts_varargs(callee) or len(stars) > 1:
+            raise self.error(star, "star-unpacking (*x) is supported only once in a call of a user function "
+                             "without *args, and in `for a, b in zip(*rows)`", "pass the elements one by one")
+        before, after = node.args[:stars[0]], node.args[stars[0] + 1:]
+        signature = inspect.signature(unbind(callee)[0])
+        keywords = {k.arg for k in node.keywords}
+        left = [p for p in parameters(callee) if p not in keywords][len(before):]
+        if len(left) < len(after) or any(signature.parameters[p].default is not inspect.Parameter.empty for p in left):
+            raise self.error(star, "star-unpacking (*x) into parameters with defaults is not supported: how many "
+                             "it fills is known only when the code runs", "pass those arguments one by one")
+        sequence = self.atom(star.value, self.hint(star.value))
+        items = [gast.Subscript(value=sequence, slice=const(i), ctx=gast.Load()) for i in range(len(left) - len(after))]
+        result = gast.Call(func=node.func, args=before + items + after, keywords=node.keywords)
+        result.sd_callee = callee
+        return gast.copy_location(result, node)
+
+    def with_functions_bound(self, node, callee):
+        """A call of a user function passing it functions (`apply(square, x)`, `apply(np.sin, x)`) as a call of its
+        specialisation to them, `functools.partial(apply, h=square)`, whose calls of `h` are then calls of
+        `square`; the other arguments are passed by keyword. A function left to its default is bound too."""
+        arguments = call_arguments(node, callee)
+        defaults = {p.name: p.default for p in inspect.signature(unbind(callee)[0]).parameters.values()
+                    if p.name not in arguments and p.name in parameters(callee)}
+        functions = {p: v for p, v in [*((p, getattr(a, "sd_object", None)) for p, a in arguments.items()),
+                                       *defaults.items()] if is_user_function(v) or rule_for(v)}
+        if not functions:
+            return node
+        key = (callee, tuple(sorted(functions.items())))
+        spelled = "_".join([function_name(callee), *(function_name(f) for _, f in sorted(functions.items()))])
+        if key not in self.namespace.specialisations:
+            self.namespace.specialisations[key] = functools.partial(callee, **functions)
+            self.namespace.specialisations[key].__name__ = spelled  # what its derivatives are named after
+        specialised = self.namespace.specialisations[key]
+        arguments = {p: a for p, a in arguments.items() if p not in functions}
+        bound = self.namespace.bind(spelled, specialised)
+        self.names.reserve(bound)  # no local may hide it
+        result = gast.Call(func=name(bound), args=[],
+                           keywords=[gast.keyword(arg=p, value=a) for p, a in arguments.items()])
+        result.sd_callee = specialised
+        return result
+
+    def with_nested_functions_bound(self, node, callee):
+        """A call of a user function passing it nested functions or lambdas of this one (`apply(lambda t:
+        t * a, x)`) as a call of a nested copy of it that calls them in place of its parameters, so that
+        they may read this function's variables: `def apply_function(x): return function(x)`."""
+        arguments = call_arguments(node, callee)
+        functions = {p: a.id for p, a in arguments.items() if isinstance(a, gast.Name) and a.id in self.functions}
+        if not functions:
+            return node
+        parsed = parse_function(callee)
+        check_supported(parsed)
+        fdef = clone(parsed.node)
+        if fdef.name in self.copying:
+            raise self.error(node, f"{fdef.name} passes a nested function or lambda on to itself",
+                             "pass the function a module-level def instead")
+        remove_parameters(fdef, functions, parsed.info)
+        own = local_names(fdef)
+        free = {n.id for n in walk(fdef) if isinstance(n, gast.Name) and n.id not in own}
+        clash = sorted((free - set(functions)) & self.locals | own & set(functions.values()))
+        if clash:
+            raise self.error(node, f"{fdef.name} and this function both use the name '{clash[0]}', so {fdef.name} "
+                             "cannot call the nested function passed to it here", f"rename '{clash[0]}' in one of them")
+        fdef = RenameNames(functions).visit(fdef)
+        fdef.name = self.names.fresh("_".join([fdef.name, *sorted(set(functions.values()))]), temporary=False)
+        self.copying.add(parsed.node.name)
+        self.nested_function(fdef, parsed, set(functions.values()))
+        self.copying.discard(parsed.node.name)
+        self.locals.add(fdef.name)
+        return gast.Call(func=name(fdef.name), args=[], keywords=[
+            gast.keyword(arg=p, value=a) for p, a in arguments.items() if p not in functions])
 
     def conditional_expression(self, node, target):
         """`target = a if c else b` as an if statement assigning target in each branch."""

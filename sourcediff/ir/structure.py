@@ -8,7 +8,8 @@ ends with a single `return result`.
 """
 import gast
 
-from .build import assign, const, name, walk, with_origin
+from .analysis import statements
+from .build import assign, const, name, with_origin
 
 
 def exits(node, kinds):
@@ -39,8 +40,8 @@ class SingleExit:
 
     def function(self, fdef):
         body = fdef.body
-        returns = [n for n in walk(fdef) if isinstance(n, gast.Return)]
-        jumps = any(isinstance(n, (gast.Break, gast.Continue)) for n in walk(fdef))
+        returns = [n for n in statements(body) if isinstance(n, gast.Return)]  # nested defs return on their own
+        jumps = any(isinstance(n, (gast.Break, gast.Continue)) for n in statements(body))
         single_return = len(returns) == 1 and bool(body) and body[-1] is returns[0]
         if single_return:
             if jumps:

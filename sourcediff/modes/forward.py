@@ -3,15 +3,14 @@
 The generated function takes the primal arguments followed by the tangents of the differentiated
 ones, and returns `(value, tangent_of_value)`.
 """
-import inspect
 
 import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name
-from ..ir.analysis import (active_variables, free_reads, is_append, mutated_variables, nested_functions,
+from ..frontend.parse import canonical_name, parameters
+from ..ir.analysis import (active_variables, enclosing_reads, is_append, mutated_variables, nested_functions,
                            numeric_variables, operands, possible_containers, root_name, sequence_variables,
-                           statements)
+                           statements, without_unused_functions)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
 from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
@@ -43,8 +42,9 @@ class ForwardMode:
         self.functions.update({n: (f, self) for n, f in self.nested.items()})
         # derivatives of nested functions, shared by the whole tree: (def, pattern) -> (name, mode)
         self.variants = enclosing.variants if enclosing else {}
-        self.active = active_variables(fdef, set(pattern) | (enclosing.active if enclosing else set()),
-                                       {n: f for n, (f, _) in self.functions.items()})
+        # what each nested function callable here reads from enclosing scopes, itself or through others
+        self.reads = enclosing_reads({n: f for n, (f, _) in self.functions.items()})
+        self.active = active_variables(fdef, set(pattern) | (enclosing.active if enclosing else set()), self.reads)
         self.mutated = mutated_variables(fdef)
         self.sequences = sequence_variables(fdef)
         self.numeric = numeric_variables(fdef, self.sequences)
@@ -116,15 +116,10 @@ class ForwardMode:
         for param in (a.id for a in self.fdef.args.args):
             if param in self.active and param not in self.pattern:
                 body.append(self.derived(self.tangent_name(param), self.zeros_like(name(param)), None))
-        body += self.without_unused_primals(self.block(self.fdef.body))
+        body += without_unused_functions(self.block(self.fdef.body))
         result = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
                                   type_comment=None, type_params=[])
         return gast.copy_location(result, self.fdef)
-
-    def without_unused_primals(self, body):
-        """body without primal copies of nested functions that only their derivatives replaced."""
-        used = set().union(*(names_in(s) for s in body))
-        return [s for s in body if not (isinstance(s, gast.FunctionDef) and s.name in self.nested) or s.name in used]
 
     def collect_variants(self):
         """Before emitting anything, find every (nested function, active parameters) pair needed,
@@ -150,8 +145,7 @@ class ForwardMode:
         """The callee parameters that receive active arguments, or None when the call is inactive."""
         bound = self.bind_call(value, params, stmt)
         pattern = tuple(p for p in params if p in bound and self.derivative_of(bound[p]) is not None)
-        reads_active = nested is not None and any(
-            n in self.active for n in free_reads(nested))
+        reads_active = nested is not None and any(n in self.active for n in self.reads[value.func.id])
         return pattern if pattern or reads_active else None
 
     def bind_call(self, value, params, stmt):
@@ -306,9 +300,9 @@ class ForwardMode:
             tangent_params = {p: self.tangent_name(p) for p in pattern}
         else:
             callee = getattr(value, "sd_callee", None)
-            if not is_user_function(callee):
+            if not (is_user_function(callee)):
                 return None
-            params = list(inspect.signature(callee).parameters)
+            params = parameters(callee)
             pattern = self.call_pattern(value, params, None, stmt)
             if pattern is None:
                 return None

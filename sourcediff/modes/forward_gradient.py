@@ -10,7 +10,6 @@ import gast
 from ..errors import UnsupportedSyntaxError
 from ..ir.build import assign, call, clone, const, dotted, name, walk
 from ..ir.analysis import statements
-from ..ir.namespace import NameGenerator
 
 SAMPLERS = {"normal": "normal_like", "rademacher": "rademacher_like"}
 RNG = "rng"
@@ -30,9 +29,13 @@ def check_scalar_function(fdef, parsed):
                                 f"{fdef.name} already uses as a name", f"rename '{RNG}' in {fdef.name}")
 
 
-def forward_gradient_function(tangent_fdef, tangents, checks, directions, distribution, antithetic):
+def forward_gradient_function(tangent_fdef, tangents, checks, directions, distribution, antithetic, fresh):
     """Turn the tangent function tangent_fdef (tangent parameters named by `tangents`, after `checks`
-    leading statements that refuse integer arguments) into the fused forward-gradient function."""
+    leading statements that refuse integer arguments) into the fused forward-gradient function. A
+    direction whose tangent the function assigns again (it reassigns the parameter) is drawn under a
+    name of its own, fresh(hint), for the estimate."""
+    assigned = {n.id for n in walk(tangent_fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    drawn_as = {t: fresh("direction_" + p) if t in assigned else t for p, t in tangents.items()}
     drawn = [] if directions is None else [const(directions // 2 if antithetic else directions)]
     args = tangent_fdef.args
     args.args = [a for a in args.args if a.id not in tangents.values()]
@@ -40,23 +43,18 @@ def forward_gradient_function(tangent_fdef, tangents, checks, directions, distri
     args.kwonlyargs.append(gast.Name(id=RNG, ctx=gast.Param(), annotation=None, type_comment=None))
     args.kw_defaults = [None] * (len(args.kwonlyargs) - 1) + [const(None)]
     sampling = [assign(RNG, call(dotted("np.random.default_rng"), [name(RNG)]), None)]
-    body = tangent_fdef.body
-    # a tangent assigned again (its parameter is) no longer holds the direction: keep that apart
-    assigned = {n.id for n in walk(tangent_fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    fresh = NameGenerator({n.id for n in walk(tangent_fdef) if isinstance(n, gast.Name)}).fresh
-    directions_of = {}
     for primal, tangent in tangents.items():
         sample = call(SAMPLERS[distribution], [name(primal), name(RNG)] + drawn)
-        direction = directions_of[tangent] = fresh("v" + primal) if tangent in assigned else tangent
-        sampling.append(assign(direction, call("antithetic", [sample]) if antithetic else sample, None))
-        if direction != tangent:
-            sampling.append(assign(tangent, name(direction), None))
+        sampling.append(assign(drawn_as[tangent], call("antithetic", [sample]) if antithetic else sample, None))
+        if drawn_as[tangent] != tangent:
+            sampling.append(assign(tangent, name(drawn_as[tangent]), None))
+    body = tangent_fdef.body
     tangent_fdef.body = body[:checks] + sampling + body[checks:]
     count = [] if directions is None else [const(directions)]
     for stmt in statements(tangent_fdef.body):
         if isinstance(stmt, gast.Return):
             value, derivative = stmt.value.elts
-            estimates = [call("forward_gradient_estimate", [clone(derivative), name(directions_of[t])] + clone(count))
+            estimates = [call("forward_gradient_estimate", [clone(derivative), name(drawn_as[t])] + clone(count))
                          for t in tangents.values()]
             estimate = estimates[0] if len(estimates) == 1 else gast.Tuple(elts=estimates, ctx=gast.Load())
             stmt.value = gast.Tuple(elts=[value, estimate], ctx=gast.Load())

@@ -12,18 +12,17 @@ block runs to its end and loops break only as their last step.
 An in-place write `x[i] = v` saves the overwritten part of x and restores it in the backward sweep,
 and `xs.append(v)` is undone by `xs.pop()`, so earlier adjoints see the contents they read.
 
-Not yet supported here (refused with an error that says so): nested functions, and calls of user
-functions made for their side effects.
+Not yet supported here (refused with an error that says so): calls of user functions made for their
+side effects.
 """
-import inspect
 
 import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name
-from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, free_reads, is_append,
+from ..frontend.parse import canonical_name, parameters
+from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, enclosing_reads, is_append,
                            largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
-                           statements)
+                           statements, without_unused_functions)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import is_user_function, rule_for, spelling
@@ -65,22 +64,16 @@ def useful_variables(fdef, local_functions=None):
     return useful
 
 
-def lift_nested_functions(fdef):
+def lift_nested_functions(fdef, outer):
     """{name: (lifted copy, free names)} for each nested function: the copy takes the enclosing
-    variables it reads (itself, or through the nested functions it calls) as extra keyword arguments,
-    so it can be differentiated as a function of its own."""
+    variables it reads (itself, or through the nested functions it calls, here or lifted from further
+    out: outer) as extra keyword arguments, so it can be differentiated as a function of its own."""
     nested = {s.name: s for s in statements(fdef.body) if isinstance(s, gast.FunctionDef)}
     enclosing = ({a.id for a in fdef.args.args} | {n.id for n in walk(fdef) if isinstance(n, gast.Name)
                                                    and isinstance(n.ctx, gast.Store)}) - set(nested)
-    free = {g: free_reads(d) & enclosing for g, d in nested.items()}
-    changed = True
-    while changed:
-        changed = False
-        for g, d in nested.items():
-            inherited = set().union(*(free[h] for h in free_reads(d) & set(nested) if h != g)) - free[g]
-            if inherited:
-                free[g] |= inherited
-                changed = True
+    outer = {g: lifted_there for g, lifted_there in outer.items() if g not in nested}
+    free = {g: (names | set().union(*(outer[h][1] for h in names & set(outer)))) & enclosing
+            for g, names in enclosing_reads(nested).items()}
     lifted = {}
     for function_name, nested_def in nested.items():
         names = sorted(free[function_name])
@@ -92,7 +85,7 @@ def lift_nested_functions(fdef):
             defaults=list(copy_.args.defaults) + ([const(None)] * len(names) if copy_.args.defaults else []))
         lifted[function_name] = (copy_, names)
     for copy_, _ in lifted.values():
-        copy_.sd_enclosing_functions = lifted  # a lifted function calls the others lifted beside it
+        copy_.sd_enclosing_functions = {**outer, **lifted}  # it calls those lifted beside it and further out
     return lifted
 
 
@@ -217,13 +210,14 @@ class ReverseMode:
         self.derivation = derivation
         self.parsed = parsed
         self.names = names
-        self.local_functions = {**getattr(fdef, "sd_enclosing_functions", {}), **lift_nested_functions(fdef)}
+        outer = getattr(fdef, "sd_enclosing_functions", {})
+        self.local_functions = {**outer, **lift_nested_functions(fdef, outer)}
         self.fdef = single_exit(fdef, names)
         self.refuse_unsupported()
         self.separate_overwrites()
         self.pattern = tuple(pattern)
-        functions = {n: d for n, (d, _) in self.local_functions.items()}
-        self.active = active_variables(fdef, set(pattern), functions) & useful_variables(fdef, self.local_functions)
+        reads = {n: set(free) for n, (_, free) in self.local_functions.items()}
+        self.active = active_variables(fdef, set(pattern), reads) & useful_variables(fdef, self.local_functions)
         self.sequences = sequence_variables(self.fdef)
         self.numeric = numeric_variables(self.fdef, self.sequences)
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
@@ -424,8 +418,7 @@ class ReverseMode:
             return [stmt], []
         t = target.id
         reset = [self.reset(t, origin)] if t in self.unstable and t not in self.single_use else []
-        active_operands = [n for n in operands(value) if n in self.active]
-        if not active_operands:
+        if not self.reads_active(value):
             return [stmt], reset
         if isinstance(value, gast.Name):
             return self.with_saves([stmt], [self.accumulate(value.id, name(self.cotangent_name(t)), origin)] + reset,
@@ -580,6 +573,13 @@ class ReverseMode:
         return gast.If(test=gast.BoolOp(op=gast.And(), values=tests) if len(tests) > 1 else tests[0],
                        body=[gast.Return(value=call(name(variant), arguments))], orelse=[])
 
+    def reads_active(self, value):
+        """Whether value reads an active variable: an operand, or what the nested function it calls reads."""
+        reads = set(operands(value))
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
+            reads |= set(self.local_functions[value.func.id][1])
+        return bool(reads & self.active)
+
     def is_user_call(self, value):
         if isinstance(value.func, gast.Name) and value.func.id in self.local_functions:
             return True
@@ -599,7 +599,7 @@ class ReverseMode:
             callee, found = id(lifted), (self.parsed, lifted)
         else:
             callee, found = value.sd_callee, None
-            params = list(inspect.signature(callee).parameters)
+            params = parameters(callee)
         bound = dict(zip(params, value.args))
         for kw in value.keywords:
             bound[kw.arg] = kw.value
@@ -717,7 +717,7 @@ class ReverseMode:
                 keep.append(assign(self.originals[p], name(p)))
         forward, backward = self.sweep(self.fdef.body)
         returned = self.fdef.body[-1].value or const(None)
-        return keep + forward, backward, returned
+        return keep + without_unused_functions(forward, backward), backward, returned
 
     def seed(self, returned, backward):
         """(name of the cotangent parameter, statements giving it to the variables the return names).

@@ -54,19 +54,30 @@ CONSTRUCTS = [
     ("`np.einsum` subscripts as a literal, a global string or a local variable that only holds one string", ""),
     ("calls to user functions (keyword arguments, defaults, recursion, other modules)",
      "each callee is transformed for the arguments that carry derivatives"),
-    ("nested `def` and `lambda` assigned to a name, reading enclosing variables", ""),
+    ("nested `def`s and `lambda`s anywhere (assigned, called in place, passed to a helper), reading enclosing "
+     "variables, nested at any depth", "a lambda becomes a def; a nested function is lifted in reverse mode"),
+    ("a `lambda` as the function differentiated (`sd.grad(lambda x: ...)`, `f = lambda x: ...`)",
+     "several lambdas on one line are told apart by their code's source positions"),
+    ("`functools.partial` of a user function (given, global, or made inside), bound methods "
+     "(`sd.grad(model.loss)`, `self.helper(x)`), instances of classes defining `__call__`",
+     "the arguments they fix and `self` are constants"),
+    ("functions passed to a user function (`apply(np.sin, x)`, `apply(helper, x)`, `apply(lambda t: t * a, x)`), "
+     "closures over functions passed in", "the callee is specialised to them (a nested copy for a nested function)"),
+    ("`f(*args)` of a user function, `*args` parameters of called functions, `for a, b in zip(*rows)`",
+     "`*args` is spelled out per number of arguments"),
     ("module aliases (`import numpy as xp`, `from math import sin as s`)", "resolved to the objects they name"),
     ("`assert`, `raise`, `pass`, docstrings", "kept as written"),
 ]
 
 REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, del, class definitions, imports "
-           "inside the function, `:=`, other generator expressions, set and dict comprehensions, star-unpacking, "
-           "`*args`/`**kwargs` parameters, match, for/while ... else, functions whose source is unavailable, "
-           "calls with differentiable arguments to functions that have neither a rule nor Python source of "
-           "your own (a library's function, an installed package's or the standard library's, is never read, "
-           "so it needs a rule), subscripts whose index carries a derivative, methods called for their effect "
-           "on a local value (`y.sort()`, `y.fill(0.0)`, `rng.shuffle(y)`: they may change it in place), and "
-           "complex numbers (arguments, constants, globals and types; the rules are written for real values).")
+           "inside the function, `:=`, other generator expressions, set and dict comprehensions, star-unpacking "
+           "outside calls and where its length is unknown, `*args` parameters of the differentiated function "
+           "and nested functions, `**kwargs` parameters, match, for/while ... else, functions whose source is "
+           "unavailable, calls with differentiable arguments to functions that have neither a rule nor Python "
+           "source of your own (a library's function, an installed package's or the standard library's, is never "
+           "read, so it needs a rule), subscripts whose index carries a derivative, methods called for their "
+           "effect on a local value (`y.sort()`, `y.fill(0.0)`, `rng.shuffle(y)`: they may change it in place), "
+           "and complex numbers (arguments, constants, globals and types; the rules are written for real values).")
 
 
 def tangent_text(template):

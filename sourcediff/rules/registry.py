@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import gast
 
 from ..frontend.parse import canonical_name, is_library_function
+from ..frontend.parse import is_user_function as reads_as_user_code
 
 # Placeholders that make template modules importable; templates are parsed, never called.
 d = M = F = None
@@ -104,9 +105,9 @@ def rule_for(obj):
 
 
 def is_user_function(obj):
-    """Whether calls of obj are differentiated by reading its source: a Python function of the user's
-    without a rule (a library's function needs a rule)."""
-    return inspect.isfunction(obj) and rule_for(obj) is None and not is_library_function(obj)
+    """Whether calls of obj are differentiated by reading its source: a function of the user's (or a
+    bound method or partial of one) without a rule (a library's function needs a rule)."""
+    return reads_as_user_code(obj) and rule_for(obj) is None
 
 
 def _rule(key):

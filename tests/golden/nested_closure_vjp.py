@@ -14,28 +14,20 @@ def transform_backward_v(saved, btanh_scale_times_a):
     return cotangent_like(bv, v),
 
 
-def nested_closure_vjp_x(x, a, bvalue):
+def nested_closure_vjp_x(x, a, btotal):
     if type(x) is not float:
         require_real(x, 'x', nested_closure)
-    returned = False
-    result = None
     scale = 2.0 * a
-
-    def transform(v, shift=1.0):
-        tanh_scale_times_a = np.tanh(scale * v + shift) * a
-        return tanh_scale_times_a
     # return transform(x) + transform(x ** 2, shift=-0.5)
     transform_x, transform_x_saved = transform_forward_v(x, a=a, scale=scale)
     x_pow_two = x ** 2
     transform_x_pow_two, transform_x_pow_two_save = transform_forward_v(x_pow_two, shift=-0.5, a=a, scale=scale)
-    result = transform_x + transform_x_pow_two
-    returned = True
-    value = result
-    if type(bvalue) is not float or type(value) is not float:
-        require_cotangent(bvalue, value, nested_closure)
+    value = transform_x + transform_x_pow_two
+    if type(btotal) is not float or type(value) is not float:
+        require_cotangent(btotal, value, nested_closure)
     # return transform(x) + transform(x ** 2, shift=-0.5)
-    btransform_x = summand_cotangent(bvalue, transform_x, transform_x_pow_two, 0)
-    btransform_x_pow_two = summand_cotangent(bvalue, transform_x, transform_x_pow_two, 1)
+    btransform_x = summand_cotangent(btotal, transform_x, transform_x_pow_two, 0)
+    btransform_x_pow_two = summand_cotangent(btotal, transform_x, transform_x_pow_two, 1)
     bv_2, = transform_backward_v(transform_x_pow_two_save, btransform_x_pow_two)
     bx = unbroadcast(2.0 * x * bv_2, x)
     bv, = transform_backward_v(transform_x_saved, btransform_x)
