@@ -117,7 +117,8 @@ class Derivation:
         """The name of fn's joint vector-Jacobian product `(*args, bvalue) -> (value, cotangents)`, or
         with motion="split" the names of its forward and backward functions."""
         if motion == "split":
-            return self.function_vjp(fn, pattern, checked_by=self.namespace.bind(fn.__name__, fn))
+            parsed = parse_function(fn)
+            return self.function_vjp(fn, pattern, checked_by=self.namespace.bind(parsed.name, parsed.function))
         parsed, fdef = self.prepare(fn)
         refuse_no_value(parsed)
         suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)

@@ -21,7 +21,7 @@ import gast
 import numpy as np
 
 from ..errors import SourceDiffError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name, parse_function
+from ..frontend.parse import canonical_name, parse_function, unbind
 from ..rules.registry import is_user_function
 from ..runtime import added_at
 from .build import assign, call, clone, const, name, names_in, walk
@@ -621,7 +621,11 @@ class Callees:
     def returned_parameters(self, fn):
         """None when unknown: the source cannot be analysed, or the function is being analysed (it calls
         itself)."""
-        code = fn.__code__
+        try:
+            function, bound = unbind(inspect.unwrap(fn))
+            code = (function.__code__, tuple(sorted(bound)))
+        except (AttributeError, TypeError, ValueError, SourceDiffError):
+            return None  # not a function sourcediff reads
         if code not in self.returned:
             self.returned[code] = None
             try:
