@@ -37,28 +37,28 @@ def useful_variables(fdef, local_functions=None):
     function also reads the enclosing variables that function reads."""
     local_functions = local_functions or {}
     useful = set()
+    reads_of = {}  # variable -> the names read by each assignment to it
     for stmt in statements(fdef.body):
         if isinstance(stmt, gast.Return) and stmt.value is not None:
             useful |= names_in(stmt.value)
-    changed = True
-    while changed:
-        changed = False
-        for stmt in statements(fdef.body):
-            if isinstance(stmt, gast.Assign):
-                targets, value = {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}, stmt.value
-            elif isinstance(stmt, gast.Expr) and is_append(stmt):
-                targets, value = {stmt.value.func.value.id}, stmt.value.args[0]
-            else:
-                continue
-            if targets & useful:
-                reads = set(operands(value))
-                if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
-                        and value.func.id in local_functions:
-                    reads |= set(local_functions[value.func.id][1])
-                new = reads - useful
-                if new:
-                    useful |= new
-                    changed = True
+        if isinstance(stmt, gast.Assign):
+            targets, value = {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}, stmt.value
+        elif isinstance(stmt, gast.Expr) and is_append(stmt):
+            targets, value = {stmt.value.func.value.id}, stmt.value.args[0]
+        else:
+            continue
+        reads = operands(value)
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in local_functions:
+            reads = reads + list(local_functions[value.func.id][1])
+        for target in targets:
+            reads_of.setdefault(target, []).append(reads)
+    pending = list(useful)
+    while pending:
+        for reads in reads_of.get(pending.pop(), ()):
+            for n in reads:
+                if n not in useful:
+                    useful.add(n)
+                    pending.append(n)
     return useful
 
 
