@@ -21,7 +21,7 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
-from ..ir.analysis import active_variables, free_reads, is_append, mutated_variables, operands, statements
+from ..ir.analysis import active_variables, closure, free_reads, is_append, mutated_variables, operands, statements
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import rule_for, spelling
@@ -37,7 +37,7 @@ def useful_variables(fdef, local_functions=None):
     function also reads the enclosing variables that function reads."""
     local_functions = local_functions or {}
     useful = set()
-    reads_of = {}  # variable -> the names read by each assignment to it
+    reads_of = {}  # variable -> the names its assignments read
     for stmt in statements(fdef.body):
         if isinstance(stmt, gast.Return) and stmt.value is not None:
             useful |= names_in(stmt.value)
@@ -51,15 +51,8 @@ def useful_variables(fdef, local_functions=None):
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in local_functions:
             reads = reads + list(local_functions[value.func.id][1])
         for target in targets:
-            reads_of.setdefault(target, []).append(reads)
-    pending = list(useful)
-    while pending:
-        for reads in reads_of.get(pending.pop(), ()):
-            for n in reads:
-                if n not in useful:
-                    useful.add(n)
-                    pending.append(n)
-    return useful
+            reads_of.setdefault(target, []).extend(reads)
+    return closure(useful, reads_of)
 
 
 def lift_nested_functions(fdef):
