@@ -311,20 +311,23 @@ def _cse_block(block, in_place):
             continue
         target = stmt.targets[0]
         value = stmt.value
+        pure = _is_pure(value)
         candidate = (getattr(stmt, "sd_derivative", False) and isinstance(target, gast.Name)
-                     and target.id not in in_place and _is_pure(value)
+                     and target.id not in in_place and pure
                      and not isinstance(value, (gast.Name, gast.Constant, gast.List, gast.Tuple, gast.Dict)))
         key = gast.dump(value) if candidate else None
         if key is not None and key in available.entries:
             stmt.value = gast.Name(id=available.entries[key][0], ctx=gast.Load(), annotation=None, type_comment=None)
-        if isinstance(target, gast.Subscript) or not _is_pure(value):
+        if isinstance(target, gast.Subscript) or not pure:
             available = _Available()  # an in-place write or an unknown call may change anything read
         else:
             for n in walk(target):
                 if isinstance(n, gast.Name):
                     available.forget(n.id)
-        if key is not None and key not in available.entries and target.id not in _mentions(value):
-            available.add(key, target.id, _mentions(value))
+        if key is not None and key not in available.entries:
+            reads = _mentions(value)
+            if target.id not in reads:
+                available.add(key, target.id, reads)
 
 
 class _Available:
