@@ -402,12 +402,18 @@ def _fold_negated_first_contributions(block):
         assignment = isinstance(stmt, gast.Assign)
         target = stmt.targets[0].id if assignment and isinstance(stmt.targets[0], gast.Name) else None
         accumulated = waiting.pop(target) if target in waiting and _is_accumulation(stmt, target) else None
-        _stop_moving(stmt, waiting, lambda position: True)
+        if not (assignment and _is_pure(stmt.value, PURE_ROOTS | {"unbroadcast"})):
+            waiting.clear()
+        else:
+            for name in _mentions(stmt.value):
+                waiting.pop(name, None)
         if accumulated is not None:
             first, position = accumulated
             stmt.value = gast.BinOp(left=stmt.value.right, op=gast.Sub(), right=first.value.operand)
             folded.add(position)
-            _stop_moving(stmt, waiting, lambda i: i > position)  # those that came after first see the new value
+            if not _is_pure(first.value.operand, PURE_ROOTS | {"unbroadcast"}):  # those after first see e now
+                for t in [t for t, (_, i) in waiting.items() if i > position]:
+                    del waiting[t]
         if assignment:
             for name in {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}:
                 waiting.pop(name, None)
@@ -419,18 +425,6 @@ def _fold_negated_first_contributions(block):
             for name in _mentions(stmt.value):
                 waiting_on.setdefault(name, []).append((target, entry))
     block[:] = [s for i, s in enumerate(block) if i not in folded]
-
-
-def _stop_moving(stmt, waiting, applies):
-    """Stop the contributions waiting (at an index for which applies holds) that cannot move past stmt:
-    all of them if it is not an assignment of a pure value, else those whose target its value reads."""
-    if not (isinstance(stmt, gast.Assign) and _is_pure(stmt.value, PURE_ROOTS | {"unbroadcast"})):
-        for t in [t for t, (_, i) in waiting.items() if applies(i)]:
-            del waiting[t]
-    else:
-        for name in _mentions(stmt.value):
-            if name in waiting and applies(waiting[name][1]):
-                del waiting[name]
 
 
 def use_reciprocals(fdef):
