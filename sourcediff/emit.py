@@ -16,6 +16,10 @@ _MARKER_LINE = re.compile(r"^(\s*)(?:'|\"|\"\"\")" + _MARKER + r"(\d+)(?:'|\"|\"
 
 def with_comments(body, comments):
     """body with a comment marker over each group of statements (from one user line) holding derivatives."""
+    last_derivative = {}  # origin -> index of the last statement from it holding a derivative
+    for i, stmt in enumerate(body):
+        if getattr(stmt, "sd_derivative", False):
+            last_derivative[getattr(stmt, "sd_origin", None)] = i
     out = []
     previous = None
     for i, stmt in enumerate(body):
@@ -25,9 +29,8 @@ def with_comments(body, comments):
         origin = getattr(stmt, "sd_origin", None)
         compound = isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef))
         if origin is not None and origin is not previous and not compound:
-            group = [s for s in body[i:] if getattr(s, "sd_origin", None) is origin]
             text = getattr(origin, "sd_text", None)
-            if text and any(getattr(s, "sd_derivative", False) for s in group):
+            if text and last_derivative.get(origin, -1) >= i:  # the group from here on holds a derivative
                 comments.append(text)
                 out.append(gast.Expr(value=const(f"{_MARKER}{len(comments) - 1}")))
         previous = None if compound else origin

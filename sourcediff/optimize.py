@@ -17,22 +17,29 @@ def blocks(node):
 
 def remove_dead_derivatives(fdef):
     """Drop derivative statements whose results nothing reads (tangents of values that do not reach
-    the output), repeating until none is left."""
-    while True:
-        reads = set()
-        for stmt in walk(fdef):
-            if isinstance(stmt, gast.Name) and isinstance(stmt.ctx, gast.Load):
-                reads.add(stmt.id)
-        dead = [s for s in statements(fdef.body) if _is_dead(s, reads)]
-        if not dead:
-            return fdef
-        dead_ids = {id(s) for s in dead}
+    the output), and then those only the dropped ones read, until none is left."""
+    reads = {}  # name -> how many times it is read
+    for node in walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            reads[node.id] = reads.get(node.id, 0) + 1
+    removable = {}  # name -> the derivative assignments to it
+    for stmt in statements(fdef.body):
+        if getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign) \
+                and isinstance(stmt.targets[0], gast.Name):
+            removable.setdefault(stmt.targets[0].id, []).append(stmt)
+    dead_ids = set()
+    pending = [n for n in removable if not reads.get(n)]
+    while pending:
+        for stmt in removable.pop(pending.pop()):
+            dead_ids.add(id(stmt))
+            for node in walk(stmt.value):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                    reads[node.id] -= 1
+                    if not reads[node.id] and node.id in removable:
+                        pending.append(node.id)
+    if dead_ids:
         _remove(fdef, dead_ids)
-
-
-def _is_dead(stmt, reads):
-    return (getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign)
-            and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id not in reads)
+    return fdef
 
 
 def _remove(node, dead_ids):
@@ -105,19 +112,37 @@ def inline_single_use(fdef, temporaries):
 
 
 def _inline_block(block, single):
-    summaries = {}
-    i = 0
-    while i < len(block):
-        stmt = block[i]
-        summary = _summary(stmt, summaries)
-        if summary is not None and summary.pure and summary.target in single:
-            reader = _reader(block, i, summaries)
-            if reader is not None and _operations(reader.value) + _operations(stmt.value) <= MAX_OPERATIONS:
-                _Substitute(summary.target, stmt.value).visit(reader)
-                summaries.pop(id(reader))
-                del block[i]
-                continue
-        i += 1
+    """One pass: each single-use definition waits for the statement that reads its target, and stops
+    waiting at a statement that may change what it reads (or has effects we cannot see)."""
+    waiting = {}  # target -> (its definition, that statement's summary, its index in block)
+    waiting_on = {}  # name -> targets whose definitions read it (some may have stopped waiting)
+    inlined = set()  # indices of the definitions folded into their readers
+    for index, stmt in enumerate(block):
+        if not isinstance(stmt, gast.Assign):
+            if getattr(stmt, "sd_push", False):  # a push writes nothing: only the definitions it reads stop
+                for target in _mentions(stmt):
+                    waiting.pop(target, None)
+            else:
+                waiting.clear()
+            continue
+        summary = _Summary(stmt)
+        readers = sorted((waiting.pop(n) for n in summary.reads if n in waiting), key=lambda w: w[2])
+        for definition, read, position in readers:
+            if not summary.tuple_target and \
+                    _operations(stmt.value) + _operations(definition.value) <= MAX_OPERATIONS:
+                _Substitute(read.target, definition.value).visit(stmt)
+                inlined.add(position)
+                summary = _Summary(stmt)
+        if not summary.pure or summary.in_place:
+            waiting.clear()  # an in-place write may change what they read, through any alias
+        for name in summary.writes:
+            for target in waiting_on.pop(name, ()):
+                waiting.pop(target, None)
+        if summary.pure and summary.target in single:
+            waiting[summary.target] = (stmt, summary, index)
+            for name in summary.reads:
+                waiting_on.setdefault(name, []).append(summary.target)
+    block[:] = [s for i, s in enumerate(block) if i not in inlined]
 
 
 class _Summary:
@@ -132,12 +157,6 @@ class _Summary:
         self.reads = names_in(stmt.value)
         self.writes = {n.id for n in walk(target) if isinstance(n, gast.Name)}
         self.pure = _is_pure(stmt.value)
-
-
-def _summary(stmt, summaries):
-    if id(stmt) not in summaries:
-        summaries[id(stmt)] = _Summary(stmt) if isinstance(stmt, gast.Assign) else None
-    return summaries[id(stmt)]
 
 
 def _operations(expr):
@@ -157,25 +176,6 @@ def _is_pure(expr, roots=PURE_ROOTS):
         elif isinstance(node, (gast.ListComp, gast.Lambda)):
             return False
     return True
-
-
-def _reader(block, start, summaries):
-    """The simple statement after block[start] that reads its target, if nothing in between writes
-    what block[start] reads (or has effects we cannot see)."""
-    definition = summaries[id(block[start])]
-    for stmt in block[start + 1:]:
-        if getattr(stmt, "sd_push", False) and definition.target not in _mentions(stmt):
-            continue  # a push onto reverse mode's stack writes nothing block[start] reads
-        summary = _summary(stmt, summaries)
-        if summary is None:
-            return None
-        if definition.target in summary.reads:
-            return None if summary.tuple_target else stmt
-        if not summary.pure or summary.in_place:
-            return None  # an in-place write may change what block[start] reads, through any alias
-        if summary.writes & definition.reads:
-            return None
-    return None
 
 
 class _Substitute(gast.NodeTransformer):
@@ -202,18 +202,29 @@ def fold_zero_initializations(fdef):
 
 
 def _fold_block(block, updated_in_place):
-    mentions = [_mentions(s) for s in block]  # computed once per block: the fold keeps them valid
     folded = set()
-    for i, stmt in enumerate(block):
-        target = _zero_initialized(stmt)
-        if target is None or target in updated_in_place:
+    for i, target, first in _next_mentions(block, _zero_initialized):
+        if target in updated_in_place:
             continue
-        first = next((j for j in range(i + 1, len(block)) if target in mentions[j]), None)
         contribution = _first_contribution(block[first], target) if first is not None else None
         if contribution is not None and not (_mentions(contribution) & updated_in_place):
             block[first].value = contribution
             folded.add(i)
     block[:] = [s for i, s in enumerate(block) if i not in folded]
+
+
+def _next_mentions(block, name_of):
+    """(i, name, j) for each statement block[i] of which name_of(statement) is a name, in order: j is
+    the index of the next statement that mentions that name, None if none does (one pass, backwards)."""
+    found = []
+    seen = {}  # name -> index of the first statement from here on that mentions it
+    for i in range(len(block) - 1, -1, -1):
+        n = name_of(block[i])
+        if n is not None:
+            found.append((i, n, seen.get(n)))
+        for m in _mentions(block[i]):
+            seen[m] = i
+    return reversed(found)
 
 
 def _zero_initialized(stmt):
@@ -305,27 +316,49 @@ def eliminate_common_subexpressions(fdef):
 
 
 def _cse_block(block, in_place):
-    available = {}  # dump of a value -> (variable holding it, names the value reads)
+    available = _Available()
     for stmt in block:
         if not isinstance(stmt, gast.Assign):
-            available = {}  # a compound statement or a call for effects: forget everything
+            available = _Available()  # a compound statement or a call for effects: forget everything
             continue
         target = stmt.targets[0]
         value = stmt.value
+        pure = _is_pure(value)
         candidate = (getattr(stmt, "sd_derivative", False) and isinstance(target, gast.Name)
-                     and target.id not in in_place and _is_pure(value)
+                     and target.id not in in_place and pure
                      and not isinstance(value, (gast.Name, gast.Constant, gast.List, gast.Tuple, gast.Dict)))
         key = gast.dump(value) if candidate else None
-        if key is not None and key in available:
-            stmt.value = gast.Name(id=available[key][0], ctx=gast.Load(), annotation=None, type_comment=None)
-        written = {n.id for n in walk(target) if isinstance(n, gast.Name)}
-        if isinstance(target, gast.Subscript) or not _is_pure(value):
-            available = {}  # an in-place write or an unknown call may change anything read
+        if key is not None and key in available.entries:
+            stmt.value = gast.Name(id=available.entries[key][0], ctx=gast.Load(), annotation=None, type_comment=None)
+        if isinstance(target, gast.Subscript) or not pure:
+            available = _Available()  # an in-place write or an unknown call may change anything read
         else:
-            available = {k: (holder, reads) for k, (holder, reads) in available.items()
-                         if holder not in written and not (reads & written)}
-        if key is not None and key not in available and target.id not in _mentions(value):
-            available[key] = (target.id, _mentions(value))
+            for n in walk(target):
+                if isinstance(n, gast.Name):
+                    available.forget(n.id)
+        if key is not None and key not in available.entries:
+            reads = _mentions(value)
+            if target.id not in reads:
+                available.add(key, target.id, reads)
+
+
+class _Available:
+    """The values common subexpression elimination may reuse, each found by its dump, and for each
+    variable the values lost when it is assigned again (those it holds and those that read it)."""
+
+    def __init__(self):
+        self.entries = {}  # dump of a value -> (the variable holding it, names the value reads)
+        self.lost_with = {}  # variable -> [(dump, entry)]: an entry replaced since then is left alone
+
+    def add(self, key, holder, reads):
+        entry = self.entries[key] = (holder, reads)
+        for n in reads | {holder}:
+            self.lost_with.setdefault(n, []).append((key, entry))
+
+    def forget(self, variable):
+        for key, entry in self.lost_with.pop(variable, ()):
+            if self.entries.get(key) is entry:
+                del self.entries[key]
 
 
 def fold_negations(fdef):
@@ -371,29 +404,39 @@ class _FoldNegations(gast.NodeTransformer):
 
 
 def _fold_negated_first_contributions(block):
-    i = 0
-    while i < len(block):
-        if not _fold_negated_first_contribution(block, i):
-            i += 1
-
-
-def _fold_negated_first_contribution(block, i):
-    stmt = block[i]
-    if not (getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign)
-            and isinstance(stmt.targets[0], gast.Name) and _negated(stmt.value)):
-        return False
-    target, reads = stmt.targets[0].id, _mentions(stmt.value)
-    for later in block[i + 1:]:
-        if _is_accumulation(later, target):
-            later.value = gast.BinOp(left=later.value.right, op=gast.Sub(), right=stmt.value.operand)
-            del block[i]
-            return True
-        # moving e past a statement is safe only if it is an assignment that leaves e and target alone
-        if not (isinstance(later, gast.Assign) and _is_pure(later.value, PURE_ROOTS | {"unbroadcast"})) \
-                or target in _mentions(later.value) or \
-                {n.id for n in walk(later.targets[0]) if isinstance(n, gast.Name)} & (reads | {target}):
-            return False
-    return False
+    """One pass: a negated first contribution `bx = -(e)` waits for the next one, `bx = bx + f`, and
+    stops waiting where moving e later is unsafe: at a statement that is not an assignment of a pure
+    value, reads bx, or assigns bx or a name e reads."""
+    waiting = {}  # target -> (its negated first contribution, its index in block)
+    waiting_on = {}  # name -> [(target, what waited then)] for the contributions that read it
+    folded = set()
+    for index, stmt in enumerate(block):
+        assignment = isinstance(stmt, gast.Assign)
+        target = stmt.targets[0].id if assignment and isinstance(stmt.targets[0], gast.Name) else None
+        accumulated = waiting.pop(target) if target in waiting and _is_accumulation(stmt, target) else None
+        if not (assignment and _is_pure(stmt.value, PURE_ROOTS | {"unbroadcast"})):
+            waiting.clear()
+        else:
+            for name in _mentions(stmt.value):
+                waiting.pop(name, None)
+        if accumulated is not None:
+            first, position = accumulated
+            stmt.value = gast.BinOp(left=stmt.value.right, op=gast.Sub(), right=first.value.operand)
+            folded.add(position)
+            if not _is_pure(first.value.operand, PURE_ROOTS | {"unbroadcast"}):  # those after first see e now
+                for t in [t for t, (_, i) in waiting.items() if i > position]:
+                    del waiting[t]
+        if assignment:
+            for name in {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}:
+                waiting.pop(name, None)
+                for t, entry in waiting_on.pop(name, ()):
+                    if waiting.get(t) is entry:
+                        del waiting[t]
+        if getattr(stmt, "sd_derivative", False) and target is not None and _negated(stmt.value):
+            entry = waiting[target] = (stmt, index)
+            for name in _mentions(stmt.value):
+                waiting_on.setdefault(name, []).append((target, entry))
+    block[:] = [s for i, s in enumerate(block) if i not in folded]
 
 
 def use_reciprocals(fdef):

@@ -35,6 +35,15 @@ def test_common_subexpressions_respect_reassignment_and_in_place_updates():
     assert "b = np.cos(x) * g" in text(eliminate_common_subexpressions(fdef))
 
 
+def test_common_subexpressions_outlive_a_reassigned_former_holder():
+    """A value forgotten (y changed), computed again under c: assigning a, which held it before,
+    must not forget it again."""
+    fdef = derived_function("def f(y, g):\n    a = np.cos(y) * g\n    y = y + 1.0\n    c = np.cos(y) * g\n"
+                            "    a = g * 3.0\n    d = np.cos(y) * g\n    return a + c + d\n")
+    source = text(eliminate_common_subexpressions(fdef))
+    assert "c = np.cos(y) * g" in source and "d = c" in source
+
+
 def test_zero_initialisation_folds_into_the_first_contribution():
     fdef = derived_function("def f(g):\n    b = 0.0\n    b = b + g * 2.0\n    return b\n")
     assert "b = g * 2.0" in text(fold_zero_initializations(fdef)) and "b = 0.0" not in text(fdef)

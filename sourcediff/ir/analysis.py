@@ -95,28 +95,38 @@ def enclosing_reads(functions):
 
 def active_variables(fdef, seeds, reads=None):
     """The variables of fdef that can carry a derivative, given the active seeds and, for the nested
-    functions callable from it, the enclosing variables each reads (which count as operands of its calls)."""
-    active = set(seeds)
+    functions callable from it, the enclosing variables each reads (which count as operands of its
+    calls): a worklist over the assignments reading each variable, so each assignment is looked at once
+    per operand."""
     reads = reads if reads is not None else enclosing_reads(nested_functions(fdef))
-    changed = True
-    while changed:
-        changed = False
-        for stmt in statements(fdef.body):
-            target = None
-            if isinstance(stmt, gast.Assign):
-                value = stmt.value
-                names = operands(value)
-                if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in reads:
-                    names = names + sorted(reads[value.func.id])
-                if any(n in active for n in names):
-                    target = root_name(stmt.targets[0])
-            elif isinstance(stmt, gast.Expr) and is_append(stmt):
-                if any(n in active for n in operands(stmt.value.args[0])):
-                    target = stmt.value.func.value.id
-            if target is not None and target not in active:
-                active.add(target)
-                changed = True
-    return active
+    readers = {}  # name -> targets of the assignments that read it
+    for stmt in statements(fdef.body):
+        if isinstance(stmt, gast.Assign):
+            value = stmt.value
+            names = operands(value)
+            if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in reads:
+                names = names + sorted(reads[value.func.id])
+            target = root_name(stmt.targets[0])
+        elif isinstance(stmt, gast.Expr) and is_append(stmt):
+            names, target = operands(stmt.value.args[0]), stmt.value.func.value.id
+        else:
+            continue
+        if target is not None:
+            for n in names:
+                readers.setdefault(n, []).append(target)
+    return closure(seeds, readers)
+
+
+def closure(start, successors):
+    """The names in start and those reachable from them through successors ({name: [names]})."""
+    found = set(start)
+    pending = list(found)
+    while pending:
+        for n in successors.get(pending.pop(), ()):
+            if n not in found:
+                found.add(n)
+                pending.append(n)
+    return found
 
 
 def is_append(stmt):

@@ -69,17 +69,20 @@ def clone(node):
 
 
 def walk(node):
-    """Every node of a gast tree (depth first); a faster stand-in for gast.walk."""
+    """Every node of a gast tree (depth first); a faster stand-in for gast.walk (it runs in every pass)."""
     stack = [node]
+    pop, push = stack.pop, stack.append
     while stack:
-        current = stack.pop()
+        current = pop()
         yield current
         for field in current._fields:
             value = getattr(current, field, None)
-            if isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, gast.AST))
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, gast.AST):
+                        push(v)
             elif isinstance(value, gast.AST):
-                stack.append(value)
+                push(value)
 
 
 def index_expression(index):

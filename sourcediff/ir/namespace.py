@@ -49,6 +49,7 @@ class NameGenerator:
     def __init__(self, taken=(), temporaries=()):
         self.taken = set(taken) | RESERVED
         self.temporaries = set(temporaries)  # generated names that no user wrote: free to fold away
+        self.last_suffix = {}  # hint -> the suffix fresh gave it last (it and all below are taken)
 
     def reserve(self, identifier):
         self.taken.add(identifier)
@@ -59,10 +60,12 @@ class NameGenerator:
             hint = "t" + hint
         if limit is not None and len(hint) > limit:
             hint = hint[:limit].rstrip("_")
-        candidate, n = hint, 1
+        n = self.last_suffix.get(hint, 1)  # names are never given back: start where the last search ended
+        candidate = hint if n == 1 else f"{hint}_{n}"
         while candidate in self.taken:
             n += 1
             candidate = f"{hint}_{n}"
+        self.last_suffix[hint] = n
         self.taken.add(candidate)
         if temporary:
             self.temporaries.add(candidate)

@@ -20,7 +20,7 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parameters
-from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, enclosing_reads, is_append,
+from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, closure, enclosing_reads, is_append,
                            largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
                            statements, without_unused_functions)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
@@ -39,29 +39,22 @@ def useful_variables(fdef, local_functions=None):
     function also reads the enclosing variables that function reads."""
     local_functions = local_functions or {}
     useful = set()
+    reads_of = {}  # variable -> the names its assignments read
     for stmt in statements(fdef.body):
         if isinstance(stmt, gast.Return) and stmt.value is not None:
             useful |= names_in(stmt.value)
-    changed = True
-    while changed:
-        changed = False
-        for stmt in statements(fdef.body):
-            if isinstance(stmt, gast.Assign):
-                targets, value = {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}, stmt.value
-            elif isinstance(stmt, gast.Expr) and is_append(stmt):
-                targets, value = {stmt.value.func.value.id}, stmt.value.args[0]
-            else:
-                continue
-            if targets & useful:
-                reads = set(operands(value))
-                if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
-                        and value.func.id in local_functions:
-                    reads |= set(local_functions[value.func.id][1])
-                new = reads - useful
-                if new:
-                    useful |= new
-                    changed = True
-    return useful
+        if isinstance(stmt, gast.Assign):
+            targets, value = {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}, stmt.value
+        elif isinstance(stmt, gast.Expr) and is_append(stmt):
+            targets, value = {stmt.value.func.value.id}, stmt.value.args[0]
+        else:
+            continue
+        reads = operands(value)
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in local_functions:
+            reads = reads + list(local_functions[value.func.id][1])
+        for target in targets:
+            reads_of.setdefault(target, []).extend(reads)
+    return closure(useful, reads_of)
 
 
 def lift_nested_functions(fdef, outer):
@@ -228,6 +221,7 @@ class ReverseMode:
         self.shapes = shape_analysis(self.fdef, counts, self.active & self.numeric)
         self.primal_names = set(counts)
         self.cotangents = {}
+        self.primal_of = {}  # cotangent name -> its primal (the inverse of self.cotangents)
         self.stack = names.fresh("stack", temporary=False)
         self.stack_used = False
         self.loop_indices = set()
@@ -277,6 +271,7 @@ class ReverseMode:
         if primal not in self.cotangents:
             self.cotangents[primal] = self.names.fresh("b" + primal, limit=None,
                                                        temporary=primal in self.names.temporaries)
+            self.primal_of[self.cotangents[primal]] = primal
         return self.cotangents[primal]
 
     def cotangent_of(self, node):
@@ -319,7 +314,7 @@ class ReverseMode:
     def saves(self, adjoint_statements, exclude=()):
         """The primal values adjoint_statements read that may be overwritten before they run."""
         read = set().union(*(names_in(s) for s in adjoint_statements)) if adjoint_statements else set()
-        return sorted((read & self.unstable) - set(self.cotangents.values()) - self.loop_indices - set(exclude))
+        return sorted(n for n in (read & self.unstable) - self.loop_indices - set(exclude) if n not in self.primal_of)
 
     # -- sweeps ------------------------------------------------------------------------------------
 
@@ -332,19 +327,24 @@ class ReverseMode:
         scalar code, a value one math function computes from values popped with it is computed again
         after the pop instead of pushed."""
         groups = []  # [forward, backward] per statement
-        pending, last = [], None  # names whose push waits; the group after which they are pushed
+        pending, last = {}, None  # names whose push waits (in order); the group after which they are pushed
+        last_writer = {}  # name -> index of the last group whose forward statements assign it
 
         def flush():
             if pending:
-                again = self.recomputable(pending, groups[:last + 1])
+                again = self.recomputable(pending, groups, last_writer)  # last is the last group
                 origin = groups[last][0][-1].sd_origin if groups[last][0] else None
                 pushed = [n for n in pending if n not in again]
                 recomputed = []
+                renamed_from = {}  # group index -> {name: its fresh name} from that group to the last
                 for n, (value, first) in again.items():  # under a name of its own, so both fold away
                     fresh = self.names.fresh(n)
-                    for group in groups[first:last + 1]:
-                        group[1] = [ReplaceNames({n: name(fresh)}).visit(s) for s in group[1]]
+                    renamed_from.setdefault(first, {})[n] = name(fresh)
                     recomputed.append(derived(assign(fresh, clone(value), origin)))
+                renames = {}
+                for k in range(min(renamed_from, default=last + 1), last + 1):
+                    renames.update(renamed_from.get(k, {}))
+                    groups[k][1] = [ReplaceNames(renames).visit(s) for s in groups[k][1]]
                 groups[last][0].append(self.push(pushed, origin))
                 groups[last][1][:0] = [self.pop(pushed, origin)] + recomputed
                 pending.clear()
@@ -355,38 +355,42 @@ class ReverseMode:
             saved = getattr(f[-1], "sd_saves", None) if plain and f else None
             if saved:
                 f, b = f[:-1], b[1:]
-            if not plain or any(not isinstance(s, gast.Assign) for s in f) or _stored(f) & set(pending):
+            stored = _stored(f)
+            if not plain or any(not isinstance(s, gast.Assign) for s in f) or any(n in pending for n in stored):
                 flush()
             groups.append([f, b])
+            last_writer.update(dict.fromkeys(stored, len(groups) - 1))
             if saved or pending:
-                pending += [n for n in saved or [] if n not in pending]
+                pending.update(dict.fromkeys(saved or []))
                 last = len(groups) - 1
         flush()
         forward = [s for f, _ in groups for s in f]
         backward = [s for _, b in reversed(groups) for s in b]
         return forward, backward
 
-    def recomputable(self, pending, groups):
+    def recomputable(self, pending, groups, last_writer):
         """{name: (value, index of the group assigning it)} for the pending names of scalar code assigned
         `math.f(names)` in groups, where every such name is pushed with them (or assigned once) and
         unchanged since: recomputing such a value after the pop gives the same number and costs less
-        than pushing it."""
+        than pushing it. last_writer: the index of the last group assigning each name."""
         if not self.scalars:
             return {}
         found = {}
+        pending_names = set(pending)
         for n in pending:
-            writers = [k for k, (f, _) in enumerate(groups) if n in _stored(f)]
-            if not writers:
+            writer = last_writer.get(n)
+            if writer is None:
                 continue
-            values = [s.value for s in groups[writers[-1]][0] if isinstance(s, gast.Assign)
+            values = [s.value for s in groups[writer][0] if isinstance(s, gast.Assign)
                       and isinstance(s.targets[0], gast.Name) and s.targets[0].id == n]
             value = values[-1] if values else None
             args = {a.id for a in getattr(value, "args", []) if isinstance(a, gast.Name)}
             if (isinstance(value, gast.Call) and (canonical_name(getattr(value, "sd_callee", None)) or "").startswith("math.")
                     and not value.keywords and len(args) == len(value.args)
-                    and args <= (set(pending) - {n}) | (self.primal_names - self.unstable)
-                    and not any(args & _stored(f) for f, _ in groups[writers[-1] + 1:])):
-                found[n] = (value, writers[-1])
+                    and all(a in pending_names and a != n or a in self.primal_names and a not in self.unstable
+                            for a in args)
+                    and all(last_writer.get(a, -1) <= writer for a in args)):
+                found[n] = (value, writer)
         return {n: v for n, v in found.items() if not _names_of(v[0]) & set(found)}
 
     def statement(self, stmt):
@@ -522,15 +526,14 @@ class ReverseMode:
         except BindError as exc:
             raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
                              "call it as docs/supported.md shows, or register a rule for this form")
-        scope = AdjointScope(self.shapes, t, value, {c: p for p, c in self.cotangents.items()})
+        scope = AdjointScope(self.shapes, t, value, self.primal_of)
         for s in instance.statements:
             s.value = self.specialize(s.value, scope)
             if isinstance(s.targets[0], gast.Name):
                 scope.define(s.targets[0].id, s.value)
-        primal_of = {c: p for p, c in self.cotangents.items()}
         for s in instance.statements:
             target = s.targets[0].id if isinstance(s.targets[0], gast.Name) else None
-            primal = primal_of.get(target)
+            primal = self.primal_of.get(target)
             value = s.value
             is_sum = isinstance(value, gast.BinOp) and isinstance(value.left, gast.Name) and value.left.id == target
             if primal in self.single_use:  # a single read's contribution is the whole cotangent
