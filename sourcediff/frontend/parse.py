@@ -6,6 +6,7 @@ Names are resolved once, here, so that later stages see `np.exp` whatever alias 
 import ast
 import builtins
 import copy
+import dis
 import functools
 import inspect
 import math
@@ -296,12 +297,15 @@ def locate_lambda(function):
             hint="define the lambda in a .py file (not in an interactive prompt or exec string)")
     tree = ast.parse("".join(lines))
     parameters = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
-    spans = [(l, c, el, ec) for l, el, c, ec in code.co_positions() if None not in (l, el, c, ec) and (l, c) < (el, ec)]
+    positions = code.co_positions() if hasattr(code, "co_positions") else ()  # Python 3.11 and later
+    spans = [(l, c, el, ec) for l, el, c, ec in positions if None not in (l, el, c, ec) and (l, c) < (el, ec)]
     candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno
                   and [a.arg for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs] == parameters
                   and all(_within(span, n.body) for span in spans)]
     if spans:  # a lambda within another contains the inner one's code too: the innermost is the one
         candidates = [min(candidates, key=_extent)] if candidates else []
+    elif len(candidates) > 1:  # no positions (Python 3.10): what its code reads tells them apart
+        candidates = [n for n in candidates if _reads(n) == _code_reads(code)] or candidates
     if len(candidates) != 1:
         what = "several lambdas that could be" if candidates else "no lambda that matches"
         raise UnsupportedSyntaxError(
@@ -310,6 +314,27 @@ def locate_lambda(function):
             line=lines[code.co_firstlineno - 1].rstrip("\n"),
             hint="assign the lambda to a name on a line of its own, or define it with def")
     return lines, candidates[0], _assigned_name(tree, candidates[0])
+
+
+def _reads(lam):
+    """The names (with repeats) and constants a lambda's body reads, lambdas nested in it excluded."""
+    nodes, pending = [], [lam.body]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        if not isinstance(node, ast.Lambda):
+            pending.extend(ast.iter_child_nodes(node))
+    names = [n.id for n in nodes if isinstance(n, ast.Name)] + [n.attr for n in nodes if isinstance(n, ast.Attribute)]
+    return sorted(names), sorted(repr(n.value) for n in nodes if isinstance(n, ast.Constant) and n.value is not None)
+
+
+def _code_reads(code):
+    """The same read off the lambda's bytecode."""
+    loads = [i for i in dis.get_instructions(code) if i.opname.startswith("LOAD_")]
+    names = [i.argval for i in loads if i.opname != "LOAD_CONST" and isinstance(i.argval, str)]
+    constants = [repr(i.argval) for i in loads if i.opname == "LOAD_CONST" and i.argval is not None
+                 and not inspect.iscode(i.argval)]
+    return sorted(names), sorted(constants)
 
 
 def _within(span, node):
