@@ -37,7 +37,7 @@ def signature(mode, outcome):
 FORWARD = ("jvp", "vector", "forward_gradient")
 
 
-def fuzz(n, seed, enabled, directory, log=print, shrink_budget=80):
+def fuzz(n, seed, enabled, without, directory, log=print, shrink_budget=80):
     """Statistics and failures of n programs from seeds seed, seed + 1, ..."""
     per_construct = collections.Counter()
     failing_per_construct = collections.Counter()
@@ -47,7 +47,7 @@ def fuzz(n, seed, enabled, directory, log=print, shrink_budget=80):
     groups = {}  # signature -> {count, seeds, smallest (program, mode, kind, detail)}
     start = time.time()
     for i in range(n):
-        program = program_grammar.generate(seed + i, enabled)
+        program = program_grammar.generate(seed + i, enabled, without)
         result = differential.check(program, directory, seed + i)
         statuses[result.status] += 1
         if result.status != "checked":
@@ -94,13 +94,13 @@ def fuzz(n, seed, enabled, directory, log=print, shrink_budget=80):
             "groups": groups, "seconds": time.time() - start}
 
 
-def report(stats, command, n, seed, enabled):
+def report(stats, command, n, seed, enabled, without):
     """The Markdown report of a run."""
     lines = ["# Fuzzing report", "", f"Command: `{command}`", "",
              f"Seed {seed}, {n} programs ({stats['statuses']['checked']} checked, "
              f"{stats['statuses']['skipped']} without a point away from kinks, "
              f"{stats['statuses']['invalid']} invalid), {stats['seconds']:.0f} s.", ""]
-    disabled = sorted(set(program_grammar.CONSTRUCTS) - set(enabled))
+    disabled = sorted(set(program_grammar.CONSTRUCTS) - set(enabled) | set(without))
     if disabled:
         lines += [f"Constructs switched off: {', '.join(disabled)}.", ""]
     lines += ["## Outcomes per mode", "", "| mode | correct | wrong | internal | refused | skipped |",
@@ -136,18 +136,19 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=200, help="number of programs")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first program")
     parser.add_argument("--constructs", nargs="+", default=None, help="use only these constructs")
-    parser.add_argument("--without", nargs="+", default=[], help="switch these constructs off")
+    parser.add_argument("--without", nargs="+", default=[],
+                        help="switch these constructs off, or primitives: prim:NAME, prim:NAME@variant")
     parser.add_argument("--report", default=None, help="write the Markdown report here (else print it)")
     args = parser.parse_args(argv)
-    enabled = set(args.constructs or program_grammar.CONSTRUCTS) - set(args.without)
-    unknown = enabled - set(program_grammar.CONSTRUCTS) | set(args.without) - set(program_grammar.CONSTRUCTS)
+    enabled = set(args.constructs or program_grammar.CONSTRUCTS)
+    unknown = {c for c in enabled | set(args.without) if c not in program_grammar.CONSTRUCTS and not c.startswith("prim:")}
     if unknown:
         parser.error(f"unknown constructs {sorted(unknown)}; known: {', '.join(program_grammar.CONSTRUCTS)}")
     command = "python scripts/fuzz.py " + " ".join(argv if argv is not None else sys.argv[1:])
     with tempfile.TemporaryDirectory() as directory:
-        stats = fuzz(args.n, args.seed, enabled, pathlib.Path(directory),
+        stats = fuzz(args.n, args.seed, enabled, args.without, pathlib.Path(directory),
                      log=lambda text: print(text, file=sys.stderr))
-    text = report(stats, command, args.n, args.seed, enabled)
+    text = report(stats, command, args.n, args.seed, enabled, args.without)
     if args.report:
         pathlib.Path(args.report).write_text(text)
     else:

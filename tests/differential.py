@@ -80,10 +80,11 @@ def _integral(value):
 def _gaps(a, axis=None):
     """Smallest distance between two elements (along axis): how far a max, min or sort is from a tie."""
     a = np.asarray(a, dtype=float)
+    if axis is None:
+        a, axis = a.ravel(), 0
     if a.size < 2:
         return np.inf
-    a = np.sort(a, axis=axis if axis is not None else None) if axis is not None else np.sort(a.ravel())
-    return float(np.min(np.abs(np.diff(a, axis=-1 if axis is None else axis)), initial=np.inf))
+    return float(np.min(np.diff(np.sort(a, axis=axis), axis=axis), initial=np.inf))
 
 
 def _to_integer(a, offset=0.0):
@@ -93,11 +94,8 @@ def _to_integer(a, offset=0.0):
 
 def _mod_margin(a, b, *rest, **kwargs):
     b = np.asarray(b, dtype=float)
-    return float(np.min(np.abs(b) * _elementwise_to_integer(np.asarray(a) / b), initial=np.inf))
-
-
-def _elementwise_to_integer(a):
-    return np.abs(a - np.round(a))
+    ratio = np.asarray(a, dtype=float) / b
+    return float(np.min(np.abs(b) * np.abs(ratio - np.round(ratio)), initial=np.inf))
 
 
 def _min_abs(a, *rest, **kwargs):

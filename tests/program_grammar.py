@@ -52,6 +52,7 @@ CONSTRUCTS = {
     "fancy_read": "reading through integer arrays and boolean masks",
     "helper_call": "calls between user functions of the module, positional",
     "keywords_defaults": "calls with keyword arguments and defaulted parameters",
+    "loop_call_shapes": "a helper called in a loop on arguments whose shape changes between iterations (defect 11)",
     "lambda": "lambdas, in the function and at module level, called (defect 8)",
     "lambda_entry": "the differentiated function itself is a lambda (`f = lambda x, s: ...`, defect 8)",
     "higher_order": "a lambda passed to a helper that calls it (`apply(g, x)`)",
@@ -728,7 +729,7 @@ class Generator:
         kinds = [(self.s_assign, 4), (self.s_augmented, 2), (self.s_copy, 1), (self.s_if, 1),
                  (self.s_for, 2), (self.s_while, 1), (self.s_swap, 1), (self.s_self_assign, 1),
                  (self.s_append, 1), (self.s_inplace, 2), (self.s_closure, 1), (self.s_lambda, 1),
-                 (self.s_dict_literal, 1), (self.s_early_return, 1), (self.s_int_local, 1)]
+                 (self.s_dict_literal, 1), (self.s_early_return, 1), (self.s_int_local, 1), (self.s_layers, 1)]
         weights = [w for _, w in kinds]
         for _ in range(10):
             production = self.rng.choices([k for k, _ in kinds], weights)[0]
@@ -996,6 +997,17 @@ class Generator:
         self.scope[name] = "V"
         return self.make(f"{d} = {{'a': {a}, 'b': {b}}}\n{name} = {d}['a'] * {d}['b']", defines={name: "V"})
 
+    def s_layers(self, in_loop):
+        """Layers of different widths through one helper: `for W in layers: h = act(h @ W)`."""
+        if in_loop or not self.activation or self.helper_mode:
+            return None
+        self.uses.add("loop_call_shapes")
+        h, name = self.fresh("h"), self.fresh()
+        start, first, second, bias = self.expr("V", 1), self.expr("M", 1), self.expr("M", 1), self.expr("S", 1)
+        self.scope[name] = "V"
+        return self.make(f"{h} = {start}\nfor W in ({first}.T, {second}):  # widths 3, 2, 3\n"
+                         f"    {h} = {self.activation}({h} @ W + {bias})\n{name} = {h} * 1.0", defines={name: "V"})
+
     def s_early_return(self, in_loop):
         if in_loop or not self.on("early_return") or self.helper_mode:
             return None
@@ -1105,6 +1117,10 @@ class Generator:
             items.append(Stmt("K0 = 0.75", constructs={"global_constant"}))
             self.globals["K0"] = "S"
         self.apply_helper = None
+        self.activation = None
+        if self.on("loop_call_shapes") and self.chance(0.2):
+            self.activation = "act"
+            items.append(Function("def act(z):", [], "", final="np.tanh(z) + 0.1 * z"))
         if self.on("helper_call"):
             for _ in range(self.rng.choice([0, 1, 1, 2])):
                 items.append(self.helper())
