@@ -65,6 +65,7 @@ CONSTRUCTS = {
     "int_index_arithmetic": "slices and indices computed from integers, `W[3 * b:]` (defect 9)",
     "r_c": "`np.r_[...]` and `np.c_[...]` (defect 2)",
     "broadcasting": "scalars, vectors and matrices combined by broadcasting",
+    "name_reuse": "a local variable named like the function it is in (`def f(x): f = x[0] * 2.0`)",
     "global_constant": "module-level constants read by the functions",
     "method": "array methods and attributes (`e.sum()`, `A.T`, `x.dot(y)`)",
     "vector_output": "the entry function returns a vector rather than a scalar",
@@ -759,6 +760,9 @@ class Generator:
         fresh = self.chance(0.4)  # arithmetic makes a new array, which may later be written in place
         text = self.e_binary(shape, 2) if fresh else self.expr(shape)
         name = self.fresh()
+        if self.on("name_reuse") and not self.helper_mode and "f" not in self.scope and self.chance(0.05):
+            name = "f"
+            self.uses.add("name_reuse")
         self.uses.add("assignment")
         self.scope[name] = shape
         if fresh:
