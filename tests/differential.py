@@ -114,6 +114,11 @@ def _clip(a, low=None, high=None, *rest, **kwargs):
                np.inf if high is None else float(np.min(np.abs(a - high))))
 
 
+def _origin(a, b, *rest, **kwargs):
+    """How far (a, b) is from (0, 0), where atan2 and hypot are singular."""
+    return float(np.min(np.hypot(a, b), initial=np.inf))
+
+
 def _reduction(a, axis=None, *rest, **kwargs):
     return _gaps(a, axis)
 
@@ -127,6 +132,7 @@ KINKS = {
     "np.max": _reduction, "np.min": _reduction, "np.amax": _reduction, "np.amin": _reduction,
     "np.sort": _reduction, "np.argsort": _reduction, "np.argmax": _reduction, "np.argmin": _reduction,
     "np.median": _reduction, "np.clip": _clip,
+    "np.arctan2": _origin, "math.atan2": _origin, "np.hypot": _origin, "math.hypot": _origin,
     "np.mod": _mod_margin, "np.remainder": _mod_margin, "np.fmod": _mod_margin, "%": _mod_margin,
     "np.floor": lambda a, *r, **k: _to_integer(a), "np.ceil": lambda a, *r, **k: _to_integer(a),
     "np.round": lambda a, *r, **k: _to_integer(a, 0.5), "np.rint": lambda a, *r, **k: _to_integer(a, 0.5),
@@ -393,24 +399,31 @@ def describe(error):
 
 
 class Timeout(Exception):
-    """A mode that ran longer than TIME_LIMIT seconds (generation or generated code that does not end)."""
+    """A mode that used more than TIME_LIMIT seconds of CPU time (generation or generated code that does
+    not end)."""
 
 
 TIME_LIMIT = 30
 
 
 def _alarm(signum, frame):
-    raise Timeout(f"more than {TIME_LIMIT} s")
+    _limit(1)  # again in a second, should this exception land where Python ignores it (a weakref callback)
+    raise Timeout(f"more than {TIME_LIMIT} s of CPU time")
+
+
+def _limit(seconds):
+    """Raise Timeout after this much CPU time (0: never); CPU time, so that a busy machine does not count."""
+    signal.setitimer(signal.ITIMER_PROF, seconds)
 
 
 def check(program, directory, seed=0, modes=MODES):
     """Result of the program in each mode."""
-    previous = signal.signal(signal.SIGALRM, _alarm)
+    previous = signal.signal(signal.SIGPROF, _alarm)
     try:
         return _check(program, directory, seed, modes)
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        _limit(0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _check(program, directory, seed, modes):
@@ -421,12 +434,12 @@ def _check(program, directory, seed, modes):
     except Exception as error:
         result.status, result.detail = "invalid", describe(error)
         return result
-    signal.alarm(TIME_LIMIT)
+    _limit(TIME_LIMIT)
     try:
         point = find_point(program, f, source, seed)
     except Timeout:
         point = "invalid: the primal does not end"
-    signal.alarm(0)
+    _limit(0)
     if isinstance(point, str):
         result.status, result.detail = point.split(":")[0], point
         return result
@@ -435,7 +448,7 @@ def _check(program, directory, seed, modes):
     for mode in modes:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            signal.alarm(TIME_LIMIT)
+            _limit(TIME_LIMIT)
             try:
                 outcome = run_mode(mode, f, wrt, point, rng)
             except SourceDiffError as error:
@@ -443,7 +456,7 @@ def _check(program, directory, seed, modes):
                 outcome = Outcome("refused", ("" if located else "[no location] ") + describe(error))
             except Exception as error:  # Timeout included
                 outcome = Outcome("internal", describe(error))
-            signal.alarm(0)
+            _limit(0)
         result.outcomes[mode] = outcome
     return result
 

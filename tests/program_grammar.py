@@ -105,7 +105,7 @@ EXPLICIT = {
     "np.broadcast_to": ["M np.broadcast_to({V}, (2, 3))"],
     "np.diag": ["V np.diag(np.outer({V}, {V}))", "S np.sum(np.diag({W}))"],
     "np.trace": ["S np.trace(np.outer({V}, {V}))", "S np.trace({M})"],
-    "np.copy": ["V np.copy({V})", "M {M}.copy() @method"],
+    "np.copy": ["V np.copy({V})", "M {M}.copy() #method"],
     "np.array": ["V np.array({V})", "V np.array([{S}, {S}, 1.0])", "M np.array([{V}, {V}])"],
     "np.asarray": ["V np.asarray({V})"],
     "np.concatenate": ["V np.concatenate([{W}, {V}[:1]])", "M np.concatenate(({M}[:1], {M}[1:]), axis=0)"],
@@ -123,7 +123,7 @@ EXPLICIT = {
                   "M np.einsum('ij->ij', {M})", "S np.einsum('ij,ij,j->', {M}, {M}, {V})"],
     "np.tensordot": ["W np.tensordot({M}, {V}, axes=1)", "S np.tensordot({M}, {M}, axes=2)"],
     "np.linalg.norm": ["S np.linalg.norm({V})", "S np.linalg.norm({M})", "W np.linalg.norm({M}, axis=1)",
-                       "S np.linalg.norm({V}, ord=1) @ord", "S np.linalg.norm({M}, 'fro') @ord"],
+                       "S np.linalg.norm({V}, ord=1) #ord", "S np.linalg.norm({M}, 'fro') #ord"],
     "np.linalg.det": ["S np.linalg.det(np.outer({W}, {W}) + 2.0 * np.eye(2))"],
     "np.linalg.inv": ["M np.linalg.inv(np.outer({W}, {W}) + 2.0 * np.eye(2)) @ {M}"],
     "np.linalg.solve": ["W np.linalg.solve(np.outer({W}, {W}) + 2.0 * np.eye(2), {W})",
@@ -202,7 +202,7 @@ class Template:
     tag: str = ""  # the name, or `name@variant` for a variant that can be switched off alone
 
     def __post_init__(self):
-        self.text, _, variant = self.text.partition(" @")
+        self.text, _, variant = self.text.partition(" #")
         self.tag = self.name + ("@" + variant if variant else "")
 
 
@@ -306,7 +306,7 @@ def primitive_templates():
             unfuzzed[name] = NO_TEMPLATE[name]
             continue
         if name in EXPLICIT:
-            found = [Template(name, t[0], t[2:]) for t in EXPLICIT[name] if _probe(t[2:].partition(" @")[0], t[0])]
+            found = [Template(name, t[0], t[2:]) for t in EXPLICIT[name] if _probe(t[2:].partition(" #")[0], t[0])]
         elif resolve(name) is None:
             found = []
         elif rule.pointwise:
@@ -455,7 +455,7 @@ def _draw(kind, rng):
 class Generator:
     """Draws one program. `enabled` is the set of constructs it may use (all when None), `without` the
     constructs and primitives it may not use: `prim:np.linalg.norm` is every call of the primitive,
-    `prim:np.linalg.norm@ord` the templates tagged `@ord` in EXPLICIT."""
+    `prim:np.linalg.norm@ord` the templates tagged `#ord` in EXPLICIT."""
 
     def __init__(self, seed, enabled=None, without=(), size=None):
         self.rng = random.Random(seed)
@@ -537,8 +537,14 @@ class Generator:
         wrapper = self.rng.choice(DOMAIN_WRAPPERS[domain])
         return wrapper.format(e=inner) if "{e}" in wrapper else wrapper.format(inner)
 
-    def fill(self, text, depth):
-        return HOLE.sub(lambda m: self.domain(m.group(1), m.group(2), depth), text)
+    def fill(self, text, depth, shape=None):
+        """text with each hole ({V}, {M+}, {X~}: X is shape) replaced by an expression of its shape and domain."""
+        pattern = HOLE if shape is None else re.compile(HOLE.pattern.replace("SVWM", "SVWMX"))
+        return pattern.sub(lambda m: self.domain(shape if m.group(1) == "X" else m.group(1), m.group(2), depth), text)
+
+    def pick(self, forms, depth, shape=None):
+        """One of the forms, filled (only the chosen one is generated, so only its constructs count)."""
+        return self.fill(self.rng.choice(forms), depth, shape)
 
     def e_primitive(self, shape, depth):
         if not self.on("primitive") or not BY_SHAPE[shape]:
@@ -567,8 +573,7 @@ class Generator:
         if op == "/":
             return f"({a} / {self.domain(y, '+', depth)})"
         if op == "**":
-            return self.rng.choice([f"({self.expr(shape, depth)} ** 2)", f"({self.domain(shape, '+', depth)} ** 1.5)",
-                                    f"(2.0 ** {self.domain(shape, '~', depth)})"])
+            return self.pick(["({X} ** 2)", "({X+} ** 1.5)", "(2.0 ** {X~})"], depth, shape)
         return f"({a} {op} {self.expr(y, depth)})"
 
     def e_unary_op(self, shape, depth):
@@ -576,34 +581,21 @@ class Generator:
 
     def e_broadcast(self, shape, depth):
         self.uses.add("broadcasting")
-        if shape == "M":
-            return self.rng.choice([f"({self.expr('W', depth)}[:, None] * {self.expr('V', depth)})",
-                                    f"({self.expr('V', depth)}[np.newaxis, :] + {self.expr('M', depth)})",
-                                    f"({self.expr('M', depth)} * {self.expr('S', depth)})"])
-        if shape == "S":
-            return f"np.sum({self.expr('M', depth)} * {self.expr('V', depth)})"
-        return f"({self.expr(shape, depth)} + {self.expr('S', depth)})"
+        return self.pick({"M": ["({W}[:, None] * {V})", "({V}[np.newaxis, :] + {M})", "({M} * {S})"],
+                          "S": ["np.sum({M} * {V})"], "V": ["({V} + {S})"], "W": ["({W} + {S})"]}[shape], depth)
 
     def e_reshape_shape(self, shape, depth):
         """Shapes from other shapes: rows, columns, slices, products."""
-        options = {"V": [f"{self.expr('M', depth)}[1]", f"{self.expr('M', depth)}[-1, :]", f"{self.expr('V', depth)}[::-1]",
-                         f"({self.expr('M', depth)}.T @ {self.expr('W', depth)})"],
-                   "W": [f"{self.expr('M', depth)}[:, 0]", f"{self.expr('V', depth)}[:2]", f"{self.expr('V', depth)}[1:]",
-                         f"({self.expr('M', depth)} @ {self.expr('V', depth)})"],
-                   "M": [f"np.outer({self.expr('W', depth)}, {self.expr('V', depth)})", f"{self.expr('M', depth)}[::-1]",
-                         f"{self.expr('M', depth)}[:, [2, 0, 1]]"]}
-        return self.rng.choice(options[shape])
+        return self.pick({"V": ["{M}[1]", "{M}[-1, :]", "{V}[::-1]", "({M}.T @ {W})"],
+                          "W": ["{M}[:, 0]", "{V}[:2]", "{V}[1:]", "({M} @ {V})"],
+                          "M": ["np.outer({W}, {V})", "{M}[::-1]", "{M}[:, [2, 0, 1]]"]}[shape], depth)
 
     def e_method(self, shape, depth):
         self.uses.add("method")
-        options = {"S": [f"{self.expr('V', depth)}.sum()", f"{self.expr('V', depth)}.dot({self.expr('V', depth)})",
-                         f"{self.expr('M', depth)}.mean()"],
-                   "V": [f"{self.expr('M', depth)}.T[:, 1]", f"{self.expr('M', depth)}.sum(axis=0)"],
-                   "W": [f"{self.expr('M', depth)}.dot({self.expr('V', depth)})", f"{self.expr('M', depth)}.T[0]"],
-                   "M": [f"{self.expr('M', depth)}.T.T", f"{self.expr('M', depth)}.copy()"
-                         if self.on("prim:np.copy@method") else f"{self.expr('M', depth)}.T.T",
-                         f"({self.expr('V', depth)}.reshape(1, 3) * {self.expr('W', depth)}[:, None])"]}
-        return self.rng.choice(options[shape])
+        copy = "{M}.copy()" if self.on("prim:np.copy@method") else "{M}.T.T"
+        return self.pick({"S": ["{V}.sum()", "{V}.dot({V})", "{M}.mean()"], "V": ["{M}.T[:, 1]", "{M}.sum(axis=0)"],
+                          "W": ["{M}.dot({V})", "{M}.T[0]"],
+                          "M": ["{M}.T.T", copy, "({V}.reshape(1, 3) * {W}[:, None])"]}[shape], depth)
 
     def e_index(self, shape, depth):
         source = self.rng.choice("VWM")
@@ -617,10 +609,9 @@ class Generator:
         if not self.on("list_literal_to_numpy"):
             return None
         self.uses.add("list_literal_to_numpy")
-        a, b = self.expr("S", depth), self.expr("S", depth)
-        return self.rng.choice([f"np.sum([1.0, {a}, {b}])", f"np.sum(({a}, 2.0 * {b}))", f"np.mean([{a}, {b}])",
-                                f"np.prod(np.array([{a}, 0.5]))", f"np.dot([{a}, {b}], [0.5, -1.0])",
-                                f"np.max([{a}, {b}, -3.0])"])
+        return self.pick(["np.sum([1.0, {S}, {S}])", "np.sum(({S}, 2.0 * {S}))", "np.mean([{S}, {S}])",
+                          "np.prod(np.array([{S}, 0.5]))", "np.dot([{S}, {S}], [0.5, -1.0])", "np.max([{S}, {S}, -3.0])"],
+                         depth)
 
     def e_comprehension(self, shape, depth):
         if not self.on("list_comprehension"):
@@ -630,11 +621,10 @@ class Generator:
         self.scope["t"] = "S"
         body = self.expr("S", depth)
         self.scope = saved
-        vector = self.expr("V", depth)
-        return self.rng.choice([f"np.sum([{body} for t in {vector}])",
-                                f"np.mean(np.array([{body} * k for k, t in enumerate({vector})]))",
-                                f"sum([t * w for t, w in zip({vector}, [0.5, 1.0, -1.0])])",
-                                f"np.sum([{vector}[i] * (i + 1.0) for i in range(3)])"])
+        form = self.rng.choice(["np.sum([BODY for t in {V}])", "np.mean(np.array([BODY * k for k, t in enumerate({V})]))",
+                                "sum([t * w for t, w in zip({V}, [0.5, 1.0, -1.0])])",
+                                "np.sum([{V}[i] * (i + 1.0) for i in range(3)])"])
+        return self.fill(form, depth).replace("BODY", body)
 
     def e_global(self, shape, depth):
         names = [n for n, s in self.globals.items() if s == shape]
@@ -683,14 +673,11 @@ class Generator:
     def e_int_index(self, shape, depth):
         self.uses.add("int_index_arithmetic")
         b = self.rng.choice(self.ints)  # each holds 1
-        options = {"V": [f"{self.expr('V', depth)}[3 * {b} - 3:]", f"{self.expr('M', depth)}[{b} - 1]",
-                         f"np.concatenate([{self.expr('V', depth)}, {self.expr('V', depth)}])[3 * {b}:]"],
-                   "W": [f"{self.expr('V', depth)}[{b}:]", f"{self.expr('V', depth)}[{b} - 1:2 * {b}]",
-                         f"{self.expr('M', depth)}[:, 2 * {b}]"],
-                   "S": [f"{self.expr('V', depth)}[2 * {b}]", f"{self.expr('M', depth)}[{b}, {b} + 1]",
-                         f"({self.expr('S', depth)} * {b})"],
-                   "M": [f"{self.expr('M', depth)}[{b} - 1:, :]", f"{self.expr('M', depth)}[:, {b} - 1:{b} + 2]"]}
-        return self.rng.choice(options[shape])
+        forms = {"V": ["{V}[3 * B - 3:]", "{M}[B - 1]", "np.outer({W}, {V}).ravel()[3 * B:]"],
+                 "W": ["{V}[B:]", "{V}[B - 1:2 * B]", "{M}[:, 2 * B]"],
+                 "S": ["{V}[2 * B]", "{M}[B, B + 1]", "({S} * B)"],
+                 "M": ["{M}[B - 1:, :]", "{M}[:, B - 1:B + 2]"]}[shape]
+        return self.pick([form.replace("B", b) for form in forms], depth)
 
     def e_r_c(self, shape, depth):
         self.uses.add("r_c")
@@ -703,12 +690,8 @@ class Generator:
         if shape == "S":
             v = self.expr("V", depth)
             return f"np.sum({v}[{v} > 0.1])"
-        if shape == "W":
-            return f"{self.expr('V', depth)}[[2, 0]]"
-        if shape == "V":
-            return self.rng.choice([f"{self.expr('V', depth)}[np.array([1, 2, 0])]",
-                                    f"{self.expr('M', depth)}[[1, 0, 1], [0, 2, 1]]"])
-        return f"{self.expr('M', depth)}[[1, 0]]"
+        return self.pick({"W": ["{V}[[2, 0]]"], "V": ["{V}[np.array([1, 2, 0])]", "{M}[[1, 0, 1], [0, 2, 1]]"],
+                          "M": ["{M}[[1, 0]]"]}[shape], depth)
 
     def e_conditional(self, shape, depth):
         self.uses.add("conditional_expression")
@@ -984,10 +967,10 @@ class Generator:
         self.uses.add("lambda")
         self.local_lambdas.append((name, shape))
         if self.apply_helper and self.on("higher_order") and self.chance(0.4):
-            result = self.fresh()
+            result, argument = self.fresh(), self.expr(shape, 1)
             self.scope[result] = shape
             self.uses.add("higher_order")
-            return self.make(f"{name} = lambda t: {body}\n{result} = {self.apply_helper}({name}, {self.expr(shape, 1)})",
+            return self.make(f"{name} = lambda t: {body}\n{result} = {self.apply_helper}({name}, {argument})",
                              defines={result: shape})
         return self.make(f"{name} = lambda t: {body}")
 
