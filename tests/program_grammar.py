@@ -34,6 +34,7 @@ SHAPES = {"S": (), "V": (3,), "W": (2,), "M": (2, 3)}
 CONSTRUCTS = {
     "assignment": "a new variable from an expression",
     "copy": "a plain copy `v = a`",
+    "alias_write": "an in-place write to an array that another name also holds (`v = y; y += e`)",
     "self_assignment": "`a = a` and `best = v if v > best else best` (issue 10 defect 3)",
     "conditional_expression": "`a if cond else b`",
     "tuple_swap": "`a, b = b, a` and `a, b = b, a + b`",
@@ -592,10 +593,14 @@ class Generator:
 
     def e_method(self, shape, depth):
         self.uses.add("method")
-        copy = "{M}.copy()" if self.on("prim:np.copy@method") else "{M}.T.T"
-        return self.pick({"S": ["{V}.sum()", "{V}.dot({V})", "{M}.mean()"], "V": ["{M}.T[:, 1]", "{M}.sum(axis=0)"],
-                          "W": ["{M}.dot({V})", "{M}.T[0]"],
-                          "M": ["{M}.T.T", copy, "({V}.reshape(1, 3) * {W}[:, None])"]}[shape], depth)
+        form = self.rng.choice({"S": ["{V}.sum()", "{V}.dot({V})", "{M}.mean()"], "V": ["{M}.T[:, 1]", "{M}.sum(axis=0)"],
+                                "W": ["{M}.dot({V})", "{M}.T[0]"],
+                                "M": ["{M}.T.T", "{M}.copy()", "({V}.reshape(1, 3) * {W}[:, None])"]}[shape])
+        if form == "{M}.copy()":
+            if not self.on("prim:np.copy@method"):
+                return None
+            self.uses.add("prim:np.copy@method")
+        return self.fill(form, depth)
 
     def e_index(self, shape, depth):
         source = self.rng.choice("VWM")
@@ -711,16 +716,19 @@ class Generator:
     def statement(self, in_loop=False):
         """One statement at the top of a function body, or updating variables inside a block."""
         kinds = [(self.s_assign, 4), (self.s_augmented, 2), (self.s_copy, 1), (self.s_if, 1),
-                 (self.s_for, 2), (self.s_while, 1), (self.s_swap, 1), (self.s_self_assign, 1),
+                 (self.s_for, 2), (self.s_while, 1), (self.s_swap, 1), (self.s_self_assign, 1), (self.s_alias, 1),
                  (self.s_append, 1), (self.s_inplace, 2), (self.s_closure, 1), (self.s_lambda, 1),
                  (self.s_dict_literal, 1), (self.s_early_return, 1), (self.s_int_local, 1), (self.s_layers, 1)]
         weights = [w for _, w in kinds]
-        for _ in range(10):
-            production = self.rng.choices([k for k, _ in kinds], weights)[0]
+        outer = self.uses  # a compound statement's own constructs, while its body is drawn
+        for attempt in range(11):
+            self.uses = set()  # what a production that gave up had drawn does not count
+            production = self.rng.choices([k for k, _ in kinds], weights)[0] if attempt < 10 else self.s_assign
             stmt = production(in_loop)
             if stmt is not None:
-                return stmt
-        return self.s_assign(in_loop)
+                break
+        self.uses = outer
+        return stmt
 
     def make(self, text, body=None, orelse=None, defines=None):
         stmt = Stmt(text, body, orelse, set(self.uses), defines or {})
@@ -742,6 +750,8 @@ class Generator:
         shape = self.rng.choice("SSVVWM")
         fresh = self.chance(0.4)  # arithmetic makes a new array, which may later be written in place
         text = self.e_binary(shape, 2) if fresh else self.expr(shape)
+        if not fresh:  # maybe an alias or a view of an array written in place later: no longer written so
+            self.owned -= set(re.findall(r"\w+", text))
         name = self.fresh()
         if self.on("name_reuse") and not self.helper_mode and "f" not in self.scope and self.chance(0.05):
             name = "f"
@@ -762,6 +772,20 @@ class Generator:
         self.frozen.add(name)
         self.uses.add("copy")
         return self.make(f"{name} = {source}", defines={name: self.scope[name]})
+
+    def s_alias(self, in_loop):
+        """Python's aliasing: `v = y` (or a view of y), then y written in place, which v sees."""
+        names = sorted(n for n in self.owned if self.scope.get(n) in ("V", "M"))
+        if in_loop or not names or not self.on("alias_write"):
+            return None
+        y, v = self.rng.choice(names), self.fresh()
+        shape = self.scope[y]
+        self.uses.add("alias_write")
+        alias, out = self.rng.choice([(y, shape), (f"{y}[1:]", "W") if shape == "V" else (f"{y}[1]", "V")])
+        write = self.pick([f"{y} += {{{shape}}}", f"{y}[0] = {{{'S' if shape == 'V' else 'V'}}}", f"{y} *= {{S+}}"], 1)
+        self.owned.discard(y)
+        self.scope[v] = out
+        return self.make(f"{v} = {alias}\n{write}", defines={v: out})
 
     def s_self_assign(self, in_loop):
         if not self.on("self_assignment"):
@@ -917,20 +941,15 @@ class Generator:
         else:
             name, prefix, defines = self.rng.choice(sorted(names)), "", {}
         shape = self.scope.get(name) or defines[name]
-        if kind == "inplace_slice":
-            options = {"V": [f"{name}[1:] = {self.expr('W', 1)}", f"{name}[0] = {self.expr('S', 1)}",
-                             f"{name}[:2] += {self.expr('W', 1)}", f"{name}[::2] *= {self.domain('S', '+', 1)}"],
-                       "M": [f"{name}[:, 1] *= {self.domain('S', '+', 1)}", f"{name}[0] = {self.expr('V', 1)}",
-                             f"{name}[1, 1:] -= {self.expr('W', 1)}", f"{name}[:, 0] = {self.expr('W', 1)}"]}
-        elif kind == "inplace_mask":
-            options = {"V": [f"{name}[{name} > 0.2] *= 0.5", f"{name}[{name} > 0.0] = {self.expr('S', 1)}",
-                             f"{name}[{self.expr('V', 1)} < 0.1] += 1.0"],
-                       "M": [f"{name}[{name} < 0.0] = 0.0", f"{name}[{name} > 0.3] *= {self.expr('S', 1)}"]}
-        else:
-            options = {"V": [f"{name}[[0, 2]] += {self.expr('W', 1)}", f"idx = np.array([2, 0])\n"
-                             f"{name}[idx] = {name}[idx] * {self.expr('S', 1)}"],
-                       "M": [f"{name}[[1, 0], [2, 1]] = {self.expr('W', 1)}", f"{name}[[1]] *= 0.5"]}
-        return self.make(prefix + self.rng.choice(options[shape]), defines=defines)
+        y = name
+        forms = {"inplace_slice": {"V": [f"{y}[1:] = {{W}}", f"{y}[0] = {{S}}", f"{y}[:2] += {{W}}", f"{y}[::2] *= {{S+}}"],
+                                   "M": [f"{y}[:, 1] *= {{S+}}", f"{y}[0] = {{V}}", f"{y}[1, 1:] -= {{W}}",
+                                         f"{y}[:, 0] = {{W}}"]},
+                 "inplace_mask": {"V": [f"{y}[{y} > 0.2] *= 0.5", f"{y}[{y} > 0.0] = {{S}}", f"{y}[{{V}} < 0.1] += 1.0"],
+                                  "M": [f"{y}[{y} < 0.0] = 0.0", f"{y}[{y} > 0.3] *= {{S}}"]},
+                 "inplace_int_array": {"V": [f"{y}[[0, 2]] += {{W}}", f"idx = np.array([2, 0])\n{y}[idx] = {y}[idx] * {{S}}"],
+                                       "M": [f"{y}[[1, 0], [2, 1]] = {{W}}", f"{y}[[1]] *= 0.5"]}}[kind][shape]
+        return self.make(prefix + self.pick(forms, 1), defines=defines)
 
     def s_closure(self, in_loop):
         if in_loop or not (self.on("closure") or self.on("closure_constant_call")):

@@ -26,6 +26,7 @@ PENDING = {
     # found by this fuzzer (see docs/fuzzing.md): not in issue 10's list
     "append": "new: a list built by append and passed to NumPy (`np.sum(items)`) gets a zero gradient",
     "inplace_mask": "new: `y[y > c] *= s` crashes both modes (the mask is evaluated again after the write)",
+    "alias_write": "new: `v = y; y += e` (or y[0] = e) is not seen through v: wrong values and gradients",
     "name_reuse": "new: `def f(x): f = x[0] * 2.0; return f` raises UnboundLocalError in both modes",
     "early_return": "new: an early return after `y[:, 0] = v` crashes reverse mode (cannot reshape)",
     "prim:np.linalg.norm@ord": "issue 10 point 2 (np.linalg.norm with every ord)",
