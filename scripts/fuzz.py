@@ -29,7 +29,8 @@ def signature(mode, outcome):
     if outcome.kind == "wrong":
         return "wrong derivative in " + ("forward mode" if mode in FORWARD else "reverse mode")
     text = re.sub(r"/\S+/fuzz_program_\d+\.py:\d+:\d+: ", "", outcome.detail)
-    text = re.sub(r"\w+_[0-9a-f]{16}\.py", "GENERATED.py", text)  # a generated module's cached file
+    text = re.sub(r"\(at \w+_[0-9a-f]{16}\.py:\d+ in \w+\)", "(in generated code)", text)
+    text = re.sub(r"\(\w+_[0-9a-f]{16}\.py, line \d+\)", "(in a generated file)", text)
     text = re.sub(r"\d+(\.\d+)?", "N", text)
     return f"{outcome.kind}: {text}"
 
