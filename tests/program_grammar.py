@@ -293,15 +293,21 @@ def _elementwise_templates(name):
     return []
 
 
+def shipped(rule):
+    """Whether sourcediff's own rules differentiate this primitive (not a rule a user or a test registered)."""
+    return not rule.inactive and any(t.scope.get("__name__", "").startswith("sourcediff.")
+                                     for t in rule.tangents.values())
+
+
 GENERIC_CALLS = ["{V}", "{M}", "{V+}", "{M+}", "{V}, {V}", "{M}, {M}", "{M}, axis=0", "{M}, axis=1"]
 
 
 def primitive_templates():
-    """(templates, unfuzzed {name: reason}) for every primitive registered with a derivative."""
+    """(templates, unfuzzed {name: reason}) for every primitive sourcediff registers with a derivative."""
     templates, unfuzzed = [], {}
-    for rule in sorted(RULES.values(), key=lambda r: r.name):
+    for rule in sorted(filter(shipped, RULES.values()), key=lambda r: r.name):
         name = rule.name
-        if rule.inactive or not rule.tangents or name in OPERATOR_NAMES:
+        if name in OPERATOR_NAMES:
             continue
         if name in NO_TEMPLATE:
             unfuzzed[name] = NO_TEMPLATE[name]
