@@ -11,6 +11,7 @@ failing program found, shrunk by dropping statements while the failure persists.
 """
 import argparse
 import collections
+import os
 import pathlib
 import re
 import sys
@@ -147,6 +148,7 @@ def main(argv=None):
         parser.error(f"unknown constructs {sorted(unknown)}; known: {', '.join(program_grammar.CONSTRUCTS)}")
     command = "python scripts/fuzz.py " + " ".join(argv if argv is not None else sys.argv[1:])
     with tempfile.TemporaryDirectory() as directory:
+        os.environ["SOURCEDIFF_CACHE"] = os.path.join(directory, "generated")  # the run's files go with it
         stats = fuzz(args.n, args.seed, enabled, args.without, pathlib.Path(directory),
                      log=lambda text: print(text, file=sys.stderr))
     text = report(stats, command, args.n, args.seed, enabled, args.without)
