@@ -78,8 +78,8 @@ CONSTRUCTS = {
 DOMAIN_WRAPPERS = {
     "r": ["{}"],
     "+": ["(0.5 + {e} * {e})", "np.exp(np.tanh({e}))", "(1.5 + np.sin({e}))", "np.hypot({e}, 0.7)"],
-    "~": ["np.tanh({e})", "np.sin({e})", "0.8 * np.cos({e})", "{e} / (1.0 + {e} * {e})"],
-    "u": ["0.8 * np.tanh({e})", "0.7 * np.sin({e})"],
+    "~": ["np.tanh({e})", "np.sin({e})", "(0.8 * np.cos({e}))", "({e} / (1.0 + {e} * {e}))"],
+    "u": ["(0.8 * np.tanh({e}))", "(0.7 * np.sin({e}))"],
     "1": ["(1.5 + {e} * {e})", "(2.0 + np.cos({e}))"],
 }
 PROBE_VALUES = {"r": (-2.0, 2.0), "+": (0.5, 2.5), "~": (-1.0, 1.0), "u": (-0.8, 0.8), "1": (1.5, 3.0)}
@@ -976,7 +976,10 @@ class Generator:
             call = f"{inner}(2.0) + {inner}(3.0)"
         else:
             self.uses.add("closure")
-            call = f"{inner}({self.expr('S', 1)})"
+            argument = self.expr("S", 1)
+            if not set(re.findall(r"[A-Za-z_]\w*", argument)) & (set(self.scope) | {"p"}):
+                argument = a if shape == "S" else f"{a}[0]"  # a constant argument is closure_constant_call
+            call = f"{inner}({argument})"
         self.scope[name] = shape
         return self.make(f"def {inner}(t):\n    return t * {a} + {body}\n{name} = {call}", defines={name: shape})
 
