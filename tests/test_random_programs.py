@@ -1,8 +1,5 @@
 """Property tests: random straight-line, branching and looping programs, tangents and gradients against
 finite differences."""
-import importlib.util
-import itertools
-
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,13 +7,13 @@ from hypothesis import strategies as st
 import sourcediff as sd
 from sourcediff.derivation import Derivation
 
+import differential
+
 # Smooth and well-defined on the sampled inputs (no `x - x`, whose zero puts hypot at its kink).
 UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(np.tanh({}))", "np.sqrt(1.0 + {} * {})",
          "np.log1p({} * {})", "np.arctan({})", "-{}", "({} ** 2)", "1.0 / (1.0 + {} * {})"]
 BINARY = ["{} + {}", "{} - 0.5 * {}", "{} * {}", "{} / (1.5 + np.sin({}))", "np.maximum({}, {})",
           "np.hypot({}, {})", "np.arctan2({}, 2.0 + np.cos({}))"]
-
-counter = itertools.count()
 
 
 @st.composite
@@ -48,12 +45,7 @@ def programs(draw):
 
 
 def load(source, directory):
-    path = directory / f"random_program_{next(counter)}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
+    return differential.load(source, directory).f
 
 
 def point(seed, y_shape):
