@@ -432,7 +432,10 @@ def as_cotangent(value, x):
 def split_like(g, xs, axis=0, ndmin=0):
     """The cotangent g of np.concatenate(xs, axis) cut back into one piece per element of xs, each
     shaped like its element (ndmin: an element with fewer dimensions was first given that many,
-    extent one along axis, as np.vstack, np.column_stack, np.dstack, np.r_ and np.c_ do)."""
+    extent one along axis, as np.vstack, np.column_stack, np.dstack, np.r_ and np.c_ do). A cotangent
+    still the 0.0 it started as gives each piece 0.0."""
+    if not isinstance(g, np.ndarray) and g == 0.0:
+        return [0.0] * len(xs)
     if axis is None:
         g, axis = np.ravel(g), 0
         sizes = [np.size(x) for x in xs]

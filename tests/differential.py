@@ -3,7 +3,10 @@ against Richardson-extrapolated central differences, at a point away from kinks 
 
 Outcomes of a mode: "correct"; "wrong" (a derivative or value that disagrees); "internal" (an
 exception that is not a SourceDiffError, from sourcediff or the code it generated); "refused" (a
-SourceDiffError: the grammar only writes supported code, so it is a failure too). A program whose
+SourceDiffError: the grammar only writes supported code, so it is a failure too); "aliasing" (a located
+refusal of a write through memory another name shares: copies and swaps in the grammar can make two
+names hold one array, and refusing the write is sourcediff's documented answer, so it is counted apart,
+not as a failure). A program whose
 primal fails or that has no smooth point is "invalid" or "skipped" (a fault of the grammar, counted
 apart). `shrink` drops statements while a failure persists.
 """
@@ -453,7 +456,8 @@ def _check(program, directory, seed, modes):
                 outcome = run_mode(mode, f, wrt, point, rng)
             except SourceDiffError as error:
                 located = error.filename is not None and error.lineno is not None
-                outcome = Outcome("refused", ("" if located else "[no location] ") + describe(error))
+                kind = "aliasing" if located and "share memory" in str(error) else "refused"
+                outcome = Outcome(kind, ("" if located else "[no location] ") + describe(error))
             except Exception as error:  # Timeout included
                 outcome = Outcome("internal", describe(error))
             _limit(0)

@@ -23,6 +23,7 @@ import numpy as np
 from sourcediff.rules import RULES
 
 if any(rule.name.startswith("scipy.") for rule in RULES.values()):  # SciPy's rules, when it is importable
+    import scipy.linalg
     import scipy.special
     import scipy.stats
 else:
@@ -170,6 +171,21 @@ EXPLICIT = {
     "np.true_divide": ["V np.true_divide({V}, {S+})"],
     "scipy.special.logsumexp": ["S scipy.special.logsumexp({V})", "W scipy.special.logsumexp({M}, axis=1)"],
     "scipy.special.xlogy": ["V scipy.special.xlogy({V+}, {V+})"],
+    "scipy.special.logit": ["V scipy.special.logit(1.0 / (1.0 + np.exp({V})))"],
+    "scipy.linalg.solve_triangular": ["V scipy.linalg.solve_triangular(2.0 * np.eye(3) + np.triu(np.outer({V}, {V})) "
+                                      "* 0.1, {V})", "V scipy.linalg.solve_triangular(np.diag({V+}) + 0.1 * "
+                                      "np.tril(np.outer({V}, {V})), {V}, lower=True)"],
+    "math.degrees": ["S 0.01 * math.degrees({S})"], "np.degrees": ["V np.degrees({V}) / 60.0"],
+    "np.rad2deg": ["M 0.02 * np.rad2deg({M})"],
+    "np.linalg.cholesky": ["M np.linalg.cholesky(np.diag({V+}) + 2.0 * np.eye(3) + 0.1 * np.tril(np.outer({V}, "
+                           "{V}), -1))[1:]"],
+    "np.linspace": ["V np.linspace({S}, {S} + 1.0, 3)", "M np.linspace({V}, 2.0, 2)[:, :3] * 1.0"],
+    "np.pad": ["V np.pad({W}, (1, 0))", "V np.pad({W}, (0, 1), mode='edge')"],
+    "np.partition": ["V np.partition({V}, 1)"],
+    "np.rot90": ["M np.rot90(np.rot90({M}))"],
+    "np.select": ["V np.select([{V} > 0.0], [{V}], 0.5)"],
+    "np.gradient": ["V np.gradient({V})", "M np.gradient({M}, axis=1)", "V np.gradient({V}, 0.5)"],
+    "np.take": ["W np.take({V}, [0, 2])", "V {M}.take([0, 4, 5])"],
     "scipy.stats.multivariate_normal.logpdf": [
         "S scipy.stats.multivariate_normal.logpdf({V}, np.zeros(3), np.eye(3))"],
 }
@@ -312,6 +328,9 @@ def primitive_templates():
         if name in NO_TEMPLATE:
             unfuzzed[name] = NO_TEMPLATE[name]
             continue
+        if getattr(rule.key, "__module__", None) == "sourcediff.runtime":
+            unfuzzed[name] = "a helper of generated code, reached through what normalization rewrites into it"
+            continue
         if name in EXPLICIT:
             found = [Template(name, t[0], t[2:]) for t in EXPLICIT[name] if _probe(t[2:].partition(" #")[0], t[0])]
         elif resolve(name) is None:
@@ -426,7 +445,7 @@ class Program:
         lines += ["", ""] + self.entry.lines()
         imports = ["import math", "", "import numpy as np"]
         if any("scipy." in line for line in lines):
-            imports += ["import scipy.special", "import scipy.stats"]
+            imports += ["import scipy.linalg", "import scipy.special", "import scipy.stats"]
         return "\n".join(imports + lines) + "\n"
 
     def constructs(self):

@@ -13,23 +13,10 @@ import program_grammar
 # Constructs the CI run switches off until their fix merges; the grammar still writes them (the test
 # below checks it) and scripts/fuzz.py runs them. Empty this as the fixes land.
 PENDING = {
-    "self_assignment": "issue 10 defect 3",
-    "list_literal_to_numpy": "issue 10 defect 1",
-    "r_c": "issue 10 defect 2",
-    "nested_container": "issue 10 defect 4",
-    "closure_constant_call": "issue 10 defect 5",
-    "lambda_entry": "issue 10 defect 8 (lambdas assigned in a function or module already work)",
-    "higher_order": "issue 10 point 1 (a function passed to a helper: refused, 'no derivative rule for Call')",
-    "int_index_arithmetic": "issue 10 defect 9",
-    "nested_dict": "issue 10 defect 10",
-    "tuple_concatenation": "issue 10 defect 12",
     # found by this fuzzer (see docs/fuzzing.md): not in issue 10's list
-    "append": "new: a list built by append and passed to NumPy (`np.sum(items)`) gets a zero gradient",
     "inplace_mask": "new: `y[y > c] *= s` crashes both modes (the mask is evaluated again after the write)",
-    "alias_write": "new: `v = y; y += e` (or y[0] = e) is not seen through v: wrong values and gradients",
     "name_reuse": "new: `def f(x): f = x[0] * 2.0; return f` raises UnboundLocalError in both modes",
     "early_return": "new: an early return after `y[:, 0] = v` crashes reverse mode (cannot reshape)",
-    "prim:np.linalg.norm@ord": "issue 10 point 2 (np.linalg.norm with every ord)",
     "prim:np.copy@method": "new: `v += A.copy()` is refused: UnknownNameError, name 'copy' is not defined",
     "prim:np.full_like": "new: `np.full_like(x * 2.0, x[0])` makes the adjoint read an undefined name",
 }
@@ -75,7 +62,7 @@ def test_every_registered_rule_is_called_by_the_grammar_or_says_why_not():
     for rule in filter(program_grammar.shipped, RULES.values()):
         if rule.name not in program_grammar.OPERATOR_NAMES:
             assert rule.name in fuzzed or rule.name in program_grammar.UNFUZZED, rule.name
-    assert len(program_grammar.UNFUZZED) <= 2, program_grammar.UNFUZZED
+    assert len(program_grammar.UNFUZZED) <= 5, program_grammar.UNFUZZED  # copy.copy and four runtime helpers
     seen = set()
     for seed in range(400):
         seen |= {c[5:] for c in program_grammar.generate(seed).constructs() if c.startswith("prim:")}

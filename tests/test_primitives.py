@@ -303,3 +303,19 @@ def gradient_over_a_differentiable_step(x):
 def test_np_gradient_with_a_differentiable_spacing_is_refused(transform):
     refused_on_second_line(transform, gradient_over_a_differentiable_step, NonDifferentiableError,
                            "its spacing carries a derivative")
+
+
+def concatenates_on_one_branch(x, flag):
+    joined = np.concatenate([x, 2.0 * x])
+    if flag > 0.0:
+        return np.sum(joined ** 2)
+    return np.sum(x ** 3)
+
+
+def test_a_concatenation_whose_cotangent_nothing_reached():
+    """On the branch that does not read `joined`, its adjoint runs on the 0.0 its cotangent started as
+    (found by the fuzzer: split_like took the length of that float)."""
+    x = np.array([0.3, -0.7, 1.1])
+    for flag in (1.0, -1.0):
+        expected = central_gradient(concatenates_on_one_branch, (x, flag), 0)
+        assert np.allclose(sd.grad(concatenates_on_one_branch)(x, flag), expected, atol=1e-6)

@@ -210,7 +210,7 @@ class Canonicalizer(gast.NodeTransformer):
             else:
                 items.append(self.visit(item))
         result = call(helper.__name__, [gast.List(elts=items, ctx=gast.Load())])
-        result.sd_callee = helper
+        result.sd_callee = result.func.sd_object = helper  # canonical already, if visited again (`y += np.c_[...]`)
         return gast.copy_location(result, node)
 
     def numpy_call(self, node, spelling, args, keywords=()):
