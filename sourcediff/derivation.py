@@ -51,7 +51,9 @@ class Derivation:
         parsed = parse_function(fn)
         check_supported(parsed)
         self.parsed[fn] = parsed
-        return parsed, normalize(parsed, self.namespace)
+        fdef = normalize(parsed, self.namespace)
+        self.namespace.avoid_locals_of(fdef)
+        return parsed, fdef
 
     def local_names(self, fdef):
         return NameGenerator({n.id for n in walk(fdef) if isinstance(n, gast.Name)}
@@ -92,16 +94,16 @@ class Derivation:
         self.add(fused, names, parsed)
         return new_name
 
-    def function_vjp(self, fn, pattern, lifted=None, checked_by=None):
+    def function_vjp(self, fn, pattern, lifted=None, entry=False):
         """The names of fn's forward and backward functions for the parameters in pattern.
 
         lifted is (parsed, normalized def) for a nested function lifted out of its enclosing one; fn is
-        then that def's identity. checked_by is given for the entry pair (the one users call): the name
-        of fn in the module, for the checks of its arguments and cotangent."""
+        then that def's identity. The entry pair (the one users call) checks its arguments and cotangent."""
         key = ("vjp", fn, tuple(pattern))
         if key not in self.jvps:
             parsed, fdef = lifted if lifted is not None else self.prepare(fn)
-            if checked_by is not None:
+            checked_by = self.namespace.bind(parsed.name, parsed.function) if entry else None
+            if entry:
                 refuse_no_value(parsed)
             suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)
             names = (self.namespace.reserve(f"{fdef.name}_forward{suffix}"),
@@ -117,8 +119,7 @@ class Derivation:
         """The name of fn's joint vector-Jacobian product `(*args, bvalue) -> (value, cotangents)`, or
         with motion="split" the names of its forward and backward functions."""
         if motion == "split":
-            parsed = parse_function(fn)
-            return self.function_vjp(fn, pattern, checked_by=self.namespace.bind(parsed.name, parsed.function))
+            return self.function_vjp(fn, pattern, entry=True)
         parsed, fdef = self.prepare(fn)
         refuse_no_value(parsed)
         suffix = "" if tuple(pattern) == tuple(a.id for a in fdef.args.args) else "_" + "_".join(pattern)

@@ -253,7 +253,7 @@ def unreduce(g, x, axis=None, keepdims=False, mean=False):
     shape = np.shape(x)
     if mean:
         g = g * (1.0 / reduced_count(x, axis))
-    if axis is None and np.ndim(g) == 0:
+    if np.ndim(g) == 0:  # a reduction to a number, or the 0.0 cotangent that stands for zeros
         g = np.asarray(g)
         view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
         view.flags.writeable = False
@@ -262,8 +262,9 @@ def unreduce(g, x, axis=None, keepdims=False, mean=False):
 
 
 def expand_reduced(z, x, axis, keepdims):
-    """The result z of a reduction of x over axis, reshaped to broadcast against x."""
-    if axis is None or keepdims:
+    """The result z of a reduction of x over axis, reshaped to broadcast against x (a number, or the
+    0.0 cotangent that stands for zeros, broadcasts as it is)."""
+    if axis is None or keepdims or np.ndim(z) == 0:
         return z
     return np.expand_dims(z, axis)
 
@@ -310,18 +311,20 @@ def require_real(value, name, function, tangent=MISSING):
 
 def require_cotangent(cotangent, value, function):
     """Refuse a value of None, and a cotangent of another structure, shape or dtype than the value
-    (0.0 stands for zeros of any shape, as in generated code), before any arithmetic meets it."""
+    (0.0 stands for zeros of any shape, as in generated code), before any arithmetic meets it; return
+    the cotangent in the value's structure and shape."""
     if value is None:
         _refuse(NonDifferentiableError, function, f"{function.__qualname__} returned None, which has no derivative",
                 "return the value to differentiate on every path through the function")
     if type(cotangent) is float and (cotangent == 0.0 or isinstance(value, float)):
-        return
+        return cotangent_like(cotangent, value)
     mismatch = _mismatch(cotangent, value, "the value")
     if mismatch:
         _refuse(ArgumentError, function, f"the cotangent of {function.__qualname__}'s value {mismatch}",
                 "sd.grad needs a function returning a scalar; for another value use sd.vjp with a cotangent shaped "
                 "like the value" if isinstance(cotangent, float) else
                 "pass a cotangent of floating-point numbers shaped like the value")
+    return cotangent_like(cotangent, value)
 
 
 def _refuse(cls, function, message, hint):

@@ -498,3 +498,18 @@ def test_a_function_parameter_with_a_default():
 
     check_modes(f, 0.4, 0.9, wrt=0)
     check_modes(f, 0.4, 0.9, wrt=1)
+
+
+def doubled_first(x):
+    doubled_first = x[0] * 2.0
+    return doubled_first
+
+
+def test_a_local_variable_named_like_its_function():
+    """Found by the fuzzer: the entry checks named the function by its own name, which the local
+    variable hides (UnboundLocalError in every mode)."""
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(sd.grad(doubled_first)(x), [2.0, 0.0])
+    forward, backward = sd.vjp(doubled_first, motion="split")
+    np.testing.assert_allclose(backward(forward(x)[1], 1.0), [2.0, 0.0])
+    assert sd.jvp(doubled_first)(x, np.array([1.0, 3.0]))[1] == 2.0

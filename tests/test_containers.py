@@ -4,6 +4,7 @@ forward mode and reverse mode (joint and split) against central finite differenc
 must have its argument's structure; forward gradients (one direction and several) are checked
 against (∇f·v) v for the directions they draw."""
 import numpy as np
+import scipy.linalg as scipy_linalg
 import pytest
 
 import sourcediff as sd
@@ -520,3 +521,57 @@ def test_forward_gradient_estimates_along_the_drawn_directions(f, args, wrt, dir
     expected = sum((gradient @ v) * v for v in vs) / len(vs)
     _, estimate = sd.forward_gradient(f, wrt=wrt, directions=directions or 1)(*args, rng=np.random.default_rng(5))
     np.testing.assert_allclose(flat(estimate), expected, rtol=1e-5, atol=1e-6)
+
+
+# -- parts no cotangent reaches: a cotangent of zeros is 0.0 until something adds to it ---------------
+
+def lower_solve_and_norm(x):
+    A = np.diag(np.exp(x)) + 0.1 * np.tril(np.outer(x, x))
+    return np.sum(x * x), scipy_linalg.solve_triangular(A, x, lower=True)
+
+
+def uses_the_norm_only(x):
+    norm, solved = lower_solve_and_norm(x)
+    return norm
+
+
+def indexes_past_a_solve(x):
+    A = np.diag(np.exp(x)) + 0.1 * np.tril(np.outer(x, x))
+    parts = (np.sum(x), scipy_linalg.solve_triangular(A, x, lower=True)) + (np.sum(x * x),)
+    return parts[2] + parts[0]
+
+
+def product_on_a_branch_not_taken(x, W):
+    h = W @ x
+    m = np.reshape(h, (1, 2))
+    if np.sum(x) > 100.0:
+        return np.sum(m * m)
+    return np.sum(x * x)
+
+
+def reshaped_then_unpacked(x):
+    rows = np.reshape(x * 2.0, (2, 2)).T
+    first, second = rows
+    return np.sum(first ** 2)
+
+
+@pytest.mark.parametrize("f", [uses_the_norm_only, indexes_past_a_solve, reshaped_then_unpacked])
+def test_a_shape_changing_adjoint_that_no_cotangent_reached(f):
+    """Found by the fuzzer: the adjoint of a solve, a product or a transpose ran on the 0.0 that stands
+    for zeros and failed inside NumPy; reverse mode now makes that cotangent an array first where
+    nothing proves it is one."""
+    check(f, np.array([0.3, 0.5, 0.7, 0.2]) if f is reshaped_then_unpacked else np.array([0.3, 0.5, 0.7]))
+
+
+def test_a_product_whose_cotangent_a_branch_not_taken_left_at_zero():
+    x, W = np.array([0.3, 0.5, 0.7]), np.arange(6.0).reshape(2, 3) / 7.0
+    check(product_on_a_branch_not_taken, x, W, wrt=(0, 1))
+
+
+def test_vjp_with_a_zero_cotangent_for_a_vector_value():
+    """0.0 is accepted for the cotangent of any value (zeros), and gives zero cotangents."""
+    def project(W, x):
+        return np.reshape(W @ x, (2, 1))
+    W, x = np.ones((2, 3)), np.array([0.3, 0.5, 0.7])
+    _, (bW, bx) = sd.vjp(project, wrt=(0, 1))(W, x, 0.0)
+    assert np.shape(bW) == (2, 3) and not np.any(bW) and np.shape(bx) == (3,) and not np.any(bx)

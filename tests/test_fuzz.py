@@ -14,11 +14,7 @@ import program_grammar
 # below checks it) and scripts/fuzz.py runs them. Empty this as the fixes land.
 PENDING = {
     # found by this fuzzer (see docs/fuzzing.md): not in issue 10's list
-    "inplace_mask": "new: `y[y > c] *= s` crashes both modes (the mask is evaluated again after the write)",
-    "name_reuse": "new: `def f(x): f = x[0] * 2.0; return f` raises UnboundLocalError in both modes",
     "early_return": "new: an early return after `y[:, 0] = v` crashes reverse mode (cannot reshape)",
-    "prim:np.copy@method": "new: `v += A.copy()` is refused: UnknownNameError, name 'copy' is not defined",
-    "prim:np.full_like": "new: `np.full_like(x * 2.0, x[0])` makes the adjoint read an undefined name",
 }
 # Every program runs in these modes, and in one of ROTATING (the seed picks which), to stay fast.
 ALWAYS = ("jvp", "vjp", "grad", "identity")

@@ -602,3 +602,22 @@ def appends_to_enclosing_list(w):
                                      (appends_to_enclosing_list, "acc.append(v)")])
 def test_nested_function_changing_an_enclosing_variable_is_refused(f, text):
     assert_refused(f, text, "a variable of the enclosing function, in place")
+
+
+def halves_above_threshold(w):
+    y = w * 1.0
+    y[y > 0.3] *= 0.5
+    return np.sum(y ** 2)
+
+
+def clips_negatives_in_place(w):
+    y = w * 2.0
+    y[y < 0.0] = 0.0
+    return np.sum(y * w)
+
+
+@pytest.mark.parametrize("f", [halves_above_threshold, clips_negatives_in_place])
+def test_a_mask_read_from_the_array_it_writes(f):
+    """The mask is computed once, before the write: the tangent written after the primal write used to
+    compute it again from the new contents (found by the fuzzer; wrong in both modes)."""
+    assert_derivatives_right(f)

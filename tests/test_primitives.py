@@ -319,3 +319,32 @@ def test_a_concatenation_whose_cotangent_nothing_reached():
     for flag in (1.0, -1.0):
         expected = central_gradient(concatenates_on_one_branch, (x, flag), 0)
         assert np.allclose(sd.grad(concatenates_on_one_branch)(x, flag), expected, atol=1e-6)
+
+
+def filled_like_an_expression(x):
+    return np.sum(np.full_like(x * 2.0, x[0]) * x)
+
+
+def filled_like_rows_picked(x, A):
+    return np.sum(np.full_like(A[[1, 0]], x[1]) * A[0])
+
+
+def adds_a_copy_in_place(x, A):
+    v = x * 1.0
+    v += A.copy()[0]
+    v /= np.exp(np.tanh(v.copy()))
+    return np.sum(v * v)
+
+
+def test_full_like_of_an_expression_lends_only_its_shape():
+    """Found by the fuzzer: the adjoint read the cotangent of `x * 2.0`, which np.full_like's rule never
+    gives (the array lends only its shape), and failed with a NameError in generated code."""
+    A = rng.standard_normal((2, 3))
+    assert_both_modes(filled_like_an_expression, None, rng.standard_normal(3))
+    assert_both_modes(filled_like_rows_picked, None, rng.standard_normal(3), A)
+
+
+def test_a_method_call_inside_an_augmented_assignment():
+    """Found by the fuzzer: `v += A.copy()` was refused (name 'copy' is not defined): the right-hand
+    side, made canonical once, was made canonical again."""
+    assert_both_modes(adds_a_copy_in_place, None, rng.standard_normal(3), rng.standard_normal((2, 3)))

@@ -6,9 +6,11 @@ import keyword
 import math
 import re
 
+import gast
 import numpy as np
 
 from .. import runtime
+from .build import walk
 
 # every function of the runtime module, under its own name
 RUNTIME_HELPERS = {name: obj for name, obj in vars(runtime).items()
@@ -22,15 +24,24 @@ class Namespace:
         self.objects = {"np": np, "math": math, "copy": copy, **RUNTIME_HELPERS}
         # (user function, its function-valued parameters) -> its functools.partial specialisation to them
         self.specialisations = {}
+        # names the differentiated functions assign: a global bound under one would be hidden there
+        self.local_names = set()
 
     def bind(self, preferred, obj):
-        """Bind obj under preferred (or preferred_2, ...) and return the name used."""
+        """Bind obj under preferred (or preferred_2, ...), a name no differentiated function assigns, and
+        return the name used."""
         candidate, n = preferred, 1
-        while candidate in self.objects and self.objects[candidate] is not obj:
+        while self.objects.get(candidate, obj) is not obj or (candidate in self.local_names
+                                                               and candidate not in self.objects):
             n += 1
             candidate = f"{preferred}_{n}"
         self.objects[candidate] = obj
         return candidate
+
+    def avoid_locals_of(self, fdef):
+        """Keep the names fdef assigns (`def g(x): g = ...` would hide the global g) free of globals."""
+        self.local_names.update(n.id for n in walk(fdef) if isinstance(n, gast.Name)
+                                and isinstance(n.ctx, (gast.Store, gast.Param)))
 
     def reserve(self, preferred):
         """A fresh global name for a function the generated module itself defines."""

@@ -210,12 +210,12 @@ class Canonicalizer(gast.NodeTransformer):
             else:
                 items.append(self.visit(item))
         result = call(helper.__name__, [gast.List(elts=items, ctx=gast.Load())])
-        result.sd_callee = result.func.sd_object = helper  # canonical already, if visited again (`y += np.c_[...]`)
+        result.sd_callee = result.func.sd_object = helper  # canonical, if visited again (`y += np.c_[...]`)
         return gast.copy_location(result, node)
 
     def numpy_call(self, node, spelling, args, keywords=()):
         result = call(spelling, args, keywords)
-        result.sd_callee = object_for(spelling)
+        result.sd_callee = result.func.sd_object = object_for(spelling)  # canonical, if visited again
         return gast.copy_location(result, node)
 
     def visit_UnaryOp(self, node):
@@ -233,7 +233,8 @@ class Canonicalizer(gast.NodeTransformer):
 
     def visit_Call(self, node):
         func = node.func
-        if isinstance(func, gast.Attribute) and not self.parsed.resolve(func, self.locals)[0]:
+        if isinstance(func, gast.Attribute) and not hasattr(func, "sd_object") and \
+                not self.parsed.resolve(func, self.locals)[0]:
             receiver = self.visit(func.value)
             args = [self.visit(a) for a in node.args]
             keywords = [self.visit(k) for k in node.keywords]
@@ -387,8 +388,8 @@ class Normalizer:
             for i, element in enumerate(target.elts):
                 self.assign_to(element, gast.Subscript(value=atom, slice=const(i), ctx=gast.Load()))
         elif isinstance(target, gast.Subscript):
-            place = self.place(target)
-            self.emit(assign(place, self.atom(value, self.hint(target))))
+            atom = self.atom(value, self.hint(target))
+            self.emit(assign(self.place(self.index_read_once(target)), atom))
         else:
             raise self.error(target, "only names, tuples and subscripts can be assigned to",
                              "assign to a local variable")
@@ -403,8 +404,27 @@ class Normalizer:
                              "copy the value into a local variable first")
         return store(target)
 
+    def index_read_once(self, target):
+        """`x[x > c] = v` with its index in a variable of its own (`mask = x > c`), where the index reads
+        the array written: derivative statements placed after the write must see the index the write
+        used, not one computed again from the new contents."""
+        base = target.value
+        while isinstance(base, gast.Subscript):
+            base = base.value
+        index = target.slice
+        pieces = index.elts if isinstance(index, gast.Tuple) else [index]
+        if not isinstance(base, gast.Name) or base.id not in names_in(index) or \
+                any(isinstance(p, gast.Slice) for p in pieces):
+            return target
+        held = self.names.fresh("index")
+        self.locals.add(held)
+        self.emit(gast.copy_location(assign(held, index), target))
+        return gast.copy_location(gast.Subscript(value=target.value, slice=name(held), ctx=target.ctx), target)
+
     def stmt_AugAssign(self, stmt):
         target = stmt.target
+        if isinstance(target, gast.Subscript):
+            target = self.index_read_once(target)
         if isinstance(target, gast.Name):
             load = name(target.id)
         elif isinstance(target, gast.Subscript):

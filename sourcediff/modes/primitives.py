@@ -6,7 +6,7 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
-from ..ir.build import call, const, name
+from ..ir.build import assign, call, const, name
 from ..rules.registry import OPERATORS, spelling
 
 
@@ -63,9 +63,10 @@ def entry_check(param, function_name, tangent=None):
 
 
 def cotangent_check(cotangent, value, function_name):
-    """`if type(bz) is not float or type(value) is not float: require_cotangent(bz, value, f)`: the
-    cotangent passed to an entry function against the value it is for (and a value of None)."""
-    refuse = gast.Expr(value=call("require_cotangent", [name(cotangent), name(value), name(function_name)]))
+    """`if type(bz) is not float or type(value) is not float: bz = require_cotangent(bz, value, f)`:
+    the cotangent passed to an entry function against the value it is for (and a value of None), made
+    an array where it is the 0.0 that stands for zeros (the rules that change shapes need one)."""
+    refuse = assign(cotangent, call("require_cotangent", [name(cotangent), name(value), name(function_name)]))
     return gast.If(test=_not_all_floats([cotangent, value]), body=[refuse], orelse=[])
 
 

@@ -26,7 +26,7 @@ from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_va
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import is_user_function, rule_for, spelling
-from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
+from ..rules.instantiate import BindError, ReplaceNames, bind_arguments, instantiate_adjoint, spelling_of
 from .primitives import cotangent_check, describe, entry_check, primitive_key, primitive_parts
 from .sequences import joined_cotangents, joining
 from .shapes import FloatingNames, Shapes
@@ -214,6 +214,7 @@ class ReverseMode:
         self.sequences = sequence_variables(self.fdef)
         self.numeric = numeric_variables(self.fdef, self.sequences)
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
+        self.active -= self.unreached_temporaries()
         # with scalars=True, the code may assume every argument is a Python float or int
         self.scalars = scalar_variables(self.fdef) if scalars else set()
         counts = assignment_counts(fdef)
@@ -226,11 +227,62 @@ class ReverseMode:
         self.stack_used = False
         self.loop_indices = set()
         self.seeded = None  # the cotangent that is the function's cotangent parameter
+        self.reached = set()  # variables whose cotangent surely holds an array (surely_reached)
         self.originals = {}  # differentiated parameter assigned again -> the name keeping the argument
         if mutated_variables(self.fdef):
             derivation.restores_in_place = True  # a backward function undoes writes into what it was given
 
     # -- preparation -------------------------------------------------------------------------------
+
+    def rule_operands(self, value):
+        """(template, {parameter: operand}) of the adjoint rule for `t = value`, or None."""
+        key = primitive_key(value) if isinstance(value, (gast.Call, gast.BinOp, gast.UnaryOp)) else None
+        rule = rule_for(key) if key is not None else None
+        template = rule.adjoint_for(len(value.args) if isinstance(value, gast.Call) else
+                                    2 if isinstance(value, gast.BinOp) else 1) if rule is not None else None
+        if template is None:
+            return None
+        args, keywords, _, _ = primitive_parts(value, self.error)
+        try:
+            return template, bind_arguments(template, args, keywords)[0]
+        except BindError:
+            return None  # refused with its location when the sweep meets it
+
+    def unreached_temporaries(self):
+        """Temporaries read once, by a primitive whose adjoint gives that argument no cotangent (the
+        array `a` of np.full_like(a, v) lends only its shape): nothing flows back through them."""
+        found = set()
+        for stmt in statements(self.fdef.body):
+            bound = self.rule_operands(stmt.value) if isinstance(stmt, gast.Assign) else None
+            if bound is not None:
+                found |= {a.id for param, a in bound[1].items() if isinstance(a, gast.Name)
+                          and a.id in self.single_use and param not in bound[0].given}
+        return found
+
+    def surely_reached(self, entry):
+        """Variables whose cotangent surely holds an array when their adjoint runs, rather than the 0.0
+        that stands for zeros of any shape (a part of a container nothing reached, a branch not taken):
+        the variable returned by an entry function (whose cotangent the check makes an array), and,
+        backwards through the top-level block, each variable assigned once that a top-level assignment
+        to a variable surely reached gives a cotangent (an adjoint of an array is an array)."""
+        body, once = self.fdef.body, set(self.primal_names) - self.unstable - mutated_variables(self.fdef)
+        returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
+        reached = {returned.id} if entry and isinstance(returned, gast.Name) else set()
+        for stmt in reversed(body):
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                    and stmt.targets[0].id in reached):
+                continue
+            value = stmt.value
+            if isinstance(value, gast.Name):
+                given = {value.id}
+            elif isinstance(value, gast.Call) and self.is_user_call(value):
+                given = set(operands(value))  # the callee's backward function gives cotangents like its arguments
+            else:
+                bound = self.rule_operands(value)
+                given = {a.id for param, a in bound[1].items() if isinstance(a, gast.Name)
+                         and param in bound[0].given} if bound is not None else set()
+            reached |= given & once & self.numeric
+        return reached
 
     def error(self, cls, node, message, hint=None):
         located = node if getattr(node, "lineno", None) else getattr(node, "sd_origin", None) or node
@@ -540,7 +592,12 @@ class ReverseMode:
                 s.value = value.right if is_sum else ReplaceNames({target: const(0.0)}).visit(value)
             elif is_sum and primal is not None:  # an update such as add_at(bx, x, i, e) stays
                 s.value = self.sum_of_cotangents(primal, value.left, value.right)
-        return [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
+        adjoint = [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
+        if not rule.array_cotangent or t in self.reached or t in self.scalars:
+            return adjoint
+        # the cotangent of zeros may still be the 0.0 it started as, and this rule needs an array
+        cotangent = self.cotangent_name(t)
+        return [derived(assign(cotangent, call("cotangent_like", [name(cotangent), name(t)]), stmt.sd_origin))] + adjoint
 
     def specialize(self, node, scope=None):
         """`unbroadcast(e, x)` is e where x is a known Python number or, in scope (an AdjointScope), e
@@ -760,6 +817,7 @@ class ReverseMode:
         """`new_name(*args, bvalue) -> (value, cotangents of the pattern's parameters)`; with
         scalar_variant, calls with only Python numbers go to that specialised function instead (which
         checks only the value, its arguments being floats)."""
+        self.reached = self.surely_reached(entry=checked_by is not None)
         forward, backward, returned = self.sweeps()
         cotangent, seed = self.seed(returned, backward)
         backward = seed + backward
@@ -791,6 +849,7 @@ class ReverseMode:
         value to check the cotangent against, and may run its backward function many times: where
         anything restores in place, that works on a copy of saved (copy_saved keeps views of an array
         views of its copy)."""
+        self.reached = self.surely_reached(entry=checked_by is not None)
         forward, backward, returned = self.sweeps()
         cotangent, seed = self.seed(returned, backward)
         backward = seed + backward

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..runtime import cotangent_at, expand_reduced, unbroadcast, zeros_like
-from .registry import adjoint, d, tangent
+from .registry import adjoint, array_cotangent, d, tangent
 
 
 ASSUMPTIONS = [
@@ -331,6 +331,9 @@ def singular_values_tangent(a, da):
 
 
 def singular_values_cotangent(g, a):
-    """u diag(g) vᵀ."""
+    """u diag(g) vᵀ (g may be the 0.0 that stands for zeros)."""
     u, s, vh = np.linalg.svd(a, full_matrices=False)
-    return (u * np.expand_dims(g, -2)) @ vh
+    return (u * np.expand_dims(np.broadcast_to(g, np.shape(s)), -2)) @ vh
+
+
+array_cotangent(np.linalg.cholesky, np.linalg.inv, np.linalg.matrix_power, np.linalg.pinv, np.linalg.solve)

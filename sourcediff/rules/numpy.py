@@ -8,7 +8,7 @@ from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenat
                        matmul_right_cotangent, none_holds, pad_cotangent, reduced_count, repeat_cotangent, reshape_like,
                        rolled_axis, sample_fractions, select_cotangents, split_like, take_along_axis_cotangent,
                        take_cotangent, tensordot_cotangent, tile_cotangent, unbroadcast, unreduce, unsplit)
-from .registry import LINEAR_ARGUMENTS, F, adjoint, d, inactive, tangent, vector_tangent
+from .registry import LINEAR_ARGUMENTS, F, adjoint, array_cotangent, d, inactive, tangent, vector_tangent
 
 inactive(
     np.shape, np.ndim, np.size, np.sign, np.floor, np.ceil, np.round, np.rint, np.argmax, np.argmin,
@@ -537,3 +537,10 @@ def full_like(z, a, fill_value, *args, **kwargs):
 @adjoint(np.full_like)
 def full_like_adjoint(z, a, fill_value, *args, **kwargs):
     d[fill_value] = unbroadcast(d[z], fill_value)
+
+
+array_cotangent(
+    np.atleast_1d, np.atleast_2d, np.atleast_3d, np.cross, np.cumsum, np.diag, np.diagonal, np.diff, np.dot,
+    np.einsum, np.expand_dims, np.flip, np.fliplr, np.flipud, np.inner, np.kron, np.matmul, np.moveaxis, np.outer,
+    np.ravel, np.repeat, np.reshape, np.roll, np.rollaxis, np.rot90, np.squeeze, np.stack, np.swapaxes, np.take,
+    np.tensordot, np.tile, np.trace, np.transpose, np.tril, np.triu)

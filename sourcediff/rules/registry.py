@@ -33,6 +33,13 @@ class Template:
     choices: dict = field(default_factory=dict)  # parameter -> the constant values the rule is written for
 
     @property
+    def given(self):
+        """The parameters the body assigns a derivative (`d[x] = ...`); an adjoint gives the others none."""
+        return {n.slice.id for stmt in self.body for n in gast.walk(stmt) if isinstance(n, gast.Subscript)
+                and isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name) and n.value.id == "d"
+                and isinstance(n.slice, gast.Name)}
+
+    @property
     def uses_output(self):
         """Whether the body reads the primitive's output (then it must run after the primal)."""
         out = self.params[0]
@@ -47,6 +54,7 @@ class Rule:
     tangents: dict = field(default_factory=dict)  # number of positional args (or None: any) -> Template
     adjoints: dict = field(default_factory=dict)  # the same, for reverse mode
     inactive: bool = False                        # output never depends differentiably on inputs
+    array_cotangent: bool = False                 # the adjoint needs the output's cotangent as an array
     elementwise: bool = False                     # broadcasts its operands against each other
     pointwise: bool = False                       # acts on each element of its one operand alone
     vector_tangents: dict = field(default_factory=dict)  # tangents carrying several directions at once
@@ -182,6 +190,14 @@ def inactive(*keys):
     """Declare primitives whose outputs carry no derivative (shapes, counts, comparisons, constructors)."""
     for key in keys:
         _rule(key).inactive = True
+
+
+def array_cotangent(*keys):
+    """Declare primitives whose adjoint needs its output's cotangent as an array, not the 0.0 that
+    stands for zeros (it reshapes, transposes or multiplies it as a matrix): reverse mode makes it one
+    where nothing proves it is (tests/test_rules.py checks that every other adjoint takes 0.0)."""
+    for key in keys:
+        _rule(key).array_cotangent = True
 
 
 def is_inactive(obj):

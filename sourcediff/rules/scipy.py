@@ -17,7 +17,7 @@ from scipy.stats import multivariate_normal, norm
 from ..errors import NonDifferentiableError
 from ..runtime import expand_reduced, unbroadcast
 from .linalg import symmetric_cotangent, symmetric_input, transposed
-from .registry import LINEAR_ARGUMENTS, F, adjoint, d, rule_for, tangent
+from .registry import LINEAR_ARGUMENTS, F, adjoint, array_cotangent, d, rule_for, tangent
 
 
 # --- scipy.special -----------------------------------------------------------------------------------
@@ -240,3 +240,5 @@ for _spelled in ("linalg.solve_triangular", "special.logsumexp", "special.expit"
     for _attr in _spelled.split("."):
         _obj = getattr(_obj, _attr)
     rule_for(_obj).name = "scipy." + _spelled
+
+array_cotangent(solve_triangular, multivariate_normal.logpdf)

@@ -44,7 +44,7 @@ def inplace_updates_vjp_x(x, X, bvalue):
     Z[1:, 0] = Z_part_4
     value = copy.copy(Z)
     if type(bvalue) is not float or type(value) is not float:
-        require_cotangent(bvalue, value, inplace_updates)
+        bvalue = require_cotangent(bvalue, value, inplace_updates)
     bZ = 0.0
     bZ_part_2 = 0.0
     bZ_part_4 = 0.0

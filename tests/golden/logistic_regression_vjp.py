@@ -18,7 +18,7 @@ def loss_vjp_w_b(w, b, X, y, bneg_mean_total):
     total = y * log_p + one_minus_y * log_one_minus_p
     value = -np.mean(total)
     if type(bneg_mean_total) is not float or type(value) is not float:
-        require_cotangent(bneg_mean_total, value, loss)
+        bneg_mean_total = require_cotangent(bneg_mean_total, value, loss)
     # return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
     btotal = unreduce(-bneg_mean_total, total, None, False, mean=True)
     blog_one_minus_p = unbroadcast(one_minus_y * btotal, log_one_minus_p)

@@ -28,7 +28,7 @@ def loop_break_continue_vjp_x(x, limit, bvalue):
     stack.append(iterations)
     value = total
     if type(bvalue) is not float or type(value) is not float:
-        require_cotangent(bvalue, value, loop_break_continue)
+        bvalue = require_cotangent(bvalue, value, loop_break_continue)
     bv = 0.0
     bx = 0.0
     btotal = bvalue

@@ -50,7 +50,7 @@ def mlp_loss_vjp_params(params, X, labels, bsoftmax_cross_entropy_lo):
     softmax_cross_entropy_lo, softmax_cross_entropy_lo_2 = softmax_cross_entropy_forward_logits(logits, labels)
     value = softmax_cross_entropy_lo
     if type(bsoftmax_cross_entropy_lo) is not float or type(value) is not float:
-        require_cotangent(bsoftmax_cross_entropy_lo, value, mlp_loss)
+        bsoftmax_cross_entropy_lo = require_cotangent(bsoftmax_cross_entropy_lo, value, mlp_loss)
     bparams = 0.0
     # return softmax_cross_entropy(logits, labels)
     blogits_2, = softmax_cross_entropy_backward_logits(softmax_cross_entropy_lo_2, bsoftmax_cross_entropy_lo)

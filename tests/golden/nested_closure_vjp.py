@@ -24,7 +24,7 @@ def nested_closure_vjp_x(x, a, btotal):
     transform_x_pow_two, transform_x_pow_two_save = transform_forward_v(x_pow_two, shift=-0.5, a=a, scale=scale)
     value = transform_x + transform_x_pow_two
     if type(btotal) is not float or type(value) is not float:
-        require_cotangent(btotal, value, nested_closure)
+        btotal = require_cotangent(btotal, value, nested_closure)
     # return transform(x) + transform(x ** 2, shift=-0.5)
     btransform_x = summand_cotangent(btotal, transform_x, transform_x_pow_two, 0)
     btransform_x_pow_two = summand_cotangent(btotal, transform_x, transform_x_pow_two, 1)

@@ -82,7 +82,7 @@ def rpow_vjp_x(x, n, bvalue):
             returned = True
     value = result
     if type(bvalue) is not float or type(value) is not float:
-        require_cotangent(bvalue, value, rpow)
+        bvalue = require_cotangent(bvalue, value, rpow)
     bhalf = 0.0
     bx = 0.0
     bresult = bvalue
