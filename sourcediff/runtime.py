@@ -47,6 +47,8 @@ def unbroadcast(g, x):
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g
+    if np.ndim(g) == 0:  # a number broadcasts as it is (0.0, the cotangent of zeros, stays that)
+        return g
     g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape)))) if np.ndim(g) > len(shape) else g
     if np.ndim(g) < len(shape):  # from a zero cotangent, with fewer dimensions: align it with x's axes
         g = np.reshape(g, (1,) * (len(shape) - np.ndim(g)) + np.shape(g))
@@ -437,7 +439,7 @@ def split_like(g, xs, axis=0, ndmin=0):
     shaped like its element (ndmin: an element with fewer dimensions was first given that many,
     extent one along axis, as np.vstack, np.column_stack, np.dstack, np.r_ and np.c_ do). A cotangent
     still the 0.0 it started as gives each piece 0.0."""
-    if not isinstance(g, np.ndarray) and g == 0.0:
+    if np.ndim(g) == 0 and g == 0.0:
         return [0.0] * len(xs)
     if axis is None:
         g, axis = np.ravel(g), 0

@@ -14,7 +14,6 @@ import program_grammar
 # below checks it) and scripts/fuzz.py runs them. Empty this as the fixes land.
 PENDING = {
     # found by this fuzzer (see docs/fuzzing.md): not in issue 10's list
-    "early_return": "new: an early return after `y[:, 0] = v` crashes reverse mode (cannot reshape)",
 }
 # Every program runs in these modes, and in one of ROTATING (the seed picks which), to stay fast.
 ALWAYS = ("jvp", "vjp", "grad", "identity")
