@@ -1,6 +1,7 @@
 """The public API: jvp, the tangent decorator, check_grads, and the cache of generated derivatives."""
 import functools
 import inspect
+import types
 import weakref
 
 import numpy as np
@@ -295,9 +296,23 @@ class Transformed:
         self.wrt = wrt
         self.mode = mode
         self._derivatives = {}
+        self._bound = weakref.WeakKeyDictionary()  # instance -> this method bound to it, with its own cache
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
+
+    def __get__(self, instance, owner=None):
+        """A decorated method, read from an instance: the same transform of the bound method (wrt counts
+        the parameters after self, as for sd.grad(model.loss)), generated once per instance."""
+        if instance is None:
+            return self
+        try:
+            return self._bound[instance]
+        except TypeError:  # an instance that takes no weak reference: bound afresh on each read
+            return Transformed(types.MethodType(self.fn, instance), self.wrt, self.mode)
+        except KeyError:
+            bound = self._bound[instance] = Transformed(types.MethodType(self.fn, instance), self.wrt, self.mode)
+            return bound
 
     def _derivative(self, transform, key=None):
         """transform(fn, wrt), regenerated when the function or what it reads changes."""

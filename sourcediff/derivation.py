@@ -9,7 +9,7 @@ from .emit import compile_source, to_source
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .frontend.check import check_supported
 from .frontend.parse import parse_function
-from .ir.build import walk
+from .ir.build import clone, walk
 from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
@@ -129,7 +129,8 @@ class Derivation:
         scalar_name = None
         if is_scalar_code(fdef):
             scalar_name = self.namespace.reserve(f"{new_name}_scalars")
-            _, scalar_def = self.prepare(fn)
+            scalar_def = clone(fdef)  # a copy of the same normalized function, not a second parse
+            scalar_def.sd_temporaries, scalar_def.sd_locals = set(fdef.sd_temporaries), set(fdef.sd_locals)
             scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
             self.add(scalar_mode.joint(scalar_name, checked_by), scalar_mode.names, parsed, reverse=True)
         mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))

@@ -513,3 +513,30 @@ def test_a_local_variable_named_like_its_function():
     forward, backward = sd.vjp(doubled_first, motion="split")
     np.testing.assert_allclose(backward(forward(x)[1], 1.0), [2.0, 0.0])
     assert sd.jvp(doubled_first)(x, np.array([1.0, 3.0]))[1] == 2.0
+
+
+class ScaledModel:
+    def __init__(self, scale):
+        self.scale = scale
+
+    @sd.adjoint
+    def loss(self, w):
+        return self.scale * np.sum(np.sin(w) * w)
+
+    @sd.tangent
+    def energy(self, w):
+        return self.scale * np.sum(w ** 3)
+
+
+def test_decorated_methods_read_from_an_instance():
+    """@sd.adjoint and @sd.tangent on methods: read from an instance they transform the bound method
+    (wrt counts the parameters after self), each instance with its own derivatives."""
+    w, v = np.array([0.3, -1.2]), np.array([1.0, 0.5])
+    for scale in (2.0, -0.5):
+        model = ScaledModel(scale)
+        assert model.loss(w) == pytest.approx(scale * np.sum(np.sin(w) * w))
+        np.testing.assert_allclose(model.loss.grad(w), scale * (np.cos(w) * w + np.sin(w)), rtol=1e-12)
+        value, tangent = model.energy.jvp(w, v)
+        assert tangent == pytest.approx(scale * np.sum(3 * w ** 2 * v))
+        assert model.loss is model.loss
+    assert ScaledModel.loss(ScaledModel(3.0), w) == pytest.approx(3.0 * np.sum(np.sin(w) * w))

@@ -10,6 +10,7 @@ import inspect
 import operator
 import textwrap
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import gast
 
@@ -32,7 +33,7 @@ class Template:
     constant: tuple = ()  # parameters that must carry no derivative (an index): refused if one does
     choices: dict = field(default_factory=dict)  # parameter -> the constant values the rule is written for
 
-    @property
+    @cached_property
     def given(self):
         """The parameters the body assigns a derivative (`d[x] = ...`); an adjoint gives the others none."""
         return {n.slice.id for stmt in self.body for n in gast.walk(stmt) if isinstance(n, gast.Subscript)
