@@ -283,16 +283,10 @@ def require_real(value, name, function, tangent=MISSING):
     rules are written for real values) and what is not a number (a str, None, another object); given the
     tangent for this argument, refuse one of another structure, shape or dtype, before any arithmetic
     meets it."""
-    leaves = [value]
-    while leaves:
-        leaf = leaves.pop()
+    for leaf in _leaves(value):
         if type(leaf) is np.ndarray and leaf.dtype.kind == "f":
             continue
-        if isinstance(leaf, dict):
-            leaves.extend(leaf.values())
-        elif isinstance(leaf, (list, tuple)):
-            leaves.extend(leaf)
-        elif is_integral(leaf):
+        if is_integral(leaf):
             _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds integers or "
                     "booleans, which have no derivative", f"pass floating-point values (e.g. 3.0 or x.astype(float)) "
                     f"or leave '{name}' out of wrt")
@@ -309,6 +303,29 @@ def require_real(value, name, function, tangent=MISSING):
             _refuse(ArgumentError, function, f"the tangent for argument '{name}' of {function.__qualname__} {mismatch}",
                     f"pass a tangent of floating-point numbers shaped like '{name}'")
     return value
+
+
+def _leaves(value):
+    """The values inside nested dicts, lists and tuples."""
+    pending = [value]
+    while pending:
+        leaf = pending.pop()
+        if isinstance(leaf, dict):
+            pending.extend(leaf.values())
+        elif isinstance(leaf, (list, tuple)):
+            pending.extend(leaf)
+        else:
+            yield leaf
+
+
+def refuse_complex(value, name, function):
+    """Refuse complex numbers in an argument no derivative is asked for: they would meet the derivatives
+    of the others in rules written for real values, and make them silently wrong."""
+    for leaf in _leaves(value):
+        if is_complex(leaf):
+            _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds complex "
+                    "numbers, which sourcediff does not differentiate through",
+                    "pass the real and imaginary parts as separate real arguments")
 
 
 def require_cotangent(cotangent, value, function):

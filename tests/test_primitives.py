@@ -1,6 +1,8 @@
 """NumPy functions, methods and index builders as users write them, in both modes, against autograd
 (an independent implementation) and central differences; and the refusals that keep a derivative
 from ever being silently zero."""
+import functools
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -111,6 +113,28 @@ def absolute_sum(x):
 def test_a_complex_argument_is_refused_naming_the_function_and_argument(transform, extra, z):
     with pytest.raises(NonDifferentiableError, match="argument 'x' of absolute_sum holds complex numbers"):
         transform(absolute_sum)(z, *extra)
+
+
+def imaginary_part_squared(x, c):
+    return np.sum(np.imag(c * x) ** 2)
+
+
+def modulus_of_a_product(x, c):
+    return np.sum(np.abs(c * x))
+
+
+@pytest.mark.parametrize("f", [imaginary_part_squared, modulus_of_a_product])
+@pytest.mark.parametrize("transform, extra", [(sd.grad, ()), (sd.jvp, (np.ones(2),)), (sd.vjp, (1.0,)),
+                                              (functools.partial(sd.vjp, motion="split"), None),
+                                              (sd.forward_gradient, ())])
+def test_a_complex_argument_no_derivative_is_asked_for_is_refused(f, transform, extra):
+    """The derivative with respect to x of a function of complex data c was silently wrong (zero for
+    np.imag, complex for np.abs): an argument holding complex numbers is refused, whichever it is."""
+    x, c = np.array([1.0, 2.0]), np.array([1.0 + 2.0j, 0.5 - 1.0j])
+    with pytest.raises(NonDifferentiableError, match=f"argument 'c' of {f.__name__} holds complex numbers") as info:
+        result = transform(f, wrt=0)
+        result[0](x, c) if extra is None else result(x, c, *extra)
+    assert info.value.filename == __file__ and info.value.lineno == f.__code__.co_firstlineno
 
 
 ROTATION = np.exp(0.3j) * np.ones(2)

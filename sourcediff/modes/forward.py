@@ -15,7 +15,7 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
-from .primitives import describe, entry_check, primitive_key, primitive_parts
+from .primitives import describe, entry_checks, primitive_key, primitive_parts
 from .sequences import KNOWN, POSSIBLE, joined_directions, joined_tangent, joining
 
 
@@ -108,8 +108,8 @@ class ForwardMode:
         else:
             args.args = args.args + tangents
         given = tangents_given and self.directions is None
-        body = [] if checked_by is None else [entry_check(p, checked_by, self.tangent_name(p) if given else None)
-                                              for p in self.pattern]
+        body = [] if checked_by is None else entry_checks([a.id for a in self.fdef.args.args], self.pattern,
+                                                          checked_by, self.tangent_name if given else None)
         if checked_by is not None:  # the caller's tangents stay as given where the function writes in place
             body += [self.derived(self.tangent_name(p), call("copy.deepcopy", [name(self.tangent_name(p))]), None)
                      for p in self.pattern if p in self.mutated]

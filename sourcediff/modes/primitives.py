@@ -62,6 +62,16 @@ def entry_check(param, function_name, tangent=None):
     return gast.If(test=_not_all_floats(checked), body=[refuse], orelse=[])
 
 
+def entry_checks(params, pattern, function_name, tangent_of=None):
+    """The checks of an entry function's arguments: entry_check for those in pattern (with their
+    tangents where tangent_of names them), `if type(c) is not float: refuse_complex(c, 'c', f)` for the
+    others, whose complex numbers would make the derivatives silently wrong."""
+    return [entry_check(p, function_name, tangent_of(p) if tangent_of else None) if p in pattern else
+            gast.If(test=_not_all_floats([p]), body=[gast.Expr(value=call(
+                "refuse_complex", [name(p), const(p), name(function_name)]))], orelse=[])
+            for p in params]
+
+
 def cotangent_check(cotangent, value, function_name):
     """`if type(bz) is not float or type(value) is not float: bz = require_cotangent(bz, value, f)`:
     the cotangent passed to an entry function against the value it is for (and a value of None), made

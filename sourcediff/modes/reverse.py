@@ -27,7 +27,7 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..ir.structure import single_exit
 from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, bind_arguments, instantiate_adjoint, spelling_of
-from .primitives import cotangent_check, describe, entry_check, primitive_key, primitive_parts
+from .primitives import cotangent_check, describe, entry_checks, primitive_key, primitive_parts
 from .sequences import joined_cotangents, joining
 from .shapes import FloatingNames, Shapes
 
@@ -892,7 +892,7 @@ class ReverseMode:
     def checks(self, checked_by):
         if checked_by is None:
             return []
-        return [entry_check(p, checked_by) for p in self.pattern]
+        return entry_checks([a.id for a in self.fdef.args.args], self.pattern, checked_by)
 
     def cotangent_checks(self, cotangent, value, checked_by):
         return [] if checked_by is None else [cotangent_check(cotangent, value, checked_by)]

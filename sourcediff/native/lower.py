@@ -229,10 +229,13 @@ class Lowering:
         return isinstance(node, gast.Expr) and self.calls(node.value, runtime.refuse_in_place)
 
     def is_real_check(self, node):
-        """`if type(x) is not float: require_real(...)` in generated code (or `type(x) is not float or
-        type(dx) is not float`): the entry check already holds, every parameter being a float."""
+        """`if type(x) is not float: require_real(...)` (or refuse_complex) in generated code (or `type(x)
+        is not float or type(dx) is not float`): the entry check already holds, every parameter being a
+        float."""
         if not (isinstance(node, gast.If) and not node.orelse and len(node.body) == 1
-                and isinstance(node.body[0], gast.Expr) and self.calls(node.body[0].value, runtime.require_real)):
+                and isinstance(node.body[0], gast.Expr)
+                and any(self.calls(node.body[0].value, check) for check in (runtime.require_real,
+                                                                            runtime.refuse_complex))):
             return False
         tests = node.test.values if isinstance(node.test, gast.BoolOp) and isinstance(node.test.op, gast.Or) \
             else [node.test]

@@ -1,6 +1,8 @@
 def inplace_updates_jvp_x(x, X, dx):
     if type(x) is not float or type(dx) is not float:
         require_real(x, 'x', inplace_updates, dx)
+    if type(X) is not float:
+        refuse_complex(X, 'X', inplace_updates)
     # y = x.copy()
     y = copy.copy(x)
     dy = copy.copy(dx)

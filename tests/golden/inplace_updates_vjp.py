@@ -1,6 +1,8 @@
 def inplace_updates_vjp_x(x, X, bvalue):
     if type(x) is not float:
         require_real(x, 'x', inplace_updates)
+    if type(X) is not float:
+        refuse_complex(X, 'X', inplace_updates)
     stack = []
     # y = x.copy()
     y = copy.copy(x)

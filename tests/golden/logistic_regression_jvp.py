@@ -3,6 +3,10 @@ def loss_jvp_w_b(w, b, X, y, dw, db):
         require_real(w, 'w', loss, dw)
     if type(b) is not float or type(db) is not float:
         require_real(b, 'b', loss, db)
+    if type(X) is not float:
+        refuse_complex(X, 'X', loss)
+    if type(y) is not float:
+        refuse_complex(y, 'y', loss)
     # z = X @ w + b
     z = np.matmul(X, w) + b
     dz = np.matmul(X, dw) + db

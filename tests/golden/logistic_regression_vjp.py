@@ -3,6 +3,10 @@ def loss_vjp_w_b(w, b, X, y, bneg_mean_total):
         require_real(w, 'w', loss)
     if type(b) is not float:
         require_real(b, 'b', loss)
+    if type(X) is not float:
+        refuse_complex(X, 'X', loss)
+    if type(y) is not float:
+        refuse_complex(y, 'y', loss)
     # z = X @ w + b
     matmul_X = np.matmul(X, w)
     z = matmul_X + b

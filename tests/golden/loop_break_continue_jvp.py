@@ -1,6 +1,8 @@
 def loop_break_continue_jvp_x(x, limit, dx):
     if type(x) is not float or type(dx) is not float:
         require_real(x, 'x', loop_break_continue, dx)
+    if type(limit) is not float:
+        refuse_complex(limit, 'limit', loop_break_continue)
     # total = 0.0
     total = 0.0
     dtotal = 0.0

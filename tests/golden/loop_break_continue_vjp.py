@@ -1,6 +1,8 @@
 def loop_break_continue_vjp_x(x, limit, bvalue):
     if type(x) is not float:
         require_real(x, 'x', loop_break_continue)
+    if type(limit) is not float:
+        refuse_complex(limit, 'limit', loop_break_continue)
     stack = []
     # total = 0.0
     total = 0.0

@@ -18,6 +18,10 @@ def softmax_cross_entropy_jvp_logits(logits, labels, dlogits):
 def mlp_loss_jvp_params(params, X, labels, dparams):
     if type(params) is not float or type(dparams) is not float:
         require_real(params, 'params', mlp_loss, dparams)
+    if type(X) is not float:
+        refuse_complex(X, 'X', mlp_loss)
+    if type(labels) is not float:
+        refuse_complex(labels, 'labels', mlp_loss)
     # W1, b1, W2, b2, W3, b3 = params
     W1 = params[0]
     dW1 = dparams[0]

@@ -30,6 +30,10 @@ def softmax_cross_entropy_backward_logits(saved, bneg_mean_sum_labels):
 def mlp_loss_vjp_params(params, X, labels, bsoftmax_cross_entropy_lo):
     if type(params) is not float:
         require_real(params, 'params', mlp_loss)
+    if type(X) is not float:
+        refuse_complex(X, 'X', mlp_loss)
+    if type(labels) is not float:
+        refuse_complex(labels, 'labels', mlp_loss)
     # W1, b1, W2, b2, W3, b3 = params
     W1 = params[0]
     b1 = params[1]

@@ -1,6 +1,8 @@
 def nested_closure_jvp_x(x, a, dx):
     if type(x) is not float or type(dx) is not float:
         require_real(x, 'x', nested_closure, dx)
+    if type(a) is not float:
+        refuse_complex(a, 'a', nested_closure)
     scale = 2.0 * a
 
     def transform_jvp_v(v, shift=1.0, *, dv):

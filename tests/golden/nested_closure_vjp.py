@@ -17,6 +17,8 @@ def transform_backward_v(saved, btanh_scale_times_a):
 def nested_closure_vjp_x(x, a, btotal):
     if type(x) is not float:
         require_real(x, 'x', nested_closure)
+    if type(a) is not float:
+        refuse_complex(a, 'a', nested_closure)
     scale = 2.0 * a
     # return transform(x) + transform(x ** 2, shift=-0.5)
     transform_x, transform_x_saved = transform_forward_v(x, a=a, scale=scale)

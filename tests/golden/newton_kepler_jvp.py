@@ -1,6 +1,8 @@
 def newton_kepler_jvp_M(M, e, dM):
     if type(M) is not float or type(dM) is not float:
         require_real(M, 'M', newton_kepler, dM)
+    if type(e) is not float:
+        refuse_complex(e, 'e', newton_kepler)
     # E = M
     E = M
     dE = dM

@@ -1,6 +1,8 @@
 def rpow_jvp_x(x, n, dx):
     if type(x) is not float or type(dx) is not float:
         require_real(x, 'x', rpow, dx)
+    if type(n) is not float:
+        refuse_complex(n, 'n', rpow)
     if n == 0:
         return 1.0, 0.0
     # half = rpow(x, n // 2)

@@ -60,6 +60,8 @@ def rpow_backward_x(saved, bvalue):
 def rpow_vjp_x(x, n, bvalue):
     if type(x) is not float:
         require_real(x, 'x', rpow)
+    if type(n) is not float:
+        refuse_complex(n, 'n', rpow)
     # if n == 0:
     returned = False
     result = None
