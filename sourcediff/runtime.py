@@ -328,13 +328,18 @@ def refuse_complex(value, name, function):
                     "pass the real and imaginary parts as separate real arguments")
 
 
+def returned_none(function):
+    """The function differentiated returned None on this call: it has no derivative."""
+    _refuse(NonDifferentiableError, function, f"{function.__qualname__} returned None, which has no derivative",
+            "return the value to differentiate on every path through the function")
+
+
 def require_cotangent(cotangent, value, function):
     """Refuse a value of None, and a cotangent of another structure, shape or dtype than the value
     (0.0 stands for zeros of any shape, as in generated code), before any arithmetic meets it; return
     the cotangent in the value's structure and shape."""
     if value is None:
-        _refuse(NonDifferentiableError, function, f"{function.__qualname__} returned None, which has no derivative",
-                "return the value to differentiate on every path through the function")
+        returned_none(function)
     if type(cotangent) is float and (cotangent == 0.0 or isinstance(value, float)):
         return cotangent_like(cotangent, value)
     mismatch = _mismatch(cotangent, value, "the value")

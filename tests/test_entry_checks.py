@@ -58,6 +58,23 @@ def test_a_value_of_none_at_run_time_is_refused():
         backward(saved, 1.0)
 
 
+def returns_none_on_one_branch(x):
+    if x[0] > 0:
+        return np.sum(x * x)
+    return
+
+
+@pytest.mark.parametrize("f", [sometimes_none, returns_none_on_one_branch])
+def test_forward_mode_refuses_a_value_of_none_at_run_time(f):
+    """The tangent and the forward gradient of a function that returned None came back as None."""
+    x, v = np.array([1.0, 2.0]), np.array([0.5, 1.0])
+    assert sd.jvp(f)(x, v)[1] == pytest.approx(2 * x @ v)
+    for call in (lambda: sd.jvp(f)(-x, v), lambda: sd.forward_gradient(f)(-x)):
+        with pytest.raises(sd.NonDifferentiableError, match=f"{f.__name__} returned None") as error:
+            call()
+        assert error.value.filename == __file__ and error.value.lineno == f.__code__.co_firstlineno
+
+
 @pytest.mark.parametrize("label, kind", [("abc", "a str"), (None, "None"), (object(), "an object"),
                                          (np.array(["a", "b"]), "an array of dtype <U1")])
 def test_a_non_numeric_wrt_argument_is_named_with_its_type(label, kind):

@@ -25,6 +25,19 @@ def jvp_name(fdef, pattern):
     return f"{fdef.name}_jvp" if pattern == params or not pattern else f"{fdef.name}_jvp_{'_'.join(pattern)}"
 
 
+def may_fall_through(body):
+    """Whether running body may reach its end (conservatively: loops may end, branches may not return)."""
+    if not body:
+        return True
+    last = body[-1]
+    if isinstance(last, (gast.Return, gast.Raise)) or isinstance(last, gast.Expr) and isinstance(
+            last.value, gast.Call) and isinstance(last.value.func, gast.Name) and last.value.func.id == "returned_none":
+        return False
+    if isinstance(last, gast.If):
+        return may_fall_through(last.body) or may_fall_through(last.orelse)
+    return True
+
+
 class ForwardMode:
     """The tangent of one normalized function (and of the nested functions it defines)."""
 
@@ -33,6 +46,7 @@ class ForwardMode:
         self.parsed = parsed
         self.fdef = fdef
         self.pattern = tuple(pattern)
+        self.checked_by = None  # the user's function, in an entry function (transform sets it)
         self.tangents = tangent_names  # primal name -> tangent name (shared with nested functions)
         self.names = names
         self.enclosing = enclosing
@@ -116,7 +130,10 @@ class ForwardMode:
         for param in (a.id for a in self.fdef.args.args):
             if param in self.active and param not in self.pattern:
                 body.append(self.derived(self.tangent_name(param), self.zeros_like(name(param)), None))
+        self.checked_by = checked_by
         body += without_unused_functions(self.block(self.fdef.body))
+        if checked_by is not None and may_fall_through(body):
+            body.append(self.refuse_none())
         result = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
                                   type_comment=None, type_params=[])
         return gast.copy_location(result, self.fdef)
@@ -187,8 +204,15 @@ class ForwardMode:
             return [stmt] + self.nested_variants(stmt)
         return [stmt]
 
+    def refuse_none(self, stmt=None):
+        """`returned_none(f)`: the entry function returned None (by a bare return, or past its end)."""
+        return with_origin(gast.Expr(value=call("returned_none", [name(self.checked_by)])),
+                           stmt.sd_origin if stmt is not None else None)
+
     def return_(self, stmt):
         value = stmt.value
+        if self.checked_by is not None and (value is None or isinstance(value, gast.Constant) and value.value is None):
+            return self.refuse_none(stmt)
         if value is None:
             tangent = const(None)
         elif isinstance(value, gast.Tuple):
