@@ -64,7 +64,7 @@ CONSTRUCTS = {
     "nested_container": "nested tuples and lists `p[0][1]` (defect 4)",
     "nested_dict": "nested dicts `p['l1']['W']` and dict literals of differentiable values (defect 10)",
     "tuple_concatenation": "`(x, y) + (z,)` fed to NumPy or indexed (defect 12)",
-    "int_index_arithmetic": "slices and indices computed from integers, `W[3 * b:]` (defect 9)",
+    "int_index_arithmetic": "slices and indices computed from integers, `W[3 * b:]` (defect 9), also by a call",
     "r_c": "`np.r_[...]` and `np.c_[...]` (defect 2)",
     "broadcasting": "scalars, vectors and matrices combined by broadcasting",
     "name_reuse": "a local variable named like the function it is in (`def f(x): f = x[0] * 2.0`)",
@@ -704,8 +704,8 @@ class Generator:
         self.uses.add("int_index_arithmetic")
         b = self.rng.choice(self.ints)  # each holds 1
         forms = {"V": ["{V}[3 * B - 3:]", "{M}[B - 1]", "np.outer({W}, {V}).ravel()[3 * B:]"],
-                 "W": ["{V}[B:]", "{V}[B - 1:2 * B]", "{M}[:, 2 * B]"],
-                 "S": ["{V}[2 * B]", "{M}[B, B + 1]", "({S} * B)"],
+                 "W": ["{V}[B:]", "{V}[B - 1:2 * B]", "{M}[:, 2 * B]", "{V}[(lambda i: i)(B):]"],
+                 "S": ["{V}[2 * B]", "{M}[B, B + 1]", "({S} * B)", "{V}[(lambda i: 2 * i)(B)]"],
                  "M": ["{M}[B - 1:, :]", "{M}[:, B - 1:B + 2]"]}[shape]
         return self.pick([form.replace("B", b) for form in forms], depth)
 

@@ -540,3 +540,28 @@ def test_decorated_methods_read_from_an_instance():
         assert tangent == pytest.approx(scale * np.sum(3 * w ** 2 * v))
         assert model.loss is model.loss
     assert ScaledModel.loss(ScaledModel(3.0), w) == pytest.approx(3.0 * np.sum(np.sin(w) * w))
+
+
+def scaled_at_a_computed_index(x):
+    def shifted(i):
+        return i + 1
+    y = x * 2.0
+    return y[shifted(0)] * x[shifted(1)]
+
+
+def squares_a_random_element(x, rng):
+    return 3.0 * x[rng.integers(0, 3)] ** 2
+
+
+def test_an_index_computed_by_a_call_is_computed_once():
+    """`x[k(1)]`: the backward function read the index again, calling a nested function only the
+    forward function defines (NameError in split motion) or drawing another random index (a gradient
+    for another element than the value's, in every motion)."""
+    x = np.array([1.0, 2.0, 3.0])
+    forward, backward = sd.vjp(scaled_at_a_computed_index, motion="split")
+    np.testing.assert_allclose(backward(forward(x)[1], 1.0), [0.0, 6.0, 4.0])
+    np.testing.assert_allclose(sd.grad(scaled_at_a_computed_index)(x), [0.0, 6.0, 4.0])
+    for seed in range(8):
+        value, gradient = sd.value_and_grad(squares_a_random_element)(x, np.random.default_rng(seed))
+        picked = int(np.flatnonzero(3.0 * x ** 2 == value)[0])
+        np.testing.assert_allclose(gradient, np.where(np.arange(3) == picked, 6.0 * x, 0.0))

@@ -684,8 +684,8 @@ class Normalizer:
         if isinstance(node, gast.Call):
             return self.primitive_call(node)
         if isinstance(node, gast.Subscript):
-            return gast.Subscript(value=self.atom(node.value, self.hint(node.value)), slice=node.slice,
-                                  ctx=gast.Load())
+            return gast.Subscript(value=self.atom(node.value, self.hint(node.value)),
+                                  slice=self.index_computed_once(node.slice), ctx=gast.Load())
         if isinstance(node, (gast.List, gast.Tuple)):
             return type(node)(elts=[self.atom(e, self.hint(e)) for e in node.elts], ctx=gast.Load())
         if isinstance(node, gast.Dict):
@@ -845,6 +845,18 @@ class Normalizer:
         parts = [gast.Compare(left=operands[i], ops=[op], comparators=[operands[i + 1]])
                  for i, op in enumerate(node.ops)]
         return gast.BoolOp(op=gast.And(), values=parts)
+
+    def index_computed_once(self, index):
+        """An index with the calls of user functions in it (`x[k(1)]`, `x[1:pick(n)]`) held in variables:
+        derivative statements that read the index must not call them again (a helper may draw random
+        numbers, or be out of reach of a backward function)."""
+        if isinstance(index, gast.Tuple):
+            return gast.Tuple(elts=[self.index_computed_once(e) for e in index.elts], ctx=gast.Load())
+        if isinstance(index, gast.Slice):
+            return gast.Slice(**{f: getattr(index, f) and self.index_computed_once(getattr(index, f))
+                                 for f in ("lower", "upper", "step")})
+        calls_code = any(isinstance(n, gast.Call) and not self.statically_inactive(n) for n in walk(index))
+        return self.atom(index, "index") if calls_code else index
 
     def statically_inactive(self, node):
         """True for expressions that never carry a derivative: shapes, lengths, comparisons, constants."""
