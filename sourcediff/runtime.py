@@ -50,8 +50,8 @@ def unbroadcast(g, x):
     if np.ndim(g) == 0:  # a number broadcasts as it is (0.0, the cotangent of zeros, stays that)
         return g
     g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape)))) if np.ndim(g) > len(shape) else g
-    if np.ndim(g) < len(shape):  # from a zero cotangent, with fewer dimensions: align it with x's axes
-        g = np.reshape(g, (1,) * (len(shape) - np.ndim(g)) + np.shape(g))
+    if np.ndim(g) < len(shape):  # from a zero cotangent, with fewer dimensions: spread it over x's axes
+        g = np.array(np.broadcast_to(g, np.broadcast_shapes(np.shape(g), shape)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
@@ -261,6 +261,26 @@ def unreduce(g, x, axis=None, keepdims=False, mean=False):
         view.flags.writeable = False
         return view
     return np.broadcast_to(expand_reduced(g, x, axis, keepdims), shape)
+
+
+def product_of_others(x, z, axis=None, keepdims=False):
+    """For each element of x, the product of the other elements reduced with it by z = np.prod(x, axis):
+    z / x where x has no zeros, else from exclusive cumulative products (exact at zeros, where z / x
+    is nan)."""
+    if np.all(x):
+        return expand_reduced(z, x, axis, keepdims) / x
+    if np.ndim(x) == 0:
+        return np.ones_like(x, dtype=float)
+    x = np.asarray(x)
+    axes = tuple(range(x.ndim)) if axis is None else tuple(
+        a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    last = tuple(range(x.ndim - len(axes), x.ndim))
+    moved = np.moveaxis(x, axes, last)
+    rows = moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,))
+    ones = np.ones(rows.shape[:-1] + (1,))
+    before = np.cumprod(np.concatenate([ones, rows[..., :-1]], -1), -1)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(rows, -1)[..., :-1]], -1), -1), -1)
+    return np.moveaxis((before * after).reshape(moved.shape), last, axes)
 
 
 def expand_reduced(z, x, axis, keepdims):
@@ -843,6 +863,8 @@ def as_directions(t):
     if isinstance(t, (list, tuple)):
         parts = [as_directions(e) for e in t]
         rank = max(np.ndim(p) for p in parts)
+        if rank == 0:  # every part the 0.0 of a zero tangent: zeros along one direction, which broadcasts
+            return np.zeros((1, len(parts)))
         parts = [p if np.ndim(p) in (0, rank) else np.reshape(p, p.shape[:1] + (1,) * (rank - p.ndim) + p.shape[1:])
                  for p in parts]
         return np.stack(np.broadcast_arrays(*parts), axis=1)

@@ -26,8 +26,8 @@ def rebuild(tree, values):
     """tree with its leaves replaced, in order, by the next values (arrays keep their shapes)."""
     if isinstance(tree, (list, tuple)):
         return type(tree)(rebuild(child, values) for child in tree)
-    if isinstance(tree, dict):
-        return {key: rebuild(tree[key], values) for key in tree}
+    if isinstance(tree, dict):  # in the order flat reads the leaves: keys sorted
+        return {key: rebuild(tree[key], values) for key in sorted(tree)}
     if isinstance(tree, np.ndarray):
         return np.reshape([next(values) for _ in range(tree.size)], tree.shape)
     return float(next(values))
@@ -575,3 +575,18 @@ def test_vjp_with_a_zero_cotangent_for_a_vector_value():
     W, x = np.ones((2, 3)), np.array([0.3, 0.5, 0.7])
     _, (bW, bx) = sd.vjp(project, wrt=(0, 1))(W, x, 0.0)
     assert np.shape(bW) == (2, 3) and not np.any(bW) and np.shape(bx) == (3,) and not np.any(bx)
+
+
+def concatenations_on_a_branch_not_taken(x, s, p):
+    v = np.r_[p['c'], s] * np.c_[np.tanh(p['c']), p['c'], np.linalg.norm(p['W'], axis=1)]
+    if s <= -0.3:
+        return np.sum(x) * 0.5
+    return np.sum(x) + 0.25 * np.sum(v)
+
+
+def test_concatenations_whose_cotangent_a_branch_not_taken_left_at_zero():
+    """Found by the fuzzer: the 0.0 cotangent of a product, times the other factor, came to np.c_'s
+    adjoint as an array of a broadcast shape, which it could not split."""
+    p = {'c': np.array([0.2, 0.4]), 'W': np.full((2, 3), 0.3)}
+    for s in (-0.4, 0.2):
+        check(concatenations_on_a_branch_not_taken, np.array([0.3, -0.5, 0.8]), s, p, wrt=(0, 1, 2))

@@ -230,3 +230,25 @@ def test_a_function_using_the_name_rng_is_refused():
 def test_an_array_valued_function_fails_with_a_clear_message():
     with pytest.raises(ValueError, match="scalar function"):
         sd.forward_gradient(vector_valued)(np.ones(3), rng=0)
+
+
+def constant_weight(a, b):
+    return 0.7
+
+
+def summed_constant_weights(x, W):
+    items = []
+    for j in range(3):
+        items.append(constant_weight(W, b=np.outer(x[1:], x)) * (j + 1.0))
+    return np.sum(x * x) - 0.75 * sum(items)
+
+
+def test_a_list_of_zero_tangents_in_vector_mode():
+    """Found by the fuzzer: a list whose every tangent was the 0.0 of a zero tangent had no direction
+    axis to stack along (AxisError in vector mode and forward gradients)."""
+    x, W = np.array([0.3, -0.5, 0.8]), np.ones((2, 3))
+    value, estimate = sd.forward_gradient(summed_constant_weights, directions=4)(x, W, rng=1)
+    assert value == pytest.approx(np.sum(x * x) - 0.75 * 0.7 * 6)
+    shared = np.random.default_rng(1)
+    directions = [normal_like(x, shared) for _ in range(4)]
+    np.testing.assert_allclose(estimate, np.mean([(2 * x @ v) * v for v in directions], axis=0), rtol=1e-12)

@@ -372,3 +372,28 @@ def test_a_method_call_inside_an_augmented_assignment():
     """Found by the fuzzer: `v += A.copy()` was refused (name 'copy' is not defined): the right-hand
     side, made canonical once, was made canonical again."""
     assert_both_modes(adds_a_copy_in_place, None, rng.standard_normal(3), rng.standard_normal((2, 3)))
+
+
+def tanh_layers_one_filled_like(x, s):
+    h = x * 1.0
+    for W in (np.full_like(np.outer(x[1:], x), s).T, np.outer(x[1:], x)):
+        h = np.tanh(h @ W + s)
+    return np.sum(h)
+
+
+def test_what_only_lends_a_shape_carries_no_cotangent_back():
+    """Found by the fuzzer: np.outer(x[1:], x) read only by np.full_like left x[1:] waiting for a
+    cotangent nothing gave (NameError in generated code). Reverse mode follows only the arguments a
+    rule gives cotangents."""
+    assert_both_modes(tanh_layers_one_filled_like, None, np.array([0.3, -0.5, 0.8]), 0.4)
+
+
+def product_with_a_zero(x):
+    return np.prod(np.array([np.sum(x[x > 0.1]), 0.5, x[0]]))
+
+
+def test_np_prod_at_zeros():
+    """Found by the fuzzer: np.prod's derivative divided the product by each factor, nan at a zero."""
+    assert_both_modes(product_with_a_zero, None, np.array([0.05, -0.5, 0.08]))
+    assert_both_modes(lambda x: np.prod(x * x, axis=1) @ np.array([1.0, -2.0]), None,
+                      np.array([[0.0, 1.5, 0.2], [2.0, -1.0, 0.0]]))

@@ -243,7 +243,9 @@ TABLE = {
     # reductions, shapes, constructors
     np.sum: reductions() + empty_reductions(),
     np.mean: reductions() + [call(N(0, 3), axis=1)],
-    np.prod: reductions(S) + empty_reductions(S),
+    np.prod: reductions(S) + empty_reductions(S) + [  # with zeros, where prod / x is nan
+        call(np.array([0.0, 1.5, -2.0])), call(np.array([[0.0, 1.5, 0.0], [2.0, -1.0, 0.5]]), axis=1),
+        call(np.array([[0.0, 1.5], [0.0, 2.0], [3.0, 0.5]]), axis=(0, 1)), call(np.array(0.0))],
     np.max: reductions() + [call(N()), ties(np.array([1.0, 3.0, 3.0, 2.0])),
                             ties(np.array([[1.0, 2.0], [2.0, 2.0]]), axis=1),
                             ties(np.array([[1.0, 1.0], [2.0, 0.0]]), axis=0, keepdims=True)],

@@ -34,9 +34,10 @@ from .shapes import FloatingNames, Shapes
 UNSUPPORTED = {}
 
 
-def useful_variables(fdef, local_functions=None):
+def useful_variables(fdef, local_functions=None, given=operands):
     """Variables whose values can reach the returned value (flow-insensitive); a call of a nested
-    function also reads the enclosing variables that function reads."""
+    function also reads the enclosing variables that function reads. given(value) lists the operands
+    whose derivatives flow into value (not the array np.full_like(a, v) takes only the shape of)."""
     local_functions = local_functions or {}
     useful = set()
     reads_of = {}  # variable -> the names its assignments read
@@ -49,7 +50,7 @@ def useful_variables(fdef, local_functions=None):
             targets, value = {stmt.value.func.value.id}, stmt.value.args[0]
         else:
             continue
-        reads = operands(value)
+        reads = given(value)
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in local_functions:
             reads = reads + list(local_functions[value.func.id][1])
         for target in targets:
@@ -210,11 +211,11 @@ class ReverseMode:
         self.separate_overwrites()
         self.pattern = tuple(pattern)
         reads = {n: set(free) for n, (_, free) in self.local_functions.items()}
-        self.active = active_variables(fdef, set(pattern), reads) & useful_variables(fdef, self.local_functions)
+        self.active = active_variables(fdef, set(pattern), reads) & useful_variables(fdef, self.local_functions,
+                                                                                     self.operands_given)
         self.sequences = sequence_variables(self.fdef)
         self.numeric = numeric_variables(self.fdef, self.sequences)
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
-        self.active -= self.unreached_temporaries()
         # with scalars=True, the code may assume every argument is a Python float or int
         self.scalars = scalar_variables(self.fdef) if scalars else set()
         counts = assignment_counts(fdef)
@@ -248,16 +249,16 @@ class ReverseMode:
         except BindError:
             return None  # refused with its location when the sweep meets it
 
-    def unreached_temporaries(self):
-        """Temporaries read once, by a primitive whose adjoint gives that argument no cotangent (the
-        array `a` of np.full_like(a, v) lends only its shape): nothing flows back through them."""
-        found = set()
-        for stmt in statements(self.fdef.body):
-            bound = self.rule_operands(stmt.value) if isinstance(stmt, gast.Assign) else None
-            if bound is not None:
-                found |= {a.id for param, a in bound[1].items() if isinstance(a, gast.Name)
-                          and a.id in self.single_use and param not in bound[0].given}
-        return found
+    def operands_given(self, value):
+        """The operands of value its adjoint gives cotangents: those of its rule's template that it
+        assigns `d[x]` (np.full_like(a, v) gives none to a, which lends only its shape), else all."""
+        bound = self.rule_operands(value)
+        if bound is None:
+            return operands(value)
+        template, arguments = bound
+        given = {n for param, node in arguments.items() if param in template.given for n in operands(node)}
+        withheld = {n for param, node in arguments.items() if param not in template.given for n in operands(node)}
+        return [n for n in operands(value) if n in given or n not in withheld]
 
     def surely_reached(self, entry):
         """Variables whose cotangent surely holds an array when their adjoint runs, rather than the 0.0

@@ -1,11 +1,11 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenate_rows, cross_cotangent,
-                       diff_cotangent, direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent,
-                       embed_diagonal, expand_reduced, gradient_cotangent, inner_left_cotangent, inner_right_cotangent,
-                       kron_cotangent, matmul_directions_left, matmul_directions_right, matmul_left_cotangent,
-                       matmul_right_cotangent, none_holds, pad_cotangent, reduced_count, repeat_cotangent, reshape_like,
+from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenate_rows, cross_cotangent, diff_cotangent,
+                       direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent, embed_diagonal,
+                       expand_reduced, gradient_cotangent, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
+                       matmul_directions_left, matmul_directions_right, matmul_left_cotangent, matmul_right_cotangent,
+                       none_holds, pad_cotangent, product_of_others, reduced_count, repeat_cotangent, reshape_like,
                        rolled_axis, sample_fractions, select_cotangents, split_like, take_along_axis_cotangent,
                        take_cotangent, tensordot_cotangent, tile_cotangent, unbroadcast, unreduce, unsplit)
 from .registry import LINEAR_ARGUMENTS, F, adjoint, array_cotangent, d, inactive, tangent, vector_tangent
@@ -391,12 +391,12 @@ def mean_adjoint(z, x, axis=None, keepdims=False):
 
 @tangent(np.prod)
 def prod(z, x, axis=None, keepdims=False):
-    d[z] = np.sum(d[x] * (expand_reduced(z, x, axis, keepdims) / x), axis=axis, keepdims=keepdims)
+    d[z] = np.sum(d[x] * product_of_others(x, z, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.prod)
 def prod_adjoint(z, x, axis=None, keepdims=False):
-    d[x] = expand_reduced(d[z] * z, x, axis, keepdims) / x
+    d[x] = expand_reduced(d[z], x, axis, keepdims) * product_of_others(x, z, axis, keepdims)
 
 
 @tangent(np.var)
