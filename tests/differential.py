@@ -25,6 +25,7 @@ import numpy as np
 import sourcediff as sd
 from sourcediff.derivation import Derivation
 from sourcediff.errors import SourceDiffError
+from sourcediff.runtime import normal_like
 
 MODES = ("jvp", "vjp", "split", "grad", "vector", "forward_gradient", "identity")
 FAILURES = ("wrong", "internal", "refused")
@@ -378,6 +379,9 @@ def run_mode(mode, f, wrt, point, rng):
             return Outcome("wrong", f"value {v!r}, f gives {value!r}")
         if [np.shape(leaf) for leaf in leaves(g)] != [np.shape(leaf) for p in wrt for leaf in leaves(args[_position(f, p)])]:
             return Outcome("wrong", "estimate not shaped like the arguments")
+        expected = forward_gradient_reference(f, args, wrt, 2, seed=0)
+        if not close(flat(g), flat(expected), np.max(np.abs(flat(expected)), initial=0.0)):
+            return Outcome("wrong", f"estimate {flat(g)}, (∇f·v) v from differences along the same v {flat(expected)}")
     elif mode == "identity":  # the generated tangent and adjoint against each other, no differences
         u = random_like(value, rng)
         _, cotangents = sd.vjp(f, wrt)(*args, u)
@@ -387,6 +391,21 @@ def run_mode(mode, f, wrt, point, rng):
             if not close(exact, expected, float(np.abs(flat(u)) @ np.abs(flat(t)))):
                 return Outcome("wrong", f"<J^T u, v> = {exact!r}, <u, J v> = {expected!r}")
     return Outcome("correct")
+
+
+def forward_gradient_reference(f, args, wrt, count, seed):
+    """mean over j of (∇f·v_j) v_j, for the directions v_j a forward gradient draws from seed (one
+    standard normal per element of each differentiated argument, in wrt's order), with ∇f·v_j from
+    Richardson central differences."""
+    positions = [_position(f, p) for p in wrt]
+    draws = np.random.default_rng(seed)
+    stacked = [normal_like(args[p], draws, count) for p in positions]
+    directions = [[map_tree(lambda leaf, j=j: leaf[j], t) for t in stacked] for j in range(count)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        slopes = [float(richardson(f, args, positions, d, STEP)[0]) for d in directions]
+    return [map_tree(lambda *parts: sum(s * part for s, part in zip(slopes, parts)) / count, *[d[i] for d in directions])
+            for i in range(len(positions))]
 
 
 def _position(f, name):
