@@ -26,7 +26,8 @@ from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_va
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import is_user_function, rule_for, spelling
-from ..rules.instantiate import BindError, ReplaceNames, bind_arguments, instantiate_adjoint, spelling_of
+from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
+from .cotangent_flow import operands_given, surely_reached
 from .primitives import cotangent_check, describe, entry_checks, primitive_key, primitive_parts
 from .sequences import joined_cotangents, joining
 from .shapes import FloatingNames, Shapes
@@ -235,55 +236,12 @@ class ReverseMode:
 
     # -- preparation -------------------------------------------------------------------------------
 
-    def rule_operands(self, value):
-        """(template, {parameter: operand}) of the adjoint rule for `t = value`, or None."""
-        key = primitive_key(value) if isinstance(value, (gast.Call, gast.BinOp, gast.UnaryOp)) else None
-        rule = rule_for(key) if key is not None else None
-        template = rule.adjoint_for(len(value.args) if isinstance(value, gast.Call) else
-                                    2 if isinstance(value, gast.BinOp) else 1) if rule is not None else None
-        if template is None:
-            return None
-        args, keywords, _, _ = primitive_parts(value, self.error)
-        try:
-            return template, bind_arguments(template, args, keywords)[0]
-        except BindError:
-            return None  # refused with its location when the sweep meets it
-
     def operands_given(self, value):
-        """The operands of value its adjoint gives cotangents: those of its rule's template that it
-        assigns `d[x]` (np.full_like(a, v) gives none to a, which lends only its shape), else all."""
-        bound = self.rule_operands(value)
-        if bound is None:
-            return operands(value)
-        template, arguments = bound
-        given = {n for param, node in arguments.items() if param in template.given for n in operands(node)}
-        withheld = {n for param, node in arguments.items() if param not in template.given for n in operands(node)}
-        return [n for n in operands(value) if n in given or n not in withheld]
+        return operands_given(value, self.error)
 
     def surely_reached(self, entry):
-        """Variables whose cotangent surely holds an array when their adjoint runs, rather than the 0.0
-        that stands for zeros of any shape (a part of a container nothing reached, a branch not taken):
-        the variable returned by an entry function (whose cotangent the check makes an array), and,
-        backwards through the top-level block, each variable assigned once that a top-level assignment
-        to a variable surely reached gives a cotangent (an adjoint of an array is an array)."""
-        body, once = self.fdef.body, set(self.primal_names) - self.unstable - mutated_variables(self.fdef)
-        returned = body[-1].value if body and isinstance(body[-1], gast.Return) else None
-        reached = {returned.id} if entry and isinstance(returned, gast.Name) else set()
-        for stmt in reversed(body):
-            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-                    and stmt.targets[0].id in reached):
-                continue
-            value = stmt.value
-            if isinstance(value, gast.Name):
-                given = {value.id}
-            elif isinstance(value, gast.Call) and self.is_user_call(value):
-                given = set(operands(value))  # the callee's backward function gives cotangents like its arguments
-            else:
-                bound = self.rule_operands(value)
-                given = {a.id for param, a in bound[1].items() if isinstance(a, gast.Name)
-                         and param in bound[0].given} if bound is not None else set()
-            reached |= given & once & self.numeric
-        return reached
+        once = set(self.primal_names) - self.unstable - mutated_variables(self.fdef)
+        return surely_reached(self.fdef, entry, once & self.numeric, self.is_user_call, self.error)
 
     def error(self, cls, node, message, hint=None):
         located = node if getattr(node, "lineno", None) else getattr(node, "sd_origin", None) or node
