@@ -6,7 +6,7 @@ import weakref
 
 import numpy as np
 
-from .derivation import Derivation
+from .derivation import Derivation, collector_paused
 from .errors import SourceDiffError
 from .frontend.parse import unbind
 from .rules import registry
@@ -63,21 +63,25 @@ def _derive(f, mode, wrt_names, options=()):
     entry = entries.get(key)
     if entry is not None and entry[0].is_current():
         return entry[1]
+    with collector_paused():
+        derivation, generated = _generate(f, mode, wrt_names, options)
+    entries[key] = (derivation, generated)
+    return generated
+
+
+def _generate(f, mode, wrt_names, options):
     if mode == "forward_gradient":
         directions, distribution, antithetic = options
         derivation = Derivation(directions)
-        generated = derivation.compile(derivation.function_forward_gradient(f, wrt_names, distribution, antithetic))
-        entries[key] = (derivation, generated)
-        return generated
+        return derivation, derivation.compile(derivation.function_forward_gradient(f, wrt_names, distribution,
+                                                                                   antithetic))
     derivation = Derivation()
     if mode == "jvp":
-        generated = derivation.compile(derivation.function_jvp(f, wrt_names, entry=True)[0])
-    elif mode == "vjp":
-        generated = derivation.compile(derivation.function_grad(f, wrt_names))
-    else:  # split motion: a forward and a backward function
-        generated = derivation.compile(*derivation.function_grad(f, wrt_names, motion="split"))
-    entries[key] = (derivation, generated)
-    return generated
+        return derivation, derivation.compile(derivation.function_jvp(f, wrt_names, entry=True)[0])
+    if mode == "vjp":
+        return derivation, derivation.compile(derivation.function_grad(f, wrt_names))
+    # split motion: a forward and a backward function
+    return derivation, derivation.compile(*derivation.function_grad(f, wrt_names, motion="split"))
 
 
 def register_tangent(*primitives, nargs=None, elementwise=False, pointwise=False, linear=False):

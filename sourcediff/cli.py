@@ -20,7 +20,7 @@ import numpy as np
 
 from . import __version__
 from .api import compare_with_finite_differences, format_comparison, forward_gradient_options, resolve_wrt
-from .derivation import Derivation
+from .derivation import Derivation, collector_paused
 from .emit import to_source
 from .errors import SourceDiffError, UnsupportedSyntaxError
 from .frontend.parse import function_name
@@ -224,7 +224,8 @@ def _derive(options):
     functions = list(dict.fromkeys(_function(module, options.target, name) for name in options.funcs))
 
     def derive(derivation, fn):
-        return mode.derive(derivation, fn, _wrt_names(options, fn), options)
+        with collector_paused():
+            return mode.derive(derivation, fn, _wrt_names(options, fn), options)
 
     directions = None
     if options.mode == "forward-gradient":

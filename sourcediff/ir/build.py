@@ -73,7 +73,7 @@ def walk(node):
     subscripts (nothing looks for them but through .ctx); a faster stand-in for gast.walk (it runs in
     every pass)."""
     stack = [node]
-    pop, push, extend = stack.pop, stack.append, stack.extend
+    pop, push = stack.pop, stack.append
     fields_of = _CHILD_FIELDS
     while stack:
         current = pop()
@@ -81,16 +81,25 @@ def walk(node):
         cls = current.__class__
         fields = fields_of.get(cls)
         if fields is None:
-            fields = fields_of[cls] = tuple(f for f in cls._fields if f != "ctx")
+            fields = fields_of[cls] = tuple(f for f in cls._fields if f != "ctx"
+                                            and (cls.__name__, f) not in _TEXT_FIELDS)
         for field in fields:
             value = getattr(current, field, None)
             if value.__class__ is list:
-                extend(v for v in value if isinstance(v, AST))
-            elif isinstance(value, AST):
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif value is not None and isinstance(value, AST):
                 push(value)
 
 
 _CHILD_FIELDS = {}  # node class -> its fields that may hold nodes
+# fields that hold names, text or flags, never nodes
+_TEXT_FIELDS = {("Name", "id"), ("Name", "type_comment"), ("Constant", "value"), ("Constant", "kind"),
+                ("Attribute", "attr"), ("FunctionDef", "name"), ("FunctionDef", "type_comment"),
+                ("keyword", "arg"), ("comprehension", "is_async"), ("Assign", "type_comment"),
+                ("For", "type_comment"), ("alias", "name"), ("alias", "asname"), ("ImportFrom", "module"),
+                ("ImportFrom", "level"), ("Global", "names"), ("Nonlocal", "names"), ("ClassDef", "name")}
 AST = gast.AST
 
 
