@@ -54,8 +54,10 @@ def fuzz(n, seed, enabled, without, directory, log=print, shrink_budget=80):
         statuses[result.status] += 1
         if result.status != "checked":
             if result.status == "invalid":
-                group = groups.setdefault("invalid program: " + result.detail.split("\n")[0][:120],
-                                          {"count": 0, "seeds": [], "smallest": None})
+                key = "invalid program: " + result.detail.split("\n")[0][:120]
+                if key not in groups:
+                    log(f"new kind of failure at seed {seed + i}: {key[:160]}")
+                group = groups.setdefault(key, {"count": 0, "seeds": [], "smallest": None})
                 group["count"] += 1
                 group["seeds"].append(seed + i)
                 if group["smallest"] is None:
@@ -71,6 +73,8 @@ def fuzz(n, seed, enabled, without, directory, log=print, shrink_budget=80):
         if any(o.kind == "refused" for o in failures.values()):
             refused_per_construct.update(constructs)
         for mode, outcome in failures.items():
+            if signature(mode, outcome) not in groups:
+                log(f"new kind of failure at seed {seed + i} ({mode}): {signature(mode, outcome)[:160]}")
             group = groups.setdefault(signature(mode, outcome), {"count": 0, "seeds": [], "smallest": None,
                                                                  "modes": set()})
             group["modes"].add(mode)

@@ -338,9 +338,16 @@ def _leaves(value):
             yield leaf
 
 
-def refuse_complex(value, name, function):
+def refuse_complex(value, name, function, array_members=()):
     """Refuse complex numbers in an argument no derivative is asked for: they would meet the derivatives
-    of the others in rules written for real values, and make them silently wrong."""
+    of the others in rules written for real values, and make them silently wrong. Where the function
+    reads array_members of the argument (`.sum()`, `.T`), read as NumPy's, refuse another object."""
+    if array_members and not isinstance(value, (np.ndarray, np.generic, int, float)):
+        member = array_members[0]
+        _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} is a "
+                f"{type(value).__name__}, but sourcediff reads {name}{member} as the NumPy array's "
+                f"{member.strip('.()')}", f"pass a NumPy array, or use {type(value).__name__}'s "
+                f"{member.strip('.()')} outside the differentiated function")
     for leaf in _leaves(value):
         if is_complex(leaf):
             _refuse(NonDifferentiableError, function, f"argument '{name}' of {function.__qualname__} holds complex "
@@ -834,6 +841,8 @@ def forward_gradient_estimate(derivative, v, count=None):
     """(∇f·v) v, in v's structure: with count directions stacked first, the mean of the count estimates."""
     if count is None and type(derivative) in (float, np.float64) and type(v) in (float, np.ndarray):
         return derivative * v
+    if count is not None and np.shape(derivative) in ((), (1,)):  # a zero tangent, along one direction or none
+        derivative = np.broadcast_to(derivative, (count,))
     if np.ndim(derivative) != (0 if count is None else 1):
         raise ValueError(f"a forward gradient needs a scalar function, but its value has shape "
                          f"{np.shape(derivative)[1 if count else 0:]}")
@@ -852,8 +861,10 @@ def aligned(t, z):
     (a list of tangents becomes one array first)."""
     t = as_directions(t)
     missing = np.ndim(z) + 1 - np.ndim(t)
-    if missing <= 0 or np.ndim(t) == 0:
+    if missing <= 0:
         return t
+    if np.ndim(t) == 0:  # the 0.0 of a zero tangent: zeros along one direction, so products keep the axis
+        return np.zeros((1,) * (np.ndim(z) + 1))
     return np.reshape(t, np.shape(t)[:1] + (1,) * missing + np.shape(t)[1:])
 
 

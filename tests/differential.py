@@ -368,7 +368,8 @@ def run_mode(mode, f, wrt, point, rng):
         if not same_value(v):
             return Outcome("wrong", f"value {v!r}, f gives {value!r}")
         for j, n in enumerate(numeric):
-            row = np.asarray(t)[j]
+            # a zero tangent is 0.0, or zeros along one direction that broadcasts over all of them
+            row = t if np.ndim(t) == 0 else np.asarray(t)[j if np.shape(t)[0] > 1 else 0]
             if not close(flat(row), n, np.max(np.abs(n), initial=0.0)):
                 return Outcome("wrong", f"direction {j}: tangent {flat(row)}, differences give {n}")
     elif mode == "forward_gradient":

@@ -89,6 +89,53 @@ def test_a_non_numeric_wrt_argument_is_named_with_its_type(label, kind):
             call()
 
 
+class Pool:
+    """A user object with methods named like the array's."""
+    def sum(self, v):
+        return 2.0 * v
+
+
+def pooled(x, pool):
+    return np.sum(pool.sum(x) * x)
+
+
+def pooled_constant(x, pool):
+    return np.sum(x * pool.sum(1.0))
+
+
+def weighted(x, X):
+    return np.sum(X.dot(x) ** 2) + X.T.sum() * x[0]
+
+
+def converted_first(x, X):
+    X = np.asarray(X)
+    return np.sum(X.dot(x) ** 2)
+
+
+@pytest.mark.parametrize("f", [pooled, pooled_constant], ids=lambda f: f.__name__)
+def test_an_object_whose_method_is_read_as_the_arrays_is_refused(f):
+    """`pool.sum(x)` is read as NumPy's method (np.sum(pool, x)): an argument of another type got it
+    wrong (np.sum calls Pool.sum(axis=...), a TypeError from inside NumPy); now it is refused."""
+    x = np.array([1.0, 2.0])
+    calls = [lambda: sd.grad(f)(x, Pool()), lambda: sd.jvp(f)(x, Pool(), x),
+             lambda: sd.vjp(f, motion="split")[0](x, Pool()), lambda: sd.forward_gradient(f)(x, Pool())]
+    for call in calls:
+        with pytest.raises(sd.NonDifferentiableError, match=r"argument 'pool' of \w+ is a Pool, but sourcediff "
+                                                            r"reads pool\.sum\(\) as the NumPy array's sum"):
+            call()
+
+
+def test_arrays_whose_methods_the_function_reads_still_pass():
+    x, X = np.array([0.5, -1.0, 2.0]), np.arange(6.0).reshape(2, 3) / 4
+    expected = central_gradient(lambda v: weighted(v, X), x)
+    np.testing.assert_allclose(sd.grad(weighted)(x, X), expected, rtol=1e-6)
+    # a parameter the function assigns before reading its methods is not checked at the entry
+    rows = X.tolist()
+    expected = central_gradient(lambda v: converted_first(v, rows), x)
+    np.testing.assert_allclose(sd.grad(converted_first)(x, rows), expected, rtol=1e-6)
+    np.testing.assert_allclose(sd.jvp(converted_first)(x, rows, np.ones(3))[1], expected.sum(), rtol=1e-6)
+
+
 def test_grad_of_a_non_scalar_value_is_refused():
     for value in (lambda x: x * 2.0, lambda x: (np.sum(x), np.sum(x)), lambda x: [np.sum(x)]):
         with pytest.raises(sd.SourceDiffError, match="scalar"):

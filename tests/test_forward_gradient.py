@@ -252,3 +252,44 @@ def test_a_list_of_zero_tangents_in_vector_mode():
     shared = np.random.default_rng(1)
     directions = [normal_like(x, shared) for _ in range(4)]
     np.testing.assert_allclose(estimate, np.mean([(2 * x @ v) * v for v in directions], axis=0), rtol=1e-12)
+
+
+C0 = np.array([0.5, -0.25, 1.5])
+
+
+def written_after_a_shift(a, s):
+    v = a - 0.5  # its tangent is a's, given the value's shape
+    v[0] = np.arcsin(0.7 * np.sin(s))  # written in place: must not write into a's tangent
+    return np.sum(C0 * a) + np.sum(v)
+
+
+def constant_times_vector(x):
+    return np.sum(x * x) + np.sum(np.ones(3) * constant_weight(x, b=x))
+
+
+def constant_value(x):
+    return constant_weight(x, b=x)
+
+
+@pytest.mark.parametrize("f, args", [(written_after_a_shift, (np.array([0.3, -0.5, 0.8]), 0.4)),
+                                     (constant_times_vector, (np.array([0.3, -0.5, 0.8]),)),
+                                     (constant_value, (np.array([0.3, -0.5, 0.8]),))],
+                         ids=["in-place write after a shift", "zero tangent times a vector", "constant value"])
+def test_vector_mode_with_aliased_and_zero_tangents(f, args):
+    """Found by the fuzzer: a tangent passed through `aligned` aliased the one it came from, and an
+    in-place write changed both (a wrong forward gradient); a zero tangent (0.0) times a vector lost
+    its direction axis (AxisError); a constant value's tangent 0.0 was refused as not scalar."""
+    rng = np.random.default_rng(3)
+    directions = [tuple(rng.normal(size=np.shape(a)) for a in args) for _ in range(DIRECTIONS)]
+    stacked = [np.stack([d[i] for d in directions]) for i in range(len(args))]
+    value, tangent = vector_jvp(f, tuple(range(len(args))), DIRECTIONS)(*copy.deepcopy(args), *stacked)
+    for j, d in enumerate(directions):
+        along_j = np.asarray(tangent)[j] if np.shape(tangent)[:1] == (DIRECTIONS,) else tangent
+        expected = finite_difference_jvp(f, list(args), list(range(len(args))), d)
+        np.testing.assert_allclose(np.squeeze(along_j), expected, rtol=1e-5, atol=1e-6)
+    estimate = sd.forward_gradient(f, wrt=0, directions=4)(*args, rng=1)[1]
+    shared = np.random.default_rng(1)
+    drawn = [normal_like(args[0], shared) for _ in range(4)]
+    exact = [finite_difference_jvp(f, list(args), [0], (v,)) for v in drawn]
+    np.testing.assert_allclose(estimate, np.mean([e * v for e, v in zip(exact, drawn)], axis=0), rtol=1e-5,
+                               atol=1e-7)

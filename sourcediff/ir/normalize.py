@@ -119,6 +119,7 @@ class Canonicalizer(gast.NodeTransformer):
         self.parsed = parsed
         self.namespace = namespace
         self.locals = locals_
+        self.array_members = {}  # name -> the array methods and attributes read on it (`.sum()`, `.T`)
 
     def error(self, node, message, hint=None, cls=UnsupportedSyntaxError):
         return self.parsed.info.error(cls, node, message, hint)
@@ -188,6 +189,7 @@ class Canonicalizer(gast.NodeTransformer):
             return self.reference(node, obj)
         node.value = self.visit(node.value)
         if node.attr in ARRAY_ATTRIBUTES:
+            self.read_as_array(node.value, f".{node.attr}")
             return self.numpy_call(node, ARRAY_ATTRIBUTES[node.attr], [node.value])
         return node
 
@@ -242,6 +244,7 @@ class Canonicalizer(gast.NodeTransformer):
             if method in ("reshape", "transpose") and len(args) > 1:
                 args = [gast.Tuple(elts=args, ctx=gast.Load())]
             if method in ARRAY_METHODS:
+                self.read_as_array(receiver, f".{method}()")
                 return self.numpy_call(node, ARRAY_METHODS[method], [receiver, *args], keywords)
             if method == "astype":
                 dtype = args[0] if args else keywords[0].value
@@ -260,6 +263,12 @@ class Canonicalizer(gast.NodeTransformer):
             if obj is np.append:
                 return self.append_as_concatenate(node)
         return node
+
+    def read_as_array(self, receiver, member):
+        """Note that member (`.sum()`) of a name is read as the NumPy array's: a parameter holding another
+        object with a member of that name is refused at the call (runtime.refuse_complex)."""
+        if isinstance(receiver, gast.Name):
+            self.array_members.setdefault(receiver.id, set()).add(member)
 
     def append_as_concatenate(self, node):
         """np.append(a, b, axis) is np.concatenate([a, b], axis), and with no axis that of the flattened
@@ -315,6 +324,9 @@ class Normalizer:
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=self.block(body), decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
         new.sd_locals = self.locals
+        assigned = {n.id for n in walk(new) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        new.sd_array_members = {p: sorted(canonical.array_members[p]) for p in [a.id for a in fdef.args.args]
+                                if p in canonical.array_members and p not in assigned}
         return gast.copy_location(new, fdef)
 
     def block(self, statements):

@@ -122,7 +122,7 @@ class ForwardMode:
         else:
             args.args = args.args + tangents
         given = tangents_given and self.directions is None
-        body = [] if checked_by is None else entry_checks([a.id for a in self.fdef.args.args], self.pattern,
+        body = [] if checked_by is None else entry_checks(self.fdef, self.pattern,
                                                           checked_by, self.tangent_name if given else None)
         if checked_by is not None:  # the caller's tangents stay as given where the function writes in place
             body += [self.derived(self.tangent_name(p), call("copy.deepcopy", [name(self.tangent_name(p))]), None)
@@ -409,13 +409,18 @@ class ForwardMode:
                                     for z in instance.zeroed):
             count = [] if self.directions is None else [const(self.directions)]
             rhs = call("broadcast_like", [rhs, name(output)] + count)
-        aliased = rhs.args[0] if isinstance(rhs, gast.Call) and getattr(rhs.func, "id", "") == "broadcast_like" \
-            else rhs
+        aliased = rhs
+        while isinstance(aliased, gast.Call) and getattr(aliased.func, "id", "") in RETURN_THEIR_ARGUMENT:
+            aliased = aliased.args[0]
         if isinstance(aliased, gast.Name):
             primal_names = {p for p, t in self.tangents.items() if t == aliased.id}
             if (primal_names | {output}) & self.mutated:
                 rhs = call("copy.copy", [rhs])
         return rhs
+
+
+# runtime helpers that may return their first argument itself (a tangent already of the right shape)
+RETURN_THEIR_ARGUMENT = ("broadcast_like", "aligned", "as_directions")
 
 
 def _names_read(rhs):

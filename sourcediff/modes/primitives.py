@@ -62,14 +62,24 @@ def entry_check(param, function_name, tangent=None):
     return gast.If(test=_not_all_floats(checked), body=[refuse], orelse=[])
 
 
-def entry_checks(params, pattern, function_name, tangent_of=None):
+def entry_checks(fdef, pattern, function_name, tangent_of=None):
     """The checks of an entry function's arguments: entry_check for those in pattern (with their
     tangents where tangent_of names them), `if type(c) is not float: refuse_complex(c, 'c', f)` for the
-    others, whose complex numbers would make the derivatives silently wrong."""
-    return [entry_check(p, function_name, tangent_of(p) if tangent_of else None) if p in pattern else
-            gast.If(test=_not_all_floats([p]), body=[gast.Expr(value=call(
-                "refuse_complex", [name(p), const(p), name(function_name)]))], orelse=[])
-            for p in params]
+    others, whose complex numbers would make the derivatives silently wrong (and, for a parameter whose
+    array methods the function calls, `refuse_complex(c, 'c', f, ('.sum()',))`: another object's
+    method of that name is not NumPy's)."""
+    checks = []
+    for p in (a.id for a in fdef.args.args):
+        if p in pattern:
+            checks.append(entry_check(p, function_name, tangent_of(p) if tangent_of else None))
+            continue
+        members = getattr(fdef, "sd_array_members", {}).get(p)
+        args = [name(p), const(p), name(function_name)]
+        if members:
+            args.append(gast.Tuple(elts=[const(m) for m in members], ctx=gast.Load()))
+        checks.append(gast.If(test=_not_all_floats([p]), body=[gast.Expr(value=call("refuse_complex", args))],
+                              orelse=[]))
+    return checks
 
 
 def cotangent_check(cotangent, value, function_name):

@@ -851,7 +851,7 @@ class ReverseMode:
     def checks(self, checked_by):
         if checked_by is None:
             return []
-        return entry_checks([a.id for a in self.fdef.args.args], self.pattern, checked_by)
+        return entry_checks(self.fdef, self.pattern, checked_by)
 
     def cotangent_checks(self, cotangent, value, checked_by):
         return [] if checked_by is None else [cotangent_check(cotangent, value, checked_by)]

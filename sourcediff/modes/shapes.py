@@ -77,7 +77,9 @@ class Shapes:
             return _union(self.of(node.left, scope), self.of(node.right, scope))
         if isinstance(node, gast.Call) and not node.keywords:
             function = called_function(node)
-            if isinstance(function, np.ufunc) and function.nout == 1 and len(node.args) == function.nin:
+            # a generalized ufunc (np.matmul) works on core dimensions: not elementwise
+            if isinstance(function, np.ufunc) and function.signature is None and function.nout == 1 \
+                    and len(node.args) == function.nin:
                 return _union(*(self.of(a, scope) for a in node.args))
             if (canonical_name(function) or "").startswith("math.") and function not in (math.frexp, math.modf):
                 return frozenset()  # a Python number
