@@ -2,7 +2,7 @@
 import gast
 
 from .ir.analysis import mutated_variables, statements
-from .ir.build import names_in, walk
+from .ir.build import Transformer, names_in, walk
 
 
 def blocks(node):
@@ -178,7 +178,7 @@ def _is_pure(expr, roots=PURE_ROOTS):
     return True
 
 
-class _Substitute(gast.NodeTransformer):
+class _Substitute(Transformer):
     def __init__(self, target, value):
         self.target = target
         self.value = value
@@ -292,7 +292,7 @@ def _is_self_assignment(stmt):
             and isinstance(stmt.value, gast.Name) and stmt.targets[0].id == stmt.value.id)
 
 
-class _Rename(gast.NodeTransformer):
+class _Rename(Transformer):
     def __init__(self, renames):
         self.renames = renames
 
@@ -382,7 +382,7 @@ def _negate(node):
     return node.operand if _negated(node) else gast.UnaryOp(op=gast.USub(), operand=node)
 
 
-class _FoldNegations(gast.NodeTransformer):
+class _FoldNegations(Transformer):
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
         return node.operand.operand if _negated(node) and _negated(node.operand) else node
@@ -464,7 +464,7 @@ def use_reciprocals(fdef):
     return fdef
 
 
-class _Reciprocals(gast.NodeTransformer):
+class _Reciprocals(Transformer):
     def __init__(self, partners):
         self.partners = partners
 

@@ -8,7 +8,7 @@ import copy
 
 import gast
 
-from .build import names_in, walk
+from .build import children, names_in, walk
 
 from ..frontend.parse import canonical_name
 from ..rules import is_inactive
@@ -284,4 +284,4 @@ def scope_nodes(body):
         node = pending.pop()
         yield node
         if not isinstance(node, (gast.FunctionDef, gast.Lambda)):
-            pending.extend(gast.iter_child_nodes(node))
+            pending.extend(children(node))

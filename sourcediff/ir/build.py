@@ -78,11 +78,7 @@ def walk(node):
     while stack:
         current = pop()
         yield current
-        cls = current.__class__
-        fields = fields_of.get(cls)
-        if fields is None:
-            fields = fields_of[cls] = tuple(f for f in cls._fields if f != "ctx"
-                                            and (cls.__name__, f) not in _TEXT_FIELDS)
+        fields = fields_of.get(current.__class__) or _child_fields(current.__class__)
         for field in fields:
             value = getattr(current, field, None)
             if value.__class__ is list:
@@ -91,6 +87,23 @@ def walk(node):
                         push(item)
             elif value is not None and isinstance(value, AST):
                 push(value)
+
+
+def children(node):
+    """node's child nodes, as walk visits them: a faster stand-in for gast.iter_child_nodes."""
+    found = []
+    for field in _CHILD_FIELDS.get(node.__class__) or _child_fields(node.__class__):
+        value = getattr(node, field, None)
+        if value.__class__ is list:
+            found.extend(item for item in value if isinstance(item, AST))
+        elif value is not None and isinstance(value, AST):
+            found.append(value)
+    return found
+
+
+def _child_fields(cls):
+    fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx" and (cls.__name__, f) not in _TEXT_FIELDS)
+    return fields
 
 
 _CHILD_FIELDS = {}  # node class -> its fields that may hold nodes
@@ -110,3 +123,41 @@ def index_expression(index):
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[index_expression(e) for e in index.elts], ctx=gast.Load())
     return index
+
+
+class Transformer(gast.NodeTransformer):
+    """gast.NodeTransformer that looks up each class's visitor once and descends only through fields
+    that hold nodes (the passes run it over whole generated functions)."""
+
+    _visitors = {}
+
+    def visit(self, node):
+        key = (self.__class__, node.__class__)
+        visitor = Transformer._visitors.get(key)
+        if visitor is None:
+            visitor = Transformer._visitors[key] = getattr(self.__class__, "visit_" + node.__class__.__name__,
+                                                           Transformer.generic_visit)
+        return visitor(self, node)
+
+    def generic_visit(self, node):
+        for field in _CHILD_FIELDS.get(node.__class__) or _child_fields(node.__class__):
+            old = getattr(node, field, None)
+            if old.__class__ is list:
+                new_values = []
+                for value in old:
+                    if isinstance(value, AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, AST):
+                            new_values.extend(value)
+                            continue
+                    new_values.append(value)
+                old[:] = new_values
+            elif old is not None and isinstance(old, AST):
+                new = self.visit(old)
+                if new is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, new)
+        return node

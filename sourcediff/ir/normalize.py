@@ -21,7 +21,7 @@ from ..frontend.parse import (WithArity, canonical_name, function_name, is_user_
                               parameters, parse_function, remove_parameters, unbind)
 from ..rules import is_inactive, rule_for
 from .analysis import scope_nodes
-from .build import assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
+from .build import Transformer, assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
 from .mutation import finish_mutations, follow_mutations
 from .namespace import RUNTIME_HELPERS, NameGenerator
 
@@ -112,7 +112,7 @@ def resolve_callee(call_node):
     return getattr(call_node, "sd_callee", None)
 
 
-class Canonicalizer(gast.NodeTransformer):
+class Canonicalizer(Transformer):
     """Rewrite free names to canonical spellings or namespace bindings, and array sugar to NumPy calls."""
 
     def __init__(self, parsed, namespace, locals_):
@@ -888,7 +888,7 @@ class Normalizer:
         return False
 
 
-class RenameNames(gast.NodeTransformer):
+class RenameNames(Transformer):
     def __init__(self, renames):
         self.renames = renames
 

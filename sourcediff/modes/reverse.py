@@ -23,7 +23,7 @@ from ..frontend.parse import canonical_name, parameters
 from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, closure, enclosing_reads, is_append,
                            largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
                            statements, without_unused_functions)
-from ..ir.build import assign, call, clone, const, index_expression, name, names_in, walk, with_origin
+from ..ir.build import Transformer, assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
 from ..rules import is_user_function, rule_for, spelling
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
@@ -128,6 +128,26 @@ def _is_scalar(value, scalars):
         return (spelled.startswith("math.") or callee in SCALAR_BUILTINS) and \
             all(_is_scalar(a, scalars) for a in value.args)
     return False
+
+
+class _Specialize(Transformer):
+    """ReverseMode.specialize's rewriting of `unbroadcast` and `add_like` calls."""
+
+    def __init__(self, mode, scope):
+        self.mode, self.scope = mode, scope
+
+    def visit_Call(self, call_node):
+        self.generic_visit(call_node)
+        func, args = call_node.func, call_node.args
+        if not (isinstance(func, gast.Name) and len(args) >= 2 and isinstance(args[1], gast.Name)):
+            return call_node
+        scalar = args[1].id in self.mode.scalars
+        if func.id == "unbroadcast" and (scalar or self.scope is not None and
+                                         self.mode.shapes.same(args[0], args[1], self.scope)):
+            return args[0]
+        if func.id == "add_like" and scalar:
+            return gast.BinOp(left=args[0], op=gast.Add(), right=args[2])
+        return call_node
 
 
 def shape_analysis(fdef, counts, floating):
@@ -563,23 +583,7 @@ class ReverseMode:
         provably has x's shape; `add_like(b, x, e)` is b + e where x is a known Python number."""
         if not self.scalars and scope is None:
             return node
-        mode = self
-
-        class Specialize(gast.NodeTransformer):
-            def visit_Call(self, call_node):
-                self.generic_visit(call_node)
-                func, args = call_node.func, call_node.args
-                if not (isinstance(func, gast.Name) and len(args) >= 2 and isinstance(args[1], gast.Name)):
-                    return call_node
-                scalar = args[1].id in mode.scalars
-                if func.id == "unbroadcast" and (scalar or scope is not None and
-                                                 mode.shapes.same(args[0], args[1], scope)):
-                    return args[0]
-                if func.id == "add_like" and scalar:
-                    return gast.BinOp(left=args[0], op=gast.Add(), right=args[2])
-                return call_node
-
-        return Specialize().visit(node)
+        return _Specialize(self, scope).visit(node)
 
     def scalar_dispatch(self, variant, cotangent):
         """`if every argument is a float (or an int): return variant(...)`."""

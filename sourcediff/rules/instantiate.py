@@ -10,7 +10,7 @@ import builtins
 import gast
 
 from ..ir.analysis import operands
-from ..ir.build import call, clone, const, dotted, name, names_in
+from ..ir.build import Transformer, call, clone, const, dotted, name, names_in
 from .registry import LINEAR_ARGUMENTS
 
 
@@ -178,7 +178,7 @@ def instantiate_adjoint(template, output, args, keywords, adjoint_of, fresh, bin
     return instance
 
 
-class ReplaceNames(gast.NodeTransformer):
+class ReplaceNames(Transformer):
     def __init__(self, replacements):
         self.replacements = replacements
 
@@ -290,16 +290,15 @@ def concretize(node):
     """Replace surviving symbolic zeros: zeros_like(x) inside containers, 0.0 elsewhere."""
     if is_zero(node):
         return node
+    return _Concretize().visit(node)
 
-    class Concretize(gast.NodeTransformer):
-        def visit_List(self, node):
-            node.elts = [call("zeros_like", [clone(e.sd_zero_of)]) if is_zero(e) else self.visit(e)
-                         for e in node.elts]
-            return node
 
-        visit_Tuple = visit_List
+class _Concretize(Transformer):
+    def visit_List(self, node):
+        node.elts = [call("zeros_like", [clone(e.sd_zero_of)]) if is_zero(e) else self.visit(e) for e in node.elts]
+        return node
 
-        def visit_Constant(self, node):
-            return const(0.0) if is_zero(node) else node
+    visit_Tuple = visit_List
 
-    return Concretize().visit(node)
+    def visit_Constant(self, node):
+        return const(0.0) if is_zero(node) else node
