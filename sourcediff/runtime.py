@@ -283,6 +283,41 @@ def product_of_others(x, z, axis=None, keepdims=False):
     return np.moveaxis((before * after).reshape(moved.shape), last, axes)
 
 
+def cumprod_tangent(dx, x, z, axis):
+    """The tangent of z = np.cumprod(x, axis): z * np.cumsum(dx / x) where x has no zeros, else from the
+    partial derivatives themselves (exact at zeros, where dx / x is nan)."""
+    if np.all(x):
+        return z * np.cumsum(dx / x, axis)
+    along = np.einsum("...ik,...k->...i", _cumprod_partials(_axis_last(x, x, axis)), _axis_last(dx, x, axis))
+    return along if axis is None else np.moveaxis(along, -1, axis)
+
+
+def cumprod_cotangent(bz, x, z, axis):
+    """The cotangent of x from that of z = np.cumprod(x, axis), exact at zeros as cumprod_tangent."""
+    if np.all(x):
+        return reshape_like(np.flip(np.cumsum(np.flip(bz * z, axis), axis), axis), x) / x
+    along = np.einsum("...ik,...i->...k", _cumprod_partials(_axis_last(x, x, axis)),
+                      np.broadcast_to(bz, np.shape(z)) if axis is None else _axis_last(bz, z, axis))
+    return np.reshape(along, np.shape(x)) if axis is None else np.moveaxis(along, -1, axis)
+
+
+def _axis_last(a, x, axis):
+    """a, broadcast to x's shape, with the cumulative axis last (flattened for axis=None)."""
+    a = np.broadcast_to(a, np.shape(x))
+    return np.ravel(a) if axis is None else np.moveaxis(a, axis, -1)
+
+
+def _cumprod_partials(x):
+    """M[..., i, k] = ∂(prod of x[..., :i + 1]) / ∂x[..., k]: the product of x[..., j] over j <= i, j != k."""
+    n = x.shape[-1]
+    partials = np.zeros(x.shape + (n,))
+    before = np.cumprod(np.concatenate([np.ones(x.shape[:-1] + (1,)), x[..., :-1]], -1), -1)
+    for k in range(n):
+        after = np.cumprod(np.concatenate([np.ones(x.shape[:-1] + (1,)), x[..., k + 1:]], -1), -1)
+        partials[..., k:, k] = before[..., k:k + 1] * after
+    return partials
+
+
 def expand_reduced(z, x, axis, keepdims):
     """The result z of a reduction of x over axis, reshaped to broadcast against x (a number, or the
     0.0 cotangent that stands for zeros, broadcasts as it is)."""

@@ -397,3 +397,17 @@ def test_np_prod_at_zeros():
     assert_both_modes(product_with_a_zero, None, np.array([0.05, -0.5, 0.08]))
     assert_both_modes(lambda x: np.prod(x * x, axis=1) @ np.array([1.0, -2.0]), None,
                       np.array([[0.0, 1.5, 0.2], [2.0, -1.0, 0.0]]))
+
+
+def cumulative_product_with_a_zero(x):
+    return np.sum(np.cumprod(np.array([x[0], np.sum(x[x > 0.1]), 0.5, x[1]])) * np.array([1.0, 2.0, -1.0, 0.5]))
+
+
+def test_np_cumprod_at_zeros():
+    """np.cumprod's derivative divided by each factor too (z * cumsum(dx / x)): nan at a zero."""
+    assert_both_modes(cumulative_product_with_a_zero, None, np.array([0.05, -0.5, 0.08]))
+    weights = np.array([[1.0, -2.0, 0.5], [0.3, 1.0, 2.0]])
+    at_zeros = np.array([[0.0, 1.5, 0.2], [2.0, -1.0, 0.0]])
+    assert_both_modes(lambda x: np.sum(weights.ravel() * np.cumprod(x * x)), None, at_zeros)
+    assert_both_modes(lambda x: np.sum(weights * np.cumprod(x * x, axis=0)), None, at_zeros)
+    assert_both_modes(lambda x: np.sum(weights * x.cumprod(axis=1)), None, at_zeros)

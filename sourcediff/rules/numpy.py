@@ -1,7 +1,8 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenate_rows, cross_cotangent, diff_cotangent,
+from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenate_rows, cross_cotangent, cumprod_cotangent,
+                       cumprod_tangent, diff_cotangent,
                        direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent, embed_diagonal,
                        expand_reduced, gradient_cotangent, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
                        matmul_directions_left, matmul_directions_right, matmul_left_cotangent, matmul_right_cotangent,
@@ -424,13 +425,13 @@ def std_adjoint(z, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 
 @tangent(np.cumprod)
-def cumprod(z, x, axis=None, *args, **kwargs):  # as np.prod's rule, for x without zeros
-    d[z] = z * np.cumsum(d[x] / x, axis)
+def cumprod(z, x, axis=None, *args, **kwargs):  # z * np.cumsum(d[x] / x), exact at zeros
+    d[z] = cumprod_tangent(d[x], x, z, axis)
 
 
 @adjoint(np.cumprod)
 def cumprod_adjoint(z, x, axis=None, *args, **kwargs):  # a reversed cumulative sum, as np.cumsum's
-    d[x] = reshape_like(np.flip(np.cumsum(np.flip(d[z] * z, axis), axis), axis), x) / x
+    d[x] = cumprod_cotangent(d[z], x, z, axis)
 
 
 @tangent(np.take, constant=("indices",))
