@@ -125,7 +125,6 @@ def jvp(f, wrt=0):
     generated = _derive(f, "jvp", wrt_names)
     if not _has_defaults(f):
         return generated  # (*args, *tangents) is its own signature, and it checks its arguments
-    signature = _signature(f)
     count = len(wrt_names)
     tangent_names = _tangent_parameters(generated)
 

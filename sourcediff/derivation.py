@@ -18,6 +18,7 @@ from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
 from .modes.forward_gradient import check_scalar_function, forward_gradient_function
 from .modes.reverse import ReverseMode, is_scalar_code, written_arguments
+from .modes.reverse_functions import joint, split
 from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zero_initializations, inline_single_use,
                        propagate_copies, propagate_local_copies, remove_dead_derivatives, use_reciprocals)
 
@@ -128,7 +129,7 @@ class Derivation:
             self.jvps[key] = names
             self.writes_into[names[0]] = written_arguments(fdef)
             mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-            for generated in mode.split(*names, checked_by=checked_by):
+            for generated in split(mode, *names, checked_by=checked_by):
                 self.add(generated, mode.names, parsed, reverse=True)
         return self.jvps[key]
 
@@ -149,18 +150,20 @@ class Derivation:
             scalar_def = clone(fdef)  # a copy of the same normalized function, not a second parse
             scalar_def.sd_temporaries, scalar_def.sd_locals = set(fdef.sd_temporaries), set(fdef.sd_locals)
             scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
-            self.add(scalar_mode.joint(scalar_name, checked_by), scalar_mode.names, parsed, reverse=True)
+            self.add(joint(scalar_mode, scalar_name, checked_by), scalar_mode.names, parsed, reverse=True)
         mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-        self.add(mode.joint(new_name, checked_by, scalar_name), mode.names, parsed, reverse=True)
+        self.add(joint(mode, new_name, checked_by, scalar_name), mode.names, parsed, reverse=True)
         return new_name
 
     def add(self, fdef, names, parsed, reverse=False):
         """Clean fdef up and add it to the module, refusing a parameter that hides a helper it calls."""
         fdef = self.clean(fdef, names, reverse)
         params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
-        called = {n.func.id for n in walk(fdef) if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)}
-        dotted = {n.value.id for n in walk(fdef) if isinstance(n, gast.Attribute) and isinstance(n.value, gast.Name)}
-        hidden = sorted(params & (called | dotted) & set(self.namespace.objects))
+        # names called (f(...)) or dotted (np.sum): the helpers and modules the function reads
+        used = {n.func.id if isinstance(n, gast.Call) else n.value.id for n in walk(fdef)
+                if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
+                or isinstance(n, gast.Attribute) and isinstance(n.value, gast.Name)}
+        hidden = sorted(params & used & set(self.namespace.objects))
         if hidden:
             raise parsed.info.error(UnsupportedSyntaxError, parsed.node, f"the parameter name '{hidden[0]}' is one "
                                     "the generated code needs for its own use", f"rename the parameter '{hidden[0]}'")

@@ -22,13 +22,13 @@ from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parameters
 from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, closure, enclosing_reads, is_append,
                            largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
-                           statements, without_unused_functions)
+                           statements)
 from ..ir.build import Transformer, assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import single_exit
-from ..rules import is_user_function, rule_for, spelling
+from ..rules import is_user_function, rule_for
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
 from .cotangent_flow import operands_given, surely_reached
-from .primitives import cotangent_check, describe, entry_checks, primitive_key, primitive_parts
+from .primitives import describe, primitive_key, primitive_parts
 from .sequences import joined_cotangents, joining
 from .shapes import FloatingNames, Shapes
 
@@ -585,17 +585,6 @@ class ReverseMode:
             return node
         return _Specialize(self, scope).visit(node)
 
-    def scalar_dispatch(self, variant, cotangent):
-        """`if every argument is a float (or an int): return variant(...)`."""
-        tests = [gast.Compare(left=call("type", [name(p)]), ops=[gast.Is()], comparators=[name("float")])
-                 if p in self.pattern or p == cotangent else
-                 gast.Compare(left=call("type", [name(p)]), ops=[gast.In()],
-                              comparators=[gast.Tuple(elts=[name("float"), name("int")], ctx=gast.Load())])
-                 for p in [a.id for a in self.fdef.args.args] + [cotangent]]
-        arguments = [name(a.id) for a in self.fdef.args.args] + [name(cotangent)]
-        return gast.If(test=gast.BoolOp(op=gast.And(), values=tests) if len(tests) > 1 else tests[0],
-                       body=[gast.Return(value=call(name(variant), arguments))], orelse=[])
-
     def reads_active(self, value):
         """Whether value reads an active variable: an operand, or what the nested function it calls reads."""
         reads = set(operands(value))
@@ -729,141 +718,6 @@ class ReverseMode:
 
     # -- functions ---------------------------------------------------------------------------------
 
-    def sweeps(self):
-        """(forward statements, backward statements, returned value node). A differentiated parameter
-        the function assigns again is first kept under another name: its cotangent takes the shape of
-        the argument, not of what the name holds at the end."""
-        keep = []
-        for p in self.pattern:
-            if p in self.unstable:
-                self.originals[p] = self.names.fresh(p + "_argument")
-                keep.append(assign(self.originals[p], name(p)))
-        forward, backward = self.sweep(self.fdef.body)
-        returned = self.fdef.body[-1].value or const(None)
-        return keep + without_unused_functions(forward, backward), backward, returned
-
-    def seed(self, returned, backward):
-        """(name of the cotangent parameter, statements giving it to the variables the return names).
-
-        A returned variable assigned once takes the cotangent parameter as its own cotangent, unless the
-        backward sweep updates that cotangent in place (the caller's array must stay as it was)."""
-        in_place = {n.args[0].id for s in backward for n in walk(s) if isinstance(n, gast.Call)
-                    and isinstance(n.func, gast.Name) and n.func.id in ("add_at", "zero_at")
-                    and isinstance(n.args[0], gast.Name)}
-        if (isinstance(returned, gast.Name) and returned.id in self.active and returned.id not in self.unstable
-                and self.cotangent_name(returned.id) not in in_place):
-            self.seeded = self.cotangent_name(returned.id)
-            return self.seeded, []
-        cotangent = self.names.fresh("bvalue")
-        if isinstance(returned, gast.Tuple):
-            return cotangent, [self.accumulate(e.id, call("cotangent_at", [name(cotangent), const(i)]), None)
-                               for i, e in enumerate(returned.elts)
-                               if isinstance(e, gast.Name) and e.id in self.active]
-        if isinstance(returned, gast.Name) and returned.id in self.active:
-            return cotangent, [self.accumulate(returned.id, name(cotangent), None)]
-        return cotangent, []
-
-    def initial_cotangents(self, backward):
-        for p in self.pattern:
-            self.cotangent_name(p)
-        used = set().union(*(names_in(s) for s in backward)) if backward else set()
-        return [derived(assign(self.cotangents[p], const(0.0))) for p in sorted(self.cotangents)
-                if (self.cotangents[p] in used or p in self.pattern) and self.cotangents[p] != self.seeded
-                and p not in self.single_use]
-
-    def results(self):
-        values = [call("cotangent_like", [name(self.cotangent_name(p)), name(self.originals.get(p, p))])
-                  for p in self.pattern]
-        return values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
-
-    def joint(self, new_name, checked_by=None, scalar_variant=None):
-        """`new_name(*args, bvalue) -> (value, cotangents of the pattern's parameters)`; with
-        scalar_variant, calls with only Python numbers go to that specialised function instead (which
-        checks only the value, its arguments being floats)."""
-        self.reached = self.surely_reached(entry=checked_by is not None)
-        forward, backward, returned = self.sweeps()
-        cotangent, seed = self.seed(returned, backward)
-        backward = seed + backward
-        value = self.names.fresh("value")  # the backward sweep restores overwritten variables
-        dispatch = [self.scalar_dispatch(scalar_variant, cotangent)] if scalar_variant else []
-        body = (self.checks(None if self.scalars else checked_by) + dispatch + self.stack_init() + forward
-                + [assign(value, self.snapshot(returned))] + self.cotangent_checks(cotangent, value, checked_by)
-                + self.initial_cotangents(backward) + backward)
-        body.append(gast.Return(value=gast.Tuple(elts=[name(value), self.results()], ctx=gast.Load())))
-        args = _arguments(self.fdef.args, [cotangent])
-        return _function(new_name, args, body, self.fdef)
-
-    def snapshot(self, returned):
-        """The returned value, with copies of arrays the backward sweep will restore in place."""
-        mutated = mutated_variables(self.fdef)  # when any array is restored, any returned name may alias it
-
-        def copied(node):
-            return call("copy.copy", [node]) if isinstance(node, gast.Name) and mutated else node
-        if isinstance(returned, gast.Tuple):
-            return gast.Tuple(elts=[copied(e) for e in returned.elts], ctx=gast.Load())
-        return copied(returned)
-
-    def split(self, forward_name, backward_name, checked_by=None):
-        """`forward_name(*args) -> (value, saved)` and `backward_name(saved, bvalue) -> cotangents`.
-
-        The backward function undoes in-place writes (its own and its callees') in what forward saved,
-        as the joint function does, so a callee's pair runs once per call, without running any user code
-        again. The entry pair (checked_by names the user's function) checks its arguments, saves its
-        value to check the cotangent against, and may run its backward function many times: where
-        anything restores in place, that works on a copy of saved (copy_saved keeps views of an array
-        views of its copy)."""
-        self.reached = self.surely_reached(entry=checked_by is not None)
-        forward, backward, returned = self.sweeps()
-        cotangent, seed = self.seed(returned, backward)
-        backward = seed + backward
-        backward = self.initial_cotangents(backward) + backward
-        defined = {n.id for s in forward for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-        defined |= {a.id for a in self.fdef.args.args} | {self.stack}
-        needed = sorted((set().union(*(names_in(s) for s in backward)) | set(self.pattern)
-                         | set(self.originals.values())) & defined - set(self.cotangents.values()))
-        if self.stack_used and self.stack not in needed:
-            needed.append(self.stack)
-        value = self.names.fresh("value") if checked_by is not None else None
-        returned = self.snapshot(returned)
-        if value is not None:  # kept for the check of the cotangent
-            forward.append(assign(value, returned))
-            returned = name(value)
-            needed.append(value)
-        saved = self.names.fresh("saved")
-        results = self.results()
-        if not isinstance(results, gast.Tuple):
-            results = gast.Tuple(elts=[results], ctx=gast.Load())
-        package = gast.Tuple(elts=[name(n) for n in needed], ctx=gast.Load())
-        # names assigned only inside a branch or loop may be unbound when the forward function returns
-        top_level = {n.id for s in forward if isinstance(s, gast.Assign) for n in walk(s.targets[0])
-                     if isinstance(n, gast.Name)} | {a.id for a in self.fdef.args.args} | {self.stack}
-        forward = [assign(n, const(None)) for n in needed if n not in top_level] + forward
-        forward_fn = _function(forward_name, _arguments(self.fdef.args, []),
-                               self.checks(checked_by) + self.stack_init() + forward + [gast.Return(value=gast.Tuple(
-                                   elts=[returned, package], ctx=gast.Load()))], self.fdef)
-        copy_saved = [assign(saved, call("copy_saved", [name(saved)]))] \
-            if checked_by is not None and self.derivation.restores_in_place else []
-        unpack = [gast.Assign(targets=[gast.Tuple(elts=[name(n, True) for n in needed], ctx=gast.Store())],
-                              value=name(saved), type_comment=None)] if needed else []
-        # the backward sweep pops the stack: it pops a copy, so that it can run again
-        copy_stack = [assign(self.stack, call("list", [name(self.stack)]))] if self.stack_used else []
-        backward_fn = _function(backward_name, _plain_arguments([saved, cotangent]),
-                                copy_saved + unpack + self.cotangent_checks(cotangent, value, checked_by) + copy_stack
-                                + backward + [gast.Return(value=results)], self.fdef)
-        return forward_fn, backward_fn
-
-    def checks(self, checked_by):
-        if checked_by is None:
-            return []
-        return entry_checks(self.fdef, self.pattern, checked_by)
-
-    def cotangent_checks(self, cotangent, value, checked_by):
-        return [] if checked_by is None else [cotangent_check(cotangent, value, checked_by)]
-
-    def stack_init(self):
-        return [assign(self.stack, gast.List(elts=[], ctx=gast.Load()))] if self.stack_used else []
-
-
 class AdjointScope:
     """Names as the adjoint of `t = value` sees them: all at the moment the statement ran, t shaped
     like value, a cotangent like its primal, the template's temporaries like their values."""
@@ -903,22 +757,3 @@ def _names_of(node):
 def derived(stmt):
     stmt.sd_derivative = True
     return stmt
-
-
-def _arguments(args, extra):
-    return gast.arguments(args=list(args.args) + [gast.Name(id=e, ctx=gast.Param(), annotation=None,
-                                                             type_comment=None) for e in extra],
-                          posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-                          defaults=list(args.defaults) if not extra else [])
-
-
-def _plain_arguments(names):
-    return _arguments(gast.arguments(args=[], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
-                                     kwarg=None, defaults=[]), names)
-
-
-def _function(new_name, args, body, original):
-    fdef = gast.FunctionDef(name=new_name, args=args, body=body, decorator_list=[], returns=None,
-                            type_comment=None, type_params=[])
-    return gast.copy_location(fdef, original)
-
