@@ -1,8 +1,8 @@
 """The public API: jvp, the tangent decorator, check_grads, and the cache of generated derivatives."""
+import collections
 import functools
 import inspect
 import types
-import weakref
 
 import numpy as np
 
@@ -13,7 +13,35 @@ from .rules import registry
 from .runtime import is_integral
 from .structure import flatten, leaves, map_leaves
 
-_CACHE = weakref.WeakKeyDictionary()  # function -> {(mode, wrt): Derivation and its result}
+
+
+class RecentlyUsed:
+    """A cache of at most `size` entries, the most recently used. Not a weak-keyed one: a generated
+    derivative refers to its function (and a bound method to its instance), so weak keys would keep
+    every function and instance alive for good."""
+
+    def __init__(self, size):
+        self.size = size
+        self.entries = collections.OrderedDict()
+
+    def get(self, key):
+        value = self.entries.get(key)
+        if value is not None:
+            self.entries.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        self.entries[key] = value
+        self.entries.move_to_end(key)
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return value
+
+    def clear(self):
+        self.entries.clear()
+
+
+_CACHE = RecentlyUsed(128)  # function -> {(mode, wrt, options): (Derivation, generated function)}
 
 
 def _signature(f):
@@ -58,7 +86,10 @@ def resolve_wrt(f, wrt):
 
 def _derive(f, mode, wrt_names, options=()):
     """The generated derivative of f, from the cache while f and what it reads are unchanged."""
-    entries = _CACHE.setdefault(f, {})
+    try:
+        entries = _CACHE.get(f) or _CACHE.put(f, {})
+    except TypeError:  # a callable object that cannot be a key: generated afresh
+        entries = {}
     key = (mode, wrt_names, options)
     entry = entries.get(key)
     if entry is not None and entry[0].is_current():
@@ -299,7 +330,7 @@ class Transformed:
         self.wrt = wrt
         self.mode = mode
         self._derivatives = {}
-        self._bound = weakref.WeakKeyDictionary()  # instance -> this method bound to it, with its own cache
+        self._bound = RecentlyUsed(64)  # id(instance) -> (instance, this method bound to it, with its own cache)
 
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
@@ -309,13 +340,11 @@ class Transformed:
         the parameters after self, as for sd.grad(model.loss)), generated once per instance."""
         if instance is None:
             return self
-        try:
-            return self._bound[instance]
-        except TypeError:  # an instance that takes no weak reference: bound afresh on each read
-            return Transformed(types.MethodType(self.fn, instance), self.wrt, self.mode)
-        except KeyError:
-            bound = self._bound[instance] = Transformed(types.MethodType(self.fn, instance), self.wrt, self.mode)
-            return bound
+        entry = self._bound.get(id(instance))  # by identity: equal instances may hold other constants
+        if entry is None or entry[0] is not instance:
+            entry = self._bound.put(id(instance), (instance, Transformed(types.MethodType(self.fn, instance),
+                                                                         self.wrt, self.mode)))
+        return entry[1]
 
     def _derivative(self, transform, key=None):
         """transform(fn, wrt), regenerated when the function or what it reads changes."""

@@ -3,10 +3,12 @@ functools.partial, bound methods, closures over functions passed in, star-argume
 derivative is checked against central finite differences in every mode: jvp, grad (joint), vjp
 split, and the forward gradient."""
 import functools
+import gc
 import importlib.util
 import os
 import subprocess
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -540,6 +542,31 @@ def test_decorated_methods_read_from_an_instance():
         assert tangent == pytest.approx(scale * np.sum(3 * w ** 2 * v))
         assert model.loss is model.loss
     assert ScaledModel.loss(ScaledModel(3.0), w) == pytest.approx(3.0 * np.sum(np.sin(w) * w))
+
+
+def make_scaled_sine(scale):
+    def scaled_sine(x):
+        return scale * np.sum(np.sin(x))
+    return scaled_sine
+
+
+def test_generated_derivatives_keep_neither_functions_nor_instances_alive():
+    """The cache of derivatives was weak-keyed, but a derivative refers to its function (and a decorated
+    method's to its instance): every function ever differentiated, and every instance whose decorated
+    method was read, stayed alive. Now the caches hold only the most recently used."""
+    x = np.array([0.3, -1.2])
+    functions, models = [], []
+    for k in range(300):
+        f = make_scaled_sine(float(k))
+        np.testing.assert_allclose(sd.grad(f)(x), k * np.cos(x), rtol=1e-12)
+        functions.append(weakref.ref(f))
+        model = ScaledModel(float(k))
+        np.testing.assert_allclose(model.loss.grad(x), k * (np.cos(x) * x + np.sin(x)), rtol=1e-12)
+        models.append(weakref.ref(model))
+    del f, model
+    gc.collect()
+    assert sum(r() is not None for r in functions) <= 128
+    assert sum(r() is not None for r in models) <= 64
 
 
 def scaled_at_a_computed_index(x):
