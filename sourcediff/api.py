@@ -37,6 +37,9 @@ class RecentlyUsed:
             self.entries.popitem(last=False)
         return value
 
+    def __contains__(self, key):
+        return key in self.entries
+
     def clear(self):
         self.entries.clear()
 
