@@ -73,8 +73,12 @@ def propagate_copies(fdef):
         return fdef
 
     def final(n):
+        passed = []
         while n in renames:
+            passed.append(n)
             n = renames[n]
+        for m in passed:  # shortcut the chain for the next reader
+            renames[m] = n
         return n
 
     _remove(fdef, {id(s) for s in statements(fdef.body) if isinstance(s, gast.Assign)
@@ -270,7 +274,8 @@ def propagate_local_copies(fdef):
 
 
 def _propagate_block(block):
-    copies = {}
+    copies = {}  # a -> b for each copy `a = b` still in force
+    copied_from = {}  # b -> the names a copied from it
     for stmt in block:
         if isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)) and copies and stmt.value is not None:
             stmt.value = _Rename(copies).visit(stmt.value)
@@ -281,10 +286,15 @@ def _propagate_block(block):
         written = {n.id for n in walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         if not isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)):
             written |= {n.id for n in walk(stmt) if isinstance(n, gast.Name)}  # a compound statement
-        copies = {a: b for a, b in copies.items() if a not in written and b not in written}
+        for n in written:  # the copies from or into a name assigned again end
+            if n in copies:
+                copied_from[copies.pop(n)].discard(n)
+            for a in copied_from.pop(n, ()):
+                copies.pop(a, None)
         if (getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign)
                 and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
             copies[stmt.targets[0].id] = stmt.value.id
+            copied_from.setdefault(stmt.value.id, set()).add(stmt.targets[0].id)
 
 
 def _is_self_assignment(stmt):

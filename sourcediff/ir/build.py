@@ -78,7 +78,9 @@ def walk(node):
     while stack:
         current = pop()
         yield current
-        fields = fields_of.get(current.__class__) or _child_fields(current.__class__)
+        fields = fields_of.get(current.__class__)
+        if fields is None:
+            fields = _child_fields(current.__class__)
         for field in fields:
             value = getattr(current, field, None)
             if value.__class__ is list:
@@ -92,13 +94,18 @@ def walk(node):
 def children(node):
     """node's child nodes, as walk visits them: a faster stand-in for gast.iter_child_nodes."""
     found = []
-    for field in _CHILD_FIELDS.get(node.__class__) or _child_fields(node.__class__):
+    for field in _fields_of(node.__class__):
         value = getattr(node, field, None)
         if value.__class__ is list:
             found.extend(item for item in value if isinstance(item, AST))
         elif value is not None and isinstance(value, AST):
             found.append(value)
     return found
+
+
+def _fields_of(cls):
+    fields = _CHILD_FIELDS.get(cls)
+    return _child_fields(cls) if fields is None else fields
 
 
 def _child_fields(cls):
@@ -140,7 +147,7 @@ class Transformer(gast.NodeTransformer):
         return visitor(self, node)
 
     def generic_visit(self, node):
-        for field in _CHILD_FIELDS.get(node.__class__) or _child_fields(node.__class__):
+        for field in _fields_of(node.__class__):
             old = getattr(node, field, None)
             if old.__class__ is list:
                 new_values = []

@@ -24,7 +24,7 @@ from ..errors import SourceDiffError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parse_function, unbind
 from ..rules.registry import is_user_function
 from ..runtime import added_at
-from .build import assign, call, clone, const, name, names_in, walk
+from .build import assign, call, children, clone, const, name, names_in, walk
 
 # methods that change their receiver, with what to write instead
 MUTATING_METHODS = {
@@ -122,19 +122,12 @@ def follow_mutations(parsed, fdef, local_names):
 def own_nodes(fdef):
     """The nodes of fdef's own scope: every node but the insides of nested functions (whose defs are
     included)."""
-    stack = [n for field in fdef._fields for n in _children(getattr(fdef, field, None))]
+    stack = children(fdef)
     while stack:
         current = stack.pop()
         yield current
         if not isinstance(current, gast.FunctionDef):
-            for field in current._fields:
-                stack.extend(_children(getattr(current, field, None)))
-
-
-def _children(value):
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, gast.AST)]
-    return [value] if isinstance(value, gast.AST) else []
+            stack.extend(children(current))
 
 
 def finish_mutations(fdef, names):

@@ -12,7 +12,7 @@ from ..ir.analysis import (active_variables, enclosing_reads, is_append, mutated
                            numeric_variables, operands, possible_containers, root_name, sequence_variables,
                            statements, without_unused_functions)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
-from ..rules import is_user_function, rule_for, spelling
+from ..rules import is_user_function, rule_for
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
 from .primitives import describe, entry_checks, primitive_key, primitive_parts
@@ -412,10 +412,9 @@ class ForwardMode:
         aliased = rhs
         while isinstance(aliased, gast.Call) and getattr(aliased.func, "id", "") in RETURN_THEIR_ARGUMENT:
             aliased = aliased.args[0]
-        if isinstance(aliased, gast.Name):
-            primal_names = {p for p, t in self.tangents.items() if t == aliased.id}
-            if (primal_names | {output}) & self.mutated:
-                rhs = call("copy.copy", [rhs])
+        if isinstance(aliased, gast.Name) and (output in self.mutated or any(
+                self.tangents.get(p) == aliased.id for p in self.mutated)):  # a tangent of a value written in place
+            rhs = call("copy.copy", [rhs])
         return rhs
 
 

@@ -158,7 +158,7 @@ def shape_analysis(fdef, counts, floating):
     shapes = Shapes({n: v[0] if isinstance(v[0], gast.AST) else None for n, v in values.items() if counts.get(n) == 1},
                     floating)
     shapes.floating |= largest_set(values, lambda v, found: not isinstance(v, str)
-                                   and shapes.is_floating(v, FloatingNames(found | floating)))
+                                   and shapes.is_floating(v, FloatingNames(found, floating)))
     return shapes
 
 
@@ -239,6 +239,7 @@ class ReverseMode:
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
         # with scalars=True, the code may assume every argument is a Python float or int
         self.scalars = scalar_variables(self.fdef) if scalars else set()
+        self.numbers = self.numeric | self.scalars  # variables that hold numbers or arrays, never lists
         counts = assignment_counts(fdef)
         self.unstable = {n for n, c in counts.items() if c > 1}
         self.shapes = shape_analysis(self.fdef, counts, self.active & self.numeric)
@@ -462,7 +463,7 @@ class ReverseMode:
             return self.user_call(stmt, t, value, reset)
         if isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
             return self.with_saves([stmt], self.literal_adjoint(t, value, origin) + reset, origin)
-        how = joining(value, self.sequences, self.numeric | self.scalars, self.active)
+        how = joining(value, self.sequences, self.numbers, self.active)
         if how is not None:
             adjoint = [self.accumulate(operand, part, origin) for operand, part
                        in joined_cotangents(value, how, self.active, name(self.cotangent_name(t)))

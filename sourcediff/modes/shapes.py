@@ -104,13 +104,13 @@ class Shapes:
 
 
 class FloatingNames:
-    """A scope in which exactly the given names are floating."""
+    """A scope in which exactly the names in the given sets are floating."""
 
-    def __init__(self, names):
+    def __init__(self, *names):
         self.names = names
 
     def is_floating_name(self, n):
-        return n in self.names
+        return any(n in names for names in self.names)
 
 
 def _names(node):
