@@ -239,6 +239,8 @@ def pop_cotangent(g):
 
 def cotangent_like(g, x):
     """The cotangent g of x in x's own structure and shape: zeros where nothing reached it."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
+        return g  # the common case, first: every gradient's return passes here
     if isinstance(x, dict):
         return {k: cotangent_like(g.get(k, 0.0) if isinstance(g, dict) else 0.0, v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
