@@ -297,6 +297,20 @@ def test_nested_tuple_gradient():
     assert sd.grad(nested_tuple_product)(((3.0, 4.0),)) == ((4.0, 3.0),)
 
 
+def last_layer(params, x):
+    W, b = params[-1]
+    return np.sum(np.tanh(x @ W + b))
+
+
+def test_an_unpacked_part_is_held_under_its_targets_names():
+    """`W, b = params[-1]` holds params[-1] as W_b, as a loop over (W, b) pairs does: it was held as
+    `value`, the name gradients give what they return (which then became value_2)."""
+    args = (_layers(RNG, (4, 3, 2), lambda w, b: (w, b)), X)
+    check(last_layer, *args, wrt=0)
+    source = sd.grad(last_layer).source
+    assert "W_b = params[-1]" in source and "value = np.sum(" in source
+
+
 # -- 10. dicts built from differentiable values ---------------------------------------------------------
 
 def dict_literal(a):

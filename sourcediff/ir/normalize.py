@@ -370,7 +370,9 @@ class Normalizer:
                 len(value.elts) == len(stmt.targets[0].elts):
             self.unpack_literal(stmt.targets[0], value)
             return
-        atom = self.atom(value, "value")
+        # `W, b = params[-1]` holds params[-1] as W_b (not "value", the name of what a gradient returns)
+        hint = "_".join(self.hint(e) for e in stmt.targets[0].elts) if len(stmt.targets) == 1 else "value"
+        atom = self.atom(value, hint)
         for target in stmt.targets:
             self.assign_to(target, atom)
 
