@@ -268,11 +268,25 @@ def _grows_fast(name, domain):
     return bool(np.any(np.abs(value) > 3 * np.abs(t) + 3))
 
 
+def _finite_throughout(name, domain):
+    """Whether name is finite on a grid over its domain, the domain's middle included: random probes
+    miss a pole (np.reciprocal at 0), which programs then reach exactly (a sum over an empty mask)."""
+    lo, hi = PROBE_VALUES[domain]
+    t = np.linspace(lo, hi, 41)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            value = resolve(name)(t) if not name.startswith("math.") else np.array([resolve(name)(v) for v in t])
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return False
+    return bool(np.all(np.isfinite(value)))
+
+
 def _pointwise_templates(name):
     """A pointwise primitive on every shape (scalars only for math), on the first domain it accepts."""
     shapes = "S" if name.startswith("math.") else "SVWM"
     for domain in "r+u1":
-        if _probe(f"{name}({{S{domain}}})") == "S":
+        if _probe(f"{name}({{S{domain}}})") == "S" and _finite_throughout(name, domain):
             if domain in "ru" and _grows_fast(name, domain):
                 domain = "~"
             return [Template(name, s, f"{name}({{{s}{domain}}})") for s in shapes]
