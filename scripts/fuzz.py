@@ -109,10 +109,11 @@ def report(stats, command, n, seed, enabled, without):
     disabled = sorted(set(program_grammar.CONSTRUCTS) - set(enabled) | set(without))
     if disabled:
         lines += [f"Constructs switched off: {', '.join(disabled)}.", ""]
-    lines += ["## Outcomes per mode", "", "| mode | correct | wrong | internal | refused | skipped |",
-              "|---|---|---|---|---|---|"]
+    lines += ["## Outcomes per mode", "", "Aliasing: refused with a located error, as documented, for an in-place write "
+              "to an array another live name shares (not a failure).", "",
+              "| mode | correct | wrong | internal | refused | aliasing | skipped |", "|---|---|---|---|---|---|---|"]
     for mode in differential.MODES:
-        counts = [stats["modes"][(mode, k)] for k in ("correct", "wrong", "internal", "refused", "skipped")]
+        counts = [stats["modes"][(mode, k)] for k in ("correct", "wrong", "internal", "refused", "aliasing", "skipped")]
         lines.append(f"| {mode} | " + " | ".join(map(str, counts)) + " |")
     lines += ["", "## Programs per construct", "",
               "| construct | programs | with a failure | with a refusal |", "|---|---|---|---|"]

@@ -467,6 +467,31 @@ def enumerate_zip(x, y):
     return total
 
 
+def iterate_backwards(x, y):
+    total = 0.0
+    for j in reversed(range(1, len(x))):
+        total = total * 0.5 + x[j] * x[j - 1]
+    for v in reversed(y):
+        total = total * 0.9 + np.sin(v)
+    for k, v in enumerate(x, 1):
+        total = total + k * v * v
+    for pair in enumerate(y, start=2):
+        total = total + pair[0] * pair[1] + x[pair[0] - 2]
+    return total
+
+
+def iterators_consumed_at_once(x, y):
+    pairs = list(zip(x, y))
+    total = sum(a * b for a, b in pairs)
+    total = total + sum(k * v for k, v in list(enumerate(y)))
+    total = total + sum(map(np.tanh, x))
+    for v in map(lambda t: t * t, iter(y)):
+        total = total + v
+    total = total + sum(filter(lambda t: t > 0.0, x))
+    total = total + np.sum(list(reversed(x)) * y)
+    return total + np.dot([x[0], x[1] * y[1], 1.0, 2.0, 3.0] * y, x)
+
+
 def grow_until_threshold(x):
     value = x
     steps = 0
@@ -1162,6 +1187,9 @@ CASES = [
     _case(iterate_1d_array, lambda rng: (_normal(rng, 6),)),
     _case(iterate_rows, lambda rng: (_normal(rng, 4, 3), _normal(rng, 3)), wrt=(0, 1)),
     _case(enumerate_zip, lambda rng: (_normal(rng, 5), _normal(rng, 5)), wrt=(0, 1)),
+    _case(iterate_backwards, lambda rng: (_normal(rng, 5), _normal(rng, 5)), wrt=(0, 1)),
+    _case(iterators_consumed_at_once, lambda rng: (_kink_free(rng, 5), _normal(rng, 5)), wrt=(0, 1),
+          autograd=False),
     _case(grow_until_threshold, lambda rng: (_uniform(rng, 0.3, 2.0),)),
     _case(halve_until_small, lambda rng: (_uniform(rng, 3.0, 40.0),)),
     _case(loop_break_continue, lambda rng: (_kink_free(rng, 8), _uniform(rng, 0.5, 2.5))),

@@ -40,10 +40,13 @@ CONSTRUCTS = {
     "conditional_expression": "`a if cond else b`",
     "tuple_swap": "`a, b = b, a` and `a, b = b, a + b`",
     "augmented_assignment": "`a += e`, `a *= e`, `a -= e`, `a /= e`",
-    "list_literal_to_numpy": "list and tuple literals of differentiable values fed to NumPy (defect 1)",
+    "list_literal_to_numpy": "list and tuple literals of differentiable values fed to NumPy (defect 1), and met by "
+                             "arrays in arithmetic (`[a, b, 1.0] * x`)",
     "list_comprehension": "comprehensions over arrays, range, enumerate and zip fed to NumPy",
     "append": "a list built with append in a loop, then stacked or summed",
     "for_loop": "for over range, arrays, enumerate and zip",
+    "iterator_builtins": "loops and comprehensions over reversed, iter, map, enumerate with a start and whole "
+                         "pairs, and zip, enumerate and map consumed by list or sum",
     "break_continue": "break and continue, on loop counters and on data",
     "while_loop": "while loops with counted and data-dependent trip counts",
     "if_else": "if / elif / else on data",
@@ -654,7 +657,8 @@ class Generator:
             return None
         self.uses.add("list_literal_to_numpy")
         return self.pick(["np.sum([1.0, {S}, {S}])", "np.sum(({S}, 2.0 * {S}))", "np.mean([{S}, {S}])",
-                          "np.prod(np.array([{S}, 0.5]))", "np.dot([{S}, {S}], [0.5, -1.0])", "np.max([{S}, {S}, -3.0])"],
+                          "np.prod(np.array([{S}, 0.5]))", "np.dot([{S}, {S}], [0.5, -1.0])", "np.max([{S}, {S}, -3.0])",
+                          "np.sum([{S}, 1.0, {S}] * {V})", "np.dot([{S}, {S}, 0.5] + {V}, {V})"],
                          depth)
 
     def e_comprehension(self, shape, depth):
@@ -665,9 +669,14 @@ class Generator:
         self.scope["t"] = "S"
         body = self.expr("S", depth)
         self.scope = saved
-        form = self.rng.choice(["np.sum([BODY for t in {V}])", "np.mean(np.array([BODY * k for k, t in enumerate({V})]))",
-                                "sum([t * w for t, w in zip({V}, [0.5, 1.0, -1.0])])",
-                                "np.sum([{V}[i] * (i + 1.0) for i in range(3)])"])
+        forms = ["np.sum([BODY for t in {V}])", "np.mean(np.array([BODY * k for k, t in enumerate({V})]))",
+                 "sum([t * w for t, w in zip({V}, [0.5, 1.0, -1.0])])", "np.sum([{V}[i] * (i + 1.0) for i in range(3)])"]
+        iterators = ["np.sum([BODY for t in reversed({V})])", "sum(BODY * k for k, t in enumerate({V}, start=1))",
+                     "np.sum(list(map(lambda t: BODY, {V})))", "np.sum(list(zip({V}, {V}))[1]) * 0.5",
+                     "sum([BODY * k for k, t in list(enumerate({V}))])"]
+        form = self.rng.choice(forms + iterators if self.on("iterator_builtins") else forms)
+        if form in iterators:
+            self.uses.add("iterator_builtins")
         return self.fill(form, depth).replace("BODY", body)
 
     def e_global(self, shape, depth):
@@ -892,20 +901,33 @@ class Generator:
             return None
         self.uses.add("for_loop")
         counter = "i"
-        kind = "range" if self.helper_mode else self.rng.choice(["range", "range", "array", "enumerate", "zip"])
+        kinds = ["range", "range", "array", "enumerate", "zip"]
+        if self.on("iterator_builtins"):
+            kinds += ["reversed_range", "reversed", "enumerate_start", "pairs", "map"]
+        kind = "range" if self.helper_mode else self.rng.choice(kinds)
+        if kind in ("reversed_range", "reversed", "enumerate_start", "pairs", "map"):
+            self.uses.add("iterator_builtins")
         header = {"range": f"for {counter} in range(3):", "array": "for t in x:",
-                  "enumerate": f"for {counter}, t in enumerate(x):", "zip": "for t, u in zip(x, x[::-1]):"}[kind]
-        extra = {"array": {"t": "S"}, "enumerate": {"t": "S"}, "zip": {"t": "S", "u": "S"}}.get(kind, {})
+                  "enumerate": f"for {counter}, t in enumerate(x):", "zip": "for t, u in zip(x, x[::-1]):",
+                  "reversed_range": f"for {counter} in reversed(range(3)):", "reversed": "for t in reversed(x):",
+                  "enumerate_start": f"for {counter}, t in enumerate(x, 1):", "pairs": "for pair in enumerate(x):",
+                  "map": self.rng.choice(["for t in map(np.tanh, x):", "for t in map(lambda w: w * w, iter(x)):"])
+                  }[kind]
+        extra = {"zip": {"t": "S", "u": "S"}, "range": {}, "reversed_range": {}}.get(kind, {"t": "S"})
         head = self.make(header, body=[])
         saved = dict(self.scope)
         self.scope.update(extra)
-        if kind in ("range", "enumerate"):
-            self.loop_vars.append(counter)
-        body = self.block(self.rng.randint(1, 3))
+        # an expression of the counter that indexes the 3 elements of a vector
+        index = {"range": counter, "enumerate": counter, "reversed_range": counter, "enumerate_start": f"{counter} - 1",
+                 "pairs": "pair[0]"}.get(kind)
+        if index is not None:
+            self.loop_vars.append(index)
+        body = [Stmt("t = pair[1] * (pair[0] + 1.0)", fixed=True)] if kind == "pairs" else []
+        body += self.block(self.rng.randint(1, 3))
         if self.on("break_continue") and self.chance(0.4):
             self.uses.add("break_continue")
-            if kind in ("range", "enumerate") and self.chance(0.5):
-                jump = Stmt(f"if {counter} == 1:", body=[Stmt(self.rng.choice(["continue", "break"]))])
+            if index is not None and self.chance(0.5):
+                jump = Stmt(f"if {index} == 1:", body=[Stmt(self.rng.choice(["continue", "break"]))])
             else:
                 jump = Stmt(f"if {self.condition(1)}:", body=[Stmt(self.rng.choice(["continue", "break"]))])
             jump.constructs = set(self.uses)
@@ -915,7 +937,7 @@ class Generator:
             self.uses.add("early_return")
             body.append(self.make(f"if {self.condition(1)}:", body=[Stmt(f"return {self.return_expr()}")]))
         head.body = body
-        if kind in ("range", "enumerate"):
+        if index is not None:
             self.loop_vars.pop()
         self.scope = saved
         return head

@@ -209,8 +209,11 @@ def _is_sequence(value, sequences):
         return value.id in sequences
     if isinstance(value, gast.Subscript):
         return isinstance(value.slice, gast.Slice) and _is_sequence(value.value, sequences)
-    if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult)):
-        return any(isinstance(v, gast.Name) and v.id in sequences for v in (value.left, value.right))
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add):  # joins two, else NumPy adds
+        return all(_is_sequence(v, sequences) for v in (value.left, value.right))
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):  # repeats one an integer times
+        return any(_is_sequence(v, sequences) and isinstance(n, gast.Constant) and type(n.value) is int
+                   for v, n in ((value.left, value.right), (value.right, value.left)))
     if isinstance(value, gast.Call):
         callee = getattr(value, "sd_callee", None)
         return callee in (list, tuple) or callee is copy.copy and bool(value.args) and \

@@ -16,7 +16,7 @@ import numpy as np
 from .. import runtime
 from ..runtime import is_complex
 from ..errors import UnknownNameError, UnsupportedSyntaxError
-from ..frontend.check import check_supported
+from ..frontend.check import GENERATOR_CONSUMERS, check_supported
 from ..frontend.parse import (WithArity, canonical_name, function_name, is_user_function, lambda_definition,
                               parameters, parse_function, remove_parameters, unbind)
 from ..rules import is_inactive, rule_for
@@ -93,6 +93,20 @@ def local_function_names(fdef):
         elif isinstance(node, gast.stmt):
             pending.extend(n for n in gast.iter_child_nodes(node) if isinstance(n, gast.stmt))
     return found
+
+
+ITERATOR_BUILTINS = (zip, enumerate, reversed, map, filter, iter)
+
+
+def callee_of(node):
+    return getattr(node, "sd_callee", None) if isinstance(node, gast.Call) else None
+
+
+def minus_one(bound):
+    """bound - 1, folded when bound is a number."""
+    if isinstance(bound, gast.Constant) and type(bound.value) is int:
+        return const(bound.value - 1)
+    return gast.BinOp(left=bound, op=gast.Sub(), right=const(1))
 
 
 def constant_strings(fdef):
@@ -480,20 +494,27 @@ class Normalizer:
     def stmt_For(self, stmt):
         if stmt.orelse:
             raise self.error(stmt, "for ... else is not supported", "use a flag variable")
-        iterator, target = stmt.iter, stmt.target
-        callee = getattr(iterator, "sd_callee", None) if isinstance(iterator, gast.Call) else None
-        if callee is range:
+        (iterator, backwards), target = self.sequence_of(stmt.iter), stmt.target
+        callee = callee_of(iterator)
+        if callee is range and not backwards:
             if not isinstance(target, gast.Name):
                 raise self.error(target, "the target of a loop over range must be a name")
             args = [a if self.statically_inactive(a) else self.atom(a, "bound") for a in iterator.args]
             self.emit(gast.For(target=target, iter=call("range", args), body=self.block(stmt.body), orelse=[],
                                type_comment=None))
             return
-        index = None
-        if callee is enumerate and len(iterator.args) == 1 and not iterator.keywords and \
-                isinstance(target, gast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[0], gast.Name):
-            index, iterator, target = target.elts[0].id, iterator.args[0], target.elts[1]
-            callee = getattr(iterator, "sd_callee", None) if isinstance(iterator, gast.Call) else None
+        counter = start = packed = None
+        if callee is enumerate and iterator.args:  # the index of the loop counts: counter = index + start
+            start = iterator.args[1] if len(iterator.args) > 1 else \
+                next((k.value for k in iterator.keywords if k.arg == "start"), None)
+            if start is not None and not isinstance(start, gast.Constant):
+                start = self.atom(start, "start")
+            if isinstance(target, gast.Tuple) and len(target.elts) == 2:
+                counter, target = target.elts
+            else:  # `for pair in enumerate(xs)`: pair = (index + start, item)
+                packed, target = target, name(self.names.fresh("item"), store=True)
+            iterator, backwards = self.sequence_of(iterator.args[0])
+            callee = callee_of(iterator)
         if callee is zip and len(iterator.args) == 1 and isinstance(iterator.args[0], gast.Starred) and \
                 isinstance(target, (gast.Tuple, gast.List)):  # zip(*rows): the rows are its arguments
             rows = iterator.args[0].value
@@ -508,24 +529,49 @@ class Normalizer:
                              "loop over a list or tuple of keys, or index the dict by name")
         else:
             sequences, targets = [iterator], [target]
-        atoms = [self.atom(s, self.hint(s) + "_seq") for s in sequences]
-        if index is None:
-            index = self.names.fresh("i", temporary=False)
+        atoms = [self.atom(self.as_list(s), self.hint(s) + "_seq") for s in sequences]
+        simple_counter = isinstance(counter, gast.Name) and start is None
+        index = counter.id if simple_counter else self.names.fresh("i", temporary=False)
         lengths = [call("len", [a]) for a in atoms]
         count = lengths[0] if len(lengths) == 1 else call("min", lengths)
         for node in walk(count):
             if isinstance(node, gast.Call):
                 node.sd_callee = len if node.func.id == "len" else min
+        position = name(index)
+        if backwards:  # read in place, as reversed does, so that writes to the sequence in the loop are seen
+            last = self.atom(gast.BinOp(left=clone(count), op=gast.Sub(), right=const(1)), "last")
+            position = gast.BinOp(left=last, op=gast.Sub(), right=name(index))
         body = []
         saved, self.out = self.out, body
         for seq, t in zip(atoms, targets):
-            self.assign_to(t, gast.Subscript(value=seq, slice=name(index), ctx=gast.Load()))
+            self.assign_to(t, gast.Subscript(value=seq, slice=position, ctx=gast.Load()))
+        counted = name(index) if start is None else gast.BinOp(left=name(index), op=gast.Add(), right=start)
+        if counter is not None and not simple_counter:
+            self.assign_to(counter, counted)
+        if packed is not None:
+            self.assign_to(packed, gast.Tuple(elts=[counted, name(target.id)], ctx=gast.Load()))
         self.out = saved
         body += self.block(stmt.body)
         loop = gast.For(target=name(index, store=True), iter=call("range", [count]), body=body, orelse=[],
                         type_comment=None)
         loop.iter.sd_callee = range
         self.emit(loop)
+
+    def sequence_of(self, iterator):
+        """What a loop over iterator runs through, something with a length and an index, and whether backwards:
+        iter(s) is s, reversed(s) is s backwards, reversed(range(a, b)) is range(b - 1, a - 1, -1)."""
+        callee = callee_of(iterator)
+        if callee not in (iter, reversed) or len(iterator.args) != 1 or iterator.keywords:
+            return iterator, False
+        sequence, backwards = self.sequence_of(iterator.args[0])
+        if callee is iter:
+            return sequence, backwards
+        if callee_of(sequence) is range and len(sequence.args) < 3 and not backwards:
+            first, last = sequence.args if len(sequence.args) == 2 else (const(0), sequence.args[0])
+            flipped = call("range", [minus_one(last), minus_one(first), const(-1)])
+            flipped.sd_callee = range
+            return gast.copy_location(flipped, iterator), False
+        return sequence, not backwards
 
     def stmt_Return(self, stmt):
         value = stmt.value
@@ -714,6 +760,13 @@ class Normalizer:
 
     def primitive_call(self, node):
         callee = getattr(node, "sd_callee", None)
+        if callee in GENERATOR_CONSUMERS:  # list(zip(a, b)), sum(map(f, xs)): consumed at once
+            node = gast.Call(func=node.func, args=[self.as_list(a) for a in node.args], keywords=node.keywords)
+            node.sd_callee = callee
+        if callee in ITERATOR_BUILTINS:
+            raise self.error(node, f"{callee.__name__}(...) is supported only where it is consumed at once: what a "
+                             "for loop or a comprehension runs over, or the argument of list, tuple, sum, min, max, "
+                             "sorted, any or all", "wrap it in list(...) where it is made")
         if callee is np.einsum and node.args and isinstance(node.args[0], gast.Name) \
                 and node.args[0].id in self.strings:  # its rules read the subscripts
             node.args[0] = const(self.strings[node.args[0].id])
@@ -846,6 +899,41 @@ class Normalizer:
         self.emit(assign(result, gast.List(elts=[], ctx=gast.Load())))
         self.statement(body)
         return name(result)
+
+    def as_list(self, node):
+        """A call of an iterator builtin consumed at once as the list comprehension it means: zip(a, b) as
+        [(v, w) for v, w in zip(a, b)], map(f, a) as [f(v) for v in a], filter(f, a) as [v for v in a if f(v)];
+        other nodes as they are."""
+        callee = callee_of(node)
+        starred = any(isinstance(a, gast.Starred) for a in node.args) if callee is not None else True
+        if callee not in ITERATOR_BUILTINS or starred or len(node.args) < (2 if callee in (map, filter) else 1):
+            return node
+        sequences = node.args[1:] if callee in (map, filter) else node.args[:1] if callee is not zip else node.args
+        items = [name(self.names.fresh("item")) for _ in sequences]
+        element, ifs = items[0] if len(items) == 1 else gast.Tuple(elts=items, ctx=gast.Load()), []
+        iterator = node
+        if callee is enumerate:
+            element = gast.Tuple(elts=[name(self.names.fresh("k")), items[0]], ctx=gast.Load())
+        elif callee in (map, filter):
+            function = node.args[0]
+            if isinstance(function, gast.Lambda):
+                function = self.atom(function, "function")
+            iterator = sequences[0] if len(sequences) == 1 else call("zip", sequences)
+            iterator.sd_callee = callee_of(iterator) or zip
+            applied = function if isinstance(function, gast.Constant) else call(function, items)
+            if hasattr(function, "sd_object"):
+                applied.sd_callee = getattr(function.sd_object, "sd_primal", function.sd_object)
+            if callee is map:
+                element = applied
+            else:
+                element, ifs = items[0], [items[0] if isinstance(function, gast.Constant) else applied]
+        target = clone(element) if callee is not map else (items[0] if len(items) == 1 else
+                                                           gast.Tuple(elts=items, ctx=gast.Load()))
+        for n in walk(target):
+            if isinstance(n, gast.Name):
+                n.ctx = gast.Store()
+        comprehension = gast.comprehension(target=target, iter=iterator, ifs=ifs, is_async=0)
+        return gast.copy_location(gast.ListComp(elt=element, generators=[comprehension]), node)
 
     def block_for(self, produce):
         saved, self.out = self.out, []

@@ -16,19 +16,22 @@ KNOWN, POSSIBLE = "known", "possible"
 
 
 def joining(value, sequences, numeric, active):
-    """KNOWN when value is `x + y` or `x * n` with an operand known to hold a list or tuple; POSSIBLE
-    when it is `x + y` with two operands that may hold lists or tuples, or `x * n` with an active x
-    that may hold one and an inactive n (that may be an integer); else None."""
+    """KNOWN when value is `x + y` of two operands known to hold lists or tuples, or `x * 3` of one;
+    POSSIBLE when it is `x + y` with no operand known to hold a number or an array, or `x * n` with an
+    active x not known to hold one and an inactive n (which may be an integer); else None: NumPy's
+    arithmetic, which a list meets as an array (`[a, b] * x` multiplies by an array x)."""
     if not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult))):
         return None
     operands = [v.id for v in (value.left, value.right) if isinstance(v, gast.Name)]
-    if set(operands) & sequences:
-        return KNOWN
-    if len(operands) < 2 or set(operands) & numeric:
-        return None
-    if isinstance(value.op, gast.Add) or (operands[0] in active) != (operands[1] in active):
-        return POSSIBLE
-    return None
+    if isinstance(value.op, gast.Add):
+        if len(operands) == 2 and set(operands) <= sequences:
+            return KNOWN
+        return POSSIBLE if len(operands) == 2 and not set(operands) & numeric else None
+    if len(operands) == 1:
+        count = value.right if isinstance(value.right, gast.Constant) else value.left
+        return KNOWN if operands[0] in sequences and type(count.value) is int else None
+    repeated = [v for v in operands if v in active]
+    return POSSIBLE if len(repeated) == 1 and repeated[0] not in numeric else None
 
 
 def joined_tangent(value, tangent_of, tangent_or_zero):

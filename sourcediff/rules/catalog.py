@@ -15,15 +15,18 @@ CONSTRUCTS = [
     ("comparisons, chained comparisons `0 < x < 1`, `and` / `or` / `not` in conditions",
      "carry no derivative; `and`/`or` on differentiable values is refused"),
     ("`for` over `range(n)`, `range(a, b)`, `range(a, b, s)`", ""),
-    ("`for` over arrays, lists and tuples, `enumerate`, `zip`, `enumerate(zip(...))`",
-     "become loops over range with explicit indexing"),
+    ("`for` over arrays, lists and tuples, `enumerate` (with a start), `zip`, `enumerate(zip(...))`, "
+     "`reversed`, `iter`, `map`, `filter`", "become loops over range with explicit indexing; `reversed` reads the "
+     "sequence in place, as Python does"),
+    ("`zip`, `enumerate`, `map`, `filter` and `reversed` passed to `list`, `tuple`, `sum`, `min`, `max`, `sorted`, "
+     "`any` or `all`", "become list comprehensions; held in a variable they are refused"),
     ("`while` with data-dependent trip counts, `break`, `continue`", ""),
     ("early and multiple `return`s, tuple returns", "a tuple-valued function has a tuple tangent"),
     ("lists and tuples: literals, indexing, `append`, list comprehensions, passed to NumPy functions; "
      "generator expressions passed to `sum`, `min`, `max`, `list`, `tuple`, `sorted`, `any` or `all`",
      "a comprehension becomes a loop with append"),
-    ("lists and tuples joined `xs + ys` or repeated `xs * n`",
-     "on arguments (or results of user functions), `+` and `*` join and repeat or add and multiply as "
+    ("lists and tuples joined `xs + ys` or repeated `xs * n`; met by an array (`[a, b] * x`) they are "
+     "arrays", "on arguments (or results of user functions), `+` and `*` join and repeat or add and multiply as "
      "their values decide"),
     ("dicts: literals `{'w': w}`, `dict(w=w)`, writes `d['w'] = v`", "`{**d}` of a differentiable dict is refused in "
      "reverse mode"),

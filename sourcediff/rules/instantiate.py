@@ -74,6 +74,8 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
     """
     bound, extra_args, extra_keywords = bind_arguments(template, args, keywords)
     for param in template.constant:
+        if param == "index" and any(derivative_of(name(n)) is not None for n in operands(bound[template.params[1]])):
+            continue  # an index into an array, list, tuple or dict: an integer, a mask or a key, whose derivative is 0
         nodes = extra_args if param == template.star else [bound[param]]
         if any(derivative_of(name(n)) is not None for node in nodes for n in operands(node)):
             raise BindError(f"its {param} carries a derivative, which this rule does not follow")

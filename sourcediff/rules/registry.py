@@ -30,7 +30,10 @@ class Template:
     body: list            # gast statements
     source: str
     scope: dict           # the template's globals, for the free names it uses (np, math, helpers)
-    constant: tuple = ()  # parameters that must carry no derivative (an index): refused if one does
+    # parameters that must carry no derivative (an index): refused if one does, except an index into a value that
+    # carries one (only arrays, numbers, lists, tuples and dicts do; activity follows variables, not the
+    # elements of a tuple, so `pair = (i, x[i])` makes the integer pair[0] active)
+    constant: tuple = ()
     choices: dict = field(default_factory=dict)  # parameter -> the constant values the rule is written for
 
     @cached_property
