@@ -756,6 +756,11 @@ def sample_fractions(z, num, endpoint):
     return np.reshape(np.linspace(0.0, 1.0, num, endpoint), (-1,) + (1,) * (np.ndim(z) - 1))
 
 
+def item(x):
+    """`x.item()`: the one number of an array, or of a NumPy scalar, as a Python number."""
+    return np.asarray(x).item()
+
+
 def concatenate_rows(items):
     """np.r_[a, b, ...] for items that are numbers and arrays (a slice item is np.r_[start:stop] itself)."""
     return np.r_[tuple(items)]

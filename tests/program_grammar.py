@@ -72,7 +72,7 @@ CONSTRUCTS = {
     "broadcasting": "scalars, vectors and matrices combined by broadcasting",
     "name_reuse": "a local variable named like the function it is in (`def f(x): f = x[0] * 2.0`)",
     "global_constant": "module-level constants read by the functions",
-    "method": "array methods and attributes (`e.sum()`, `A.T`, `x.dot(y)`)",
+    "method": "array methods and attributes (`e.sum()`, `A.T`, `x.dot(y)`, `v[1:2].item()`), and `pow(s, 2)`",
     "vector_output": "the entry function returns a vector rather than a scalar",
     "primitive": "a call of a registered primitive (counted per primitive as `prim:NAME`)",
 }
@@ -635,7 +635,8 @@ class Generator:
 
     def e_method(self, shape, depth):
         self.uses.add("method")
-        form = self.rng.choice({"S": ["{V}.sum()", "{V}.dot({V})", "{M}.mean()"], "V": ["{M}.T[:, 1]", "{M}.sum(axis=0)"],
+        form = self.rng.choice({"S": ["{V}.sum()", "{V}.dot({V})", "{M}.mean()", "{V}[1:2].item()", "pow({S}, 2)"],
+                                "V": ["{M}.T[:, 1]", "{M}.sum(axis=0)"],
                                 "W": ["{M}.dot({V})", "{M}.T[0]"],
                                 "M": ["{M}.T.T", "{M}.copy()", "({V}.reshape(1, 3) * {W}[:, None])"]}[shape])
         if form == "{M}.copy()":

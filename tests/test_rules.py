@@ -37,7 +37,7 @@ from sourcediff.ir.namespace import NameGenerator, Namespace
 from sourcediff.modes.directions import operand_in_form, over_directions, vector_template
 from sourcediff.rules import RULES, rule_for, spelling
 from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
-from sourcediff.runtime import added_at, broadcast_like, concatenate_columns, concatenate_rows
+from sourcediff.runtime import added_at, broadcast_like, concatenate_columns, concatenate_rows, item
 
 STEP = 1e-6
 VECTOR_DIRECTIONS = 7  # a size no sample has, so a misplaced direction axis cannot broadcast by chance
@@ -176,6 +176,8 @@ TABLE = {
     operator.neg: unary(N),
     operator.pos: unary(N),
     float: [call(N()), call(np.array(N())), call(np.float64(N()))],
+    np.float64: [call(N()), call(np.array(N())), call(N(3)), call(N(2, 3))],
+    item: [call(N()), call(N(1)), call(np.array(N())), call(N(1, 1))],
     list: [call(N(3)), call(N(2, 3)), call((N(2), N()))],
     tuple: [call([N(2), N(3)]), call(N(3))],
     copy.copy: [call(N(3)), call(N()), call([N(2), N()]), call({"a": N(2), "b": N()})],
@@ -758,7 +760,11 @@ def test_vector_mode_tangent_matches_finite_differences_along_each_direction(key
         vector, text = build(key, c, active, "vector", lists)
         directions = [[random_like(c.args[i]) for i in active] for _ in range(VECTOR_DIRECTIONS)]
         stacked = [tree_map(lambda *leaves: np.stack(leaves), *[d[n] for d in directions]) for n in range(len(active))]
-        _, dz = vector(*copy.deepcopy(c.args), *c.kwargs.values(), *stacked)
+        z, dz = vector(*copy.deepcopy(c.args), *c.kwargs.values(), *stacked)
+
+        def shaped_like(t, value):  # directions first, then the value's shape (a zero may be 0.0)
+            assert np.ndim(t) == 0 or np.shape(t) == (VECTOR_DIRECTIONS,) + np.shape(value), (np.shape(t), text)
+        tree_map(shaped_like, dz, z)
         jvp, _ = build(key, c, active, "jvp")
         for j, along in enumerate(directions):
             got = flat(tree_map(lambda t: t[j] if np.ndim(t) else t, dz))

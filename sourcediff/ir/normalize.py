@@ -225,7 +225,11 @@ class Canonicalizer(Transformer):
                 items.append(gast.Subscript(value=clone(builder), slice=self.visit(item), ctx=gast.Load()))
             else:
                 items.append(self.visit(item))
-        result = call(helper.__name__, [gast.List(elts=items, ctx=gast.Load())])
+        return self.helper_call(node, helper, [gast.List(elts=items, ctx=gast.Load())])
+
+    def helper_call(self, node, helper, args):
+        """A call of a runtime helper that has rules of its own, in place of node."""
+        result = call(helper.__name__, args)
         result.sd_callee = result.func.sd_object = helper  # canonical, if visited again (`y += np.c_[...]`)
         return gast.copy_location(result, node)
 
@@ -265,6 +269,9 @@ class Canonicalizer(Transformer):
                 return self.numpy_call(node, "np.array", [receiver], [gast.keyword(arg="dtype", value=dtype)])
             if method == "copy":
                 return self.numpy_call(node, "copy.copy", [receiver])
+            if method == "item" and not args and not keywords:
+                self.read_as_array(receiver, ".item()")
+                return self.helper_call(node, runtime.item, [receiver])
             if method == "flatten":
                 return self.numpy_call(node, "np.ravel", [self.numpy_call(node, "copy.copy", [receiver])])
             node.func.value = receiver
@@ -272,6 +279,8 @@ class Canonicalizer(Transformer):
             return node
         self.generic_visit(node)
         obj = getattr(node.func, "sd_object", None)
+        if obj is pow and len(node.args) == 2 and not node.keywords:  # pow(a, b) is a ** b
+            return gast.copy_location(gast.BinOp(left=node.args[0], op=gast.Pow(), right=node.args[1]), node)
         if obj is not None:  # a function decorated with @sd.tangent or @sd.adjoint is differentiated as itself
             node.sd_callee = getattr(obj, "sd_primal", obj)
             if obj is np.append:

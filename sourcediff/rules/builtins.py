@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import add_at, add_like, aligned, as_directions, tangent_item, unbroadcast
+from ..runtime import add_at, add_like, aligned, as_directions, item, tangent_item, unbroadcast
 from .registry import F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(operator.floordiv, len, range, int, round, bool, isinstance, type, print)
@@ -98,17 +98,22 @@ def pos_adjoint(z, x):
     d[x] = d[z]
 
 
-@tangent(float, list, tuple, copy.copy, linear=True)
+@tangent(float, np.float64, item, list, tuple, copy.copy, linear=True)
 def identity_like(z, x):
     d[z] = F(d[x])
 
 
-@vector_tangent(float, copy.copy)
+@vector_tangent(np.float64, copy.copy)
 def identity_like_directions(z, x):
     d[z] = copy.copy(d[x])
 
 
-@adjoint(float, list, tuple, copy.copy)
+@vector_tangent(float, item)
+def number_directions(z, x):  # x holds one number, maybe as an array of shape (1,) or (1, 1)
+    d[z] = np.reshape(d[x], (-1,))
+
+
+@adjoint(float, np.float64, item, list, tuple, copy.copy)
 def identity_like_adjoint(z, x):
     d[x] = add_like(d[x], x, d[z])
 

@@ -46,8 +46,9 @@ CONSTRUCTS = [
      "`x.ravel()`, `x.flatten()`, `x.repeat(n)`, `x.trace()`, `x.diagonal()`, `x.clip(a, b)`, `x.conj()`, "
      "`x.round()`, `x.argmax()`, `x.argmin()`, `x.argsort()`, `x.nonzero()`, `x.all()`, `x.any()`, "
      "`x.take(i)`, "
-     "`x.astype(float)`, `x.copy()`", "become the NumPy functions; another method of a differentiable value "
-     "is refused by name"),
+     "`x.astype(float)`, `x.copy()`, `x.item()`", "become the NumPy functions (`x.item()` the helper `item(x)`); "
+     "another method of a differentiable value is refused by name"),
+    ("`pow(a, b)`", "becomes `a ** b`"),
     ("array attributes `x.T`, `x.shape`, `x.ndim`, `x.size`, `x.real`, `x.imag`",
      "become `np.transpose`, `np.shape`, ..."),
     ("`np.r_[a, b, 0:3]`, `np.c_[a, b]`", "become `concatenate_rows([...])`, `concatenate_columns([...])`; "
