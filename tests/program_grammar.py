@@ -923,8 +923,7 @@ class Generator:
                  "pairs": "pair[0]"}.get(kind)
         if index is not None:
             self.loop_vars.append(index)
-        body = [Stmt("t = pair[1] * (pair[0] + 1.0)", fixed=True)] if kind == "pairs" else []
-        body += self.block(self.rng.randint(1, 3))
+        body = self.block(self.rng.randint(1, 3))
         if self.on("break_continue") and self.chance(0.4):
             self.uses.add("break_continue")
             if index is not None and self.chance(0.5):
@@ -937,6 +936,8 @@ class Generator:
         if self.on("early_return") and self.chance(0.15):
             self.uses.add("early_return")
             body.append(self.make(f"if {self.condition(1)}:", body=[Stmt(f"return {self.return_expr()}")]))
+        if kind == "pairs":  # first, before any jump reads t
+            body.insert(0, Stmt("t = pair[1] * (pair[0] + 1.0)", fixed=True))
         head.body = body
         if index is not None:
             self.loop_vars.pop()

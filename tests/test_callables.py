@@ -133,6 +133,17 @@ def test_a_nested_function_called_with_constants():
     check_modes(f, 0.3)
 
 
+def test_a_nested_function_that_calls_another_with_no_derivative():
+    def f(x, s):  # found by the fuzzer: inner's lifted copy called g (a constant call) by a name it lacked
+        g = lambda t: t  # noqa: E731
+        def inner(t):
+            return t * s + g(t)
+        return np.sum(x) + 0.25 * (inner(2.0) + inner(3.0))
+
+    check_modes(f, np.array([0.3, -1.2]), 0.8, wrt=0)
+    check_modes(f, np.array([0.3, -1.2]), 0.8, wrt=1)
+
+
 def test_closures_nested_two_deep():
     def f(a):
         def middle(x):

@@ -67,12 +67,16 @@ def lift_nested_functions(fdef, outer):
     enclosing = ({a.id for a in fdef.args.args} | {n.id for n in walk(fdef) if isinstance(n, gast.Name)
                                                    and isinstance(n.ctx, gast.Store)}) - set(nested)
     outer = {g: lifted_there for g, lifted_there in outer.items() if g not in nested}
+    reads = enclosing_reads(nested)
     free = {g: (names | set().union(*(outer[h][1] for h in names & set(outer)))) & enclosing
-            for g, names in enclosing_reads(nested).items()}
+            for g, names in reads.items()}
     lifted = {}
     for function_name, nested_def in nested.items():
         names = sorted(free[function_name])
         copy_ = clone(nested_def)
+        # the nested functions it calls, as they are, for the calls that carry no derivative (`g(2.0)`)
+        copy_.body = [clone(nested[g]) for g in sorted(reads[function_name] & set(nested) - {function_name})] + \
+            copy_.body
         copy_.args = gast.arguments(
             args=list(copy_.args.args) + [gast.Name(id=f, ctx=gast.Param(), annotation=None, type_comment=None)
                                           for f in names],
