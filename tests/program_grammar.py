@@ -147,6 +147,8 @@ EXPLICIT = {
     "np.repeat": ["V np.repeat({W}, 2)[:3]", "M np.repeat({V}[None, :], 2, axis=0)"],
     "np.tile": ["M np.tile({V}, (2, 1))", "V np.tile({S}, 3)"],
     "np.roll": ["V np.roll({V}, 1)", "M np.roll({M}, -1, axis=1)"],
+    "np.fft.fftshift": ["V np.fft.fftshift({V})", "M np.fft.fftshift({M}, axes=1)"],
+    "np.fft.ifftshift": ["V np.fft.ifftshift({V})", "M np.fft.ifftshift({M})"],
     "np.diff": ["W np.diff({V})", "M np.diff(np.hstack(({W}[:, None], {M})), axis=1)"],
     "np.moveaxis": ["M np.moveaxis({M}.T, 0, 1)"], "np.swapaxes": ["M np.swapaxes({M}.T, 0, 1)"],
     "np.rollaxis": ["M np.rollaxis({M}.T, 1)"],

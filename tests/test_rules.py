@@ -314,6 +314,8 @@ TABLE = {
     np.flipud: [call(N(2, 3)), call(N(3))],
     np.rot90: [call(N(2, 3)), call(N(2, 3), 3), call(N(2, 3, 4), 1, (1, 2))],
     np.roll: [call(N(5), 2), call(N(2, 3), -1, axis=1), call(N(2, 3), 4), call(N(2, 3), (1, 2), (0, 1))],
+    np.fft.fftshift: [call(N(5)), call(N(2, 3)), call(N(2, 3), axes=1), call(N(3, 4), (0, 1)), call(N(1))],
+    np.fft.ifftshift: [call(N(5)), call(N(2, 3)), call(N(2, 3), axes=0), call(N(3, 4), -1), call(N(0))],
     np.repeat: [call(N(0), 2), call(N(3), 0), call(N(3), 2), call(N(2, 3), [1, 0, 2], axis=1), call(N(2, 3), 2),
                 call(N(), 3),
                 call(N(2, 3), 2, -2)],

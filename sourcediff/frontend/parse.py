@@ -31,7 +31,7 @@ def _rank(spelling, obj):
     return (spelling in PREFERRED, short == getattr(obj, "__name__", None), -spelling.count("."))
 
 
-for _prefix, _module in (("math", math), ("np.linalg", np.linalg), ("np", np), ("copy", copy)):
+for _prefix, _module in (("math", math), ("np.linalg", np.linalg), ("np.fft", np.fft), ("np", np), ("copy", copy)):
     for _name in sorted(dir(_module)):
         _obj = getattr(_module, _name)
         if _name.startswith("_") or not (callable(_obj) or inspect.ismodule(_obj) or type(_obj) is float):

@@ -30,7 +30,7 @@ inactive(
     np.vstack, np.negative, np.real, concatenate_rows, concatenate_columns, np.moveaxis, np.swapaxes,
     np.rollaxis, np.tril, np.triu, np.diagonal, np.flip, np.fliplr, np.flipud, np.rot90, np.roll, np.repeat,
     np.tile, np.column_stack, np.dstack, np.split, np.array_split, np.hsplit, np.vsplit,
-    np.dsplit, np.conjugate, np.real_if_close, np.positive, linear=True,
+    np.dsplit, np.conjugate, np.real_if_close, np.positive, np.fft.fftshift, np.fft.ifftshift, linear=True,
 )
 @tangent(np.negative, np.real, np.copy, np.conjugate, np.real_if_close, np.positive, pointwise=True)
 @tangent(np.atleast_1d, np.atleast_2d, np.atleast_3d, nargs=1, linear=True)
@@ -139,6 +139,16 @@ def rot90_adjoint(z, x, k=1, axes=(0, 1)):
 @adjoint(np.roll)
 def roll_adjoint(z, x, shift, axis=None):
     d[x] = np.roll(d[z], np.negative(shift), axis)
+
+
+@adjoint(np.fft.fftshift)
+def fftshift_adjoint(z, x, axes=None):
+    d[x] = np.fft.ifftshift(d[z], axes)
+
+
+@adjoint(np.fft.ifftshift)
+def ifftshift_adjoint(z, x, axes=None):
+    d[x] = np.fft.fftshift(d[z], axes)
 
 
 @adjoint(np.repeat)
@@ -544,4 +554,4 @@ array_cotangent(
     np.atleast_1d, np.atleast_2d, np.atleast_3d, np.cross, np.cumsum, np.diag, np.diagonal, np.diff, np.dot,
     np.einsum, np.expand_dims, np.flip, np.fliplr, np.flipud, np.inner, np.kron, np.matmul, np.moveaxis, np.outer,
     np.ravel, np.repeat, np.reshape, np.roll, np.rollaxis, np.rot90, np.squeeze, np.stack, np.swapaxes, np.take,
-    np.tensordot, np.tile, np.trace, np.transpose, np.tril, np.triu)
+    np.tensordot, np.tile, np.trace, np.transpose, np.tril, np.triu, np.fft.fftshift, np.fft.ifftshift)
