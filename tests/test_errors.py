@@ -1,4 +1,5 @@
 """One test per refusal: each error names the file, line and column, quotes the line and gives a hint."""
+import functools
 import inspect
 import math
 
@@ -128,6 +129,21 @@ def test_unknown_name():
 def test_call_without_rule_or_source():
     err = raises_at(sd.NonDifferentiableError, uses_no_rule, "math.gamma(y)", match="no derivative rule for math.gamma")
     assert "register" in err.hint
+
+
+def calls_a_parameter(x, loss=np.square):
+    return np.sum(loss(x))
+
+
+@pytest.mark.parametrize("transform", [sd.jvp, sd.grad])
+def test_a_call_of_a_function_held_in_a_parameter(transform):
+    err = raises_at(sd.NonDifferentiableError, calls_a_parameter, "loss(x)", transform=transform,
+                    match="loss is a variable, whose function is known only when the code runs")
+    assert "functools.partial" in err.hint
+    bound = functools.partial(calls_a_parameter, loss=np.square)  # what the hint says works
+    x = np.array([0.5, -2.0])
+    derivative = sd.jvp(bound)(x, np.ones(2))[1] if transform is sd.jvp else sd.grad(bound)(x) @ np.ones(2)
+    assert derivative == pytest.approx(2 * 0.5 + 2 * -2.0)  # d/dt sum((x + t)^2) at t = 0
 
 
 def test_and_or_on_differentiable_values():

@@ -15,7 +15,7 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..rules import is_user_function, rule_for
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
-from .primitives import describe, entry_checks, primitive_key, primitive_parts
+from .primitives import describe, entry_checks, no_rule_hint, primitive_key, primitive_parts
 from .sequences import KNOWN, POSSIBLE, joined_directions, joined_tangent, joining
 
 
@@ -345,8 +345,7 @@ class ForwardMode:
         if rule is None or not rule.tangents:
             what = describe(value, key)
             raise self.error(NonDifferentiableError, value, f"no derivative rule for {what}",
-                             "register one with sd.register_tangent, or compute this value outside the "
-                             "differentiated function")
+                             no_rule_hint(value, "register_tangent"))
         template, operand_form = self.tangent_template(rule, args, value)
         if template is None:
             raise self.error(NonDifferentiableError, stmt,

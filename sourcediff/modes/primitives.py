@@ -22,12 +22,22 @@ def primitive_key(value):
 
 
 def describe(value, key):
-    """How an error names the primitive of value: its spelling, or the method a call names."""
+    """How an error names the primitive of value: its spelling, or the method or variable a call names."""
     if key is not None:
         return spelling(key)
     if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute):
         return f"the method .{value.func.attr}()"
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
+        return f"{value.func.id}(...): {value.func.id} is a variable, whose function is known only when the code runs"
     return type(value).__name__
+
+
+def no_rule_hint(value, register):
+    """What to do about a value without a rule; register names the function that registers one."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
+        return (f"bind it before differentiating, sd.grad(functools.partial(f, {value.func.id}=np.tanh)), or call "
+                "it in a helper the function passes it to")
+    return f"register one with sd.{register}, or compute this value outside the differentiated function"
 
 
 def primitive_parts(value, error):

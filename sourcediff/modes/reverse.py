@@ -28,7 +28,7 @@ from ..ir.structure import single_exit
 from ..rules import is_user_function, rule_for
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
 from .cotangent_flow import operands_given, surely_reached
-from .primitives import describe, primitive_key, primitive_parts
+from .primitives import describe, no_rule_hint, primitive_key, primitive_parts
 from .sequences import joined_cotangents, joining
 from .shapes import FloatingNames, Shapes
 
@@ -548,8 +548,7 @@ class ReverseMode:
         if template is None:
             what = describe(value, key)
             raise self.error(NonDifferentiableError, value, f"no adjoint rule for {what}",
-                             "register one with sd.register_adjoint, or compute this value outside the "
-                             "differentiated function")
+                             no_rule_hint(value, "register_adjoint"))
 
         def cotangent_of(node):
             if isinstance(node, gast.Name) and node.id == t:
