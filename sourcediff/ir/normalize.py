@@ -426,7 +426,7 @@ class Normalizer:
                 self.assign_to(element, gast.Subscript(value=atom, slice=const(i), ctx=gast.Load()))
         elif isinstance(target, gast.Subscript):
             atom = self.atom(value, self.hint(target))
-            self.emit(assign(self.place(self.index_read_once(target)), atom))
+            self.emit(assign(self.place(self.target_computed_once(target)), atom))
         else:
             raise self.error(target, "only names, tuples and subscripts can be assigned to",
                              "assign to a local variable")
@@ -458,10 +458,21 @@ class Normalizer:
         self.emit(gast.copy_location(assign(held, index), target))
         return gast.copy_location(gast.Subscript(value=target.value, slice=name(held), ctx=target.ctx), target)
 
+    def target_computed_once(self, target):
+        """A subscript target whose indices are computed once, before the write: held in variables where
+        they read the array written (index_read_once) or call user code (index_computed_once)."""
+        target = self.index_read_once(target)
+        value = target.value
+        if isinstance(value, gast.Subscript):
+            value = self.target_computed_once(value)
+        index = self.index_computed_once(target.slice)
+        self.locals |= names_in(index) - names_in(target.slice)  # the variables holding its parts
+        return gast.copy_location(gast.Subscript(value=value, slice=index, ctx=target.ctx), target)
+
     def stmt_AugAssign(self, stmt):
         target = stmt.target
         if isinstance(target, gast.Subscript):
-            target = self.index_read_once(target)
+            target = self.target_computed_once(target)
         if isinstance(target, gast.Name):
             load = name(target.id)
         elif isinstance(target, gast.Subscript):
