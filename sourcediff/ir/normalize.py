@@ -718,7 +718,7 @@ class Normalizer:
             return self.function_hint(node)
         if isinstance(node, gast.Subscript):
             return self.hint(node.value)[: NameGenerator.MAX_LENGTH - 5] + "_part"
-        if isinstance(node, (gast.List, gast.Tuple)):
+        if isinstance(node, (gast.List, gast.Tuple, gast.ListComp, gast.GeneratorExp)):
             return "items"
         if isinstance(node, gast.Lambda):
             return "function"
@@ -740,6 +740,8 @@ class Normalizer:
             self.nested_function(lambda_definition(node, function))
             return name(function)
         value = self.primitive(node, hint)
+        if isinstance(value, gast.Name) and value.id in self.locals:  # a comprehension's new list
+            return value
         target = self.names.fresh(hint if len(hint) <= NameGenerator.MAX_LENGTH else self.short_hint(value))
         self.emit(assign(target, value))
         return name(target)
@@ -783,6 +785,8 @@ class Normalizer:
         if callee in GENERATOR_CONSUMERS:  # list(zip(a, b)), sum(map(f, xs)): consumed at once
             node = gast.Call(func=node.func, args=[self.as_list(a) for a in node.args], keywords=node.keywords)
             node.sd_callee = callee
+            if callee is list and len(node.args) == 1 and isinstance(node.args[0], gast.ListComp):
+                return self.list_comprehension(node.args[0], "items")  # a new list already
         if callee in ITERATOR_BUILTINS:
             raise self.error(node, f"{callee.__name__}(...) is supported only where it is consumed at once: what a "
                              "for loop or a comprehension runs over, or the argument of list, tuple, sum, min, max, "
@@ -929,11 +933,14 @@ class Normalizer:
         if callee not in ITERATOR_BUILTINS or starred or len(node.args) < (2 if callee in (map, filter) else 1):
             return node
         sequences = node.args[1:] if callee in (map, filter) else node.args[:1] if callee is not zip else node.args
-        items = [name(self.names.fresh("item")) for _ in sequences]
+        taken = names_in(node)  # the comprehension's variables get fresh names of their own later
+        items = [name(next(f"{word}{k or ''}" for k in range(len(taken) + 2) if f"{word}{k or ''}" not in taken))
+                 for word in (["item"] if len(sequences) == 1 else [f"item_{i}" for i in range(len(sequences))])]
         element, ifs = items[0] if len(items) == 1 else gast.Tuple(elts=items, ctx=gast.Load()), []
         iterator = node
         if callee is enumerate:
-            element = gast.Tuple(elts=[name(self.names.fresh("k")), items[0]], ctx=gast.Load())
+            element = gast.Tuple(elts=[name("k" if "k" not in taken else self.names.fresh("k")), items[0]],
+                                 ctx=gast.Load())
         elif callee in (map, filter):
             function = node.args[0]
             if isinstance(function, gast.Lambda):
