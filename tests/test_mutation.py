@@ -461,7 +461,17 @@ def writes_through_ravel(w):
     return np.sum(m ** 2)
 
 
+def writes_alias_then_augments_the_value_written(w):
+    y = np.zeros(3)
+    total = np.mean(w)
+    alias = y
+    y[0] = total  # refused: alias reads it afterwards; the guarded `total /= 2.0` below hid that (a wrong gradient)
+    total /= 2.0
+    return np.sum(y) + total + np.sum(alias)
+
+
 @pytest.mark.parametrize("f, text, match", [
+    (writes_alias_then_augments_the_value_written, "y[0] = total", "may share memory with alias"),
     (augments_alias, "r += 1.0", "may share memory with m"),
     (writes_through_slice_view, "r[0] = 7.0", "may share memory with m"),
     (writes_through_transpose, "y[0] = 1.0", "may share memory with z"),

@@ -556,7 +556,7 @@ class SharedMemory:
         else:
             changed = {whole(o) for o in self.reach(written, max(depth - 1, 0))}
         for other in self.names_reaching(changed, points_to, structure) - {root.id}:
-            stale[other] = (stmt, root.id, guard)
+            stale_by(stale, other, (stmt, root.id, guard))
         held_outside = sorted("a module-level value" if obj == EXTERNAL else f"what the caller passed as {obj[1]}"
                               for obj in changed if obj == EXTERNAL or isinstance(obj, tuple) and obj[0] == PARAMETER)
         if guard and held_outside:  # a subscript write really happens in the caller's array; `r += v` not
@@ -645,5 +645,12 @@ def join_into(state, other):
     for n, objects in other[0].items():
         points_to[n] = points_to.get(n, frozenset()) | objects
     for n, write in other[1].items():
-        stale.setdefault(n, write)
+        stale_by(stale, n, write)
     return state
+
+
+def stale_by(stale, name, write):
+    """Note that write (statement, writer, guard) leaves name stale, unless a write already does so for
+    sure: a guarded write (checked when it runs) must not hide one refused at once."""
+    if name not in stale or stale[name][2] and not write[2]:
+        stale[name] = write
