@@ -162,14 +162,18 @@ def jvp(f, wrt=0):
     count = len(wrt_names)
     tangent_names = _tangent_parameters(generated)
 
-    def f_jvp(*args):
-        """Bind the primal arguments (with f's defaults), pass the tangents by name."""
+    signature = _signature(f)
+
+    def f_jvp(*args, **kwargs):
+        """Bind the primal arguments (with f's defaults, some maybe by name), pass the tangents by name."""
         primals, tangents = args[:-count], args[-count:]
         if len(args) < count:
             primals, tangents = args, ()
         require_fit(generated, f, primals, f" followed by the tangent(s) {', '.join(tangent_names)}",
-                    len(tangents) == count)
-        return generated(*primals, **dict(zip(tangent_names, tangents)))
+                    len(tangents) == count, kwargs)
+        bound = signature.bind(*primals, **kwargs)
+        bound.apply_defaults()
+        return generated(*bound.args, **dict(zip(tangent_names, tangents)))
 
     f_jvp.source = generated.source
     f_jvp.derivation = generated.derivation
@@ -179,12 +183,12 @@ def jvp(f, wrt=0):
     return f_jvp
 
 
-def require_fit(generated, f, args, followed_by="", given=True):
-    """Raise a TypeError saying what the generated function takes when args do not fit the parameters
-    of f (or the tangents or cotangent after them are missing: given False)."""
+def require_fit(generated, f, args, followed_by="", given=True, kwargs=None):
+    """Raise a TypeError saying what the generated function takes when args (and kwargs) do not fit the
+    parameters of f (or the tangents or cotangent after them are missing: given False)."""
     signature = inspect.signature(f)
     try:
-        signature.bind(*args)
+        signature.bind(*args, **(kwargs or {}))
     except TypeError as exc:
         problem = str(exc)
     else:
@@ -273,9 +277,9 @@ def vjp(f, wrt=0, motion="joint"):
         signature = _signature(f)
         plain = generated
 
-        def generated(*args):
-            require_fit(plain, f, args[:-1], " followed by the cotangent", len(args) > 0)
-            bound = signature.bind(*args[:-1])
+        def generated(*args, **kwargs):
+            require_fit(plain, f, args[:-1], " followed by the cotangent", len(args) > 0, kwargs)
+            bound = signature.bind(*args[:-1], **kwargs)
             bound.apply_defaults()
             return plain(*bound.args, args[-1])
 
@@ -309,8 +313,14 @@ def grad(f, wrt=0):
 def _gradient_function(f, wrt, with_value):
     f = inspect.unwrap(f)
     joint = vjp(f, wrt)
+    signature = _signature(f)
 
-    def gradient_fn(*args):
+    def gradient_fn(*args, **kwargs):
+        if kwargs:  # f's arguments by name: in the order of its parameters, before the cotangent
+            require_fit(joint, f, args, kwargs=kwargs)
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = bound.args
         try:
             value, gradient = joint(*args, 1.0)
         except TypeError:

@@ -178,6 +178,25 @@ def test_defaults_of_the_primal_still_apply():
         jf(2, 1.0)
 
 
+def scaled_square_sum(w, scale=0.1):
+    return np.sum(w ** 2) * scale
+
+
+def test_arguments_given_by_name():
+    """`sd.grad(f)(w, scale=0.2)` as f takes them (the gradient function passed scale=... on to a
+    function whose cotangent came last: TypeError from generated code)."""
+    w = np.array([1.0, 2.0])
+    np.testing.assert_allclose(sd.grad(scaled_square_sum)(w, scale=0.2), 0.4 * w)
+    value, gradient = sd.value_and_grad(scaled_square_sum)(scale=0.5, w=w)
+    assert value == pytest.approx(2.5) and np.allclose(gradient, w)
+    assert sd.grad(scaled_square_sum, wrt="scale")(w, scale=0.2) == pytest.approx(5.0)
+    assert sd.jvp(scaled_square_sum)(w, np.ones(2), scale=0.2) == pytest.approx((1.0, 1.2))
+    value, cotangent = sd.vjp(scaled_square_sum)(w, 1.0, scale=0.2)
+    assert value == pytest.approx(1.0) and np.allclose(cotangent, 0.4 * w)
+    with pytest.raises(TypeError, match=r"takes the arguments of scaled_square_sum\(w, scale=0.1\).*'rate'"):
+        sd.grad(scaled_square_sum)(w, rate=0.2)
+
+
 @sd.adjoint
 def decorated_helper(x):
     return np.sin(x) * x
