@@ -102,6 +102,12 @@ def callee_of(node):
     return getattr(node, "sd_callee", None) if isinstance(node, gast.Call) else None
 
 
+def unused(word, taken):
+    """word, or word2, word3, ...: the first not in taken."""
+    candidates = [word] + [f"{word}{k}" for k in range(2, len(taken) + 3)]
+    return next(c for c in candidates if c not in taken)
+
+
 def minus_one(bound):
     """bound - 1, folded when bound is a number."""
     if isinstance(bound, gast.Constant) and type(bound.value) is int:
@@ -929,33 +935,33 @@ class Normalizer:
         [(v, w) for v, w in zip(a, b)], map(f, a) as [f(v) for v in a], filter(f, a) as [v for v in a if f(v)];
         other nodes as they are."""
         callee = callee_of(node)
-        starred = any(isinstance(a, gast.Starred) for a in node.args) if callee is not None else True
-        if callee not in ITERATOR_BUILTINS or starred or len(node.args) < (2 if callee in (map, filter) else 1):
+        if callee not in ITERATOR_BUILTINS or any(isinstance(a, gast.Starred) for a in node.args) or \
+                len(node.args) < (2 if callee in (map, filter) else 1):
             return node
-        sequences = node.args[1:] if callee in (map, filter) else node.args[:1] if callee is not zip else node.args
+        sequences = node.args[1:] if callee in (map, filter) else node.args if callee is zip else node.args[:1]
         taken = names_in(node)  # the comprehension's variables get fresh names of their own later
-        items = [name(next(f"{word}{k or ''}" for k in range(len(taken) + 2) if f"{word}{k or ''}" not in taken))
-                 for word in (["item"] if len(sequences) == 1 else [f"item_{i}" for i in range(len(sequences))])]
+        words = ["item"] if len(sequences) == 1 else [f"item_{i}" for i in range(len(sequences))]
+        items = [name(unused(word, taken)) for word in words]
         element, ifs = items[0] if len(items) == 1 else gast.Tuple(elts=items, ctx=gast.Load()), []
-        iterator = node
+        target, iterator = clone(element), node
         if callee is enumerate:
-            element = gast.Tuple(elts=[name("k" if "k" not in taken else self.names.fresh("k")), items[0]],
-                                 ctx=gast.Load())
+            element = gast.Tuple(elts=[name(unused("k", taken)), items[0]], ctx=gast.Load())
+            target = clone(element)
         elif callee in (map, filter):
             function = node.args[0]
             if isinstance(function, gast.Lambda):
                 function = self.atom(function, "function")
-            iterator = sequences[0] if len(sequences) == 1 else call("zip", sequences)
-            iterator.sd_callee = callee_of(iterator) or zip
+            iterator = sequences[0]
+            if len(sequences) > 1:
+                iterator = call("zip", sequences)
+                iterator.sd_callee = zip
             applied = function if isinstance(function, gast.Constant) else call(function, items)
             if hasattr(function, "sd_object"):
                 applied.sd_callee = getattr(function.sd_object, "sd_primal", function.sd_object)
             if callee is map:
                 element = applied
-            else:
-                element, ifs = items[0], [items[0] if isinstance(function, gast.Constant) else applied]
-        target = clone(element) if callee is not map else (items[0] if len(items) == 1 else
-                                                           gast.Tuple(elts=items, ctx=gast.Load()))
+            else:  # filter(None, a) keeps the true items
+                ifs = [items[0] if isinstance(function, gast.Constant) else applied]
         for n in walk(target):
             if isinstance(n, gast.Name):
                 n.ctx = gast.Store()
