@@ -2,6 +2,7 @@
 import gast
 
 from ..errors import UnsupportedSyntaxError
+from ..ir.build import walk
 
 # construct -> (what it is, what to write instead)
 UNSUPPORTED = {
@@ -34,9 +35,10 @@ GENERATOR_CONSUMERS = (sum, min, max, list, tuple, sorted, any, all)
 def check_supported(parsed):
     """Raise UnsupportedSyntaxError at the first construct outside the supported subset."""
     info = parsed.info
-    consumed = _consumed_generators(parsed)
-    call_arguments = {id(a) for n in gast.walk(parsed.node) if isinstance(n, gast.Call) for a in n.args}
-    for node in gast.walk(parsed.node):
+    nodes = list(walk(parsed.node))
+    consumed = _consumed_generators(parsed, nodes)
+    call_arguments = {id(a) for n in nodes if isinstance(n, gast.Call) for a in n.args}
+    for node in nodes:
         if isinstance(node, gast.GeneratorExp) and node not in consumed:
             raise info.error(UnsupportedSyntaxError, node,
                              "a generator expression is supported only as the argument of "
@@ -64,11 +66,11 @@ def check_supported(parsed):
                              "pass each keyword argument by name")
 
 
-def _consumed_generators(parsed):
+def _consumed_generators(parsed, nodes):
     """Generator expressions passed straight to a builtin that consumes them at once (`sum(x for x in xs)`)."""
-    assigned = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    assigned = {n.id for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     consumed = set()
-    for node in gast.walk(parsed.node):
+    for node in nodes:
         if (isinstance(node, gast.Call) and len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp)
                 and isinstance(node.func, gast.Name) and node.func.id not in assigned):
             found, obj = parsed.lookup(node.func.id)
