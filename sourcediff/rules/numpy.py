@@ -474,20 +474,53 @@ def partition_adjoint(z, x, kth, axis=-1, kind="introselect", order=None):
     d[x] = take_along_axis_cotangent(d[z], x, np.argpartition(x, kth, axis, kind), axis)
 
 
-@tangent(np.max, np.min, np.amax, np.amin)
+@tangent(np.nansum)
+def nansum(z, x, axis=None, keepdims=False):  # the NaNs are left out, and so are their derivatives
+    d[z] = np.sum(np.where(np.isnan(x), 0.0, d[x]), axis=axis, keepdims=keepdims)
+
+
+@vector_tangent(np.nansum)
+def nansum_directions(z, x, axis=None, keepdims=False):
+    d[z] = np.sum(np.where(np.isnan(x), 0.0, d[x]), axis=direction_axes(axis, x), keepdims=keepdims)
+
+
+@adjoint(np.nansum)
+def nansum_adjoint(z, x, axis=None, keepdims=False):
+    d[x] = np.where(np.isnan(x), 0.0, unreduce(d[z], x, axis, keepdims))
+
+
+@tangent(np.nanmean)
+def nanmean(z, x, axis=None, keepdims=False):
+    d[z] = (np.sum(np.where(np.isnan(x), 0.0, d[x]), axis=axis, keepdims=keepdims)
+            / np.sum(~np.isnan(x), axis=axis, keepdims=keepdims))
+
+
+@vector_tangent(np.nanmean)
+def nanmean_directions(z, x, axis=None, keepdims=False):
+    d[z] = (np.sum(np.where(np.isnan(x), 0.0, d[x]), axis=direction_axes(axis, x), keepdims=keepdims)
+            / np.sum(~np.isnan(x), axis=axis, keepdims=keepdims))
+
+
+@adjoint(np.nanmean)
+def nanmean_adjoint(z, x, axis=None, keepdims=False):
+    d[x] = np.where(np.isnan(x), 0.0, unreduce(d[z] / np.sum(~np.isnan(x), axis=axis, keepdims=keepdims), x, axis,
+                                               keepdims))
+
+
+@tangent(np.max, np.min, np.amax, np.amin, np.nanmax, np.nanmin)
 def max_(z, x, axis=None, keepdims=False):
     mask = x == expand_reduced(z, x, axis, keepdims)
     d[z] = np.sum(d[x] * mask, axis=axis, keepdims=keepdims) / np.sum(mask, axis=axis, keepdims=keepdims)
 
 
-@vector_tangent(np.max, np.min, np.amax, np.amin)
+@vector_tangent(np.max, np.min, np.amax, np.amin, np.nanmax, np.nanmin)
 def max_directions(z, x, axis=None, keepdims=False):
     mask = x == expand_reduced(z, x, axis, keepdims)
     d[z] = (np.sum(d[x] * mask, axis=direction_axes(axis, x), keepdims=keepdims)
             / np.sum(mask, axis=axis, keepdims=keepdims))
 
 
-@adjoint(np.max, np.min, np.amax, np.amin)
+@adjoint(np.max, np.min, np.amax, np.amin, np.nanmax, np.nanmin)
 def max_adjoint(z, x, axis=None, keepdims=False):  # shared equally among ties, as in the tangent
     mask = x == expand_reduced(z, x, axis, keepdims)
     d[x] = mask * expand_reduced(d[z] / np.sum(mask, axis=axis, keepdims=keepdims), x, axis, keepdims)
