@@ -50,7 +50,7 @@ def unbroadcast(g, x):
     if np.ndim(g) == 0:  # a number broadcasts as it is (0.0, the cotangent of zeros, stays that)
         return g
     g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape)))) if np.ndim(g) > len(shape) else g
-    if np.ndim(g) < len(shape):  # from a zero cotangent, with fewer dimensions: spread it over x's axes
+    if np.shape(g) != shape:  # from a zero cotangent, with fewer or size-1 axes: spread it over x's axes
         g = np.array(np.broadcast_to(g, np.broadcast_shapes(np.shape(g), shape)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if axes:

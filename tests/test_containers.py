@@ -577,6 +577,26 @@ def test_a_shape_changing_adjoint_that_no_cotangent_reached(f):
     check(f, np.array([0.3, 0.5, 0.7, 0.2]) if f is reshaped_then_unpacked else np.array([0.3, 0.5, 0.7]))
 
 
+def returns_early_from_a_loop(a1, a2):
+    v = np.outer(a1[:2], a1)
+    for i in range(3):
+        v = 0.5 * v + 0.5 * (a1[1:][:, None] * a1)
+        if 0.0 < a1.sum() < 1.5:
+            return np.r_[np.array([0.6, -0.2]), a2]
+    return v[1]
+
+
+def product_with_an_early_return(x, s):
+    return np.sum(returns_early_from_a_loop(x, s) * x)
+
+
+def test_a_broadcast_product_whose_cotangent_an_early_return_left_at_zero():
+    """Found by the fuzzer (seed 60010263): the zero that stands for v's cotangent times the (2, 1) column
+    a1[1:][:, None] gave a (2, 1) array, which unbroadcast summed to shape (1,) for a1 of shape (3,)."""
+    for x in (np.array([0.363, 0.025, 0.627]), np.array([0.363, 1.025, 0.627])):  # early return, and not
+        check(product_with_an_early_return, x, -0.5, wrt=(0, 1))
+
+
 def test_a_product_whose_cotangent_a_branch_not_taken_left_at_zero():
     x, W = np.array([0.3, 0.5, 0.7]), np.arange(6.0).reshape(2, 3) / 7.0
     check(product_on_a_branch_not_taken, x, W, wrt=(0, 1))
