@@ -265,6 +265,37 @@ def unreduce(g, x, axis=None, keepdims=False, mean=False):
     return np.broadcast_to(expand_reduced(g, x, axis, keepdims), shape)
 
 
+def _interp_segments(x, xp):
+    """(i, w) with np.interp(x, xp, fp) == (1 - w) * fp[i] + w * fp[i + 1] (xp increasing, at least two
+    points): x's segment, and where in it x lies (0 before xp[0], 1 after xp[-1], where the value is held)."""
+    xp = np.asarray(xp, dtype=float)
+    i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    return i, np.clip((np.asarray(x, dtype=float) - xp[i]) / (xp[i + 1] - xp[i]), 0.0, 1.0)
+
+
+def interp_slope(x, xp, fp):
+    """The derivative of np.interp(x, xp, fp) in x: the slope of x's segment, 0 outside [xp[0], xp[-1]]."""
+    if len(xp) < 2:
+        return np.zeros(np.shape(x)) if np.ndim(x) else 0.0
+    i, _ = _interp_segments(x, xp)
+    fp, xp = np.asarray(fp, dtype=float), np.asarray(xp, dtype=float)
+    slope = np.where((x >= xp[0]) & (x <= xp[-1]), (fp[i + 1] - fp[i]) / (xp[i + 1] - xp[i]), 0.0)
+    return slope if np.ndim(x) else float(slope)
+
+
+def interp_fp_cotangent(g, x, xp):
+    """The cotangent of fp in np.interp(x, xp, fp) from the cotangent g of its value: each point's g
+    shared between the two ends of its segment."""
+    if len(xp) < 2:
+        return np.full(len(xp), float(np.sum(g)))
+    i, w = _interp_segments(x, xp)
+    g = np.broadcast_to(g, np.shape(i))
+    cotangent = np.zeros(len(xp))
+    np.add.at(cotangent, i, g * (1.0 - w))
+    np.add.at(cotangent, i + 1, g * w)
+    return cotangent
+
+
 def product_of_others(x, z, axis=None, keepdims=False):
     """For each element of x, the product of the other elements reduced with it by z = np.prod(x, axis):
     z / x where x has no zeros, else from exclusive cumulative products (exact at zeros, where z / x

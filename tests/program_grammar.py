@@ -147,6 +147,7 @@ EXPLICIT = {
     "np.repeat": ["V np.repeat({W}, 2)[:3]", "M np.repeat({V}[None, :], 2, axis=0)"],
     "np.tile": ["M np.tile({V}, (2, 1))", "V np.tile({S}, 3)"],
     "np.roll": ["V np.roll({V}, 1)", "M np.roll({M}, -1, axis=1)"],
+    "np.interp": ["V np.interp({V}, np.array([-1.0, 0.0, 1.0]), {V})", "S np.interp({S}, np.array([-0.5, 0.5, 1.5]), {V})"],
     "np.fft.fftshift": ["V np.fft.fftshift({V})", "M np.fft.fftshift({M}, axes=1)"],
     "np.fft.ifftshift": ["V np.fft.ifftshift({V})", "M np.fft.ifftshift({M})"],
     "np.diff": ["W np.diff({V})", "M np.diff(np.hstack(({W}[:, None], {M})), axis=1)"],

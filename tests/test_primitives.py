@@ -411,3 +411,12 @@ def test_np_cumprod_at_zeros():
     assert_both_modes(lambda x: np.sum(weights.ravel() * np.cumprod(x * x)), None, at_zeros)
     assert_both_modes(lambda x: np.sum(weights * np.cumprod(x * x, axis=0)), None, at_zeros)
     assert_both_modes(lambda x: np.sum(weights * x.cumprod(axis=1)), None, at_zeros)
+
+
+def interp_on_moving_points(xp):
+    return np.sum(np.interp(np.array([0.2, 0.9]), xp, np.array([1.0, 3.0, 2.0])))
+
+
+@pytest.mark.parametrize("transform", [sd.grad, sd.jvp])
+def test_np_interp_with_sample_points_that_carry_a_derivative_is_refused(transform):
+    refused_on_second_line(transform, interp_on_moving_points, NonDifferentiableError, "its xp carries a derivative")

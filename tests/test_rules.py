@@ -143,6 +143,9 @@ def unary(gen, scalar_only=False):
     return [call(gen())] if scalar_only else [call(gen()), call(gen(3)), call(gen(2, 3))]
 
 
+XP = np.array([0.0, 0.5, 1.2, 2.5])  # np.interp's increasing sample points (they carry no derivative)
+
+
 def reductions(gen=N, size_one=True):
     """size_one: also over an axis of size one (np.std has no derivative there: it is 0, a kink)."""
     return [call(gen(5)), call(gen(2, 3), axis=0), call(gen(2, 3), 1), call(gen(2, 3), axis=1, keepdims=True),
@@ -254,6 +257,10 @@ TABLE = {
     np.min: reductions() + [ties(np.array([1.0, 0.0, 0.0]))],
     np.amax: reductions() + [ties(np.array([[1.0, 2.0], [2.0, 2.0]]), axis=1)],
     np.amin: reductions() + [ties(np.array([0.0, 0.0]))],
+    np.interp: [call(np.array([0.15, 0.6, 1.3, 2.2]), XP, N(4), active=(0, 2)), call(0.7, XP, N(4), active=(0, 2)),
+                call(np.array([[0.3, 1.9], [-0.5, 2.6]]), XP, N(4), active=(0, 2)),  # held outside [0, 2.5]
+                call(np.array([0.4, 1.1]), XP, np.array([1.0, 2.0, 0.5, 0.5]), active=(2,)),
+                call(np.array([0.2, 0.8]), np.array([0.5]), N(1), active=(0, 2))],
     np.nansum: reductions() + [call(np.array([1.5, np.nan, -2.0])), call(np.array([[np.nan, 1.0], [2.0, 0.5]]), axis=0)],
     np.nanmean: reductions() + [call(np.array([1.5, np.nan, -2.0])),
                                 call(np.array([[np.nan, 1.0], [2.0, 0.5]]), axis=1, keepdims=True)],

@@ -27,13 +27,15 @@ def rule_operands(value, error):
 
 def operands_given(value, error):
     """The operands of value its adjoint may give cotangents: all but those its rule's template
-    passes only to parameters it assigns no `d[x]`."""
+    passes only to parameters it assigns no `d[x]`. A parameter declared constant counts as given, so
+    that the adjoint is instantiated, and refused, where it carries a derivative (np.interp's xp)."""
     bound = rule_operands(value, error)
     if bound is None:
         return operands(value)
     template, arguments = bound
-    given = {n for param, node in arguments.items() if param in template.given for n in operands(node)}
-    withheld = {n for param, node in arguments.items() if param not in template.given for n in operands(node)}
+    flowing = template.given | set(template.constant)
+    given = {n for param, node in arguments.items() if param in flowing for n in operands(node)}
+    withheld = {n for param, node in arguments.items() if param not in flowing for n in operands(node)}
     return [n for n in operands(value) if n in given or n not in withheld]
 
 

@@ -1,7 +1,7 @@
 """Rules for NumPy reductions, linear algebra, shape manipulation and constructors."""
 import numpy as np
 
-from ..runtime import (add_like, broadcast_like, concatenate_columns, concatenate_rows, cross_cotangent, cumprod_cotangent,
+from ..runtime import (add_like, broadcast_like, interp_fp_cotangent, interp_slope, concatenate_columns, concatenate_rows, cross_cotangent, cumprod_cotangent,
                        cumprod_tangent, diff_cotangent,
                        direction_axes, dot_left_cotangent, dot_right_cotangent, einsum_cotangent, embed_diagonal,
                        expand_reduced, gradient_cotangent, inner_left_cotangent, inner_right_cotangent, kron_cotangent,
@@ -472,6 +472,17 @@ def partition(z, x, kth, axis=-1, kind="introselect", order=None):
 @adjoint(np.partition)
 def partition_adjoint(z, x, kth, axis=-1, kind="introselect", order=None):
     d[x] = take_along_axis_cotangent(d[z], x, np.argpartition(x, kth, axis, kind), axis)
+
+
+@tangent(np.interp, constant=("xp",))
+def interp(z, x, xp, fp):  # left=, right= and period= are refused
+    d[z] = np.interp(x, xp, d[fp]) + interp_slope(x, xp, fp) * d[x]
+
+
+@adjoint(np.interp, constant=("xp",))
+def interp_adjoint(z, x, xp, fp):
+    d[x] = unbroadcast(interp_slope(x, xp, fp) * d[z], x)
+    d[fp] = interp_fp_cotangent(d[z], x, xp)
 
 
 @tangent(np.nansum)

@@ -77,7 +77,7 @@ RULES = {}
 
 # Functions linear in their positional arguments: a zero argument gives a zero result. The value is
 # the set of argument positions that are linear, or None for all of them.
-LINEAR_ARGUMENTS = {"np.linalg.solve": {1}, "np.trace": None, "np.sum": None,
+LINEAR_ARGUMENTS = {"np.linalg.solve": {1}, "np.interp": {2}, "np.trace": None, "np.sum": None,
                     # vector-mode helpers (runtime.py) that pass a tangent through linearly
                     "aligned": {0}, "as_directions": {0}, "tangent_item": {0},
                     "matmul_directions_left": {0}, "matmul_directions_right": {1}}
