@@ -63,7 +63,7 @@ CONSTRUCTS = {
     "higher_order": "a lambda passed to a helper that calls it (`apply(g, x)`)",
     "closure": "a nested def reading an enclosing differentiable variable, called with variables",
     "closure_constant_call": "a nested def reading an enclosing variable, called with constants (defect 5)",
-    "container_parameter": "a tuple, list or dict parameter read by index, key and unpacking",
+    "container_parameter": "a tuple, list or dict parameter read by index, key and unpacking, and repeated (`(p * 2)[2]`)",
     "nested_container": "nested tuples and lists `p[0][1]` (defect 4)",
     "nested_dict": "nested dicts `p['l1']['W']` and dict literals of differentiable values (defect 10)",
     "tuple_concatenation": "`(x, y) + (z,)` fed to NumPy or indexed (defect 12)",
@@ -1165,13 +1165,14 @@ class Generator:
                 | ({"nested_dict"} if kind == "nested_dict" else set())
             if kind == "tuple":
                 args["p"] = ("V", "S")
-                accessors = [("p[0]", "V", use), ("p[1]", "S", use)]
+                accessors = [("p[0]", "V", use), ("p[1]", "S", use), ("(p * 2)[2]", "V", use)]
             elif kind == "dict":
                 args["p"] = {"W": "M", "c": "W"}
                 accessors = [("p['W']", "M", use), ("p['c']", "W", use)]
             elif kind == "list":
                 args["p"] = ["V", "V"]
-                accessors = [("p[0]", "V", use), ("p[-1]", "V", use), ("(p[0] + p[1])", "V", use)]
+                accessors = [("p[0]", "V", use), ("p[-1]", "V", use), ("(p[0] + p[1])", "V", use),
+                             ("(2 * p)[3]", "V", use)]
             elif kind == "nested":
                 args["p"] = (("M", "W"), ["V", "S"])
                 accessors = [("p[0][0]", "M", use), ("p[0][1]", "W", use), ("p[1][0]", "V", use),

@@ -577,6 +577,16 @@ def test_a_shape_changing_adjoint_that_no_cotangent_reached(f):
     check(f, np.array([0.3, 0.5, 0.7, 0.2]) if f is reshaped_then_unpacked else np.array([0.3, 0.5, 0.7]))
 
 
+def repeats_its_argument(xs):
+    ys = xs * 2  # a list or tuple argument repeated: generated code multiplied its cotangent by 2 (TypeError)
+    return np.sum(sum(ys) + ys[3] * ys[0]) + np.sum((2 * xs)[1] * np.ones(2))
+
+
+@pytest.mark.parametrize("xs", [[0.5, 1.5], (0.5, 1.5), [np.array([0.5, -1.0]), np.array([2.0, 0.25])]])
+def test_a_sequence_argument_repeated_by_an_integer(xs):
+    check(repeats_its_argument, xs)
+
+
 def returns_early_from_a_loop(a1, a2):
     v = np.outer(a1[:2], a1)
     for i in range(3):

@@ -18,8 +18,8 @@ KNOWN, POSSIBLE = "known", "possible"
 def joining(value, sequences, numeric, active):
     """KNOWN when value is `x + y` of two operands known to hold lists or tuples, or `x * 3` of one;
     POSSIBLE when it is `x + y` with no operand known to hold a number or an array, or `x * n` with an
-    active x not known to hold one and an inactive n (which may be an integer); else None: NumPy's
-    arithmetic, which a list meets as an array (`[a, b] * x` multiplies by an array x)."""
+    active x not known to hold one and an inactive n (an integer constant, or a name that may hold one);
+    else None: NumPy's arithmetic, which a list meets as an array (`[a, b] * x` multiplies by an array x)."""
     if not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult))):
         return None
     operands = [v.id for v in (value.left, value.right) if isinstance(v, gast.Name)]
@@ -27,9 +27,12 @@ def joining(value, sequences, numeric, active):
         if len(operands) == 2 and set(operands) <= sequences:
             return KNOWN
         return POSSIBLE if len(operands) == 2 and not set(operands) & numeric else None
-    if len(operands) == 1:
+    if len(operands) == 1:  # `xs * 3`: a list repeated, or an array multiplied, as xs decides
         count = value.right if isinstance(value.right, gast.Constant) else value.left
-        return KNOWN if operands[0] in sequences and type(count.value) is int else None
+        if not isinstance(count, gast.Constant) or type(count.value) is not int:
+            return None
+        return KNOWN if operands[0] in sequences else \
+            POSSIBLE if operands[0] in active and operands[0] not in numeric else None
     repeated = [v for v in operands if v in active]
     return POSSIBLE if len(repeated) == 1 and repeated[0] not in numeric else None
 
