@@ -271,14 +271,26 @@ def constant_value(x):
     return constant_weight(x, b=x)
 
 
+def interpolated_in_place(x, s):
+    v = s * 2.0
+    v = np.interp(v, np.array([-0.5, 0.5, 1.5]), x)  # a rule applied per direction, output named as its operand
+    b = np.linalg.solve(np.outer(x, x) + np.eye(3), x)
+    b = np.linalg.solve(np.eye(3) * 2.0 + np.outer(b, x), b)
+    return np.sum(np.sin(x) * v + b * b)
+
+
 @pytest.mark.parametrize("f, args", [(written_after_a_shift, (np.array([0.3, -0.5, 0.8]), 0.4)),
                                      (constant_times_vector, (np.array([0.3, -0.5, 0.8]),)),
-                                     (constant_value, (np.array([0.3, -0.5, 0.8]),))],
-                         ids=["in-place write after a shift", "zero tangent times a vector", "constant value"])
+                                     (constant_value, (np.array([0.3, -0.5, 0.8]),)),
+                                     (interpolated_in_place, (np.array([0.3, -0.5, 0.8]), 0.4))],
+                         ids=["in-place write after a shift", "zero tangent times a vector", "constant value",
+                              "output named as its operand"])
 def test_vector_mode_with_aliased_and_zero_tangents(f, args):
     """Found by the fuzzer: a tangent passed through `aligned` aliased the one it came from, and an
     in-place write changed both (a wrong forward gradient); a zero tangent (0.0) times a vector lost
-    its direction axis (AxisError); a constant value's tangent 0.0 was refused as not scalar."""
+    its direction axis (AxisError); a constant value's tangent 0.0 was refused as not scalar; `v =
+    np.interp(v, xp, x)`, a rule applied one direction at a time, read v's whole tangent as one
+    direction (seed 50023333)."""
     rng = np.random.default_rng(3)
     directions = [tuple(rng.normal(size=np.shape(a)) for a in args) for _ in range(DIRECTIONS)]
     stacked = [np.stack([d[i] for d in directions]) for i in range(len(args))]

@@ -353,7 +353,7 @@ class ForwardMode:
         origin = stmt.sd_origin
         conflict = target in set().union(*(names_in(a) for a in args + [k.value for k in keywords]))
         output = target
-        if conflict and (template.uses_output or operand_form == "aligned"):
+        if conflict and (template.uses_output or operand_form in ("aligned", "direction")):
             output = self.names.fresh(target + "_new")
         dtarget = self.tangent_name(output)
         index = self.names.fresh("j") if operand_form == "direction" else None
