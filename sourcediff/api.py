@@ -61,6 +61,13 @@ def _parameters(f):
     return list(_signature(f).parameters)
 
 
+def _positional(signature, args, kwargs):
+    """f's arguments, given by position and by name, as positions (its defaults filled in)."""
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.args
+
+
 def _has_defaults(f):
     return any(p.default is not p.empty for p in _signature(f).parameters.values())
 
@@ -171,9 +178,7 @@ def jvp(f, wrt=0):
             primals, tangents = args, ()
         require_fit(generated, f, primals, f" followed by the tangent(s) {', '.join(tangent_names)}",
                     len(tangents) == count, kwargs)
-        bound = signature.bind(*primals, **kwargs)
-        bound.apply_defaults()
-        return generated(*bound.args, **dict(zip(tangent_names, tangents)))
+        return generated(*_positional(signature, primals, kwargs), **dict(zip(tangent_names, tangents)))
 
     f_jvp.source = generated.source
     f_jvp.derivation = generated.derivation
@@ -279,9 +284,7 @@ def vjp(f, wrt=0, motion="joint"):
 
         def generated(*args, **kwargs):
             require_fit(plain, f, args[:-1], " followed by the cotangent", len(args) > 0, kwargs)
-            bound = signature.bind(*args[:-1], **kwargs)
-            bound.apply_defaults()
-            return plain(*bound.args, args[-1])
+            return plain(*_positional(signature, args[:-1], kwargs), args[-1])
 
         _attach(generated, plain, f, wrt_names)
     if single or len(wrt_names) > 1:
@@ -318,9 +321,7 @@ def _gradient_function(f, wrt, with_value):
     def gradient_fn(*args, **kwargs):
         if kwargs:  # f's arguments by name: in the order of its parameters, before the cotangent
             require_fit(joint, f, args, kwargs=kwargs)
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            args = bound.args
+            args = _positional(signature, args, kwargs)
         try:
             value, gradient = joint(*args, 1.0)
         except TypeError:

@@ -789,7 +789,8 @@ class Normalizer:
     def primitive_call(self, node):
         callee = getattr(node, "sd_callee", None)
         if callee in GENERATOR_CONSUMERS:  # list(zip(a, b)), sum(map(f, xs)): consumed at once
-            node = gast.Call(func=node.func, args=[self.as_list(a) for a in node.args], keywords=node.keywords)
+            node = gast.copy_location(gast.Call(func=node.func, args=[self.as_list(a) for a in node.args],
+                                                keywords=node.keywords), node)
             node.sd_callee = callee
             if callee is list and len(node.args) == 1 and isinstance(node.args[0], gast.ListComp):
                 return self.list_comprehension(node.args[0], "items")  # a new list already
