@@ -186,6 +186,9 @@ class Derivation:
         """Emit the module's source, compile it, and return the entry functions (one, or a tuple) with
         `.source` and `.derivation` set."""
         source = to_source(self.functions)
+        # the trees are spent once emitted (emission writes comment markers into them); kept in the cache
+        # they would hold about a hundred objects per generated line for the collector to traverse
+        self.functions = []
         scope = compile_source(source, self.namespace.objects, entries[0])
         functions = tuple(scope[e] for e in entries)
         for fn in functions:

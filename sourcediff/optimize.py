@@ -2,7 +2,7 @@
 import gast
 
 from .ir.analysis import mutated_variables, statements
-from .ir.build import Transformer, names_in, walk
+from .ir.build import Transformer, names_in, structure_key, walk
 
 
 def blocks(node):
@@ -337,7 +337,7 @@ def _cse_block(block, in_place):
         candidate = (getattr(stmt, "sd_derivative", False) and isinstance(target, gast.Name)
                      and target.id not in in_place and pure
                      and not isinstance(value, (gast.Name, gast.Constant, gast.List, gast.Tuple, gast.Dict)))
-        key = gast.dump(value) if candidate else None
+        key = structure_key(value) if candidate else None
         if key is not None and key in available.entries:
             stmt.value = gast.Name(id=available.entries[key][0], ctx=gast.Load(), annotation=None, type_comment=None)
         if isinstance(target, gast.Subscript) or not pure:
@@ -353,12 +353,12 @@ def _cse_block(block, in_place):
 
 
 class _Available:
-    """The values common subexpression elimination may reuse, each found by its dump, and for each
+    """The values common subexpression elimination may reuse, each found by its structure_key, and for each
     variable the values lost when it is assigned again (those it holds and those that read it)."""
 
     def __init__(self):
-        self.entries = {}  # dump of a value -> (the variable holding it, names the value reads)
-        self.lost_with = {}  # variable -> [(dump, entry)]: an entry replaced since then is left alone
+        self.entries = {}  # structure_key of a value -> (the variable holding it, names the value reads)
+        self.lost_with = {}  # variable -> [(key, entry)]: an entry replaced since then is left alone
 
     def add(self, key, holder, reads):
         entry = self.entries[key] = (holder, reads)

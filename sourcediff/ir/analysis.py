@@ -261,18 +261,20 @@ def without_unused_functions(body, readers=()):
         new -= used
         used |= new
         pending += list(new & set(defs))
+    return _kept(body, used)
 
-    def kept(block):
-        result = []
-        for stmt in block:
-            if isinstance(stmt, gast.FunctionDef) and stmt.name not in used:
-                continue
-            for field in ("body", "orelse"):
-                if not isinstance(stmt, gast.FunctionDef) and getattr(stmt, field, None):
-                    setattr(stmt, field, kept(getattr(stmt, field)) or [gast.Pass()])
-            result.append(stmt)
-        return result
-    return kept(body)
+
+def _kept(block, used):
+    """block without the nested defs not in used, in every inner block."""
+    result = []
+    for stmt in block:
+        if isinstance(stmt, gast.FunctionDef) and stmt.name not in used:
+            continue
+        for field in ("body", "orelse"):
+            if not isinstance(stmt, gast.FunctionDef) and getattr(stmt, field, None):
+                setattr(stmt, field, _kept(getattr(stmt, field), used) or [gast.Pass()])
+        result.append(stmt)
+    return result
 
 
 def _loads(body):

@@ -68,6 +68,18 @@ def clone(node):
     return new
 
 
+def structure_key(node):
+    """A hashable key, equal for trees of the same structure and constants: gast.dump's use as a key,
+    without its text (constants by repr, so that 1, 1.0, True and -0.0, 0.0 stay apart)."""
+    if node.__class__ is list:
+        return tuple(structure_key(n) for n in node)
+    if not isinstance(node, AST):
+        return node
+    if node.__class__ is gast.Constant:
+        return gast.Constant, repr(node.value)
+    return (node.__class__,) + tuple(structure_key(getattr(node, f, None)) for f in node._fields)
+
+
 def walk(node):
     """Every node of a gast tree (depth first), without the ctx markers of names, attributes and
     subscripts (nothing looks for them but through .ctx); a faster stand-in for gast.walk (it runs in

@@ -134,28 +134,29 @@ def finish_mutations(fdef, names):
     """On the normalized fdef: put `refuse_in_place(r, ...)` before the statements of each `r += v`
     follow_mutations marked, and write `np.add.at(z, i, v)` as `z[...] = added_at(z, i, v)` (names
     gives fresh names)."""
-    guarded = set()
-
-    def visit(body):
-        out = []
-        for stmt in body:
-            origin = getattr(stmt, "sd_origin", None)
-            guard = getattr(origin, "sd_guard", None)
-            if guard is not None and id(origin) not in guarded:  # before the first statement of `r += v`
-                guarded.add(id(origin))
-                check = gast.Expr(value=call("refuse_in_place", [name(guard[0])] + [const(g) for g in guard[1:]]))
-                check.sd_origin = origin
-                out.append(gast.copy_location(check, origin))
-            for field in ("body", "orelse"):
-                if isinstance(getattr(stmt, field, None), list):
-                    setattr(stmt, field, visit(getattr(stmt, field)))
-            if isinstance(stmt, gast.Expr) and ufunc_at(getattr(stmt.value, "sd_callee", None)) in FOLLOWED_AT:
-                out += added_at_statements(stmt, names)
-            else:
-                out.append(stmt)
-        return out
-    fdef.body = visit(fdef.body)
+    fdef.body = _finished(fdef.body, names, set())
     return fdef
+
+
+def _finished(body, names, guarded):
+    """finish_mutations on one block; guarded holds the ids of the writes already guarded."""
+    out = []
+    for stmt in body:
+        origin = getattr(stmt, "sd_origin", None)
+        guard = getattr(origin, "sd_guard", None)
+        if guard is not None and id(origin) not in guarded:  # before the first statement of `r += v`
+            guarded.add(id(origin))
+            check = gast.Expr(value=call("refuse_in_place", [name(guard[0])] + [const(g) for g in guard[1:]]))
+            check.sd_origin = origin
+            out.append(gast.copy_location(check, origin))
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, _finished(getattr(stmt, field), names, guarded))
+        if isinstance(stmt, gast.Expr) and ufunc_at(getattr(stmt.value, "sd_callee", None)) in FOLLOWED_AT:
+            out += added_at_statements(stmt, names)
+        else:
+            out.append(stmt)
+    return out
 
 
 def added_at_statements(stmt, names):

@@ -176,50 +176,47 @@ def single_use_temporaries(fdef, temporaries):
             counts[n.id] = counts.get(n.id, 0) + 1
     candidates = {t for t in temporaries if stores.get(t) == 1 and loads.get(t) == 1}
     found = set()
-
-    def visit(block):
-        defined = set()
-        for stmt in block:
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-                used = {n.id for n in walk(stmt.value) if isinstance(n, gast.Name)}
-            elif isinstance(stmt, (gast.Expr, gast.Return)) and stmt.value is not None:
-                used = {n.id for n in walk(stmt.value) if isinstance(n, gast.Name)}
-            else:
-                used = set()
-            found.update(used & defined)
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                    and stmt.targets[0].id in candidates:
-                defined.add(stmt.targets[0].id)
-            for field in ("body", "orelse"):
-                if isinstance(getattr(stmt, field, None), list) and not isinstance(stmt, gast.FunctionDef):
-                    visit(getattr(stmt, field))
-
-    visit(fdef.body)
+    _read_after_definition(fdef.body, candidates, found)
     return found
+
+
+def _read_after_definition(block, candidates, found):
+    """Add to found the candidates read later in the block that defines them (or in its inner blocks)."""
+    defined = set()
+    for stmt in block:
+        reads = isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) or \
+            isinstance(stmt, (gast.Expr, gast.Return)) and stmt.value is not None
+        found.update(names_in(stmt.value) & defined if reads else ())
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id in candidates:
+            defined.add(stmt.targets[0].id)
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list) and not isinstance(stmt, gast.FunctionDef):
+                _read_after_definition(getattr(stmt, field), candidates, found)
 
 
 def assignment_counts(fdef):
     """How often each name is assigned, counting twice a name assigned inside a loop."""
     counts = {}
-
-    def visit(body, in_loop):
-        for stmt in body:
-            if isinstance(stmt, (gast.Assign, gast.For)):
-                targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
-                for target in targets:
-                    for n in walk(target):
-                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                            counts[n.id] = counts.get(n.id, 0) + (2 if in_loop or isinstance(stmt, gast.For) else 1)
-            if isinstance(stmt, (gast.For, gast.While)):
-                visit(stmt.body, True)
-            elif isinstance(stmt, gast.If):
-                visit(stmt.body, in_loop)
-                visit(stmt.orelse, in_loop)
-
-    visit(fdef.body, False)
+    _count_assignments(fdef.body, False, counts)
     for a in fdef.args.args:
         counts[a.id] = counts.get(a.id, 0) + 1
     return counts
+
+
+def _count_assignments(body, in_loop, counts):
+    for stmt in body:
+        if isinstance(stmt, (gast.Assign, gast.For)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            for target in targets:
+                for n in walk(target):
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                        counts[n.id] = counts.get(n.id, 0) + (2 if in_loop or isinstance(stmt, gast.For) else 1)
+        if isinstance(stmt, (gast.For, gast.While)):
+            _count_assignments(stmt.body, True, counts)
+        elif isinstance(stmt, gast.If):
+            _count_assignments(stmt.body, in_loop, counts)
+            _count_assignments(stmt.orelse, in_loop, counts)
 
 
 class ReverseMode:
@@ -282,24 +279,24 @@ class ReverseMode:
                 raise self.error(UnsupportedSyntaxError, stmt, f"{what} is not supported in reverse mode yet",
                                  "use forward mode (sd.jvp) for this function, or restructure it")
 
-    def separate_overwrites(self):
+    def separate_overwrites(self, body=None):
         """`s = s * v` becomes `s_new = s * v; s = s_new`, so an adjoint sees both values."""
-        def visit(body):
-            out = []
-            for stmt in body:
-                for field in ("body", "orelse"):
-                    if isinstance(getattr(stmt, field, None), list):
-                        setattr(stmt, field, visit(getattr(stmt, field)))
-                if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-                        and not isinstance(stmt.value, (gast.Name, gast.Constant))
-                        and stmt.targets[0].id in names_in(stmt.value)):
-                    target = stmt.targets[0].id
-                    fresh = self.names.fresh(target + "_new")
-                    out += [assign(fresh, stmt.value, stmt.sd_origin), assign(target, name(fresh), stmt.sd_origin)]
-                else:
-                    out.append(stmt)
-            return out
-        self.fdef.body = visit(self.fdef.body)
+        out = []
+        for stmt in self.fdef.body if body is None else body:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, self.separate_overwrites(getattr(stmt, field)))
+            if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                    and not isinstance(stmt.value, (gast.Name, gast.Constant))
+                    and stmt.targets[0].id in names_in(stmt.value)):
+                target = stmt.targets[0].id
+                fresh = self.names.fresh(target + "_new")
+                out += [assign(fresh, stmt.value, stmt.sd_origin), assign(target, name(fresh), stmt.sd_origin)]
+            else:
+                out.append(stmt)
+        if body is None:
+            self.fdef.body = out
+        return out
 
     # -- names -------------------------------------------------------------------------------------
 

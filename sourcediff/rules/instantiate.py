@@ -83,72 +83,12 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
         value = bound[param]
         if not (isinstance(value, gast.Constant) and value.value in allowed):
             raise BindError(f"{param} must be one of {', '.join(map(repr, allowed))}, written as a constant")
-    out_param = template.params[0]
-    temps = {}
-    zeroed = []
-
-    def derivative(node):
-        if isinstance(node, gast.Name) and node.id == out_param:
-            return derivative_of(output)
-        operand = bound[node.id]
-        result = derivative_of(operand)
-        if result is None:
-            zeroed.append(operand)
-            return zero(operand)
-        return result
-
-    def substitute(node):
-        """A copy of a template node with parameters, derivatives and temporaries replaced."""
-        if isinstance(node, list):
-            return [substitute(n) for n in node]
-        if not isinstance(node, gast.AST):
-            return node
-        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and node.value.id == "d":
-            result = clone(derivative(node.slice))
-            if isinstance(node.ctx, gast.Store) and isinstance(result, gast.Name):
-                result.ctx = gast.Store()
-            return result
-        if isinstance(node, gast.Name):
-            return substitute_name(node)
-        if isinstance(node, gast.Call):  # the call's extra arguments are spliced in untouched
-            args = []
-            for arg in node.args:
-                args.extend(clone(extra_args) if isinstance(arg, gast.Starred) else [substitute(arg)])
-            keywords = []
-            for kw in node.keywords:
-                if kw.arg is None:
-                    keywords.extend(clone(extra_keywords))
-                else:
-                    keywords.append(gast.keyword(arg=kw.arg, value=substitute(kw.value)))
-            return gast.Call(func=substitute(node.func), args=args, keywords=keywords)
-        new = node.__class__.__new__(node.__class__)
-        new.__dict__.update({k: substitute(v) for k, v in node.__dict__.items()})
-        return new
-
-    def substitute_name(node):
-        if node.id == out_param:
-            return clone(output)
-        if node.id in bound:
-            operand = clone(bound[node.id])
-            operand.sd_operand = True  # the user's expression: simplify leaves it as written
-            return operand
-        if node.id == "M":
-            return dotted(module)
-        if node.id == "F":
-            return clone(func)
-        if isinstance(node.ctx, gast.Store) or node.id in temps:
-            if node.id not in temps:
-                temps[node.id] = fresh(node.id)
-            return name(temps[node.id], isinstance(node.ctx, gast.Store))
-        if node.id in template.scope:
-            return name(bind(node.id, template.scope[node.id]))
-        if hasattr(builtins, node.id):
-            return name(node.id)
-        raise BindError(f"the template names '{node.id}', which is not defined where it was written")
-
+    substitution = _Substitution(template, output, bound, extra_args, extra_keywords, derivative_of, fresh, bind,
+                                 module, func)
     statements, zero_temps = [], {}
+    temps, zeroed = substitution.temps, substitution.zeroed
     for stmt in template.body:
-        stmt = substitute(stmt)
+        stmt = substitution.substitute(stmt)
         value = ReplaceNames(zero_temps).visit(stmt.value) if zero_temps else stmt.value
         stmt.value = simplify(value)
         target = stmt.targets[0]
@@ -161,6 +101,78 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
             stmt.value = concretize(stmt.value)
         statements.append(stmt)
     return Instance(statements, zeroed)
+
+
+class _Substitution:
+    """A copy of a template's nodes with parameters, derivatives and temporaries replaced (methods, not
+    closures: recursive closures make reference cycles that outlive every instantiation)."""
+
+    def __init__(self, template, output, bound, extra_args, extra_keywords, derivative_of, fresh, bind, module, func):
+        self.template, self.output, self.bound = template, output, bound
+        self.extra_args, self.extra_keywords = extra_args, extra_keywords
+        self.derivative_of, self.fresh, self.bind, self.module, self.func = derivative_of, fresh, bind, module, func
+        self.out_param = template.params[0]
+        self.temps = {}  # template temporary -> its fresh name
+        self.zeroed = []  # operands whose derivative was zero
+
+    def derivative(self, node):
+        if isinstance(node, gast.Name) and node.id == self.out_param:
+            return self.derivative_of(self.output)
+        operand = self.bound[node.id]
+        result = self.derivative_of(operand)
+        if result is None:
+            self.zeroed.append(operand)
+            return zero(operand)
+        return result
+
+    def substitute(self, node):
+        if isinstance(node, list):
+            return [self.substitute(n) for n in node]
+        if not isinstance(node, gast.AST):
+            return node
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and node.value.id == "d":
+            result = clone(self.derivative(node.slice))
+            if isinstance(node.ctx, gast.Store) and isinstance(result, gast.Name):
+                result.ctx = gast.Store()
+            return result
+        if isinstance(node, gast.Name):
+            return self.substitute_name(node)
+        if isinstance(node, gast.Call):  # the call's extra arguments are spliced in untouched
+            args = []
+            for arg in node.args:
+                args.extend(clone(self.extra_args) if isinstance(arg, gast.Starred) else [self.substitute(arg)])
+            keywords = []
+            for kw in node.keywords:
+                if kw.arg is None:
+                    keywords.extend(clone(self.extra_keywords))
+                else:
+                    keywords.append(gast.keyword(arg=kw.arg, value=self.substitute(kw.value)))
+            return gast.Call(func=self.substitute(node.func), args=args, keywords=keywords)
+        new = node.__class__.__new__(node.__class__)
+        new.__dict__.update({k: self.substitute(v) for k, v in node.__dict__.items()})
+        return new
+
+    def substitute_name(self, node):
+        if node.id == self.out_param:
+            return clone(self.output)
+        if node.id in self.bound:
+            operand = clone(self.bound[node.id])
+            operand.sd_operand = True  # the user's expression: simplify leaves it as written
+            return operand
+        if node.id == "M":
+            return dotted(self.module)
+        if node.id == "F":
+            return clone(self.func)
+        temps = self.temps
+        if isinstance(node.ctx, gast.Store) or node.id in temps:
+            if node.id not in temps:
+                temps[node.id] = self.fresh(node.id)
+            return name(temps[node.id], isinstance(node.ctx, gast.Store))
+        if node.id in self.template.scope:
+            return name(self.bind(node.id, self.template.scope[node.id]))
+        if hasattr(builtins, node.id):
+            return name(node.id)
+        raise BindError(f"the template names '{node.id}', which is not defined where it was written")
 
 
 def instantiate_adjoint(template, output, args, keywords, adjoint_of, fresh, bind, module="np", func=None):
