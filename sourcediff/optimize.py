@@ -124,7 +124,7 @@ def _inline_block(block, single):
     for index, stmt in enumerate(block):
         if not isinstance(stmt, gast.Assign):
             if getattr(stmt, "sd_push", False):  # a push writes nothing: only the definitions it reads stop
-                for target in _mentions(stmt):
+                for target in names_in(stmt):
                     waiting.pop(target, None)
             else:
                 waiting.clear()
@@ -158,9 +158,8 @@ class _Summary:
         self.target = target.id if isinstance(target, gast.Name) else None
         self.in_place = isinstance(target, gast.Subscript)
         self.tuple_target = isinstance(target, gast.Tuple)
-        self.reads = names_in(stmt.value)
-        self.writes = {n.id for n in walk(target) if isinstance(n, gast.Name)}
-        self.pure = _is_pure(stmt.value)
+        self.reads, self.pure = _reads_and_purity(stmt.value)
+        self.writes = names_in(target)
 
 
 def _operations(expr):
@@ -169,17 +168,26 @@ def _operations(expr):
 
 
 def _is_pure(expr, roots=PURE_ROOTS):
+    return _reads_and_purity(expr, roots)[1]
+
+
+def _reads_and_purity(expr, roots=PURE_ROOTS):
+    """The names expr reads, and whether it is pure: it calls only what roots name (nothing random) and
+    holds no comprehension or lambda; one walk, as every pass asks both of each statement."""
+    reads, pure = set(), True
     for node in walk(expr):
-        if isinstance(node, gast.Call):
+        cls = node.__class__
+        if cls is gast.Name:
+            reads.add(node.id)
+        elif cls is gast.Call and pure:
             root, path = node.func, []
             while isinstance(root, gast.Attribute):
                 path.append(root.attr)
                 root = root.value
-            if not (isinstance(root, gast.Name) and root.id in roots) or "random" in path:
-                return False
-        elif isinstance(node, (gast.ListComp, gast.Lambda)):
-            return False
-    return True
+            pure = isinstance(root, gast.Name) and root.id in roots and "random" not in path
+        elif cls is gast.ListComp or cls is gast.Lambda:
+            pure = False
+    return reads, pure
 
 
 class _Substitute(Transformer):
@@ -211,7 +219,7 @@ def _fold_block(block, updated_in_place):
         if target in updated_in_place:
             continue
         contribution = _first_contribution(block[first], target) if first is not None else None
-        if contribution is not None and not (_mentions(contribution) & updated_in_place):
+        if contribution is not None and not (names_in(contribution) & updated_in_place):
             block[first].value = contribution
             folded.add(i)
     block[:] = [s for i, s in enumerate(block) if i not in folded]
@@ -226,7 +234,7 @@ def _next_mentions(block, name_of):
         n = name_of(block[i])
         if n is not None:
             found.append((i, n, seen.get(n)))
-        for m in _mentions(block[i]):
+        for m in names_in(block[i]):
             seen[m] = i
     return reversed(found)
 
@@ -247,13 +255,9 @@ def _first_contribution(stmt, target):
     if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == target
             and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == "add_cotangents"
             and isinstance(value.args[0], gast.Name) and value.args[0].id == target
-            and target not in _mentions(value.args[1])):
+            and target not in names_in(value.args[1])):
         return value.args[1]
     return None
-
-
-def _mentions(node):
-    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
 
 
 def _is_accumulation(stmt, target):
@@ -261,7 +265,7 @@ def _is_accumulation(stmt, target):
     return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
             and stmt.targets[0].id == target and isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add)
             and isinstance(value.left, gast.Name) and value.left.id == target
-            and target not in _mentions(value.right))
+            and target not in names_in(value.right))
 
 
 def propagate_local_copies(fdef):
@@ -333,7 +337,7 @@ def _cse_block(block, in_place):
             continue
         target = stmt.targets[0]
         value = stmt.value
-        pure = _is_pure(value)
+        reads, pure = _reads_and_purity(value)
         candidate = (getattr(stmt, "sd_derivative", False) and isinstance(target, gast.Name)
                      and target.id not in in_place and pure
                      and not isinstance(value, (gast.Name, gast.Constant, gast.List, gast.Tuple, gast.Dict)))
@@ -347,7 +351,6 @@ def _cse_block(block, in_place):
                 if isinstance(n, gast.Name):
                     available.forget(n.id)
         if key is not None and key not in available.entries:
-            reads = _mentions(value)
             if target.id not in reads:
                 available.add(key, target.id, reads)
 
@@ -424,11 +427,11 @@ def _fold_negated_first_contributions(block):
         assignment = isinstance(stmt, gast.Assign)
         target = stmt.targets[0].id if assignment and isinstance(stmt.targets[0], gast.Name) else None
         accumulated = waiting.pop(target) if target in waiting and _is_accumulation(stmt, target) else None
-        if not (assignment and _is_pure(stmt.value, PURE_ROOTS | {"unbroadcast"})):
+        reads, pure = _reads_and_purity(stmt.value, PURE_ROOTS | {"unbroadcast"}) if assignment else ((), False)
+        if not pure:
             waiting.clear()
-        else:
-            for name in _mentions(stmt.value):
-                waiting.pop(name, None)
+        for name in reads:
+            waiting.pop(name, None)
         if accumulated is not None:
             first, position = accumulated
             stmt.value = gast.BinOp(left=stmt.value.right, op=gast.Sub(), right=first.value.operand)
@@ -437,14 +440,14 @@ def _fold_negated_first_contributions(block):
                 for t in [t for t, (_, i) in waiting.items() if i > position]:
                     del waiting[t]
         if assignment:
-            for name in {n.id for n in walk(stmt.targets[0]) if isinstance(n, gast.Name)}:
+            for name in names_in(stmt.targets[0]):
                 waiting.pop(name, None)
                 for t, entry in waiting_on.pop(name, ()):
                     if waiting.get(t) is entry:
                         del waiting[t]
         if getattr(stmt, "sd_derivative", False) and target is not None and _negated(stmt.value):
             entry = waiting[target] = (stmt, index)
-            for name in _mentions(stmt.value):
+            for name in reads:  # the value is as read above: a folded one is a subtraction
                 waiting_on.setdefault(name, []).append((target, entry))
     block[:] = [s for i, s in enumerate(block) if i not in folded]
 

@@ -1,4 +1,6 @@
 """Small constructors for gast nodes, so the stages read as the code they build."""
+import ast
+
 import gast
 
 
@@ -56,11 +58,16 @@ def names_in(node):
     return {n.id for n in walk(node) if isinstance(n, gast.Name)}
 
 
+# nodes without fields that only mark their parent (Load, Store, Add, USub, Eq, And, ...): nothing changes
+# them, so trees share them (as Python's own parser shares Load and Store) instead of copying
+MARKERS = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
 def clone(node):
     """A deep copy of a gast tree (with its sd_ annotations), much faster than copy.deepcopy."""
     if isinstance(node, list):
         return [clone(n) for n in node]
-    if not isinstance(node, gast.AST):
+    if not isinstance(node, gast.AST) or isinstance(node, MARKERS):
         return node
     new = node.__class__.__new__(node.__class__)
     # annotations (sd_origin, sd_zero_of, ...) are shared, not copied: they point at other trees
@@ -75,14 +82,30 @@ def structure_key(node):
         return tuple(structure_key(n) for n in node)
     if not isinstance(node, AST):
         return node
-    if node.__class__ is gast.Constant:
-        return gast.Constant, repr(node.value)
-    return (node.__class__,) + tuple(structure_key(getattr(node, f, None)) for f in node._fields)
+    cls = node.__class__
+    if cls is gast.Constant:
+        return cls, repr(node.value)
+    if cls is gast.Name:
+        return cls, node.id
+    fields = _KEY_FIELDS.get(cls)
+    if fields is None:
+        fields = _key_fields(cls)
+    return (cls,) + tuple(structure_key(getattr(node, f, None)) for f in fields)
+
+
+def _key_fields(cls):
+    """The fields structure_key compares: the child nodes, the operators, and the text (an attribute's
+    name, a keyword's) but not the ctx (a value read is the same value wherever it is read)."""
+    fields = _KEY_FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx")
+    return fields
+
+
+_KEY_FIELDS = {}
 
 
 def walk(node):
     """Every node of a gast tree (depth first), without the ctx markers of names, attributes and
-    subscripts (nothing looks for them but through .ctx); a faster stand-in for gast.walk (it runs in
+    subscripts nor operators (nothing looks for them but through .ctx and .op); a faster stand-in for gast.walk (it runs in
     every pass)."""
     stack = [node]
     pop, push = stack.pop, stack.append
@@ -95,11 +118,13 @@ def walk(node):
             fields = _child_fields(current.__class__)
         for field in fields:
             value = getattr(current, field, None)
+            if value is None:
+                continue
             if value.__class__ is list:
                 for item in value:
                     if isinstance(item, AST):
                         push(item)
-            elif value is not None and isinstance(value, AST):
+            elif isinstance(value, AST):
                 push(value)
 
 
@@ -121,11 +146,15 @@ def _fields_of(cls):
 
 
 def _child_fields(cls):
-    fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx" and (cls.__name__, f) not in _TEXT_FIELDS)
+    fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx" and (cls.__name__, f) not in _TEXT_FIELDS
+                                        and (cls.__name__, f) not in _OPERATOR_FIELDS)
     return fields
 
 
 _CHILD_FIELDS = {}  # node class -> its fields that may hold nodes
+# fields that hold an operator (gast.Add(), ...): walks and transformers pass over them, as over ctx;
+# what looks for an operator reads it from its node (`isinstance(node.op, gast.Add)`)
+_OPERATOR_FIELDS = {("BinOp", "op"), ("UnaryOp", "op"), ("BoolOp", "op"), ("AugAssign", "op"), ("Compare", "ops")}
 # fields that hold names, text or flags, never nodes
 _TEXT_FIELDS = {("Name", "id"), ("Name", "type_comment"), ("Constant", "value"), ("Constant", "kind"),
                 ("Attribute", "attr"), ("FunctionDef", "name"), ("FunctionDef", "type_comment"),

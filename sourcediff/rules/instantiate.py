@@ -10,7 +10,7 @@ import builtins
 import gast
 
 from ..ir.analysis import operands
-from ..ir.build import Transformer, call, clone, const, dotted, name, names_in
+from ..ir.build import MARKERS, Transformer, call, clone, const, dotted, name, names_in
 from .registry import LINEAR_ARGUMENTS
 
 
@@ -128,7 +128,7 @@ class _Substitution:
     def substitute(self, node):
         if isinstance(node, list):
             return [self.substitute(n) for n in node]
-        if not isinstance(node, gast.AST):
+        if not isinstance(node, gast.AST) or isinstance(node, MARKERS):
             return node
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and node.value.id == "d":
             result = clone(self.derivative(node.slice))
