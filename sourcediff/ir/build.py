@@ -5,8 +5,13 @@ import gast
 
 
 def name(identifier, store=False):
-    return gast.Name(id=identifier, ctx=gast.Store() if store else gast.Load(), annotation=None,
-                     type_comment=None)
+    # built as clone builds (gast's keyword constructor costs more), with the shared ctx markers
+    node = _NAME.__new__(_NAME)
+    node.__dict__.update(id=identifier, ctx=_STORE if store else _LOAD, annotation=None, type_comment=None)
+    return node
+
+
+_NAME, _LOAD, _STORE = gast.Name, gast.Load(), gast.Store()
 
 
 def const(value):
@@ -131,7 +136,7 @@ def walk(node):
 def children(node):
     """node's child nodes, as walk visits them: a faster stand-in for gast.iter_child_nodes."""
     found = []
-    for field in _fields_of(node.__class__):
+    for field in child_fields(node.__class__):
         value = getattr(node, field, None)
         if value.__class__ is list:
             found.extend(item for item in value if isinstance(item, AST))
@@ -140,7 +145,8 @@ def children(node):
     return found
 
 
-def _fields_of(cls):
+def child_fields(cls):
+    """The fields of cls that may hold child nodes (not its ctx, operator or text)."""
     fields = _CHILD_FIELDS.get(cls)
     return _child_fields(cls) if fields is None else fields
 
@@ -188,7 +194,7 @@ class Transformer(gast.NodeTransformer):
         return visitor(self, node)
 
     def generic_visit(self, node):
-        for field in _fields_of(node.__class__):
+        for field in child_fields(node.__class__):
             old = getattr(node, field, None)
             if old.__class__ is list:
                 new_values = []

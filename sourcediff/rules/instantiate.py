@@ -10,7 +10,7 @@ import builtins
 import gast
 
 from ..ir.analysis import operands
-from ..ir.build import MARKERS, Transformer, call, clone, const, dotted, name, names_in
+from ..ir.build import MARKERS, Transformer, call, child_fields, clone, const, dotted, name, names_in
 from .registry import LINEAR_ARGUMENTS
 
 
@@ -214,7 +214,8 @@ def simplify(node):
     user's own expression, is left as written (`x[3 * b:]` keeps its integers)."""
     if getattr(node, "sd_operand", False):
         return node
-    for field, value in gast.iter_fields(node):
+    for field in child_fields(node.__class__):
+        value = getattr(node, field, None)
         if isinstance(value, gast.AST):
             setattr(node, field, simplify(value))
         elif isinstance(value, list):
