@@ -18,7 +18,7 @@ from .ir.normalize import normalize
 from .modes.forward import ForwardMode, jvp_name
 from .modes.forward_gradient import check_scalar_function, forward_gradient_function
 from .modes.reverse import ReverseMode, is_scalar_code, written_arguments
-from .modes.reverse_functions import joint, split
+from .modes.reverse_functions import joint, on_numbers, split
 from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zero_initializations, inline_single_use,
                        propagate_copies, propagate_local_copies, remove_dead_derivatives, use_reciprocals)
 
@@ -144,20 +144,28 @@ class Derivation:
         new_name = self.namespace.reserve(f"{fdef.name}_vjp{suffix}")
         checked_by = self.namespace.bind(parsed.name, parsed.function)
         # for scalar code (no NumPy), a variant for calls with only Python numbers: no broadcasting there
-        scalar_name = None
+        scalar_name = scalar_def = None
         if is_scalar_code(fdef):
             scalar_name = self.namespace.reserve(f"{new_name}_scalars")
             scalar_def = clone(fdef)  # a copy of the same normalized function, not a second parse
             scalar_def.sd_temporaries, scalar_def.sd_locals = set(fdef.sd_temporaries), set(fdef.sd_locals)
+        mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
+        general = joint(mode, new_name, checked_by, scalar_name)
+        if scalar_name is not None and not mode.stack_used:  # the general function, specialised
+            general = self.clean(general, mode.names, reverse=True)
+            specialised = self.clean_specialised(on_numbers(general, scalar_name), mode.names)
+            self.add(specialised, mode.names, parsed, reverse=True, cleaned=True)
+        elif scalar_name is not None:  # its own sweeps, which recompute popped values rather than push them
             scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
             self.add(joint(scalar_mode, scalar_name, checked_by), scalar_mode.names, parsed, reverse=True)
-        mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-        self.add(joint(mode, new_name, checked_by, scalar_name), mode.names, parsed, reverse=True)
+        self.add(general, mode.names, parsed, reverse=True, cleaned=scalar_name is not None and not mode.stack_used)
         return new_name
 
-    def add(self, fdef, names, parsed, reverse=False):
-        """Clean fdef up and add it to the module, refusing a parameter that hides a helper it calls."""
-        fdef = self.clean(fdef, names, reverse)
+    def add(self, fdef, names, parsed, reverse=False, cleaned=False):
+        """Clean fdef up (unless it is) and add it to the module, refusing a parameter that hides a helper
+        it calls."""
+        if not cleaned:
+            fdef = self.clean(fdef, names, reverse)
         params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
         # names called (f(...)) or dotted (np.sum): the helpers and modules the function reads
         used = {n.func.id if isinstance(n, gast.Call) else n.value.id for n in walk(fdef)
@@ -178,6 +186,15 @@ class Derivation:
         fdef = propagate_copies(eliminate_common_subexpressions(fold_zero_initializations(fdef)))
         fdef = inline_single_use(remove_dead_derivatives(propagate_local_copies(fdef)), names.temporaries)
         return use_reciprocals(fold_negations(fdef)) if reverse else fdef
+
+    def clean_specialised(self, fdef, names):
+        """The passes that find work in a cleaned function once on_numbers has specialised it: copies
+        (`bsin_a = bb` from unbroadcast), temporaries now read once, negations now adjacent."""
+        if not self.optimize:
+            return fdef
+        fdef = inline_single_use(remove_dead_derivatives(propagate_local_copies(propagate_copies(fdef))),
+                                 names.temporaries)
+        return fold_negations(fdef)
 
     def is_current(self):
         return all(parsed.is_current() for parsed in self.parsed.values())

@@ -75,6 +75,8 @@ CONSTRUCTS = {
     "method": "array methods and attributes (`e.sum()`, `A.T`, `x.dot(y)`, `v[1:2].item()`), and `pow(s, 2)`",
     "vector_output": "the entry function returns a vector rather than a scalar",
     "primitive": "a call of a registered primitive (counted per primitive as `prim:NAME`)",
+    "scalar_code": "the entry function on Python floats only: arithmetic, the math module, branches and loops "
+                   "over range (gradients dispatch to their variant for numbers)",
 }
 
 # Domains a primitive's arguments are wrapped into: real (any), positive (0.5 to 2.5),
@@ -513,6 +515,7 @@ class Generator:
         self.helpers = []      # (name, [(param, shape)], {default params}, returns shape)
         self.globals = {}      # name -> shape
         self.lambdas = []      # module-level lambdas: (name, shape)
+        self.scalar_only = False  # the entry function of scalar code: floats, arithmetic and math only
 
     def on(self, construct):
         if construct.startswith("prim:"):
@@ -546,14 +549,29 @@ class Generator:
         if depth <= 0 or self.chance(0.25):
             return self.atom(shape)
         productions = [self.e_binary, self.e_primitive, self.e_primitive, self.e_unary_op]
-        if shape == "S":
+        if self.scalar_only:
+            productions += [self.e_conditional] if self.on("conditional_expression") else []
+        elif shape == "S":
             productions += [self.e_index, self.e_reduce_literal, self.e_comprehension]
         if shape in "VWM":
             productions += [self.e_reshape_shape]
-        if self.on("broadcasting"):
+        if self.scalar_only:
+            pass
+        elif self.on("broadcasting"):
             productions.append(self.e_broadcast)
-        if self.on("method"):
+        if self.on("method") and not self.scalar_only:
             productions.append(self.e_method)
+        if not self.scalar_only:
+            productions += self.array_productions(shape)
+        for _ in range(4):
+            text = self.rng.choice(productions)(shape, depth - 1)
+            if text is not None:
+                return text
+        return self.atom(shape)
+
+    def array_productions(self, shape):
+        """The productions of code on arrays, helpers and containers (none in scalar code)."""
+        productions = []
         if self.on("global_constant") and self.globals:
             productions.append(self.e_global)
         if self.on("helper_call") and self.helpers:
@@ -570,17 +588,15 @@ class Generator:
             productions.append(self.e_fancy)
         if self.on("conditional_expression"):
             productions.append(self.e_conditional)
-        for _ in range(4):
-            text = self.rng.choice(productions)(shape, depth - 1)
-            if text is not None:
-                return text
-        return self.atom(shape)
+        return productions
 
     def domain(self, shape, domain, depth):
         inner = self.expr(shape, depth)
         if domain in ("", "r"):
             return inner
         wrapper = self.rng.choice(DOMAIN_WRAPPERS[domain])
+        if self.scalar_only:  # the same wrappers, from the math module
+            wrapper = wrapper.replace("np.", "math.")
         return wrapper.format(e=inner) if "{e}" in wrapper else wrapper.format(inner)
 
     def fill(self, text, depth, shape=None):
@@ -595,10 +611,12 @@ class Generator:
     def e_primitive(self, shape, depth):
         if not self.on("primitive") or not BY_SHAPE[shape]:
             return None
-        names = [n for n in sorted(BY_SHAPE[shape]) if self.on("prim:" + n)]
+        names = [n for n in sorted(BY_SHAPE[shape]) if self.on("prim:" + n)
+                 and (not self.scalar_only or any(_on_numbers(t) for t in BY_SHAPE[shape][n]))]
         if not names:
             return None
-        choices = [t for t in BY_SHAPE[shape][self.rng.choice(names)] if self.on("prim:" + t.tag)]
+        choices = [t for t in BY_SHAPE[shape][self.rng.choice(names)] if self.on("prim:" + t.tag)
+                   and (not self.scalar_only or _on_numbers(t))]
         if not choices:
             return None
         template = self.rng.choice(choices)
@@ -771,6 +789,10 @@ class Generator:
                  (self.s_for, 2), (self.s_while, 1), (self.s_swap, 1), (self.s_self_assign, 1), (self.s_alias, 1),
                  (self.s_append, 1), (self.s_inplace, 2), (self.s_closure, 1), (self.s_lambda, 1),
                  (self.s_dict_literal, 1), (self.s_early_return, 1), (self.s_int_local, 1), (self.s_layers, 1)]
+        if self.scalar_only:
+            kinds = [(k, w) for k, w in kinds if k in (self.s_assign, self.s_augmented, self.s_copy, self.s_if,
+                                                      self.s_for, self.s_while, self.s_swap, self.s_self_assign,
+                                                      self.s_early_return)]
         weights = [w for _, w in kinds]
         outer = self.uses  # a compound statement's own constructs, while its body is drawn
         for attempt in range(11):
@@ -799,7 +821,7 @@ class Generator:
             target = self.rng.choice(names)
             shape = self.scope[target]
             return self.make(f"{target} = 0.5 * {target} + 0.5 * {self.expr(shape)}")
-        shape = self.rng.choice("SSVVWM")
+        shape = "S" if self.scalar_only else self.rng.choice("SSVVWM")
         fresh = self.chance(0.4)  # arithmetic makes a new array, which may later be written in place
         text = self.e_binary(shape, 2) if fresh else self.expr(shape)
         if not fresh:  # maybe an alias or a view of an array written in place later: no longer written so
@@ -849,7 +871,7 @@ class Generator:
         self.uses.add("self_assignment")
         if self.chance(0.3):
             return self.make(f"{best} = {best}")
-        if in_loop or self.chance(0.5):
+        if in_loop or self.scalar_only or self.chance(0.5):
             v = self.expr("S", 1)
             return self.make(f"{best} = {v} if {v} > {best} else {best}")
         # the user's running maximum over a vector
@@ -908,6 +930,8 @@ class Generator:
         kinds = ["range", "range", "array", "enumerate", "zip"]
         if self.on("iterator_builtins"):
             kinds += ["reversed_range", "reversed", "enumerate_start", "pairs", "map"]
+        if self.scalar_only:
+            kinds = [k for k in kinds if "range" in k]
         kind = "range" if self.helper_mode else self.rng.choice(kinds)
         if kind in ("reversed_range", "reversed", "enumerate_start", "pairs", "map"):
             self.uses.add("iterator_builtins")
@@ -1098,6 +1122,8 @@ class Generator:
 
     def return_expr(self):
         """An early return's value: the same shape as the final one."""
+        if self.scalar_only:
+            return f"{self.expr('S', 1)} * 0.5"
         return self.expr(self.returns, 1) if self.returns != "S" else f"np.sum({self.expr('V', 1)}) * 0.5"
 
     # -- functions and the module ------------------------------------------------------------------
@@ -1210,21 +1236,31 @@ class Generator:
         if self.on("higher_order") and self.on("lambda") and self.chance(0.3):
             self.apply_helper = "apply"
             items.append(Function("def apply(fn, t):", [], "", final="fn(t) * 2.0 + t"))
-        args, accessors = self.entry_params()
-        returns = "V" if self.on("vector_output") and self.chance(0.25) else "S"
+        self.scalar_only = self.on("scalar_code") and self.chance(0.1)
+        args, accessors = ({"x": "S", "s": "S"} if self.chance(0.6) else {"x": "S"}, []) if self.scalar_only \
+            else self.entry_params()
+        returns = "V" if self.on("vector_output") and not self.scalar_only and self.chance(0.25) else "S"
         params = {k: v for k, v in args.items() if isinstance(v, str) and v != "int"}
         self.begin(params, returns)
         self.accessors = accessors
+        if self.scalar_only:
+            self.derived_atoms = {"S": ["x", "(0.5 * x)"]}
         if "n" in args:
             self.ints.append("n")
-        if self.on("lambda_entry") and self.chance(0.08):
+        if self.on("lambda_entry") and not self.scalar_only and self.chance(0.08):
             final = self.expr(returns, 3)
             self.uses.add("lambda_entry")
             return Program(items, Function(f"f = lambda {', '.join(args)}:", [], returns, final=final,
                                            params=params, constructs=set(self.uses)), args, self.seed)
         body = [self.statement() for _ in range(self.size)]
-        entry = Function(f"def f({', '.join(args)}):", body, returns, params=params)
+        entry = Function(f"def f({', '.join(args)}):", body, returns, params=params,
+                         constructs={"scalar_code"} if self.scalar_only else set())
         return Program(items, entry, args, self.seed)
+
+
+def _on_numbers(template):
+    """Whether a primitive's template works on Python floats alone, giving one (a math function, a builtin)."""
+    return (template.name.startswith("math.") or "." not in template.name) and "np." not in template.text and set(HOLE.findall(template.text)) <= {("S", d) for d in "r+~u1"} | {("S", "")}
 
 
 def generate(seed, enabled=None, without=(), size=None):

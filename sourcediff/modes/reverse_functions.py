@@ -5,7 +5,7 @@ stack and the results."""
 import gast
 
 from ..ir.analysis import mutated_variables, without_unused_functions
-from ..ir.build import assign, call, const, name, names_in, walk
+from ..ir.build import Transformer, assign, call, clone, const, name, names_in, walk
 from .primitives import cotangent_check, entry_checks
 from .reverse import derived
 
@@ -82,13 +82,44 @@ def joint(mode, new_name, checked_by=None, scalar_variant=None):
     cotangent, seed = _seed(mode, returned, backward)
     backward = seed + backward
     value = mode.names.fresh("value")  # the backward sweep restores overwritten variables
-    dispatch = [_scalar_dispatch(mode, scalar_variant, cotangent)] if scalar_variant else []
-    body = (_checks(mode, None if mode.scalars else checked_by) + dispatch + _stack_init(mode) + forward
+    entry = _checks(mode, None if mode.scalars else checked_by)
+    entry += [_scalar_dispatch(mode, scalar_variant, cotangent)] if scalar_variant else []
+    for stmt in entry:
+        stmt.sd_entry = True  # what on_numbers leaves out
+    body = (entry + _stack_init(mode) + forward
             + [assign(value, _snapshot(mode, returned))] + _cotangent_checks(mode, cotangent, value, checked_by)
             + _initial_cotangents(mode, backward) + backward)
     body.append(gast.Return(value=gast.Tuple(elts=[name(value), _results(mode)], ctx=gast.Load())))
     args = _arguments(mode.fdef.args, [cotangent])
     return _function(new_name, args, body, mode.fdef)
+
+
+def on_numbers(general, new_name):
+    """The joint function general, of scalar code that pushes nothing, for calls whose arguments are all
+    Python numbers: without its entry checks and dispatch, and with the runtime helpers that handle
+    arrays and containers written as what they compute on numbers. The same function as the scalar
+    variant a ReverseMode(scalars=True) generates, which only differs where it recomputes popped values."""
+    body = [stmt for stmt in clone(general.body) if not getattr(stmt, "sd_entry", False)]
+    return _OnNumbers().visit(_function(new_name, clone(general.args), body, general))
+
+
+class _OnNumbers(Transformer):
+    """unbroadcast(g, x) and summand_cotangent(g, x, y, i) are g, add_cotangents(g, h) and
+    add_like(g, x, h) are g + h, and factor_cotangent(g, x, n) is g * n where every value is a Python
+    number."""
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        helper, args = getattr(node.func, "id", None), node.args
+        if helper == "unbroadcast" and len(args) == 2 or helper == "summand_cotangent" and len(args) == 4:
+            return args[0]
+        if helper == "add_cotangents" and len(args) == 2:
+            return gast.BinOp(left=args[0], op=gast.Add(), right=args[1])
+        if helper == "add_like" and len(args) == 3:
+            return gast.BinOp(left=args[0], op=gast.Add(), right=args[2])
+        if helper == "factor_cotangent" and len(args) == 3:
+            return gast.BinOp(left=args[0], op=gast.Mult(), right=args[2])
+        return node
 
 
 def _snapshot(mode, returned):
