@@ -136,7 +136,6 @@ EXPLICIT = {
     "np.linalg.solve": ["W np.linalg.solve(np.outer({W}, {W}) + 2.0 * np.eye(2), {W})",
                         "M np.linalg.solve(np.outer({W}, {W}) + 2.0 * np.eye(2), {M})"],
     "np.linalg.slogdet": ["S np.linalg.slogdet(np.outer({W}, {W}) + 2.0 * np.eye(2))[1]"],
-    "np.linalg.cholesky": ["M np.linalg.cholesky(np.outer({W}, {W}) + 2.0 * np.eye(2)) @ {M}"],
     "np.linalg.pinv": ["M np.linalg.pinv({M}.T + np.eye(3, 2))"],
     "np.linalg.matrix_power": ["M np.linalg.matrix_power(0.5 * np.outer({W}, {W}), 2) @ {M}"],
     "np.where": ["V np.where({V} > 0.1, {V}, {V})", "M np.where({M} < {V}, {S}, {M})"],
@@ -185,7 +184,8 @@ EXPLICIT = {
                                       "np.tril(np.outer({V}, {V})), {V}, lower=True)"],
     "math.degrees": ["S 0.01 * math.degrees({S})"], "np.degrees": ["V np.degrees({V}) / 60.0"],
     "np.rad2deg": ["M 0.02 * np.rad2deg({M})"],
-    "np.linalg.cholesky": ["M np.linalg.cholesky(np.diag({V+}) + 2.0 * np.eye(3) + 0.1 * np.tril(np.outer({V}, "
+    "np.linalg.cholesky": ["M np.linalg.cholesky(np.outer({W}, {W}) + 2.0 * np.eye(2)) @ {M}",
+                           "M np.linalg.cholesky(np.diag({V+}) + 2.0 * np.eye(3) + 0.1 * np.tril(np.outer({V}, "
                            "{V}), -1))[1:]"],
     "np.linspace": ["V np.linspace({S}, {S} + 1.0, 3)", "M np.linspace({V}, 2.0, 2)[:, :3] * 1.0"],
     "np.pad": ["V np.pad({W}, (1, 0))", "V np.pad({W}, (0, 1), mode='edge')"],
