@@ -83,8 +83,18 @@ def _except_handler(node):
                              body=_value(node.body))
 
 
+def _constant(node):
+    """A constant written with a leading minus (-0.7, -0.0, -2j) becomes a negation of its absolute value:
+    astor writes a negative constant as it is, and `-0.7 ** 2` is -(0.7 ** 2), where the tree says
+    (-0.7) ** 2; a negation it puts in parentheses wherever precedence needs them."""
+    value = node.value
+    if type(value) in (int, float, complex) and repr(value).startswith("-"):
+        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value, kind=None))
+    return ast.Constant(value=value, kind=None)
+
+
 _CONVERTERS = {}
-_SPECIAL = {"arguments": _arguments, "ExceptHandler": _except_handler}
+_SPECIAL = {"arguments": _arguments, "ExceptHandler": _except_handler, "Constant": _constant}
 
 
 def to_source(functions):
