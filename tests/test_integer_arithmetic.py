@@ -45,6 +45,34 @@ def in_place_block(W, b):
     return np.sum(out ** 2)
 
 
+def index_then_enumerate(x, A):
+    """The fuzzer's seed 130000308: `i`, a loop's index, then a variable of the next loop body (its index
+    from enumerate with a start): the adjoint of `x[i]` read the first loop's exemption and no saved `i`."""
+    for i in range(2):
+        x = x * 1.5
+    total = 0.0
+    for j, row in enumerate(A, 1):
+        i = j - 1
+        total = total + np.sum(row) * x[i] ** 2
+    return total
+
+
+def index_before_its_loop(x, n):
+    i = n + 1
+    y = x[i] * x[i]
+    for i in range(n):
+        y = y + x[i] * x[i + 1]
+    return y
+
+
+def index_assigned_in_its_loop(x, n):
+    total = 0.0
+    for i in range(n):
+        i = n - 1 - i
+        total = total + x[i] ** 3
+    return total
+
+
 CASES = [
     (tail_from_block, lambda rng: (rng.standard_normal(9), 1)),
     (one_block, lambda rng: (rng.standard_normal(9), 2)),
@@ -53,6 +81,9 @@ CASES = [
     (doubled_range, lambda rng: (rng.standard_normal(8), 3)),
     (lstm_gates, lambda rng: (rng.standard_normal((2, 12)), 1, 4)),
     (in_place_block, lambda rng: (rng.standard_normal(9), 1)),
+    (index_then_enumerate, lambda rng: (rng.standard_normal(3), rng.standard_normal((3, 2)))),
+    (index_before_its_loop, lambda rng: (rng.standard_normal(5), 2)),
+    (index_assigned_in_its_loop, lambda rng: (rng.standard_normal(4), 3)),
 ]
 
 

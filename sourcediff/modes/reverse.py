@@ -249,7 +249,7 @@ class ReverseMode:
         self.primal_of = {}  # cotangent name -> its primal (the inverse of self.cotangents)
         self.stack = names.fresh("stack", temporary=False)
         self.stack_used = False
-        self.loop_indices = set()
+        self.loop_indices = frozenset()  # indices of the loops around the statement being transformed
         self.seeded = None  # the cotangent that is the function's cotangent parameter
         self.reached = set()  # variables whose cotangent surely holds an array (surely_reached)
         self.originals = {}  # differentiated parameter assigned again -> the name keeping the argument
@@ -424,7 +424,7 @@ class ReverseMode:
                             for a in args)
                     and all(last_writer.get(a, -1) <= writer for a in args)):
                 found[n] = (value, writer)
-        return {n: v for n, v in found.items() if not _names_of(v[0]) & set(found)}
+        return {n: v for n, v in found.items() if not names_in(v[0]) & set(found)}
 
     def statement(self, stmt):
         if isinstance(stmt, gast.FunctionDef):
@@ -657,10 +657,16 @@ class ReverseMode:
         return forward, backward
 
     def for_loop(self, stmt):
-        """Backwards over the same range; a loop that can break counts its iterations."""
+        """Backwards over the same range; a loop that can break counts its iterations. Inside its body
+        the backward loop gives the index its forward value again, so adjoints there read it unsaved,
+        unless the body assigns it too; elsewhere (before the loop, after it, in another loop that
+        assigns the name) the index is a variable like any other."""
         index = stmt.target.id
-        self.loop_indices.add(index)
+        enclosing = self.loop_indices
+        if index not in _stored(stmt.body):
+            self.loop_indices = enclosing | {index}
         forward_body, backward_body = self.sweep(stmt.body)
+        self.loop_indices = enclosing
         if not backward_body:
             return [gast.For(target=stmt.target, iter=stmt.iter, body=forward_body, orelse=[], type_comment=None)], []
         origin = stmt.sd_origin
@@ -749,10 +755,6 @@ class AdjointScope:
 
 def _stored(statements_):
     return {n.id for s in statements_ for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-
-
-def _names_of(node):
-    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
 
 
 def derived(stmt):
