@@ -972,12 +972,15 @@ def product_directions(dx, x, n, z):
 
 
 def direction(t, j):
-    """Direction j of a tangent that carries several (a zero literal serves every direction)."""
+    """Direction j of a tangent that carries several (a zero literal serves every direction, and so do
+    the zeros along one direction that aligned and as_directions make of it)."""
     if isinstance(t, (list, tuple)):
         return sequence_like(t, (direction(e, j) for e in t))
     if isinstance(t, dict):
         return {k: direction(e, j) for k, e in t.items()}
-    return t[j] if np.ndim(t) else t
+    if not np.ndim(t):
+        return t
+    return t[0] if np.shape(t)[0] == 1 else t[j]
 
 
 def stack_directions(parts):

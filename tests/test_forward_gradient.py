@@ -243,11 +243,20 @@ def summed_constant_weights(x, W):
     return np.sum(x * x) - 0.75 * sum(items)
 
 
-def test_a_list_of_zero_tangents_in_vector_mode():
+def stacked_constant_weights(x, W):
+    items = []
+    for j in range(3):
+        items.append(constant_weight(a=np.outer(x[1:], x), b=W) * (j + 1.0))
+    return np.sum(x * x) - 0.75 * np.sum(np.array(items))
+
+
+@pytest.mark.parametrize("f", [summed_constant_weights, stacked_constant_weights])
+def test_a_list_of_zero_tangents_in_vector_mode(f):
     """Found by the fuzzer: a list whose every tangent was the 0.0 of a zero tangent had no direction
-    axis to stack along (AxisError in vector mode and forward gradients)."""
+    axis to stack along (AxisError in vector mode and forward gradients); made an array, each of its
+    zeros along one direction was read at direction 1 (IndexError, seed 140001840)."""
     x, W = np.array([0.3, -0.5, 0.8]), np.ones((2, 3))
-    value, estimate = sd.forward_gradient(summed_constant_weights, directions=4)(x, W, rng=1)
+    value, estimate = sd.forward_gradient(f, directions=4)(x, W, rng=1)
     assert value == pytest.approx(np.sum(x * x) - 0.75 * 0.7 * 6)
     shared = np.random.default_rng(1)
     directions = [normal_like(x, shared) for _ in range(4)]
