@@ -93,7 +93,7 @@ class Derivation:
             mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
             self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
             checked_by = self.namespace.bind(parsed.name, parsed.function) if entry else None
-            self.add(mode.transform(new_name, checked_by), names, parsed)
+            self.add(self.clean(mode.transform(new_name, checked_by), names), parsed)
         return self.jvps[key]
 
     def function_forward_gradient(self, fn, pattern, distribution="normal", antithetic=False):
@@ -109,7 +109,7 @@ class Derivation:
         tangent = mode.transform(new_name, self.namespace.bind(parsed.name, parsed.function), tangents_given=False)
         fused = forward_gradient_function(tangent, {p: mode.tangent_name(p) for p in pattern}, len(pattern),
                                           self.directions, distribution, antithetic, names.fresh)
-        self.add(fused, names, parsed)
+        self.add(self.clean(fused, names), parsed)
         return new_name
 
     def function_vjp(self, fn, pattern, lifted=None, entry=False):
@@ -130,7 +130,7 @@ class Derivation:
             self.writes_into[names[0]] = written_arguments(fdef)
             mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
             for generated in split(mode, *names, checked_by=checked_by):
-                self.add(generated, mode.names, parsed, reverse=True)
+                self.add(self.clean(generated, mode.names, reverse=True), parsed)
         return self.jvps[key]
 
     def function_grad(self, fn, pattern, motion="joint"):
@@ -150,22 +150,17 @@ class Derivation:
             scalar_def = clone(fdef)  # a copy of the same normalized function, not a second parse
             scalar_def.sd_temporaries, scalar_def.sd_locals = set(fdef.sd_temporaries), set(fdef.sd_locals)
         mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-        general = joint(mode, new_name, checked_by, scalar_name)
+        general = self.clean(joint(mode, new_name, checked_by, scalar_name), mode.names, reverse=True)
         if scalar_name is not None and not mode.stack_used:  # the general function, specialised
-            general = self.clean(general, mode.names, reverse=True)
-            specialised = self.clean_specialised(on_numbers(general, scalar_name), mode.names)
-            self.add(specialised, mode.names, parsed, reverse=True, cleaned=True)
+            self.add(self.clean_specialised(on_numbers(general, scalar_name), mode.names), parsed)
         elif scalar_name is not None:  # its own sweeps, which recompute popped values rather than push them
             scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
-            self.add(joint(scalar_mode, scalar_name, checked_by), scalar_mode.names, parsed, reverse=True)
-        self.add(general, mode.names, parsed, reverse=True, cleaned=scalar_name is not None and not mode.stack_used)
+            self.add(self.clean(joint(scalar_mode, scalar_name, checked_by), scalar_mode.names, reverse=True), parsed)
+        self.add(general, parsed)
         return new_name
 
-    def add(self, fdef, names, parsed, reverse=False, cleaned=False):
-        """Clean fdef up (unless it is) and add it to the module, refusing a parameter that hides a helper
-        it calls."""
-        if not cleaned:
-            fdef = self.clean(fdef, names, reverse)
+    def add(self, fdef, parsed):
+        """Add the cleaned fdef to the module, refusing a parameter that hides a helper it calls."""
         params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
         # names called (f(...)) or dotted (np.sum): the helpers and modules the function reads
         used = {n.func.id if isinstance(n, gast.Call) else n.value.id for n in walk(fdef)

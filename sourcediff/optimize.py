@@ -2,7 +2,7 @@
 import gast
 
 from .ir.analysis import mutated_variables, statements
-from .ir.build import Transformer, names_in, structure_key, walk
+from .ir.build import Transformer, name, names_in, structure_key, walk
 
 
 def blocks(node):
@@ -139,13 +139,13 @@ def _inline_block(block, single):
                 summary = _Summary(stmt)
         if not summary.pure or summary.in_place:
             waiting.clear()  # an in-place write may change what they read, through any alias
-        for name in summary.writes:
-            for target in waiting_on.pop(name, ()):
+        for written in summary.writes:
+            for target in waiting_on.pop(written, ()):
                 waiting.pop(target, None)
         if summary.pure and summary.target in single:
             waiting[summary.target] = (stmt, summary, index)
-            for name in summary.reads:
-                waiting_on.setdefault(name, []).append(summary.target)
+            for read in summary.reads:
+                waiting_on.setdefault(read, []).append(summary.target)
     block[:] = [s for i, s in enumerate(block) if i not in inlined]
 
 
@@ -343,13 +343,12 @@ def _cse_block(block, in_place):
                      and not isinstance(value, (gast.Name, gast.Constant, gast.List, gast.Tuple, gast.Dict)))
         key = structure_key(value) if candidate else None
         if key is not None and key in available.entries:
-            stmt.value = gast.Name(id=available.entries[key][0], ctx=gast.Load(), annotation=None, type_comment=None)
+            stmt.value = name(available.entries[key][0])
         if isinstance(target, gast.Subscript) or not pure:
             available = _Available()  # an in-place write or an unknown call may change anything read
         else:
-            for n in walk(target):
-                if isinstance(n, gast.Name):
-                    available.forget(n.id)
+            for n in names_in(target):
+                available.forget(n)
         if key is not None and key not in available.entries:
             if target.id not in reads:
                 available.add(key, target.id, reads)
@@ -430,8 +429,8 @@ def _fold_negated_first_contributions(block):
         reads, pure = _reads_and_purity(stmt.value, PURE_ROOTS | {"unbroadcast"}) if assignment else ((), False)
         if not pure:
             waiting.clear()
-        for name in reads:
-            waiting.pop(name, None)
+        for read in reads:
+            waiting.pop(read, None)
         if accumulated is not None:
             first, position = accumulated
             stmt.value = gast.BinOp(left=stmt.value.right, op=gast.Sub(), right=first.value.operand)
@@ -440,15 +439,15 @@ def _fold_negated_first_contributions(block):
                 for t in [t for t, (_, i) in waiting.items() if i > position]:
                     del waiting[t]
         if assignment:
-            for name in names_in(stmt.targets[0]):
-                waiting.pop(name, None)
-                for t, entry in waiting_on.pop(name, ()):
+            for written in names_in(stmt.targets[0]):
+                waiting.pop(written, None)
+                for t, entry in waiting_on.pop(written, ()):
                     if waiting.get(t) is entry:
                         del waiting[t]
         if getattr(stmt, "sd_derivative", False) and target is not None and _negated(stmt.value):
             entry = waiting[target] = (stmt, index)
-            for name in reads:  # the value is as read above: a folded one is a subtraction
-                waiting_on.setdefault(name, []).append((target, entry))
+            for read in reads:  # the value is as read above: a folded one is a subtraction
+                waiting_on.setdefault(read, []).append((target, entry))
     block[:] = [s for i, s in enumerate(block) if i not in folded]
 
 

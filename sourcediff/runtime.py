@@ -980,7 +980,7 @@ def direction(t, j):
         return {k: direction(e, j) for k, e in t.items()}
     if not np.ndim(t):
         return t
-    return t[0] if np.shape(t)[0] == 1 else t[j]
+    return t[0] if len(t) == 1 else t[j]
 
 
 def stack_directions(parts):

@@ -1260,7 +1260,9 @@ class Generator:
 
 def _on_numbers(template):
     """Whether a primitive's template works on Python floats alone, giving one (a math function, a builtin)."""
-    return (template.name.startswith("math.") or "." not in template.name) and "np." not in template.text and set(HOLE.findall(template.text)) <= {("S", d) for d in "r+~u1"} | {("S", "")}
+    holes = set(HOLE.findall(template.text))
+    return (template.name.startswith("math.") or "." not in template.name) and "np." not in template.text \
+        and holes <= {("S", domain) for domain in ("", "r", "+", "~", "u", "1")}
 
 
 def generate(seed, enabled=None, without=(), size=None):

@@ -110,8 +110,8 @@ _KEY_FIELDS = {}
 
 def walk(node):
     """Every node of a gast tree (depth first), without the ctx markers of names, attributes and
-    subscripts nor operators (nothing looks for them but through .ctx and .op); a faster stand-in for gast.walk (it runs in
-    every pass)."""
+    subscripts nor operators (nothing looks for them but through .ctx and .op); a faster stand-in for
+    gast.walk (it runs in every pass)."""
     stack = [node]
     pop, push = stack.pop, stack.append
     fields_of = _CHILD_FIELDS

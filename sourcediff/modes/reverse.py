@@ -279,13 +279,16 @@ class ReverseMode:
                 raise self.error(UnsupportedSyntaxError, stmt, f"{what} is not supported in reverse mode yet",
                                  "use forward mode (sd.jvp) for this function, or restructure it")
 
-    def separate_overwrites(self, body=None):
+    def separate_overwrites(self):
         """`s = s * v` becomes `s_new = s * v; s = s_new`, so an adjoint sees both values."""
+        self.fdef.body = self._separated(self.fdef.body)
+
+    def _separated(self, body):
         out = []
-        for stmt in self.fdef.body if body is None else body:
+        for stmt in body:
             for field in ("body", "orelse"):
                 if isinstance(getattr(stmt, field, None), list):
-                    setattr(stmt, field, self.separate_overwrites(getattr(stmt, field)))
+                    setattr(stmt, field, self._separated(getattr(stmt, field)))
             if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
                     and not isinstance(stmt.value, (gast.Name, gast.Constant))
                     and stmt.targets[0].id in names_in(stmt.value)):
@@ -294,8 +297,6 @@ class ReverseMode:
                 out += [assign(fresh, stmt.value, stmt.sd_origin), assign(target, name(fresh), stmt.sd_origin)]
             else:
                 out.append(stmt)
-        if body is None:
-            self.fdef.body = out
         return out
 
     # -- names -------------------------------------------------------------------------------------
