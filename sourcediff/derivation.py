@@ -23,6 +23,14 @@ from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zer
                        propagate_copies, propagate_local_copies, remove_dead_derivatives, use_reciprocals)
 
 
+def fresh_copy(fdef):
+    """A copy of a normalized function to transform: a transformation and its clean-up passes change the
+    trees they are given, so each variant of a function (one per pattern) starts from its own copy."""
+    copied = clone(fdef)
+    copied.sd_temporaries, copied.sd_locals = set(fdef.sd_temporaries), set(fdef.sd_locals)
+    return copied
+
+
 def refuse_no_value(parsed):
     """An entry function must return what is differentiated: one without `return value` (a return
     forgotten) returns None, whose derivative would come out as zero. (A lambda returns its body.)"""
@@ -119,7 +127,7 @@ class Derivation:
         then that def's identity. The entry pair (the one users call) checks its arguments and cotangent."""
         key = ("vjp", fn, tuple(pattern))
         if key not in self.jvps:
-            parsed, fdef = lifted if lifted is not None else self.prepare(fn)
+            parsed, fdef = self.prepare(fn) if lifted is None else (lifted[0], fresh_copy(lifted[1]))
             checked_by = self.namespace.bind(parsed.name, parsed.function) if entry else None
             if entry:
                 refuse_no_value(parsed)
@@ -147,8 +155,7 @@ class Derivation:
         scalar_name = scalar_def = None
         if is_scalar_code(fdef):
             scalar_name = self.namespace.reserve(f"{new_name}_scalars")
-            scalar_def = clone(fdef)  # a copy of the same normalized function, not a second parse
-            scalar_def.sd_temporaries, scalar_def.sd_locals = set(fdef.sd_temporaries), set(fdef.sd_locals)
+            scalar_def = fresh_copy(fdef)  # a copy of the same normalized function, not a second parse
         mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
         general = self.clean(joint(mode, new_name, checked_by, scalar_name), mode.names, reverse=True)
         if scalar_name is not None and not mode.stack_used:  # the general function, specialised

@@ -63,6 +63,8 @@ CONSTRUCTS = {
     "higher_order": "a lambda passed to a helper that calls it (`apply(g, x)`)",
     "closure": "a nested def reading an enclosing differentiable variable, called with variables",
     "closure_constant_call": "a nested def reading an enclosing variable, called with constants (defect 5)",
+    "closure_two_variants": "a nested def called with a differentiable argument and with a constant, two "
+                            "variants of one lifted function (their transformations shared its tree)",
     "container_parameter": "a tuple, list or dict parameter read by index, key and unpacking, and repeated (`(p * 2)[2]`)",
     "nested_container": "nested tuples and lists `p[0][1]` (defect 4)",
     "nested_dict": "nested dicts `p['l1']['W']` and dict literals of differentiable values (defect 10)",
@@ -1042,7 +1044,7 @@ class Generator:
         return self.make(prefix + self.pick(forms, 1), defines=defines)
 
     def s_closure(self, in_loop):
-        if in_loop or not (self.on("closure") or self.on("closure_constant_call")):
+        if in_loop or not (self.on("closure") or self.on("closure_constant_call") or self.on("closure_two_variants")):
             return None
         enclosing = [n for n, s in self.scope.items() if s == "S"] + [n for n, s in self.scope.items() if s == "V"]
         if not enclosing:
@@ -1055,15 +1057,18 @@ class Generator:
         body = self.expr(shape, 1)
         self.scope = saved
         name = self.fresh()
-        if self.on("closure_constant_call") and (not self.on("closure") or self.chance(0.5)):
-            self.uses.add("closure_constant_call")
+        kinds = [k for k in ("closure", "closure_constant_call", "closure_two_variants") if self.on(k)]
+        kind = self.rng.choice(kinds)
+        self.uses.add(kind)
+        if kind == "closure_constant_call":
             call = f"{inner}(2.0) + {inner}(3.0)"
         else:
-            self.uses.add("closure")
             argument = self.expr("S", 1)
             if not set(re.findall(r"[A-Za-z_]\w*", argument)) & (set(self.scope) | {"p"}):
                 argument = a if shape == "S" else f"{a}[0]"  # a constant argument is closure_constant_call
             call = f"{inner}({argument})"
+            if kind == "closure_two_variants":
+                call = self.rng.choice([f"{call} + {inner}(2.0)", f"{inner}(2.0) + {call}"])
         self.scope[name] = shape
         return self.make(f"def {inner}(t):\n    return t * {a} + {body}\n{name} = {call}", defines={name: shape})
 

@@ -633,3 +633,27 @@ def test_the_index_of_a_write_computed_by_a_call_is_computed_once():
         value, gradient = sd.value_and_grad(adds_at_a_random_element)(x, np.random.default_rng(seed))
         picked = int(np.argmin([abs(value - (x @ x + 3.0 * x[k] ** 2)) for k in range(3)]))
         np.testing.assert_allclose(gradient, 2.0 * x + np.where(np.arange(3) == picked, 6.0 * x, 0.0))
+
+
+# -- one nested function, two variants --------------------------------------------------------------
+
+def test_a_closure_called_with_a_differentiable_argument_and_with_a_constant():
+    """Two variants of one lifted nested function (for `inner(x)` and for `inner(2.0)`): each must be
+    transformed from its own copy; sharing the tree let the first one's clean-up passes rewrite the
+    second (tanh's adjoint then read the wrong output: a wrong gradient, found by the fuzzer's
+    closure_two_variants)."""
+    def f(x, a):
+        def inner(t):
+            return t * a + np.tanh(t * a) * t
+        return np.sum(inner(x) + inner(2.0))
+
+    def g(x, a):
+        def inner(t):
+            return t * a + np.tanh(t * a) * t
+        return np.sum(inner(2.0) + inner(x))
+
+    x, a = np.array([0.1, -0.3, 0.5, 0.2]), 0.9
+    for fn in (f, g):
+        gx, ga = sd.grad(fn, (0, 1))(x, a)
+        np.testing.assert_allclose(gx, finite_difference_gradient(fn, (x, a), 0), rtol=1e-6, atol=1e-8)
+        assert ga == pytest.approx(finite_difference_gradient(fn, (x, a), 1), rel=1e-6)
