@@ -7,6 +7,7 @@ import types
 import numpy as np
 
 from .derivation import Derivation, collector_paused
+from .emit import compile_source
 from .errors import SourceDiffError
 from .frontend.parse import unbind
 from .rules import registry
@@ -116,9 +117,14 @@ def _generate(f, mode, wrt_names, options):
         derivation = Derivation(directions)
         return derivation, derivation.compile(derivation.function_forward_gradient(f, wrt_names, distribution,
                                                                                    antithetic))
+    if mode in ("jvp", "tangent_alone", "jvp_directions"):
+        # tangent_alone: the tangent without the value, to differentiate again (sd.hvp); jvp_directions:
+        # options[0] directions at once (sd.jacfwd)
+        derivation = Derivation(directions=options[0] if mode == "jvp_directions" else None,
+                                positional=mode != "jvp")
+        return derivation, derivation.compile(derivation.function_jvp(f, wrt_names, entry=True,
+                                                                      tangent_only=mode == "tangent_alone")[0])
     derivation = Derivation()
-    if mode == "jvp":
-        return derivation, derivation.compile(derivation.function_jvp(f, wrt_names, entry=True)[0])
     if mode == "vjp":
         return derivation, derivation.compile(derivation.function_grad(f, wrt_names))
     # split motion: a forward and a backward function
@@ -161,7 +167,7 @@ def jvp(f, wrt=0):
     One tangent per wrt entry, shaped like its argument (a tuple, list or dict of arrays for a
     structured argument). A tuple-valued f gives a tuple of tangents.
     """
-    f = inspect.unwrap(f)
+    f = primal(f)
     wrt_names = resolve_wrt(f, wrt)
     generated = _derive(f, "jvp", wrt_names)
     if not _has_defaults(f):
@@ -227,7 +233,7 @@ def forward_gradient(f, wrt=0, directions=1, distribution="normal", antithetic=F
     all, and g is the mean of the k estimates; antithetic=True draws k/2 directions and pairs each v
     with -v. f must return a scalar; g has the shape of the wrt argument (a tuple for a tuple wrt).
     """
-    f = inspect.unwrap(f)
+    f = primal(f)
     wrt_names = resolve_wrt(f, wrt)
     generated = _derive(f, "forward_gradient", wrt_names, forward_gradient_options(directions, distribution, antithetic))
     if distribution == "normal":
@@ -262,7 +268,7 @@ def vjp(f, wrt=0, motion="joint"):
     motion="split" it returns `(forward, backward)`: `forward(*args) -> (value, saved)` runs the
     primal once, and `backward(saved, cotangent)` may then be called with many cotangents.
     """
-    f = inspect.unwrap(f)
+    f = primal(f)
     wrt_names = resolve_wrt(f, wrt)
     single = not isinstance(wrt, (tuple, list))
     if motion == "split":
@@ -309,12 +315,44 @@ def value_and_grad(f, wrt=0):
 
 
 def grad(f, wrt=0):
-    """`grad(f, wrt)(*args)`: the gradient of the scalar f with respect to the wrt arguments."""
-    return _gradient_function(f, wrt, with_value=False)
+    """`grad(f, wrt)(*args)`: the gradient of the scalar f with respect to the wrt arguments. It can be
+    differentiated again, as a primitive whose derivatives are Hessian-vector products of f."""
+    from .higher_order import Gradient  # higher_order builds on this module
+    f = primal(f)
+    return Gradient(_gradient_function(f, wrt, with_value=False), f, resolve_wrt(f, wrt),
+                    not isinstance(wrt, (tuple, list)))
+
+
+def primal(f):
+    """The function a transform reads: f's own (through decorators), or for a derivative that carries its
+    own rules (sd.grad's), a generated function that calls it, which the modes differentiate by those rules."""
+    if getattr(type(f), "sd_rule", None) is None:
+        unwrapped = inspect.unwrap(f, stop=_made_by_sourcediff)
+        if _made_by_sourcediff(unwrapped):
+            raise SourceDiffError(f"{getattr(f, '__name__', f)!r} is a derivative sourcediff made that cannot be "
+                                  "differentiated again yet: differentiate sd.grad(f) or sd.jvp(f) (or use sd.hvp, "
+                                  "sd.hessian, sd.jacfwd, sd.jacrev)")
+        return unwrapped
+    caller = getattr(f, "sd_caller", None)
+    if caller is None:
+        parameters = list(f.__signature__.parameters.values())
+        defaults = {f"default_{p.name}": p.default for p in parameters if p.default is not p.empty}
+        listed = ", ".join(p.name + (f"=default_{p.name}" if f"default_{p.name}" in defaults else "")
+                           for p in parameters)
+        source = (f"def {f.__name__}({listed}):\n"
+                  f"    return {f.__name__}_primitive({', '.join(p.name for p in parameters)})\n")
+        scope = compile_source(source, {**defaults, f"{f.__name__}_primitive": f}, f.__name__)
+        caller = f.sd_caller = scope[f.__name__]
+    return caller
+
+
+def _made_by_sourcediff(f):
+    """A wrapper this package made around generated code (sd.vjp's, sd.value_and_grad's, sd.hvp's)."""
+    return getattr(f, "__module__", None) in ("sourcediff.api", "sourcediff.higher_order")
 
 
 def _gradient_function(f, wrt, with_value):
-    f = inspect.unwrap(f)
+    f = primal(f)
     joint = vjp(f, wrt)
     signature = _signature(f)
 
@@ -383,6 +421,11 @@ class Transformed:
     def value_and_grad(self, *args):
         """(value, gradient): see sd.value_and_grad."""
         return self._derivative(value_and_grad)(*args)
+
+    def hvp(self, *args):
+        """The Hessian times v (the last argument): see sd.hvp."""
+        from .higher_order import hvp  # higher_order builds on this module; its code is cached where it is generated
+        return hvp(self.fn, self.wrt)(*args)
 
     def forward_gradient(self, *args, rng=None, directions=1, distribution="normal", antithetic=False):
         """(value, forward-gradient estimate): see sd.forward_gradient."""

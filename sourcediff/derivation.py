@@ -63,9 +63,10 @@ def collector_paused():
 
 
 class Derivation:
-    def __init__(self, directions=None, optimize=True):
+    def __init__(self, directions=None, optimize=True, positional=False):
         self.directions = directions  # vector mode (forward gradients): directions each tangent carries
         self.optimize = optimize  # False keeps the transformation's raw output (sourcediff show --no-optimize)
+        self.positional = positional  # tangent parameters never keyword-only: the functions are differentiated again
         self.namespace = Namespace()
         self.functions = []  # generated FunctionDefs, callees before callers
         self.parsed = {}     # function -> ParsedFunction
@@ -86,12 +87,13 @@ class Derivation:
                              | {n.name for n in walk(fdef) if isinstance(n, gast.FunctionDef)}
                              | set(self.namespace.objects), fdef.sd_temporaries)
 
-    def function_jvp(self, fn, pattern, entry=False):
+    def function_jvp(self, fn, pattern, entry=False, tangent_only=False):
         """The name and tangent parameters of fn's tangent with respect to the parameters in pattern.
 
-        The entry function (the one users call) refuses integer arguments where derivatives are asked for.
+        The entry function (the one users call) refuses integer arguments where derivatives are asked for;
+        with tangent_only it returns the tangent without the value.
         """
-        key = (fn, tuple(pattern))
+        key = (fn, tuple(pattern), tangent_only)  # a recursive call needs the variant returning (value, tangent)
         if key not in self.jvps:
             parsed, fdef = self.prepare(fn)
             if entry:
@@ -101,7 +103,7 @@ class Derivation:
             mode = ForwardMode(self, parsed, fdef, pattern, {}, names)
             self.jvps[key] = (new_name, {p: mode.tangent_name(p) for p in pattern})
             checked_by = self.namespace.bind(parsed.name, parsed.function) if entry else None
-            self.add(self.clean(mode.transform(new_name, checked_by), names), parsed)
+            self.add(self.clean(mode.transform(new_name, checked_by, tangent_only=tangent_only), names), parsed)
         return self.jvps[key]
 
     def function_forward_gradient(self, fn, pattern, distribution="normal", antithetic=False):

@@ -232,6 +232,11 @@ def unrepeat(g, count):
     return total
 
 
+def extreme_index(extreme, x):
+    """The position max(x) (extreme=max) or min(x) returns the element of: the first, where it ties."""
+    return extreme(range(len(x)), key=x.__getitem__)
+
+
 def pop_cotangent(g):
     """(cotangent of a list's last element, cotangent of the list without it), undoing an append."""
     return (g[-1], g[:-1]) if isinstance(g, (list, np.ndarray)) else (0.0, g)

@@ -12,6 +12,7 @@ run can be counted per construct and constructs can be switched off.
 
 Values have four shapes: scalars S, vectors V (3,), short vectors W (2,) and matrices M (2, 3).
 """
+import copy
 import math
 import random
 import re
@@ -173,7 +174,8 @@ EXPLICIT = {
     "max": ["S max({S}, {S})", "S max([{S}, {S}, {S}])"], "min": ["S min({S}, {S})", "S min({V})"],
     "sum": ["S sum([{S}, {S}])", "V sum([{V}, {V}], {V})", "S sum({V})"],
     "float": ["S float({S})"], "list": ["S np.sum(list({V}))"], "tuple": ["S np.sum(tuple({V}))"],
-    "copy.copy": [], "math.log": ["S math.log({S+})", "S math.log({S+}, 2.0)"],
+    "copy.copy": [], "copy.deepcopy": ["V copy.deepcopy({V})", "S copy.deepcopy({S})"],
+    "scipy.special.polygamma": ["V scipy.special.polygamma(1, {V+})", "S scipy.special.polygamma(2, {S+})"], "math.log": ["S math.log({S+})", "S math.log({S+}, 2.0)"],
     "np.power": ["V np.power({V+}, 1.5)", "S np.power({S+}, {S~})", "M np.power({M}, 2)"],
     "math.pow": ["S math.pow({S+}, 1.5)", "S math.pow({S+}, {S~})"],
     "np.divide": ["V np.divide({V}, {V+})", "M np.divide({M}, {V+})"],
@@ -208,7 +210,7 @@ NO_TEMPLATE = {"copy.copy": "copy.copy of a differentiable value: `y = copy.copy
 
 def namespace():
     """The names generated code and templates may use."""
-    names = {"np": np, "math": math}
+    names = {"np": np, "math": math, "copy": copy}
     if scipy is not None:
         names["scipy"] = scipy
     return names
@@ -352,8 +354,9 @@ def primitive_templates():
         if name in NO_TEMPLATE:
             unfuzzed[name] = NO_TEMPLATE[name]
             continue
-        if getattr(rule.key, "__module__", None) == "sourcediff.runtime":
-            unfuzzed[name] = "a helper of generated code, reached through what normalization rewrites into it"
+        if getattr(rule.key, "__module__", "").startswith("sourcediff."):
+            unfuzzed[name] = ("a helper of generated code, reached through what normalization rewrites into it or by "
+                              "the second-order modes, which differentiate generated tangents")
             continue
         if name in EXPLICIT:
             found = [Template(name, t[0], t[2:]) for t in EXPLICIT[name] if _probe(t[2:].partition(" #")[0], t[0])]
@@ -467,7 +470,7 @@ class Program:
         for item in self.items:
             lines += ["", ""] + (item.lines() if isinstance(item, Function) else item.lines(0))
         lines += ["", ""] + self.entry.lines()
-        imports = ["import math", "", "import numpy as np"]
+        imports = ["import copy", "import math", "", "import numpy as np"]
         if any("scipy." in line for line in lines):
             imports += ["import scipy.linalg", "import scipy.special", "import scipy.stats"]
         return "\n".join(imports + lines) + "\n"

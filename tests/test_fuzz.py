@@ -1,6 +1,6 @@
 """The differential fuzzer in CI: a few hundred generated programs (tests/program_grammar.py), each in
-forward mode, reverse mode (joint and split), gradients, vector mode and forward gradients, against
-Richardson central differences (tests/differential.py). Long runs: scripts/fuzz.py, docs/fuzzing.md."""
+forward mode, reverse mode (joint and split), gradients, vector mode, forward gradients and second
+derivatives (both orders of nesting), against Richardson central differences (tests/differential.py). Long runs: scripts/fuzz.py, docs/fuzzing.md."""
 import numpy as np
 import pytest
 
@@ -17,7 +17,7 @@ PENDING = {
 }
 # Every program runs in these modes, and in one of ROTATING (the seed picks which), to stay fast.
 ALWAYS = ("jvp", "vjp", "grad", "identity")
-ROTATING = ("split", "vector", "forward_gradient")
+ROTATING = ("split", "vector", "forward_gradient", "hvp", "jvp_of_grad", "jvp_of_jvp")
 BATCHES, PER_BATCH = 8, 25
 
 
@@ -32,7 +32,7 @@ def test_generated_programs_have_right_derivatives_in_every_mode(tmp_path, batch
         assert not failures, f"seed {seed}:\n{result.source}\n" + "\n".join(
             f"{mode}: {o.kind}: {o.detail}" for mode, o in failures.items())
         checked += result.status == "checked"
-    assert checked >= PER_BATCH * 0.8  # most programs have a point away from their kinks
+    assert checked >= PER_BATCH * 0.7  # most programs have a point away from their kinks (18 to 25 of 25 in these batches)
 
 
 def test_grammar_writes_every_construct_and_the_issue_10_defects():
@@ -57,7 +57,8 @@ def test_every_registered_rule_is_called_by_the_grammar_or_says_why_not():
     for rule in filter(program_grammar.shipped, RULES.values()):
         if rule.name not in program_grammar.OPERATOR_NAMES:
             assert rule.name in fuzzed or rule.name in program_grammar.UNFUZZED, rule.name
-    assert len(program_grammar.UNFUZZED) <= 5, program_grammar.UNFUZZED  # copy.copy and four runtime helpers
+    users = {n: why for n, why in program_grammar.UNFUZZED.items() if not why.startswith("a helper of generated code")}
+    assert len(users) <= 1, users  # copy.copy; sourcediff's own helpers are reached through what calls them
     seen = set()
     for seed in range(400):
         seen |= {c[5:] for c in program_grammar.generate(seed).constructs() if c.startswith("prim:")}

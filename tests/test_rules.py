@@ -37,7 +37,9 @@ from sourcediff.ir.namespace import NameGenerator, Namespace
 from sourcediff.modes.directions import operand_in_form, over_directions, vector_template
 from sourcediff.rules import RULES, rule_for, spelling
 from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
-from sourcediff.runtime import added_at, broadcast_like, concatenate_columns, concatenate_rows, item
+from sourcediff.rules.linalg import symmetric_input
+from sourcediff.runtime import (added_at, broadcast_like, concatenate_columns, concatenate_rows, expand_reduced, item,
+                                require_real)
 
 STEP = 1e-6
 VECTOR_DIRECTIONS = 7  # a size no sample has, so a misplaced direction axis cannot broadcast by chance
@@ -184,6 +186,7 @@ TABLE = {
     list: [call(N(3)), call(N(2, 3)), call((N(2), N()))],
     tuple: [call([N(2), N(3)]), call(N(3))],
     copy.copy: [call(N(3)), call(N()), call([N(2), N()]), call({"a": N(2), "b": N()})],
+    copy.deepcopy: [call(N(3)), call(N()), call([N(2), N()]), call({"a": N(2), "b": {"c": N(2, 2)}})],
     operator.getitem: [call(N(5), slice(3, 3)), call(N(0, 2), (slice(None), 1)), call(N(5), 2), call(N(5), -1),
                        call(N(5), slice(1, 4)), call(N(4, 3), (slice(None), 1)),
                        call(N(5), np.array([0, 2, 2])), call(N(4), np.array([True, False, True, True])),
@@ -424,18 +427,28 @@ TABLE.update({
     np.linalg.matrix_power: [call(W(), 3), call(W(2), 2), call(W(), 0), call(W(), 1), call(W(), -2), call(W(2), n=-1)],
     np.linalg.cholesky: [call(SPD()), call(SPD(2)), call(SPD(n=1))],
     np.linalg.eigh: [call(SYM()), call(SYM(2)), call(SYM(), "U"), call(SYM(n=2), UPLO="U")],
+    symmetric_input: [call(N(3, 3)), call(N(2, 3, 3), "U"), call(N(3, 3), UPLO="L")],
     np.linalg.svd: [call(N(3, 3)), call(N(4, 3), full_matrices=False), call(N(3, 5), full_matrices=False),
                     call(N(2, 4, 3), full_matrices=False), call(N(3, 4), compute_uv=False),
                     call(N(2, 3, 3), False, False)],
     # np.add.at(z, index, v) as a new array (ir/mutation.py): repeated indices add up
     added_at: [call(N(5), [0, 0, 3], N(3)), call(N(4), np.array([2, 2]), N()), call(N(2, 3), ([0, 0, 1], [2, 2, 0]), N(3)),
                call(N(3, 2), [1, 1], N(2)), call(N(3), slice(0, 2), N(2))],
+    # helpers of generated tangent code (rules/runtime.py), which higher-order derivatives differentiate
+    require_real: [call(N(3), "x", len), call(N(), "x", len), call([N(2), N()], "x", len)],
+    # (the value whose shape they take is read for its shape alone: its cotangent stays the 0.0 of zeros)
+    broadcast_like: [call(N(3), N(2, 3), active=(0,)), call(N(), N(3), active=(0,)), call(N(1, 3), N(2, 3), active=(0,)),
+                     call(N(2), N(2), active=(0,))],
+    expand_reduced: [call(N(3), N(2, 3), 0, False, active=(0,)), call(N(2), N(2, 3), 1, False, active=(0,)),
+                     call(N(), N(2, 3), None, False, active=(0,)), call(N(1, 3), N(2, 3), 0, True, active=(0,)),
+                     call(N(2), N(2, 3, 4), (1, 2), False, active=(0,))],
 })
 
 try:
     import scipy.linalg
     import scipy.special
     import scipy.stats
+    from sourcediff.rules.scipy import as_solved, triangle
 except ImportError:  # the SciPy rules register only when SciPy is installed
     pass
 else:
@@ -464,6 +477,10 @@ else:
            if np.lib.NumpyVersion(scipy.__version__) >= "1.16.0" else []),
         scipy.stats.multivariate_normal.logpdf: [call(N(3), N(3), SPD()), call(N(5, 3), N(3), SPD()),
                                                  call(N(4, 2), cov=SPD(n=2)), call(N(1, 3), mean=N(3), cov=SPD())],
+        scipy.special.polygamma: [call(1, P(3)), call(2, P()), call(0, P(2, 2)), call(np.array([1, 2]), P(2))],
+        # parts of solve_triangular's tangent, so that it nests
+        triangle: [call(N(3, 3), True, False), call(N(3, 3), False, True), call(N(2, 3, 3), True, True)],
+        as_solved: [call(N(3, 3), 0), call(N(3, 3), "T"), call(N(2, 3, 3), 1)],
     })
 
 

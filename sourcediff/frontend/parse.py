@@ -56,14 +56,16 @@ def canonical_name(obj):
 
 
 _STDLIB = os.path.join(os.path.realpath(sysconfig.get_paths()["stdlib"]), "")
+# sourcediff's own package: its runtime helpers, which generated code calls, have rules or are refused
+_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "")
 
 
 def is_library_function(fn):
-    """Whether fn comes from an installed package or the standard library. sourcediff never reads a
-    library's source (it is written for speed and robustness, not for differentiation): a library
-    function is differentiated through its rule, or refused."""
+    """Whether fn comes from an installed package, the standard library or sourcediff itself. sourcediff
+    never reads a library's source (it is written for speed and robustness, not for differentiation): a
+    library function is differentiated through its rule, or refused."""
     path = os.path.realpath(fn.__code__.co_filename)
-    return path.startswith(_STDLIB) or not {"site-packages", "dist-packages"}.isdisjoint(path.split(os.sep))
+    return path.startswith((_STDLIB, _PACKAGE)) or not {"site-packages", "dist-packages"}.isdisjoint(path.split(os.sep))
 
 
 @dataclass

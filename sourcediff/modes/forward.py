@@ -47,6 +47,7 @@ class ForwardMode:
         self.fdef = fdef
         self.pattern = tuple(pattern)
         self.checked_by = None  # the user's function, in an entry function (transform sets it)
+        self.tangent_only = False  # the function returns its tangent alone (transform sets it)
         self.tangents = tangent_names  # primal name -> tangent name (shared with nested functions)
         self.names = names
         self.enclosing = enclosing
@@ -106,9 +107,11 @@ class ForwardMode:
 
     # -- functions ---------------------------------------------------------------------------------
 
-    def transform(self, new_name, checked_by=None, tangents_given=True):
-        """The tangent function. Its tangent parameters follow the primal ones (keyword-only when the
-        primal has defaults); with checked_by (the user's function, bound in the module under that
+    def transform(self, new_name, checked_by=None, tangents_given=True, tangent_only=False):
+        """The tangent function. Its tangent parameters follow the primal ones: keyword-only when the
+        primal has defaults, or (for a derivation whose functions are differentiated again, which reads
+        ordinary parameters only) ordinary ones defaulting to None. It returns (value, tangent), or with
+        tangent_only the tangent alone (what a Hessian-vector product differentiates). With checked_by (the user's function, bound in the module under that
         name) it first refuses integer arguments where derivatives are asked for and, when the caller
         gives the tangents (users do, one direction each; a forward gradient draws them), tangents
         unlike their arguments."""
@@ -117,8 +120,10 @@ class ForwardMode:
         args = clone(self.fdef.args)
         tangents = [gast.Name(id=self.tangent_name(p), ctx=gast.Param(), annotation=None, type_comment=None)
                     for p in self.pattern]
-        if args.defaults:
+        if args.defaults and not self.derivation.positional:
             args.kwonlyargs, args.kw_defaults = tangents, [None] * len(tangents)
+        elif args.defaults:
+            args.args, args.defaults = args.args + tangents, args.defaults + [const(None) for _ in tangents]
         else:
             args.args = args.args + tangents
         given = tangents_given and self.directions is None
@@ -131,6 +136,7 @@ class ForwardMode:
             if param in self.active and param not in self.pattern:
                 body.append(self.derived(self.tangent_name(param), self.zeros_like(name(param)), None))
         self.checked_by = checked_by
+        self.tangent_only = tangent_only
         body += without_unused_functions(self.block(self.fdef.body))
         if checked_by is not None and may_fall_through(body):
             body.append(self.refuse_none())
@@ -219,6 +225,8 @@ class ForwardMode:
             tangent = gast.Tuple(elts=[self.derivative_or_zero(e) for e in value.elts], ctx=gast.Load())
         else:
             tangent = self.derivative_or_zero(value)
+        if self.tangent_only:
+            return with_origin(gast.Return(value=tangent), stmt.sd_origin)
         pair = gast.Tuple(elts=[value or const(None), tangent], ctx=gast.Load())
         return with_origin(gast.Return(value=pair), stmt.sd_origin)
 
@@ -345,7 +353,7 @@ class ForwardMode:
         if rule is None or not rule.tangents:
             what = describe(value, key)
             raise self.error(NonDifferentiableError, value, f"no derivative rule for {what}",
-                             no_rule_hint(value, "register_tangent"))
+                             no_rule_hint(value, key, "register_tangent"))
         template, operand_form = self.tangent_template(rule, args, value)
         if template is None:
             raise self.error(NonDifferentiableError, stmt,

@@ -32,9 +32,13 @@ def describe(value, key):
     return type(value).__name__
 
 
-def no_rule_hint(value, register):
-    """What to do about a value without a rule; register names the function that registers one."""
-    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
+def no_rule_hint(value, key, register):
+    """What to do about a value without a rule (key: its primitive, None where a variable names the
+    function called); register names the function that registers one."""
+    if getattr(key, "__module__", "").startswith("sourcediff."):
+        return ("sourcediff differentiates its own generated code where its helpers have rules (docs/higher-order.md "
+                "lists what nests): this one has none yet")
+    if key is None and isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
         return (f"bind it before differentiating, sd.grad(functools.partial(f, {value.func.id}=np.tanh)), or call "
                 "it in a helper the function passes it to")
     return f"register one with sd.{register}, or compute this value outside the differentiated function"

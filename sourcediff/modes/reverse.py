@@ -546,7 +546,7 @@ class ReverseMode:
         if template is None:
             what = describe(value, key)
             raise self.error(NonDifferentiableError, value, f"no adjoint rule for {what}",
-                             no_rule_hint(value, "register_adjoint"))
+                             no_rule_hint(value, key, "register_adjoint"))
 
         def cotangent_of(node):
             if isinstance(node, gast.Name) and node.id == t:

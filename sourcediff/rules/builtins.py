@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import add_at, add_like, aligned, as_directions, item, tangent_item, unbroadcast
+from ..runtime import add_at, add_like, aligned, as_directions, extreme_index, item, tangent_item, unbroadcast
 from .registry import F, adjoint, d, inactive, tangent, vector_tangent
 
 inactive(operator.floordiv, len, range, int, round, bool, isinstance, type, print)
@@ -98,12 +98,12 @@ def pos_adjoint(z, x):
     d[x] = d[z]
 
 
-@tangent(float, np.float64, item, list, tuple, copy.copy, linear=True)
+@tangent(float, np.float64, item, list, tuple, copy.copy, copy.deepcopy, linear=True)
 def identity_like(z, x):
     d[z] = F(d[x])
 
 
-@vector_tangent(np.float64, copy.copy)
+@vector_tangent(np.float64, copy.copy, copy.deepcopy)
 def identity_like_directions(z, x):
     d[z] = copy.copy(d[x])
 
@@ -113,7 +113,7 @@ def number_directions(z, x):  # x holds one number, maybe as an array of shape (
     d[z] = np.reshape(d[x], (-1,))
 
 
-@adjoint(float, np.float64, item, list, tuple, copy.copy)
+@adjoint(float, np.float64, item, list, tuple, copy.copy, copy.deepcopy)
 def identity_like_adjoint(z, x):
     d[x] = add_like(d[x], x, d[z])
 
@@ -156,12 +156,12 @@ def max_of_two_adjoint(z, x, y):
 
 @tangent(builtins.max, builtins.min, nargs=1)
 def max_of_sequence(z, x):
-    d[z] = d[x][F(range(len(x)), key=x.__getitem__)]
+    d[z] = d[x][extreme_index(F, x)]
 
 
 @adjoint(builtins.max, builtins.min, nargs=1)
 def max_of_sequence_adjoint(z, x):
-    d[x] = add_at(d[x], x, F(range(len(x)), key=x.__getitem__), d[z])
+    d[x] = add_at(d[x], x, extreme_index(F, x), d[z])
 
 
 # Not `linear`: that is keyed by spelling, so it would also fold `sum(dx, 0.0)` (a start without a

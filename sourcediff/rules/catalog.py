@@ -2,10 +2,14 @@
 
 Regenerate with `python -m sourcediff.rules.catalog > docs/supported.md`.
 """
+import builtins
+import math
+
 import astor
 import gast
+import numpy as np
 
-from . import RULES
+from . import RULES, rule_for
 from .linalg import ASSUMPTIONS
 
 CONSTRUCTS = [
@@ -84,6 +88,36 @@ REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, de
            "and complex numbers (arguments, constants, globals and types; the rules are written for real values).")
 
 
+def second_order_gaps():
+    """{primitive: the helpers its tangent template calls that have no rules of their own}: the primitives
+    whose second derivatives (a tangent differentiated again) are refused, naming the helper."""
+    gaps = {}
+    for rule in RULES.values():
+        for template in filter(shipped, rule.tangents.values()):
+            for node in gast.walk(gast.Module(body=template.body, type_ignores=[])):
+                if isinstance(node, gast.Call):
+                    for module in (np, math):  # M in a template is either
+                        called = _resolved(node.func, template.scope, module)
+                        if callable(called) and rule_for(called) is None:
+                            gaps.setdefault(rule.name, set()).add(called.__name__)
+    return {name: sorted(helpers) for name, helpers in sorted(gaps.items())}
+
+
+def shipped(template):
+    """Whether the template is one of sourcediff's own (not a user's, registered with sd.register_tangent)."""
+    return template.scope.get("__name__", "").startswith("sourcediff.")
+
+
+def _resolved(node, scope, module):
+    """The object a template's name or dotted name denotes (None for a local or a subscript)."""
+    if isinstance(node, gast.Name):
+        return module if node.id == "M" else scope.get(node.id, getattr(builtins, node.id, None))
+    if isinstance(node, gast.Attribute):
+        base = _resolved(node.value, scope, module)
+        return getattr(base, node.attr, None) if base is not None else None
+    return None
+
+
 def tangent_text(template):
     lines = [astor.to_source(gast.gast_to_ast(stmt), pretty_source="".join).strip() for stmt in template.body]
     return "; ".join(lines).replace("|", "\\|")
@@ -104,7 +138,7 @@ def catalog():
             "| primitive | positional arguments | tangent | adjoint |", "|---|---|---|---|"]
     for rule in rules:
         for nargs, template in sorted(rule.tangents.items(), key=lambda item: item[0] or 0):
-            if not template.scope.get("__name__", "").startswith("sourcediff."):
+            if not shipped(template):
                 continue  # a user's rule, registered with sd.register_tangent
             adjoint = rule.adjoints.get(nargs)
             adjoint_text = f"`{tangent_text(adjoint)}`" if adjoint is not None else "(none)"
@@ -112,6 +146,11 @@ def catalog():
                        f"| {adjoint_text} |")
     out += ["", "The `scipy.*` rules register only when SciPy is installed.", "",
             "## Where a derivative does not exist", ""] + [f"- {text}" for text in ASSUMPTIONS]
+    gaps = second_order_gaps()
+    out += ["", "## Second derivatives", "",
+            "Every primitive above has second derivatives (sd.hvp, sd.hessian, sd.jvp of sd.jvp, docs/higher-order.md) "
+            "except these, whose tangent calls a helper without rules of its own yet (refused, naming the helper): "
+            + ", ".join(f"`{name}` ({', '.join(helpers)})" for name, helpers in gaps.items()) + "."]
     inactive = [f"`{r.name}`" for r in rules if r.inactive]
     out += ["", "## Primitives without a derivative", "",
             "Their results carry no derivative (shapes, counts, comparisons, rounding, constructors): "

@@ -155,6 +155,8 @@ class _Substitution:
     def substitute_name(self, node):
         if node.id == self.out_param:
             return clone(self.output)
+        if node.id in self.bound and self.bound[node.id] is self.template.defaults.get(node.id):
+            return self.substitute(self.bound[node.id])  # a default is template code: its names are the template's
         if node.id in self.bound:
             operand = clone(self.bound[node.id])
             operand.sd_operand = True  # the user's expression: simplify leaves it as written

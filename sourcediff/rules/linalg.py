@@ -51,6 +51,19 @@ def symmetric_cotangent(m, UPLO="L"):
     return lower if UPLO == "L" else transposed(lower)
 
 
+@tangent(symmetric_input)
+def symmetric_input_tangent(z, a, UPLO="L"):  # a part of the tangents of eigh and cholesky: linear in a
+    d[z] = symmetric_input(d[a], UPLO)
+
+
+@adjoint(symmetric_input)
+def symmetric_input_adjoint(z, a, UPLO="L"):
+    d[a] = symmetric_cotangent(d[z], UPLO)
+
+
+array_cotangent(symmetric_input)
+
+
 def lower_half(m):
     """The lower triangle of m with its diagonal halved: the part X of X + Xᵀ that is lower triangular."""
     return np.tril(m) - 0.5 * m * np.eye(np.shape(m)[-1])

@@ -112,8 +112,13 @@ def identity(obj):
 
 
 def rule_for(obj):
+    """obj's rule: registered, or carried by obj itself (a gradient sourcediff generated, whose rules are
+    Hessian-vector products: see higher_order.Gradient)."""
     rule = RULES.get(identity(obj))
-    return rule if rule is not None and (rule.key is obj or inspect.ismethod(obj) and rule.key == obj) else None
+    if rule is not None and (rule.key is obj or inspect.ismethod(obj) and rule.key == obj):
+        return rule
+    own = getattr(type(obj), "sd_rule", None)
+    return obj.sd_rule if own is not None else None
 
 
 def is_user_function(obj):
@@ -130,13 +135,17 @@ def _rule(key):
 
 
 def parse_template(fn, constant=(), choices=None):
-    source = textwrap.dedent(inspect.getsource(fn))
+    return template_from_source(textwrap.dedent(inspect.getsource(fn)), fn.__globals__, constant, choices)
+
+
+def template_from_source(source, scope, constant=(), choices=None):
+    """The template a `def` in source defines, its free names looked up in scope."""
     node = gast.parse(source).body[0]
     args = node.args
     params = [a.id for a in args.args]
     defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
     return Template(params, defaults, args.vararg.id if args.vararg else None,
-                    args.kwarg.id if args.kwarg else None, node.body, source, fn.__globals__, tuple(constant),
+                    args.kwarg.id if args.kwarg else None, node.body, source, scope, tuple(constant),
                     dict(choices or {}))
 
 

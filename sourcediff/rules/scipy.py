@@ -76,6 +76,16 @@ def digamma_adjoint(z, x):
     d[x] = polygamma(1, x) * d[z]
 
 
+@tangent(polygamma, constant=("n",))
+def polygamma_(z, n, x):  # digamma's tangent calls it: second derivatives of digamma need it
+    d[z] = polygamma(n + 1, x) * d[x]
+
+
+@adjoint(polygamma, constant=("n",))
+def polygamma_adjoint(z, n, x):
+    d[x] = unbroadcast(polygamma(n + 1, x) * d[z], x)
+
+
 @tangent(erf, pointwise=True)
 def erf_(z, x):
     d[z] = 1.1283791670955126 * np.exp(-(x * x)) * d[x]
@@ -234,7 +244,7 @@ LINEAR_ARGUMENTS.update(gaussian_cov_tangent={2}, triangle={0}, as_solved={0})  
 
 # How generated code, errors and docs/supported.md name these rules (rather than by __qualname__).
 for _spelled in ("linalg.solve_triangular", "special.logsumexp", "special.expit", "special.logit",
-                 "special.gammaln", "special.digamma", "special.erf", "special.erfc", "special.xlogy", "stats.norm.logpdf", "stats.norm.cdf",
+                 "special.gammaln", "special.digamma", "special.polygamma", "special.erf", "special.erfc", "special.xlogy", "stats.norm.logpdf", "stats.norm.cdf",
                  "stats.norm.logcdf", "stats.multivariate_normal.logpdf"):
     _obj = scipy
     for _attr in _spelled.split("."):
@@ -242,3 +252,27 @@ for _spelled in ("linalg.solve_triangular", "special.logsumexp", "special.expit"
     rule_for(_obj).name = "scipy." + _spelled
 
 array_cotangent(solve_triangular, multivariate_normal.logpdf)
+
+
+# the parts of solve_triangular's tangent (linear maps: a projection, a transpose), so that it nests
+@tangent(triangle)
+def triangle_tangent(z, a, lower, unit_diagonal):
+    d[z] = triangle(d[a], lower, unit_diagonal)
+
+
+@adjoint(triangle)
+def triangle_adjoint(z, a, lower, unit_diagonal):
+    d[a] = triangle(d[z], lower, unit_diagonal)
+
+
+@tangent(as_solved)
+def as_solved_tangent(z, m, trans):
+    d[z] = as_solved(d[m], trans)
+
+
+@adjoint(as_solved)
+def as_solved_adjoint(z, m, trans):
+    d[m] = as_solved(d[z], trans)
+
+
+array_cotangent(triangle, as_solved)

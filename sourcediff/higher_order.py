@@ -1,0 +1,260 @@
+"""Second derivatives and Jacobians, built on the first-order transforms.
+
+Generated tangent functions can be differentiated again (rules/runtime.py gives their helpers rules), so
+a Hessian-vector product is reverse mode over forward mode: the gradient, with respect to x, of the
+tangent ∇f(x)·v that sd.jvp generates. It costs a few evaluations of f and never forms the Hessian; the
+Hessian is one such product per element of x. Jacobians take all basis directions in one vector-mode
+forward pass (jacfwd), or one backward sweep per output element after a single forward sweep (jacrev).
+"""
+import functools
+
+import numpy as np
+
+from .api import _derive, _positional, _qualname, _signature, primal, resolve_wrt
+from .errors import ArgumentError, SourceDiffError
+from .frontend.parse import function_name
+from .rules.registry import Rule, template_from_source
+
+
+class SecondOrder:
+    """A higher-order transform of f: callable, with the generated source it runs as `.source`."""
+
+    def __init__(self, f, wrt, name, run, source):
+        self.f, self.wrt, self.__name__, self.__qualname__ = f, wrt, name, name
+        self._run, self._source = run, source
+        self.__doc__ = f"{name.rsplit('_', 1)[-1]} of {_qualname(f)}"
+
+    def __call__(self, *args, **kwargs):
+        return self._run(*args, **kwargs)
+
+    @property
+    def source(self):
+        """The generated functions this transform calls (for jacfwd, those of its last call)."""
+        return self._source()
+
+
+def hvp(f, wrt=0):
+    """`hvp(f, wrt)(*args, v) -> H v`: the Hessian of the scalar f with respect to the wrt arguments
+    times v (shaped like the wrt argument, a tuple of them for a tuple wrt), without forming H."""
+    f = primal(f)
+    wrt_names = resolve_wrt(f, wrt)
+    single = not isinstance(wrt, (tuple, list))
+    signature = _signature(f)
+
+    def backward():
+        """The gradient, with respect to the wrt arguments, of the tangent ∇f·v: H v (generated at first use)."""
+        return _derive(_derive(f, "tangent_alone", wrt_names), "vjp", wrt_names)
+
+    def run(*args, **kwargs):
+        if not args:
+            raise TypeError(f"{_qualname(f)}_hvp() takes the arguments of {_qualname(f)}{signature} followed by v")
+        primals = _positional(signature, args[:-1], kwargs)
+        directions = (args[-1],) if single else tuple(args[-1])
+        if len(directions) != len(wrt_names):
+            raise ArgumentError(f"v holds {len(directions)} directions for the {len(wrt_names)} arguments "
+                                f"{', '.join(wrt_names)} of {_qualname(f)}")
+        try:
+            _, product = backward()(*primals, *directions, 1.0)
+        except ArgumentError as exc:
+            if "cotangent" not in str(exc):
+                raise
+            raise SourceDiffError(f"hvp needs {_qualname(f)} to return a scalar") from None
+        return (product,) if not single and len(wrt_names) == 1 else product
+
+    return SecondOrder(f, wrt, f"{_qualname(f)}_hvp", run, lambda: backward().source)
+
+
+def hessian(f, wrt=0):
+    """`hessian(f, wrt)(*args) -> H`: the Hessian of the scalar f, shaped x.shape + x.shape for one wrt
+    argument x; for a tuple wrt, a tuple of rows of blocks H[i][j] shaped x_i.shape + x_j.shape. One
+    Hessian-vector product per element of the wrt arguments."""
+    f = primal(f)
+    wrt_names = resolve_wrt(f, wrt)
+    product = hvp(f, wrt_names)  # a tuple of products, one per wrt argument
+    signature = _signature(f)
+
+    def run(*args, **kwargs):
+        primals = _positional(signature, args, kwargs)
+        xs = _arrays(f, wrt_names, primals)
+        blocks = [[np.zeros(np.shape(xi) + np.shape(xj)) for xj in xs] for xi in xs]
+        for j, xj in enumerate(xs):
+            for k in range(np.size(xj)):
+                v = [np.zeros(np.shape(x)) if np.ndim(x) else 0.0 for x in xs]
+                v[j] = _basis(xj, k)
+                columns = product(*primals, tuple(v))
+                for i, column in enumerate(columns):
+                    blocks[i][j].reshape(np.size(xs[i]), np.size(xj))[:, k] = np.ravel(column)
+        return tuple(map(tuple, blocks)) if isinstance(wrt, (tuple, list)) else blocks[0][0]
+
+    return SecondOrder(f, wrt, f"{_qualname(f)}_hessian", run, lambda: product.source)
+
+
+def jacfwd(f, wrt=0):
+    """`jacfwd(f, wrt)(*args) -> J`: the Jacobian of f, shaped value.shape + x.shape (a tuple over a
+    tuple-valued f, of a tuple over a tuple wrt), from one forward pass carrying every basis direction."""
+    f = primal(f)
+    wrt_names = resolve_wrt(f, wrt)
+    single = not isinstance(wrt, (tuple, list))
+    signature = _signature(f)
+    last = {}
+
+    def run(*args, **kwargs):
+        primals = _positional(signature, args, kwargs)
+        xs = _arrays(f, wrt_names, primals)
+        count = sum(np.size(x) for x in xs)
+        tangent = last["generated"] = _derive(f, "jvp_directions", wrt_names, (count,))
+        directions, offset = [], 0
+        for x in xs:
+            rows = np.zeros((count, np.size(x)))
+            rows[offset:offset + np.size(x)] = np.eye(np.size(x))
+            directions.append(rows.reshape((count,) + np.shape(x)))
+            offset += np.size(x)
+        value, tangents = tangent(*primals, *directions)
+        return _over_outputs(value, tangents, lambda y, t: _columns(y, t, xs, count, single), f)
+
+    def source():
+        if "generated" not in last:
+            raise AttributeError("jacfwd generates its source for the number of directions a call needs: call it first")
+        return last["generated"].source
+
+    return SecondOrder(f, wrt, f"{_qualname(f)}_jacfwd", run, source)
+
+
+def jacrev(f, wrt=0):
+    """`jacrev(f, wrt)(*args) -> J`, shaped as jacfwd's: one forward sweep, then one backward sweep per
+    element of f's value."""
+    return _by_rows(f, wrt, "jacrev")
+
+
+def jacobian(f, wrt=0):
+    """`jacobian(f, wrt)(*args) -> J`, by jacfwd where f has at least as many outputs as inputs (one
+    forward pass), by jacrev otherwise (one backward sweep per output)."""
+    return _by_rows(f, wrt, "jacobian", jacfwd(f, wrt))
+
+
+def _by_rows(f, wrt, kind, forward_jacobian=None):
+    """The Jacobian from one backward sweep per element of f's value after one forward sweep, or from
+    forward_jacobian where f has at least as many outputs as inputs."""
+    f = primal(f)
+    wrt_names = resolve_wrt(f, wrt)
+    single = not isinstance(wrt, (tuple, list))
+    forward, backward = _derive(f, "split", wrt_names)
+    signature = _signature(f)
+
+    def run(*args, **kwargs):
+        primals = _positional(signature, args, kwargs)
+        xs = _arrays(f, wrt_names, primals)
+        value, saved = forward(*primals)
+        outputs = sum(np.size(y) for y in (value if isinstance(value, tuple) else (value,)))
+        if forward_jacobian is not None and outputs >= sum(np.size(x) for x in xs):
+            return forward_jacobian(*primals)
+        return _rows(value, saved, backward, xs, f, single)
+
+    return SecondOrder(f, wrt, f"{_qualname(f)}_{kind}", run, lambda: backward.source)
+
+
+def _arrays(f, wrt_names, primals):
+    """The wrt arguments among primals, refused unless floats or float arrays (the Jacobians and the
+    Hessian are arrays of their elements)."""
+    parameters = list(_signature(f).parameters)
+    xs = [primals[parameters.index(n)] for n in wrt_names]
+    for n, x in zip(wrt_names, xs):
+        if not (isinstance(x, float) or isinstance(x, np.ndarray) and x.dtype.kind == "f"):
+            raise SourceDiffError(f"argument '{n}' of {_qualname(f)} is {type(x).__name__}: Jacobians and Hessians "
+                                  "are taken with respect to floats and float arrays (sd.jvp, sd.vjp and sd.hvp take "
+                                  "lists, tuples and dicts)")
+    return xs
+
+
+def _basis(x, k):
+    """The k-th unit direction shaped like x."""
+    if np.ndim(x) == 0:
+        return 1.0
+    e = np.zeros(np.shape(x))
+    e.flat[k] = 1.0
+    return e
+
+
+def _over_outputs(value, derivative, build, f):
+    """build(y, d) for f's value and derivative, or a tuple of them for a tuple-valued f."""
+    if isinstance(value, tuple):
+        return tuple(build(y, d) for y, d in zip(value, derivative))
+    if isinstance(value, (list, dict)):
+        raise SourceDiffError(f"{_qualname(f)} returns a {type(value).__name__}: Jacobians are taken of floats, "
+                              "arrays and tuples of them")
+    return build(value, derivative)
+
+
+def _columns(y, t, xs, count, single):
+    """The Jacobian blocks of output y from its vector-mode tangent t (one row per basis direction)."""
+    t = np.broadcast_to(np.asarray(t, dtype=float), (count,) + np.shape(y))  # a zero tangent: 0.0
+    blocks, offset = [], 0
+    for x in xs:
+        part = t[offset:offset + np.size(x)].reshape((np.size(x), np.size(y)))
+        blocks.append(np.ascontiguousarray(part.T).reshape(np.shape(y) + np.shape(x)))
+        offset += np.size(x)
+    return blocks[0] if single else tuple(blocks)
+
+
+def _rows(value, saved, backward, xs, f, single):
+    """The Jacobian blocks from one backward sweep per element of f's value."""
+    outputs = value if isinstance(value, tuple) else (value,)
+    if isinstance(value, (list, dict)) or not all(isinstance(y, (float, np.floating, np.ndarray)) for y in outputs):
+        raise SourceDiffError(f"{_qualname(f)} returns a {type(value).__name__}: Jacobians are taken of floats, "
+                              "arrays and tuples of them")
+    results = []
+    for index, y in enumerate(outputs):
+        blocks = [np.zeros(np.shape(y) + np.shape(x)) for x in xs]
+        for k in range(np.size(y)):
+            cotangent = tuple(_basis(o, k) if i == index else (np.zeros(np.shape(o)) if np.ndim(o) else 0.0)
+                              for i, o in enumerate(outputs))
+            rows = backward(saved, cotangent if isinstance(value, tuple) else cotangent[0])  # one per wrt argument
+            for block, row in zip(blocks, rows):
+                block.reshape(np.size(y), -1)[k] = np.ravel(row)
+        results.append(blocks[0] if single else tuple(blocks))
+    return tuple(results) if isinstance(value, tuple) else results[0]
+
+
+class Gradient:
+    """sd.grad(f, wrt): f's gradient, and a primitive whose derivatives are Hessian-vector products of f
+    (its Jacobian is the Hessian, which is symmetric: the tangent and the adjoint are both H times the
+    incoming derivative). So `sd.jvp(sd.grad(f))`, `sd.grad(sd.grad(f))` for a function of a number, and
+    user code calling a gradient are differentiated without differentiating reverse-mode code."""
+
+    def __init__(self, run, f, wrt_names, single):
+        functools.update_wrapper(self, run)
+        self.__name__ = self.__qualname__ = f"{function_name(f)}_grad"
+        self.__signature__ = _signature(f)
+        self.run, self.f, self.wrt_names, self.single = run, f, wrt_names, single
+
+    def __call__(self, *args, **kwargs):
+        return self.run(*args, **kwargs)
+
+    @functools.cached_property
+    def sd_rule(self):
+        """Tangent `d[z] = H (d[w1], ...)` and adjoint `d[w1], ... = H d[z]`, H the Hessian with respect to the
+        wrt arguments; the other parameters of f must carry no derivative (the rule refuses them)."""
+        from .runtime import cotangent_like
+        parameters = list(self.__signature__.parameters.values())
+        scope = {"hessian_product": hvp(self.f, self.wrt_names), "cotangent_like": cotangent_like,
+                 "as_tuple": as_tuple}
+        scope.update((f"default_{p.name}", p.default) for p in parameters if p.default is not p.empty)
+        signature = ", ".join(p.name + ("" if p.default is p.empty else f"=default_{p.name}") for p in parameters)
+        arguments = ", ".join(p.name for p in parameters)
+        wrt = self.wrt_names
+        directions = "".join(f"cotangent_like(d[{w}], {w}), " for w in wrt)  # zeros in w's structure for 0.0
+        like = wrt[0] if self.single else f"({', '.join(wrt)},)"
+        tangent = (f"def tangent(z, {signature}):\n"
+                   f"    d[z] = hessian_product({arguments}, ({directions})){'[0]' if self.single else ''}\n")
+        adjoint = (f"def adjoint(z, {signature}):\n"
+                   f"    product = hessian_product({arguments}, as_tuple(cotangent_like(d[z], {like})))\n"
+                   + "".join(f"    d[{w}] = product[{i}]\n" for i, w in enumerate(wrt)))
+        constant = [p.name for p in parameters if p.name not in wrt]
+        rule = Rule(self, self.__name__)
+        rule.tangents[None] = template_from_source(tangent, scope, constant)
+        rule.adjoints[None] = template_from_source(adjoint, scope, constant)
+        return rule
+
+def as_tuple(value):
+    """A single cotangent as a tuple of one, a tuple as it is: what hessian_product takes for a tuple wrt."""
+    return value if isinstance(value, tuple) else (value,)

@@ -1,0 +1,272 @@
+"""Second derivatives, Hessians and Jacobians (sourcediff/higher_order.py), against finite differences of
+first derivatives checked elsewhere (the corpus tests) and against autograd's Hessians and Jacobians.
+
+Every corpus function is differentiated twice, in both orders that only need tangents: reverse mode over
+its generated tangent (what sd.hvp runs) and forward mode over it (sd.jvp of sd.jvp), through the
+dot-product identity <w, D(J v)[u]> on a random w."""
+import copy
+import inspect
+
+import autograd
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from corpus import CASES
+from corpus_tools import (autograd_version, finite_difference_jvp, flat, random_like, sample, tree_map)
+from sourcediff.api import _derive, resolve_wrt
+
+# corpus functions whose second derivative is refused, and the words the refusal names
+REFUSED = {"reductions_with_axes": "product_of_others", "array_methods_traceable": "product_of_others",
+           # `pair = (i + 2, y[i])` makes pair active in the tangent's reverse sweep, and `dx[pair[0] - 2]` is then
+           # a subscript whose index carries a derivative
+           "iterate_backwards": "index carries a derivative"}
+SECOND = [c for c in CASES if c.name not in REFUSED]
+
+
+def full_arguments(case, seed):
+    """The sample's arguments with the defaults filled in (the tangent differentiated again takes all of them)."""
+    args, positions, tangents = sample(case, seed)
+    bound = inspect.signature(case.fn).bind(*args)
+    bound.apply_defaults()
+    return list(bound.args), positions, tangents
+
+
+def tangent_of(case):
+    """The corpus function's generated tangent (*args, *tangents) -> J v, every parameter positional."""
+    return _derive(case.fn, "tangent_alone", resolve_wrt(case.fn, case.wrt if isinstance(case.wrt, tuple)
+                                                            else (case.wrt,)))
+
+
+@pytest.mark.parametrize("order", ["reverse over forward", "forward over forward"])
+@pytest.mark.parametrize("case", SECOND, ids=[c.name for c in SECOND])
+def test_second_derivative_of_the_corpus(case, order):
+    args, positions, tangents = full_arguments(case, 0)
+    names = resolve_wrt(case.fn, case.wrt if isinstance(case.wrt, tuple) else (case.wrt,))
+    tangent = tangent_of(case)
+    rng = np.random.default_rng(3)
+    jv = tangent(*copy.deepcopy(args), *tangents)
+    w = tree_map(lambda leaf: random_like(leaf, rng), jv)
+    us = [tree_map(lambda leaf: random_like(leaf, rng), t) for t in tangents]
+    differences = finite_difference_jvp(lambda *a: tangent(*a, *tangents), args, positions, us)
+    if order == "reverse over forward":
+        _, cotangents = sd.vjp(tangent, names)(*copy.deepcopy(args), *tangents, w)
+        exact = sum(float(flat(c) @ flat(u)) for c, u in zip(cotangents, us))
+    else:
+        _, second = sd.jvp(tangent, names)(*copy.deepcopy(args), *tangents, *us)
+        exact = float(flat(w) @ flat(second))
+    expected = float(flat(w) @ differences)
+    assert exact == pytest.approx(expected, rel=1e-4, abs=1e-5 * max(1.0, float(np.abs(flat(w)) @ np.abs(differences))))
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_second_derivatives_out_of_reach_are_refused_by_name(name):
+    case = next(c for c in CASES if c.name == name)
+    args, _, tangents = full_arguments(case, 0)
+    tangent = tangent_of(case)
+    names = resolve_wrt(case.fn, case.wrt if isinstance(case.wrt, tuple) else (case.wrt,))
+    with pytest.raises(sd.NonDifferentiableError, match=REFUSED[name]) as refused:
+        sd.vjp(tangent, names)(*args, *tangents, tangent(*args, *tangents))
+    assert refused.value.lineno is not None
+
+
+# -- the API on functions users write -----------------------------------------------------------------
+
+def loss(w, X, y, l2=0.1):
+    z = np.tanh(X @ w)
+    return np.mean((z - y) ** 2) + l2 * np.sum(w ** 2)
+
+
+def two_arguments(a, b):
+    return np.sum(np.sin(a) * b) + a[0] * b[1] ** 2
+
+
+def vector_valued(x, s):
+    return np.array([x[0] * x[1], np.sin(x[2]) * s, s ** 2]) * np.cos(x)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal(3), rng.standard_normal((5, 3)), rng.standard_normal(5)
+
+
+def autograd_hessian(f, args, position):
+    return autograd.hessian(autograd_version(f), position)(*args)
+
+
+def test_hvp_matches_autograds_hessian(data):
+    w, X, y = data
+    v = np.array([0.3, -1.0, 0.5])
+    H = autograd_hessian(loss, (w, X, y), 0)
+    np.testing.assert_allclose(sd.hvp(loss)(w, X, y, v), H @ v, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sd.hvp(loss)(w, X, y, v, l2=0.5), autograd_hessian(loss, (w, X, y, 0.5), 0) @ v,
+                               rtol=1e-10, atol=1e-12)
+    assert "def " in sd.hvp(loss).source
+
+
+def test_hessian_matches_autograd_and_the_hvps(data):
+    w, X, y = data
+    H = sd.hessian(loss)(w, X, y)
+    np.testing.assert_allclose(H, autograd_hessian(loss, (w, X, y), 0), rtol=1e-10, atol=1e-12)
+    columns = np.stack([sd.hvp(loss)(w, X, y, e) for e in np.eye(3)], axis=1)
+    np.testing.assert_allclose(H, columns, rtol=1e-12)
+    np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-12)
+
+
+def test_a_hessian_of_a_tuple_of_arguments_is_a_tuple_of_rows_of_blocks():
+    a, b = np.array([0.2, -0.7]), np.array([1.3, 0.4])
+    H = sd.hessian(two_arguments, (0, 1))(a, b)
+    full = autograd.hessian(lambda ab: autograd_version(two_arguments)(ab[:2], ab[2:]))(np.concatenate([a, b]))
+    assert [[block.shape for block in row] for row in H] == [[(2, 2), (2, 2)], [(2, 2), (2, 2)]]
+    np.testing.assert_allclose(np.block([[H[0][0], H[0][1]], [H[1][0], H[1][1]]]), full, rtol=1e-10, atol=1e-12)
+    products = sd.hvp(two_arguments, (0, 1))(a, b, (np.ones(2), np.zeros(2)))
+    np.testing.assert_allclose(np.concatenate(products), full @ np.array([1.0, 1.0, 0.0, 0.0]), rtol=1e-10)
+
+
+def of_numbers(x, y):
+    return np.exp(np.sin(x)) * y ** 3
+
+
+def test_hessian_of_a_function_of_numbers():
+    H = sd.hessian(of_numbers, (0, 1))(0.4, 1.5)
+    expected = autograd.hessian(lambda p: autograd_version(of_numbers)(p[0], p[1]))(np.array([0.4, 1.5]))
+    np.testing.assert_allclose(np.array([[H[0][0], H[0][1]], [H[1][0], H[1][1]]]), expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("jacobian", [sd.jacfwd, sd.jacrev, sd.jacobian])
+def test_jacobians_match_autograd(jacobian):
+    x, s = np.array([0.3, -0.8, 1.1]), 0.7
+    J = jacobian(vector_valued)(x, s)
+    np.testing.assert_allclose(J, autograd.jacobian(autograd_version(vector_valued))(x, s), rtol=1e-10, atol=1e-12)
+    Jx, Js = jacobian(vector_valued, (0, 1))(x, s)
+    assert Jx.shape == (3, 3) and Js.shape == (3,)
+    np.testing.assert_allclose(Js, autograd.jacobian(autograd_version(vector_valued), 1)(x, s), rtol=1e-10)
+
+
+@pytest.mark.parametrize("jacobian", [sd.jacfwd, sd.jacrev])
+def test_jacobians_of_a_tuple_valued_function_through_branches_and_loops(jacobian):
+    def f(x):
+        total = np.zeros(2)
+        for i in range(3):
+            if x[i] > 0.0:
+                total = total + x[i] * x[:2]
+            else:
+                total = total - np.sin(x[i])
+        return total, np.sum(total ** 2)
+
+    x = np.array([0.5, -0.3, 0.9])
+    J, g = jacobian(f)(x)
+    eps = 1e-6
+    numeric = [np.stack([(f(x + eps * e)[k] - f(x - eps * e)[k]) / (2 * eps) for e in np.eye(3)], axis=-1)
+               for k in range(2)]
+    np.testing.assert_allclose(J, numeric[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(g, numeric[1], rtol=1e-6, atol=1e-8)
+
+
+def test_a_gradient_differentiates_again_by_its_hessian(data):
+    w, X, y = data
+    H = autograd_hessian(loss, (w, X, y), 0)
+    g = sd.grad(loss)
+    v = np.array([1.0, 0.5, -2.0])
+    value, product = sd.jvp(g)(w, X, y, v)
+    np.testing.assert_allclose(value, g(w, X, y), rtol=1e-12)
+    np.testing.assert_allclose(product, H @ v, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sd.jacfwd(g)(w, X, y), H, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sd.jacrev(g)(w, X, y), H, rtol=1e-10, atol=1e-12)
+
+    def along(w, X, y):  # user code calling a gradient
+        return g(w, X, y) @ v
+
+    np.testing.assert_allclose(sd.grad(along)(w, X, y), H @ v, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sd.grad(lambda w: g(w, X, y) @ v)(w), H @ v, rtol=1e-10, atol=1e-12)
+
+
+def test_grad_of_grad_of_a_function_of_a_number():
+    def f(t):
+        return np.sin(t) * t ** 3
+
+    second = sd.grad(sd.grad(f))(0.7)
+    assert second == pytest.approx(-np.sin(0.7) * 0.7 ** 3 + 6 * np.cos(0.7) * 0.7 ** 2 + 6 * 0.7 * np.sin(0.7),
+                                   rel=1e-12)
+    value, third_free = sd.jvp(sd.jvp(f))(0.7, 1.0, 1.0)  # forward over forward: (f, f'), (f', f'')
+    assert third_free[1] == pytest.approx(second, rel=1e-12)
+
+
+def test_a_gradient_with_respect_to_one_argument_refuses_derivatives_of_the_others(data):
+    w, X, y = data
+    g = sd.grad(loss)
+
+    def through_data(w, X, y):
+        return np.sum(g(w, X * 2.0, y))
+
+    with pytest.raises(sd.NonDifferentiableError, match="X") as refused:
+        sd.grad(through_data, 1)(w, X, y)
+    assert refused.value.lineno is not None
+
+
+def test_what_cannot_nest_yet_is_refused_clearly():
+    def f(x):
+        return np.sum(x ** 3)
+
+    x = np.array([0.5, 1.5])
+    with pytest.raises(sd.SourceDiffError, match="scalar"):
+        sd.hvp(lambda x: x ** 2)(x, x)
+    with pytest.raises(sd.SourceDiffError, match="cannot be differentiated again"):
+        sd.jvp(sd.value_and_grad(f))
+    with pytest.raises(sd.SourceDiffError, match="cannot be differentiated again"):
+        sd.grad(sd.hvp(f))
+    with pytest.raises(sd.NonDifferentiableError, match="require_cotangent") as refused:
+        sd.jvp(sd.vjp(f))(x, 1.0, x)  # forward over reverse-mode code: its helpers have no rules yet
+    assert "docs/higher-order.md" in refused.value.hint
+    with pytest.raises(sd.NonDifferentiableError, match="no adjoint rule"):
+        sd.grad(sd.grad(sd.grad(lambda t: t ** 4)))(0.5)  # a third derivative
+    with pytest.raises(sd.SourceDiffError, match="floats and float arrays"):
+        sd.hessian(lambda p: p["a"] ** 2)({"a": 1.0})
+
+
+def softplus_slowly(x):
+    return np.log(1.0 + np.exp(x))
+
+
+def logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@sd.register_tangent(softplus_slowly)
+def _softplus_tangent(z, x):
+    d[z] = logistic(x) * d[x]  # noqa: F821  (template syntax)
+
+
+@sd.register_adjoint(softplus_slowly)
+def _softplus_adjoint(z, x):
+    d[x] = logistic(x) * d[z]  # noqa: F821
+
+
+def only_a_tangent(x):
+    return x * 2.0
+
+
+@sd.register_tangent(only_a_tangent)
+def _only_a_tangent(z, x):
+    d[z] = 2.0 * d[x]  # noqa: F821
+
+
+def test_custom_rules_compose_at_second_order():
+    x, v = np.array([-0.5, 0.2, 1.4]), np.array([1.0, 2.0, -1.0])
+    product = sd.hvp(lambda x: np.sum(softplus_slowly(x)))(x, v)
+    s = 1.0 / (1.0 + np.exp(-x))
+    np.testing.assert_allclose(product, s * (1.0 - s) * v, rtol=1e-12)
+    with pytest.raises(sd.NonDifferentiableError, match="only_a_tangent"):
+        sd.hvp(lambda x: np.sum(only_a_tangent(x) ** 2))(x, v)
+
+
+def test_adjoint_decorated_functions_gain_hvp(data):
+    w, X, y = data
+
+    @sd.adjoint
+    def decorated(w, X, y):
+        return loss(w, X, y)
+
+    v = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(decorated.hvp(w, X, y, v), autograd_hessian(loss, (w, X, y), 0) @ v, rtol=1e-10)
