@@ -20,7 +20,7 @@ from .modes.forward_gradient import check_scalar_function, forward_gradient_func
 from .modes.reverse import ReverseMode, is_scalar_code, written_arguments
 from .modes.reverse_functions import joint, on_numbers, split
 from .optimize import (eliminate_common_subexpressions, fold_negations, fold_zero_initializations, inline_single_use,
-                       propagate_copies, propagate_local_copies, remove_dead_derivatives, use_reciprocals)
+                       propagate_copies, propagate_local_copies, remove_dead_statements, use_reciprocals)
 
 
 def fresh_copy(fdef):
@@ -188,7 +188,9 @@ class Derivation:
         if not self.optimize:
             return fdef
         fdef = propagate_copies(eliminate_common_subexpressions(fold_zero_initializations(fdef)))
-        fdef = inline_single_use(remove_dead_derivatives(propagate_local_copies(fdef)), names.temporaries)
+        fdef = inline_single_use(remove_dead_statements(propagate_local_copies(fdef)), names.temporaries)
+        # again once temporaries are inlined: a derivative's part then shows the primal value it recomputes
+        fdef = eliminate_common_subexpressions(fdef)
         return use_reciprocals(fold_negations(fdef)) if reverse else fdef
 
     def clean_specialised(self, fdef, names):
@@ -196,7 +198,7 @@ class Derivation:
         (`bsin_a = bb` from unbroadcast), temporaries now read once, negations now adjacent."""
         if not self.optimize:
             return fdef
-        fdef = inline_single_use(remove_dead_derivatives(propagate_local_copies(propagate_copies(fdef))),
+        fdef = inline_single_use(remove_dead_statements(propagate_local_copies(propagate_copies(fdef))),
                                  names.temporaries)
         return fold_negations(fdef)
 

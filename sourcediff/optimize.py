@@ -15,17 +15,18 @@ def blocks(node):
             yield block
 
 
-def remove_dead_derivatives(fdef):
+def remove_dead_statements(fdef):
     """Drop derivative statements whose results nothing reads (tangents of values that do not reach
-    the output), and then those only the dropped ones read, until none is left."""
+    the output) and pure computations of values nothing reads (the value of a function whose tangent
+    alone is returned, for sd.hvp), and then those only the dropped ones read, until none is left."""
     reads = {}  # name -> how many times it is read
     for node in walk(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             reads[node.id] = reads.get(node.id, 0) + 1
-    removable = {}  # name -> the derivative assignments to it
+    removable = {}  # name -> the assignments to it that may go
     for stmt in statements(fdef.body):
-        if getattr(stmt, "sd_derivative", False) and isinstance(stmt, gast.Assign) \
-                and isinstance(stmt.targets[0], gast.Name):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and len(stmt.targets) == 1 \
+                and (getattr(stmt, "sd_derivative", False) or _is_pure(stmt.value)):
             removable.setdefault(stmt.targets[0].id, []).append(stmt)
     dead_ids = set()
     pending = [n for n in removable if not reads.get(n)]
@@ -92,7 +93,7 @@ def propagate_copies(fdef):
 
 # Calls that neither read nor write anything but their arguments, so moving them later is safe.
 PURE_ROOTS = {"np", "math", "zeros_like", "broadcast_like", "expand_reduced", "unreduce", "abs", "max", "min", "sum", "len",
-              "float", "range", "list", "tuple"}
+              "float", "range", "list", "tuple", "type"}
 
 
 # Folding stops where a statement would hold more operations than this: nesting beyond it is harder
@@ -317,10 +318,13 @@ class _Rename(Transformer):
 
 
 def eliminate_common_subexpressions(fdef):
-    """Within a block, a derivative's pure value computed again while what it reads is unchanged is
-    read from the variable that holds it: `t2 = np.cos(x)` after `t1 = np.cos(x)` becomes `t2 = t1`,
-    which copy propagation then removes. Never for values that may be changed in place later (an
-    alias would see the change): containers, and arrays written through a subscript or add_at."""
+    """Within a block, a derivative's pure value, or a part of it, computed again while what it reads is
+    unchanged is read from the variable that holds it: `t2 = np.cos(x)` after `t1 = np.cos(x)` becomes
+    `t2 = t1`, which copy propagation then removes, and `b = (1.0 - h * h) * g` after `t = 1.0 - h * h`
+    becomes `b = t * g` (a tangent's factor that the adjoint of the same primitive computes again). A
+    compound statement forgets what it may change: the names it assigns, or everything where it calls
+    more than the entry checks. Never for values that may be changed in place later (an alias would see
+    the change): containers, and arrays written through a subscript or add_at."""
     in_place = mutated_variables(fdef) | {n.args[0].id for n in walk(fdef) if isinstance(n, gast.Call)
                                           and isinstance(n.func, gast.Name) and n.func.id in ("add_at", "zero_at")
                                           and n.args and isinstance(n.args[0], gast.Name)}
@@ -333,18 +337,25 @@ def _cse_block(block, in_place):
     available = _Available()
     for stmt in block:
         if not isinstance(stmt, gast.Assign):
-            available = _Available()  # a compound statement or a call for effects: forget everything
+            written = _changed_by(stmt)
+            if written is None:
+                available = _Available()  # a call for effects may change anything
+            for n in written or ():
+                available.forget(n)
             continue
         target = stmt.targets[0]
         value = stmt.value
         reads, pure = _reads_and_purity(value)
-        candidate = (getattr(stmt, "sd_derivative", False) and isinstance(target, gast.Name)
-                     and target.id not in in_place and pure
-                     and not isinstance(value, (gast.Name, gast.Constant, gast.List, gast.Tuple, gast.Dict)))
-        key = structure_key(value) if candidate else None
-        if key is not None and key in available.entries:
-            stmt.value = name(available.entries[key][0])
-        if isinstance(target, gast.Subscript) or not pure:
+        # a pure value held by a variable: reusable; a derivative's is also rewritten (the primal stays as written)
+        reusable = (isinstance(target, gast.Name) and target.id not in in_place and pure
+                    and not isinstance(value, (gast.Name, gast.Constant, gast.List, gast.Tuple, gast.Dict)))
+        key = structure_key(value) if reusable else None
+        if key is not None and getattr(stmt, "sd_derivative", False):
+            if key in available.entries:
+                stmt.value = name(available.entries[key][0])
+            elif available.entries:
+                stmt.value = _ReuseParts(available.entries).visit(value)
+        if isinstance(target, gast.Subscript) or not (pure or _reads_and_purity(value, _UNCHANGING)[1]):
             available = _Available()  # an in-place write or an unknown call may change anything read
         else:
             for n in names_in(target):
@@ -352,6 +363,43 @@ def _cse_block(block, in_place):
         if key is not None and key not in available.entries:
             if target.id not in reads:
                 available.add(key, target.id, reads)
+
+
+# calls that change no value of the function: the entry checks (they raise or return their argument), and
+# the cotangent helpers that build new values from their arguments (unlike add_at and zero_at)
+_CHECKS = frozenset({"require_real", "refuse_complex", "require_cotangent", "returned_none"})
+_UNCHANGING = PURE_ROOTS | _CHECKS | {"unbroadcast", "add_cotangents", "add_like", "cotangent_like", "cotangent_at",
+                                      "summand_cotangent", "factor_cotangent", "matmul_left_cotangent",
+                                      "matmul_right_cotangent", "dot_left_cotangent", "dot_right_cotangent"}
+
+
+def _changed_by(stmt):
+    """The names a compound statement (or a call for effects) may change, or None where it calls more
+    than the entry checks and pure functions."""
+    changed = set()
+    for node in walk(stmt):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            changed.add(node.id)
+        elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store):
+            changed |= names_in(node.value)
+        elif isinstance(node, gast.Call) and not (isinstance(node.func, gast.Name) and node.func.id in _CHECKS) \
+                and not _reads_and_purity(gast.Call(func=node.func, args=[], keywords=[]))[1]:
+            return None
+    return changed
+
+
+class _ReuseParts(Transformer):
+    """Parts of a value that an available variable holds, read from it."""
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def visit(self, node):
+        if isinstance(node, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Compare, gast.Subscript)):
+            entry = self.entries.get(structure_key(node))
+            if entry is not None:
+                return name(entry[0])
+        return super().visit(node)
 
 
 class _Available:

@@ -660,10 +660,21 @@ def take_cotangent(g, x, indices, axis=None):
 
 
 def take_along_axis_cotangent(g, x, indices, axis):
-    """The cotangent of x from the cotangent g of np.take_along_axis(x, indices, axis), indices a
-    permutation along axis (as np.argsort gives)."""
+    """The cotangent of x from the cotangent g of np.take_along_axis(x, indices, axis): g added at the
+    positions indices took (repeated ones add up; where x had extent 1 beside axis, its one row)."""
     out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
-    np.put_along_axis(out, indices, g, axis)
+    indices = np.asarray(indices)
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, np.broadcast_to(g, indices.shape))
+        return out
+    axis = axis % out.ndim
+    taken = list(out.shape)
+    taken[axis] = indices.shape[axis]
+    g = np.broadcast_to(g, np.broadcast_shapes(tuple(taken), indices.shape))  # 0.0 stands for zeros
+    positions = list(np.ogrid[tuple(slice(n) for n in g.shape)])
+    positions = [0 if d != axis and out.shape[d] == 1 else p for d, p in enumerate(positions)]
+    positions[axis] = np.broadcast_to(indices, g.shape)
+    np.add.at(out, tuple(positions), g)
     return out
 
 

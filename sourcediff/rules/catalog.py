@@ -9,7 +9,7 @@ import astor
 import gast
 import numpy as np
 
-from . import RULES, rule_for
+from . import RULES, rule_for, spelling
 from .linalg import ASSUMPTIONS
 
 CONSTRUCTS = [
@@ -99,7 +99,7 @@ def second_order_gaps():
                     for module in (np, math):  # M in a template is either
                         called = _resolved(node.func, template.scope, module)
                         if callable(called) and rule_for(called) is None:
-                            gaps.setdefault(rule.name, set()).add(called.__name__)
+                            gaps.setdefault(rule.name, set()).add(spelling(called))
     return {name: sorted(helpers) for name, helpers in sorted(gaps.items())}
 
 

@@ -464,6 +464,16 @@ def sort_adjoint(z, x, axis=-1, kind=None, order=None):
     d[x] = take_along_axis_cotangent(d[z], x, np.argsort(x, axis, kind), axis)
 
 
+@tangent(np.take_along_axis, constant=("indices",))
+def take_along_axis(z, arr, indices, axis):
+    d[z] = np.take_along_axis(d[arr], indices, axis)
+
+
+@adjoint(np.take_along_axis, constant=("indices",))
+def take_along_axis_adjoint(z, arr, indices, axis):
+    d[arr] = take_along_axis_cotangent(d[z], arr, indices, axis)
+
+
 @tangent(np.partition)
 def partition(z, x, kth, axis=-1, kind="introselect", order=None):
     d[z] = np.take_along_axis(d[x], np.argpartition(x, kth, axis, kind), axis)

@@ -12,10 +12,11 @@ def newton_kepler_jvp_M(M, e, dM):
     it = 0
     while abs(delta) > 1e-12 and it < 50:
         # delta = (E - e * np.sin(E) - M) / (1.0 - e * np.cos(E))
+        sin_E = np.sin(E)
         ddifference = dE - e * (np.cos(E) * dE) - dM
         one_minus_e_times_cos_E = 1.0 - e * np.cos(E)
-        done_minus_e_times_cos_E = -(e * (-np.sin(E) * dE))
-        delta = (E - e * np.sin(E) - M) / one_minus_e_times_cos_E
+        done_minus_e_times_cos_E = -(e * (-sin_E * dE))
+        delta = (E - e * sin_E - M) / one_minus_e_times_cos_E
         ddelta = (ddifference - delta * done_minus_e_times_cos_E) / one_minus_e_times_cos_E
         # E = E - delta
         dE = dE - ddelta
