@@ -52,7 +52,7 @@ def test_readme_examples_show_what_sourcediff_generates(tmp_path):
         assert line in gradient_source
 
 
-GENERATED = re.compile(r"<!-- generated: (\w+)\.(\w+) (jvp|vjp|forward_gradient) ([\w,]+)((?: \w+=\w+)*) -->\n"
+GENERATED = re.compile(r"<!-- generated: (\w+)\.(\w+) (jvp|vjp|forward_gradient|hvp) ([\w,]+)((?: \w+=\w+)*) -->\n"
                        r"```python\n(.*?)```", re.S)
 
 

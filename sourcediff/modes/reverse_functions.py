@@ -184,7 +184,9 @@ def split(mode, forward_name, backward_name, checked_by=None):
 
 
 def _checks(mode, checked_by):
-    if checked_by is None:
+    """The entry checks of the arguments, but for a function sourcediff generated (a tangent, for sd.hvp):
+    its own first statements check them, with the tangents, and name the user's function."""
+    if checked_by is None or hasattr(mode.parsed.function, "derivation"):
         return []
     return entry_checks(mode.fdef, mode.pattern, checked_by)
 
