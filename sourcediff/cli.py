@@ -58,6 +58,14 @@ def _forward_gradient(derivation, fn, wrt_names, options):
     return (derivation.function_forward_gradient(fn, wrt_names, options.distribution, options.antithetic),)
 
 
+def _hvp(derivation, fn, wrt_names, options):
+    """Reverse mode over fn's tangent returning ∇f·v alone (as sd.hvp): the tangent is generated and
+    compiled first, then read like any function."""
+    inner = Derivation(optimize=derivation.optimize, positional=True)
+    tangent = inner.compile(inner.function_jvp(fn, wrt_names, entry=True, tangent_only=True)[0])
+    return (derivation.function_grad(tangent, wrt_names),)
+
+
 MODES = {
     "forward": Mode("forward mode (tangents)", "(*args, *tangents) -> (value, tangent)", _forward),
     "reverse": Mode("reverse mode (adjoints)", "(*args, cotangent) -> (value, cotangents), or with --motion split "
@@ -65,6 +73,8 @@ MODES = {
                     _reverse, motions=("joint", "split")),
     "forward-gradient": Mode("forward gradient", "(*args, rng=None) -> (value, (∇f·v) v for random directions v)",
                              _forward_gradient),
+    "hvp": Mode("Hessian-vector product", "(*args, v, 1.0) -> (∇f·v, H v), v shaped like the wrt arguments",
+                _hvp),
 }
 
 

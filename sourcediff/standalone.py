@@ -119,7 +119,7 @@ class _Module:
                 raise self.error(f"'{name}' is the module {obj.__name__}, which a standalone module cannot import",
                                  name, reader, "standalone modules import only NumPy and the standard library")
             self.imports.add(line)
-        elif getattr(obj, "__module__", "").split(".")[0] == "sourcediff" and (
+        elif (getattr(obj, "__module__", None) or "").split(".")[0] == "sourcediff" and (
                 inspect.isfunction(obj) or inspect.isclass(obj)):
             self.copy_library(sys.modules[obj.__module__], obj.__name__, name)
         elif canonical_name(obj) is not None:

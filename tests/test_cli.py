@@ -263,7 +263,7 @@ def test_a_method_is_refused_as_not_supported(capsys, user_module):
     (["show", "no_such_package.models", "f", "--mode", "forward"],
      "cannot import no_such_package.models: no module named no_such_package"),
     (["show", "{module}", "helper", "--mode", "sideways"],
-     "argument --mode: invalid choice: 'sideways' (choose from 'forward', 'forward-gradient', 'reverse') "
+     "argument --mode: invalid choice: 'sideways' (choose from 'forward', 'forward-gradient', 'hvp', 'reverse') "
      "(see sourcediff show --help)"),
     (["show", "{module}", "helper", "--mode", "forward-gradient", "--directions", "3", "--antithetic"],
      "antithetic=True pairs each direction v with -v, so directions must be even, not 3"),
@@ -542,3 +542,23 @@ def test_emitted_forward_gradients_run_with_numpy_alone(capsys, tmp_path, path, 
         projections = np.array([flatten(estimate) @ flatten(u) for _, estimate in ours])
         numeric = directional_difference(fn, args, u)
         assert abs(projections.mean() - numeric) <= 5 * projections.std(ddof=1) / np.sqrt(len(seeds)) + 1e-8
+
+
+@pytest.mark.parametrize("path, names", [("logistic_regression.py", ["loss"]), ("mlp.py", ["mlp_loss"])])
+def test_emitted_hessian_vector_products_run_with_numpy_alone(capsys, tmp_path, path, names):
+    """`--mode hvp` writes reverse mode over the tangent, `(*args, v, 1.0) -> (∇f·v, H v)`: run where
+    sourcediff cannot be imported, H v is sd.hvp's, and against differences of sd.grad along v."""
+    stem = path[:-3]
+    status, out, _ = run(capsys, "emit", EXAMPLES / path, *names, "--mode", "hvp", "-o", tmp_path / f"{stem}_hvp.py")
+    assert status == 0
+    written = out.strip().split(": ", 1)[1].split(", ")
+    fn, args = example_inputs()[f"{stem}.{names[0]}"]
+    rng = np.random.default_rng(4)
+    v = map_leaves(lambda a: rng.standard_normal(np.shape(a)), args[0])
+    (along, product), = run_with_numpy_alone(tmp_path, [(f"{stem}_hvp", written, args + (v, 1.0))])
+    assert along == pytest.approx(flatten(sd.grad(fn)(*args)) @ flatten(v), rel=1e-10)
+    assert np.allclose(flatten(product), flatten(sd.hvp(fn)(*args, v)), rtol=1e-12, atol=0)
+    gradient = sd.grad(fn)
+    numeric = (flatten(gradient(map_leaves(lambda a, d: a + H * d, args[0], v), *args[1:]))
+               - flatten(gradient(map_leaves(lambda a, d: a - H * d, args[0], v), *args[1:]))) / (2 * H)
+    np.testing.assert_allclose(flatten(product), numeric, rtol=1e-4, atol=1e-6)
