@@ -14,6 +14,7 @@ from .api import _derive, _positional, _qualname, _signature, primal, resolve_wr
 from .errors import ArgumentError, SourceDiffError
 from .frontend.parse import function_name
 from .rules.registry import Rule, template_from_source
+from .structure import map_leaves
 
 
 class SecondOrder:
@@ -66,51 +67,53 @@ def hvp(f, wrt=0):
 
 def hessian(f, wrt=0):
     """`hessian(f, wrt)(*args) -> H`: the Hessian of the scalar f, shaped x.shape + x.shape for one wrt
-    argument x; for a tuple wrt, a tuple of rows of blocks H[i][j] shaped x_i.shape + x_j.shape. One
-    Hessian-vector product per element of the wrt arguments."""
+    argument x; for a tuple wrt, or an argument holding a tuple, list or dict of arrays, the same
+    structure of rows of blocks, H[i][j] shaped x_i.shape + x_j.shape (as JAX gives it). One
+    Hessian-vector product per element."""
     f = primal(f)
     wrt_names = resolve_wrt(f, wrt)
-    product = hvp(f, wrt_names)  # a tuple of products, one per wrt argument
+    product = hvp(f, wrt)
     signature = _signature(f)
 
     def run(*args, **kwargs):
         primals = _positional(signature, args, kwargs)
-        xs = _arrays(f, wrt_names, primals)
+        tree = _wrt_tree(f, wrt, wrt_names, primals)
+        xs = _flat(tree)
         blocks = [[np.zeros(np.shape(xi) + np.shape(xj)) for xj in xs] for xi in xs]
         for j, xj in enumerate(xs):
             for k in range(np.size(xj)):
-                v = [np.zeros(np.shape(x)) if np.ndim(x) else 0.0 for x in xs]
-                v[j] = _basis(xj, k)
-                columns = product(*primals, tuple(v))
-                for i, column in enumerate(columns):
+                direction = _filled(tree, [_basis(x, k) if m == j else _zeros(x) for m, x in enumerate(xs)])
+                for i, column in enumerate(_flat(product(*primals, direction))):
                     blocks[i][j].reshape(np.size(xs[i]), np.size(xj))[:, k] = np.ravel(column)
-        return tuple(map(tuple, blocks)) if isinstance(wrt, (tuple, list)) else blocks[0][0]
+        return _filled(tree, [_filled(tree, row) for row in blocks])
 
     return SecondOrder(f, wrt, f"{_qualname(f)}_hessian", run, lambda: product.source)
 
 
 def jacfwd(f, wrt=0):
-    """`jacfwd(f, wrt)(*args) -> J`: the Jacobian of f, shaped value.shape + x.shape (a tuple over a
-    tuple-valued f, of a tuple over a tuple wrt), from one forward pass carrying every basis direction."""
+    """`jacfwd(f, wrt)(*args) -> J`: the Jacobian of f, shaped value.shape + x.shape; for a value or wrt
+    arguments holding tuples, lists or dicts, the value's structure of the arguments' structure of blocks.
+    One forward pass carries every basis direction."""
     f = primal(f)
     wrt_names = resolve_wrt(f, wrt)
-    single = not isinstance(wrt, (tuple, list))
     signature = _signature(f)
     last = {}
 
     def run(*args, **kwargs):
         primals = _positional(signature, args, kwargs)
-        xs = _arrays(f, wrt_names, primals)
+        tree = _wrt_tree(f, wrt, wrt_names, primals)
+        xs = _flat(tree)
         count = sum(np.size(x) for x in xs)
         tangent = last["generated"] = _derive(f, "jvp_directions", wrt_names, (count,))
-        directions, offset = [], 0
+        rows, offset = [], 0
         for x in xs:
-            rows = np.zeros((count, np.size(x)))
-            rows[offset:offset + np.size(x)] = np.eye(np.size(x))
-            directions.append(rows.reshape((count,) + np.shape(x)))
+            identity = np.zeros((count, np.size(x)))
+            identity[offset:offset + np.size(x)] = np.eye(np.size(x))
+            rows.append(identity.reshape((count,) + np.shape(x)))
             offset += np.size(x)
-        value, tangents = tangent(*primals, *directions)
-        return _over_outputs(value, tangents, lambda y, t: _columns(y, t, xs, count, single), f)
+        directions = _filled(tree, rows)
+        value, tangents = tangent(*primals, *(directions if isinstance(wrt, (tuple, list)) else (directions,)))
+        return _filled(value, [_filled(tree, _columns(y, t, xs, count)) for y, t in _paired(value, tangents)])
 
     def source():
         if "generated" not in last:
@@ -137,82 +140,100 @@ def _by_rows(f, wrt, kind, forward_jacobian=None):
     forward_jacobian where f has at least as many outputs as inputs."""
     f = primal(f)
     wrt_names = resolve_wrt(f, wrt)
-    single = not isinstance(wrt, (tuple, list))
     forward, backward = _derive(f, "split", wrt_names)
     signature = _signature(f)
 
     def run(*args, **kwargs):
         primals = _positional(signature, args, kwargs)
-        xs = _arrays(f, wrt_names, primals)
+        tree = _wrt_tree(f, wrt, wrt_names, primals)
         value, saved = forward(*primals)
-        outputs = sum(np.size(y) for y in (value if isinstance(value, tuple) else (value,)))
-        if forward_jacobian is not None and outputs >= sum(np.size(x) for x in xs):
+        outputs = sum(np.size(y) for y in _flat(value))
+        if forward_jacobian is not None and outputs >= sum(np.size(x) for x in _flat(tree)):
             return forward_jacobian(*primals)
-        return _rows(value, saved, backward, xs, f, single)
+        return _rows(value, saved, backward, tree, isinstance(wrt, (tuple, list)), f)
 
     return SecondOrder(f, wrt, f"{_qualname(f)}_{kind}", run, lambda: backward.source)
 
 
-def _arrays(f, wrt_names, primals):
-    """The wrt arguments among primals, refused unless floats or float arrays (the Jacobians and the
-    Hessian are arrays of their elements)."""
+def _wrt_tree(f, wrt, wrt_names, primals):
+    """The wrt argument (a tuple of them for a tuple wrt), refused unless its leaves are floats or float
+    arrays (the Jacobians and the Hessian are arrays of their elements)."""
     parameters = list(_signature(f).parameters)
     xs = [primals[parameters.index(n)] for n in wrt_names]
     for n, x in zip(wrt_names, xs):
-        if not (isinstance(x, float) or isinstance(x, np.ndarray) and x.dtype.kind == "f"):
-            raise SourceDiffError(f"argument '{n}' of {_qualname(f)} is {type(x).__name__}: Jacobians and Hessians "
-                                  "are taken with respect to floats and float arrays (sd.jvp, sd.vjp and sd.hvp take "
-                                  "lists, tuples and dicts)")
-    return xs
+        for leaf in _flat(x):
+            if not (isinstance(leaf, float) or isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"):
+                raise SourceDiffError(f"argument '{n}' of {_qualname(f)} holds a {type(leaf).__name__}: Jacobians and "
+                                      "Hessians are taken with respect to floats and float arrays (or tuples, lists "
+                                      "and dicts of them)")
+    return tuple(xs) if isinstance(wrt, (tuple, list)) else xs[0]
+
+
+def _flat(tree):
+    """The leaves of a tuple, list or dict (nested), in the order _filled puts them back."""
+    leaves = []
+    map_leaves(leaves.append, tree)
+    return leaves
+
+
+def _filled(tree, values):
+    """tree's structure holding values, one per leaf in _flat's order."""
+    remaining = iter(values)
+    return map_leaves(lambda _: next(remaining), tree)
+
+
+def _zeros(x):
+    return np.zeros(np.shape(x)) if np.ndim(x) else 0.0
 
 
 def _basis(x, k):
     """The k-th unit direction shaped like x."""
+    e = _zeros(x)
     if np.ndim(x) == 0:
         return 1.0
-    e = np.zeros(np.shape(x))
     e.flat[k] = 1.0
     return e
 
 
-def _over_outputs(value, derivative, build, f):
-    """build(y, d) for f's value and derivative, or a tuple of them for a tuple-valued f."""
-    if isinstance(value, tuple):
-        return tuple(build(y, d) for y, d in zip(value, derivative))
-    if isinstance(value, (list, dict)):
-        raise SourceDiffError(f"{_qualname(f)} returns a {type(value).__name__}: Jacobians are taken of floats, "
-                              "arrays and tuples of them")
-    return build(value, derivative)
+def _paired(value, derivative):
+    """(leaf, its derivative) for each leaf of value, in _flat's order: a derivative that is 0.0 where value
+    holds a container (nothing reached it) is 0.0 for each of its leaves."""
+    if isinstance(value, (list, tuple, dict)):
+        keys = value.keys() if isinstance(value, dict) else range(len(value))
+        parts = derivative if isinstance(derivative, (list, tuple, dict)) else {k: derivative for k in keys}
+        return [pair for k in keys for pair in _paired(value[k], parts[k])]
+    return [(value, derivative)]
 
 
-def _columns(y, t, xs, count, single):
-    """The Jacobian blocks of output y from its vector-mode tangent t (one row per basis direction)."""
+def _columns(y, t, xs, count):
+    """The Jacobian blocks of output y, one per leaf in xs, from its vector-mode tangent t (a row per
+    basis direction)."""
     t = np.broadcast_to(np.asarray(t, dtype=float), (count,) + np.shape(y))  # a zero tangent: 0.0
     blocks, offset = [], 0
     for x in xs:
         part = t[offset:offset + np.size(x)].reshape((np.size(x), np.size(y)))
         blocks.append(np.ascontiguousarray(part.T).reshape(np.shape(y) + np.shape(x)))
         offset += np.size(x)
-    return blocks[0] if single else tuple(blocks)
+    return blocks
 
 
-def _rows(value, saved, backward, xs, f, single):
-    """The Jacobian blocks from one backward sweep per element of f's value."""
-    outputs = value if isinstance(value, tuple) else (value,)
-    if isinstance(value, (list, dict)) or not all(isinstance(y, (float, np.floating, np.ndarray)) for y in outputs):
-        raise SourceDiffError(f"{_qualname(f)} returns a {type(value).__name__}: Jacobians are taken of floats, "
-                              "arrays and tuples of them")
+def _rows(value, saved, backward, tree, several, f):
+    """The Jacobian blocks from one backward sweep per element of f's value (several: backward's
+    cotangents are those of a tuple of wrt arguments, as tree is)."""
+    outputs, xs = _flat(value), _flat(tree)
+    if not all(isinstance(y, (float, np.floating, np.ndarray)) for y in outputs):
+        raise SourceDiffError(f"{_qualname(f)} returns {type(value).__name__}: Jacobians are taken of floats and "
+                              "arrays (or tuples, lists and dicts of them)")
     results = []
     for index, y in enumerate(outputs):
         blocks = [np.zeros(np.shape(y) + np.shape(x)) for x in xs]
         for k in range(np.size(y)):
-            cotangent = tuple(_basis(o, k) if i == index else (np.zeros(np.shape(o)) if np.ndim(o) else 0.0)
-                              for i, o in enumerate(outputs))
-            rows = backward(saved, cotangent if isinstance(value, tuple) else cotangent[0])  # one per wrt argument
-            for block, row in zip(blocks, rows):
+            cotangent = _filled(value, [_basis(o, k) if i == index else _zeros(o) for i, o in enumerate(outputs)])
+            cotangents = backward(saved, cotangent)
+            for block, row in zip(blocks, _flat(cotangents if several else cotangents[0])):
                 block.reshape(np.size(y), -1)[k] = np.ravel(row)
-        results.append(blocks[0] if single else tuple(blocks))
-    return tuple(results) if isinstance(value, tuple) else results[0]
+        results.append(_filled(tree, blocks))
+    return _filled(value, results)
 
 
 class Gradient:

@@ -222,7 +222,7 @@ def test_what_cannot_nest_yet_is_refused_clearly():
     with pytest.raises(sd.NonDifferentiableError, match="no adjoint rule"):
         sd.grad(sd.grad(sd.grad(lambda t: t ** 4)))(0.5)  # a third derivative
     with pytest.raises(sd.SourceDiffError, match="floats and float arrays"):
-        sd.hessian(lambda p: p["a"] ** 2)({"a": 1.0})
+        sd.hessian(lambda x, n: x * n, 1)(2.0, 3)
 
 
 def softplus_slowly(x):
@@ -270,3 +270,29 @@ def test_adjoint_decorated_functions_gain_hvp(data):
 
     v = np.array([0.1, 0.2, 0.3])
     np.testing.assert_allclose(decorated.hvp(w, X, y, v), autograd_hessian(loss, (w, X, y), 0) @ v, rtol=1e-10)
+
+
+def layer(params, x):
+    W, b = params["W"], params["b"]
+    return np.sum(np.tanh(x @ W + b) ** 2)
+
+
+def test_structured_arguments_give_structured_hessians_and_jacobians():
+    """As JAX does: a dict (or tuple) of arrays gives the same structure of rows of blocks."""
+    rng = np.random.default_rng(5)
+    params, x = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}, rng.standard_normal((4, 3))
+    H = sd.hessian(layer)(params, x)
+    assert set(H) == {"W", "b"} and set(H["W"]) == {"W", "b"}
+    assert H["W"]["b"].shape == (3, 2, 2) and H["b"]["W"].shape == (2, 3, 2)
+
+    def flat_layer(theta):
+        return autograd_version(layer)({"W": theta[:6].reshape(3, 2), "b": theta[6:]}, x)
+
+    full = autograd.hessian(flat_layer)(np.concatenate([params["W"].ravel(), params["b"]]))
+    ours = np.block([[H["W"]["W"].reshape(6, 6), H["W"]["b"].reshape(6, 2)],
+                     [H["b"]["W"].reshape(2, 6), H["b"]["b"]]])
+    np.testing.assert_allclose(ours, full, rtol=1e-10, atol=1e-12)
+    for jacobian in (sd.jacfwd, sd.jacrev):
+        J = jacobian(sd.grad(layer))(params, x)  # the Jacobian of the gradient is the Hessian
+        np.testing.assert_allclose(J["W"]["b"], H["W"]["b"], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(J["b"]["W"], H["b"]["W"], rtol=1e-10, atol=1e-12)
