@@ -8,6 +8,7 @@ import numpy as np
 
 from .derivation import Derivation, collector_paused
 from .emit import compile_source
+from .modes.checkpoint import checkpoint_option
 from .errors import SourceDiffError
 from .frontend.parse import unbind
 from .rules import registry
@@ -124,7 +125,7 @@ def _generate(f, mode, wrt_names, options):
                                 positional=mode != "jvp")
         return derivation, derivation.compile(derivation.function_jvp(f, wrt_names, entry=True,
                                                                       tangent_only=mode == "tangent_alone")[0])
-    derivation = Derivation()
+    derivation = Derivation(checkpoint=options[0] if options else None)  # options: (checkpoint,)
     if mode == "vjp":
         return derivation, derivation.compile(derivation.function_grad(f, wrt_names))
     # split motion: a forward and a backward function
@@ -260,19 +261,23 @@ def _tangent_parameters(generated):
     return code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
 
 
-def vjp(f, wrt=0, motion="joint"):
+def vjp(f, wrt=0, motion="joint", checkpoint=None):
     """Reverse mode: `vjp(f, wrt)(*args, cotangent) -> (f(*args), cotangents of the wrt arguments)`.
 
     The cotangent has the structure of f's value (a tuple of them for a tuple-valued f); the result is
     one cotangent per wrt entry, shaped like its argument (a tuple when wrt is a tuple). With
     motion="split" it returns `(forward, backward)`: `forward(*args) -> (value, saved)` runs the
-    primal once, and `backward(saved, cotangent)` may then be called with many cotangents.
+    primal once, and `backward(saved, cotangent)` may then be called with many cotangents. With
+    checkpoint=True (or a number of iterations per segment) the loops keep a copy of their state every
+    √n iterations rather than what every iteration overwrites, and run each segment again in the
+    backward sweep (docs/adjoint.md#checkpointing).
     """
     f = primal(f)
     wrt_names = resolve_wrt(f, wrt)
     single = not isinstance(wrt, (tuple, list))
+    options = (checkpoint_option(checkpoint),) if checkpoint_option(checkpoint) is not None else ()
     if motion == "split":
-        forward, backward = _derive(f, "split", wrt_names)
+        forward, backward = _derive(f, "split", wrt_names, options)
 
         def backward_fn(saved, cotangent):
             cotangents = backward(saved, cotangent)
@@ -283,7 +288,7 @@ def vjp(f, wrt=0, motion="joint"):
         return forward, backward_fn
     if motion != "joint":
         raise SourceDiffError(f"motion={motion!r}: use 'joint' or 'split'")
-    generated = _derive(f, "vjp", wrt_names)
+    generated = _derive(f, "vjp", wrt_names, options)
     if _has_defaults(f):  # (*args, cotangent) with some of f's arguments left to their defaults
         signature = _signature(f)
         plain = generated
@@ -306,20 +311,22 @@ def _attach(fn, generated, f, wrt_names):
     return fn
 
 
-def value_and_grad(f, wrt=0):
+def value_and_grad(f, wrt=0, checkpoint=None):
     """`value_and_grad(f, wrt)(*args) -> (f(*args), gradient)` from one forward and one backward sweep.
 
     f must return a scalar; the gradient is shaped like its argument (a tuple when wrt is a tuple).
+    checkpoint: see vjp.
     """
-    return _gradient_function(f, wrt, with_value=True)
+    return _gradient_function(f, wrt, with_value=True, checkpoint=checkpoint)
 
 
-def grad(f, wrt=0):
+def grad(f, wrt=0, checkpoint=None):
     """`grad(f, wrt)(*args)`: the gradient of the scalar f with respect to the wrt arguments. It can be
-    differentiated again, as a primitive whose derivatives are Hessian-vector products of f."""
+    differentiated again, as a primitive whose derivatives are Hessian-vector products of f.
+    checkpoint: see vjp."""
     from .higher_order import Gradient  # higher_order builds on this module
     f = primal(f)
-    return Gradient(_gradient_function(f, wrt, with_value=False), f, resolve_wrt(f, wrt),
+    return Gradient(_gradient_function(f, wrt, with_value=False, checkpoint=checkpoint), f, resolve_wrt(f, wrt),
                     not isinstance(wrt, (tuple, list)))
 
 
@@ -351,9 +358,9 @@ def _made_by_sourcediff(f):
     return getattr(f, "__module__", None) in ("sourcediff.api", "sourcediff.higher_order")
 
 
-def _gradient_function(f, wrt, with_value):
+def _gradient_function(f, wrt, with_value, checkpoint=None):
     f = primal(f)
-    joint = vjp(f, wrt)
+    joint = vjp(f, wrt, checkpoint=checkpoint)
     signature = _signature(f)
 
     def gradient_fn(*args, **kwargs):

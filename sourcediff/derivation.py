@@ -63,10 +63,11 @@ def collector_paused():
 
 
 class Derivation:
-    def __init__(self, directions=None, optimize=True, positional=False):
+    def __init__(self, directions=None, optimize=True, positional=False, checkpoint=None):
         self.directions = directions  # vector mode (forward gradients): directions each tangent carries
         self.optimize = optimize  # False keeps the transformation's raw output (sourcediff show --no-optimize)
         self.positional = positional  # tangent parameters never keyword-only: the functions are differentiated again
+        self.checkpoint = checkpoint  # reverse mode: None, or loop segments of this many iterations (0: √n)
         self.namespace = Namespace()
         self.functions = []  # generated FunctionDefs, callees before callers
         self.parsed = {}     # function -> ParsedFunction

@@ -26,7 +26,7 @@ def remove_dead_statements(fdef):
     removable = {}  # name -> the assignments to it that may go
     for stmt in statements(fdef.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and len(stmt.targets) == 1 \
-                and (getattr(stmt, "sd_derivative", False) or _is_pure(stmt.value)):
+                and (getattr(stmt, "sd_derivative", False) or is_pure(stmt.value)):
             removable.setdefault(stmt.targets[0].id, []).append(stmt)
     dead_ids = set()
     pending = [n for n in removable if not reads.get(n)]
@@ -168,7 +168,8 @@ def _operations(expr):
                for n in walk(expr))
 
 
-def _is_pure(expr, roots=PURE_ROOTS):
+def is_pure(expr, roots=PURE_ROOTS):
+    """Whether expr calls only what roots name (nothing random) and holds no comprehension or lambda."""
     return _reads_and_purity(expr, roots)[1]
 
 
@@ -483,7 +484,7 @@ def _fold_negated_first_contributions(block):
             first, position = accumulated
             stmt.value = gast.BinOp(left=stmt.value.right, op=gast.Sub(), right=first.value.operand)
             folded.add(position)
-            if not _is_pure(first.value.operand, PURE_ROOTS | {"unbroadcast"}):  # those after first see e now
+            if not is_pure(first.value.operand, PURE_ROOTS | {"unbroadcast"}):  # those after first see e now
                 for t in [t for t, (_, i) in waiting.items() if i > position]:
                     del waiting[t]
         if assignment:

@@ -237,6 +237,11 @@ def extreme_index(extreme, x):
     return extreme(range(len(x)), key=x.__getitem__)
 
 
+def checkpoint_segment(loop_range, length=None):
+    """Iterations per checkpointed segment of a loop over loop_range: length, or about √n (at least 1)."""
+    return length or max(1, math.isqrt(len(loop_range)))
+
+
 def pop_cotangent(g):
     """(cotangent of a list's last element, cotangent of the list without it), undoing an append."""
     return (g[-1], g[:-1]) if isinstance(g, (list, np.ndarray)) else (0.0, g)

@@ -296,3 +296,21 @@ def test_structured_arguments_give_structured_hessians_and_jacobians():
         J = jacobian(sd.grad(layer))(params, x)  # the Jacobian of the gradient is the Hessian
         np.testing.assert_allclose(J["W"]["b"], H["W"]["b"], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(J["b"]["W"], H["b"]["W"], rtol=1e-10, atol=1e-12)
+
+
+def loop_with_an_empty_branch(x, s):
+    for i, t in enumerate(x):
+        if ((s, x) + (t,))[2] <= 0.5:
+            pass
+        else:
+            pass
+        t = 0.5 * t + 0.5 * np.sum([(t - s) for t in reversed(np.outer(x[1:], x).T[:, 1])])
+    return np.sum(x ** 3) * s
+
+
+def test_a_loop_whose_tangent_has_an_if_without_statements():
+    """The fuzzer's seed 1000 (second-order modes): the generated tangent's `if c: pass` reached reverse
+    mode with an empty body, which the test for a loop's break read as body[0] (IndexError)."""
+    x, s, v = np.array([0.3, 0.9, -0.2]), 0.4, np.array([1.0, 0.5, -1.0])
+    product = sd.hvp(loop_with_an_empty_branch)(x, s, v)
+    np.testing.assert_allclose(product, 6.0 * x * s * v, rtol=1e-12)

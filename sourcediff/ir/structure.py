@@ -123,3 +123,9 @@ class SingleExit:
 def single_exit(fdef, names):
     """fdef rewritten so that it has one return, at its end, and loops break only as their last step."""
     return SingleExit(names).function(fdef)
+
+
+def breaks(loop):
+    """Whether the loop's body holds the `if flag: break` that single_exit makes of break and return (an
+    `if` whose body is empty is no break)."""
+    return any(isinstance(s, gast.If) and s.body and isinstance(s.body[0], gast.Break) for s in loop.body)

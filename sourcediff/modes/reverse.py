@@ -24,9 +24,10 @@ from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_va
                            largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
                            statements)
 from ..ir.build import Transformer, assign, call, clone, const, index_expression, name, names_in, walk, with_origin
-from ..ir.structure import single_exit
+from ..ir.structure import breaks, single_exit
 from ..rules import is_user_function, rule_for
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
+from .checkpoint import checkpointed_loop
 from .cotangent_flow import operands_given, surely_reached
 from .primitives import describe, no_rule_hint, primitive_key, primitive_parts
 from .sequences import joined_cotangents, joining
@@ -670,6 +671,10 @@ class ReverseMode:
         self.loop_indices = enclosing
         if not backward_body:
             return [gast.For(target=stmt.target, iter=stmt.iter, body=forward_body, orelse=[], type_comment=None)], []
+        checkpointed = checkpointed_loop(self, stmt, forward_body, backward_body) \
+            if self.derivation.checkpoint is not None else None
+        if checkpointed is not None:
+            return checkpointed
         origin = stmt.sd_origin
         forward, restore, iterator, after_loop = [], [], stmt.iter, []
         if any(isinstance(b, gast.Name) and b.id in self.unstable for b in stmt.iter.args) or self.in_loop(stmt):
@@ -678,7 +683,7 @@ class ReverseMode:
             after_loop = [self.push([loop_range], origin)]
             restore = [self.pop([loop_range], origin)]
             iterator = name(loop_range)
-        if any(isinstance(s, gast.If) and isinstance(s.body[0], gast.Break) for s in stmt.body):
+        if breaks(stmt):
             count = self.names.fresh("iterations")
             forward.append(assign(count, const(0), origin))
             forward_body.insert(0, assign(count, gast.BinOp(left=name(count), op=gast.Add(), right=const(1)),
