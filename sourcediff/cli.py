@@ -24,6 +24,7 @@ from .derivation import Derivation, collector_paused
 from .emit import to_source
 from .errors import SourceDiffError, UnsupportedSyntaxError
 from .frontend.parse import function_name
+from .modes.checkpoint import checkpoint_option
 from .spec import HELP as SPEC_HELP, SpecError, parse_spec
 from .standalone import standalone_module
 from .structure import flatten
@@ -105,6 +106,9 @@ def _parser():
                         help="; ".join(f"{name}: {mode.signature}" for name, mode in MODES.items()))
     derive.add_argument("--motion", choices=("joint", "split"),
                         help="reverse mode only: one joint function (default), or a forward and a backward one")
+    derive.add_argument("--checkpoint", nargs="?", type=_positive, const=True, default=None, metavar="K",
+                        help="reverse mode only: keep each loop's state every K iterations (default √n) and run "
+                        "the segments again backwards, rather than save every iteration")
     derive.add_argument("--directions", type=_positive, default=1,
                         help="forward gradient only: directions per call, on a leading axis when more than one")
     derive.add_argument("--distribution", choices=("normal", "rademacher"), default="normal",
@@ -245,7 +249,9 @@ def _derive(options):
             raise UsageError(str(exc)) from None
     elif options.directions != 1 or options.antithetic or options.distribution != "normal":
         raise UsageError("--directions, --distribution and --antithetic apply to --mode forward-gradient only")
-    derivation = Derivation(directions, optimize=not options.no_optimize)
+    if options.checkpoint is not None and options.mode != "reverse":
+        raise UsageError(f"--checkpoint applies to --mode reverse only, not --mode {options.mode}")
+    derivation = Derivation(directions, optimize=not options.no_optimize, checkpoint=checkpoint_option(options.checkpoint))
     entries = {fn: derive(derivation, fn) for fn in _callees_first(functions, derive)}
     return derivation, functions, [entries[fn] for fn in functions]
 

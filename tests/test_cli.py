@@ -2,6 +2,7 @@
 exit codes and messages."""
 import ast
 import copy
+import importlib.util
 import inspect
 import io
 import math
@@ -272,6 +273,8 @@ def test_a_method_is_refused_as_not_supported(capsys, user_module):
     (["show", "{module}", "helper"], "the following arguments are required: --mode (see sourcediff show --help)"),
     (["show", "{module}", "helper", "--mode", "forward", "--motion", "split"],
      "--motion applies to reverse mode only, not --mode forward"),
+    (["show", "{module}", "helper", "--mode", "forward", "--checkpoint"],
+     "--checkpoint applies to --mode reverse only, not --mode forward"),
     (["show", "{module}", "helper", "--mode", "reverse", "--wrt", "y"],
      "--wrt: wrt='y' is not a parameter of helper; its parameters are x"),
     (["emit", "{module}", "helper", "--mode", "reverse"],
@@ -562,3 +565,36 @@ def test_emitted_hessian_vector_products_run_with_numpy_alone(capsys, tmp_path, 
     numeric = (flatten(gradient(map_leaves(lambda a, d: a + H * d, args[0], v), *args[1:]))
                - flatten(gradient(map_leaves(lambda a, d: a - H * d, args[0], v), *args[1:]))) / (2 * H)
     np.testing.assert_allclose(flatten(product), numeric, rtol=1e-4, atol=1e-6)
+
+
+RECURRENCE = """\
+import numpy as np
+
+
+def recurrence(x, w, steps):
+    for i in range(steps):
+        x = np.tanh(w * x + 0.1)
+    return np.sum(x ** 2)
+"""
+
+
+def test_emitted_checkpointed_gradients_run_with_numpy_alone(capsys, tmp_path):
+    """`--checkpoint` (√n) and `--checkpoint 4`: the module keeps the loop's state per segment, and its
+    gradient is the in-process one and agrees with differences."""
+    (tmp_path / "rec.py").write_text(RECURRENCE)
+    spec = importlib.util.spec_from_file_location("rec", tmp_path / "rec.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x, w = np.linspace(-1.0, 1.0, 5), 0.9
+    calls = []
+    for option, stem in ((["--checkpoint"], "rec_sqrt"), (["--checkpoint", "4"], "rec_four")):
+        status, out, _ = run(capsys, "emit", tmp_path / "rec.py", "recurrence", "--mode", "reverse", "--wrt", "x,w",
+                             *option, "-o", tmp_path / f"{stem}.py")
+        assert status == 0 and "checkpoint_segment" in (tmp_path / f"{stem}.py").read_text()
+        calls.append((stem, out.strip().split(": ", 1)[1].split(", "), (x, w, 30, 1.0)))
+    reference = sd.grad(module.recurrence, (0, 1))(x, w, 30)
+    numeric = directional_difference(module.recurrence, (x, w, 30), np.ones(5))
+    for _, (gx, gw) in run_with_numpy_alone(tmp_path, calls):
+        np.testing.assert_allclose(gx, reference[0], rtol=1e-12)
+        assert gw == pytest.approx(reference[1], rel=1e-12)
+        assert float(np.sum(gx)) == pytest.approx(numeric, rel=1e-5)
