@@ -190,9 +190,11 @@ class Derivation:
             return fdef
         fdef = propagate_copies(eliminate_common_subexpressions(fold_zero_initializations(fdef)))
         fdef = inline_single_use(remove_dead_statements(propagate_local_copies(fdef)), names.temporaries)
-        # again once temporaries are inlined: a derivative's part then shows the primal value it recomputes
-        fdef = eliminate_common_subexpressions(fdef)
-        return use_reciprocals(fold_negations(fdef)) if reverse else fdef
+        if not reverse:
+            return fdef
+        # again once temporaries are inlined: an adjoint's part then shows the value it computes again
+        # (`1 - h * h` of a tanh whose tangent the function computed, for sd.hvp)
+        return use_reciprocals(fold_negations(eliminate_common_subexpressions(fdef)))
 
     def clean_specialised(self, fdef, names):
         """The passes that find work in a cleaned function once on_numbers has specialised it: copies
