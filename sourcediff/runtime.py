@@ -275,6 +275,15 @@ def unreduce(g, x, axis=None, keepdims=False, mean=False):
     return np.broadcast_to(expand_reduced(g, x, axis, keepdims), shape)
 
 
+def reduce_like(b, g, x, axis=None, keepdims=False, mean=False):
+    """The transpose of unreduce(g, x, axis, keepdims, mean): b, shaped like x, summed over axis (with
+    mean, divided by the count) into g's shape. What differentiating a gradient again reads."""
+    total = np.sum(b, axis=axis, keepdims=keepdims)
+    if mean:
+        total = total * (1.0 / reduced_count(x, axis))
+    return unbroadcast(total, g) if np.ndim(g) or np.ndim(total) else float(total)
+
+
 def _interp_segments(x, xp):
     """(i, w) with np.interp(x, xp, fp) == (1 - w) * fp[i] + w * fp[i + 1] (xp increasing, at least two
     points): x's segment, and where in it x lies (0 before xp[0], 1 after xp[-1], where the value is held)."""

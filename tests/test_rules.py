@@ -38,8 +38,9 @@ from sourcediff.modes.directions import operand_in_form, over_directions, vector
 from sourcediff.rules import RULES, rule_for, spelling
 from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
 from sourcediff.rules.linalg import symmetric_input
-from sourcediff.runtime import (added_at, broadcast_like, concatenate_columns, concatenate_rows, expand_reduced, item,
-                                require_real)
+from sourcediff.runtime import (add_cotangents, added_at, broadcast_like, concatenate_columns, concatenate_rows,
+                                cotangent_like, expand_reduced, item, matmul_left_cotangent, matmul_right_cotangent,
+                                reduce_like, require_cotangent, require_real, unbroadcast, unreduce)
 
 STEP = 1e-6
 VECTOR_DIRECTIONS = 7  # a size no sample has, so a misplaced direction axis cannot broadcast by chance
@@ -439,6 +440,25 @@ TABLE.update({
                call(N(3, 2), [1, 1], N(2)), call(N(3), slice(0, 2), N(2))],
     # helpers of generated tangent code (rules/runtime.py), which higher-order derivatives differentiate
     require_real: [call(N(3), "x", len), call(N(), "x", len), call([N(2), N()], "x", len)],
+    # helpers of generated gradients, linear in their cotangents (the value they are shaped after is read for
+    # its shape alone)
+    require_cotangent: [call(N(3), N(3), len, active=(0,)), call(N(), N(), len, active=(0,)),
+                        call([N(2), N()], [N(2), N()], len, active=(0,))],
+    cotangent_like: [call(N(2, 3), N(2, 3), active=(0,)), call(N(), N(3), active=(0,)),
+                     call([N(2), N()], [N(2), N()], active=(0,))],
+    unbroadcast: [call(N(4, 3), N(3), active=(0,)), call(N(2, 3), N(1, 3), active=(0,)), call(N(3), N(), active=(0,)),
+                  call(N(2, 3), N(2, 3), active=(0,))],
+    unreduce: [call(N(), N(3), active=(0,)), call(N(3), N(2, 3), 0, False, active=(0,)),
+               call(N(1, 3), N(2, 3), 0, True, active=(0,)), call(N(2), N(2, 3), 1, False, True, active=(0,))],
+    reduce_like: [call(N(2, 3), N(3), N(2, 3), 0, False, active=(0,)), call(N(3), N(), N(3), active=(0,)),
+                  call(N(2, 3), N(2, 1), N(2, 3), 1, True, True, active=(0,))],
+    add_cotangents: [call(N(3), N(3)), call([N(2), N()], [N(2), N()]), call(N(), N())],
+    matmul_left_cotangent: [call(N(2, 4), N(2, 3), N(3, 4), active=(0, 2)), call(N(4), N(3), N(3, 4), active=(0, 2)),
+                            call(N(2), N(2, 3), N(3), active=(0, 2)),
+                            call(N(5, 2, 4), N(5, 2, 3), N(3, 4), active=(0, 2))],
+    matmul_right_cotangent: [call(N(2, 4), N(2, 3), N(3, 4), active=(0, 1)), call(N(4), N(3), N(3, 4), active=(0, 1)),
+                             call(N(2), N(2, 3), N(3), active=(0, 1)),
+                             call(N(5, 2, 4), N(5, 2, 3), N(3, 4), active=(0, 1))],
     # (the value whose shape they take is read for its shape alone: its cotangent stays the 0.0 of zeros)
     broadcast_like: [call(N(3), N(2, 3), active=(0,)), call(N(), N(3), active=(0,)), call(N(1, 3), N(2, 3), active=(0,)),
                      call(N(2), N(2), active=(0,))],

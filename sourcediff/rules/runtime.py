@@ -3,12 +3,17 @@
 Tangent functions (sd.jvp) call a few: the entry checks, zeros, and reshapes of a derivative to its
 value's shape. With these rules a tangent function is differentiated like any user function, which
 is how sourcediff computes second derivatives (sd.hvp and sd.hessian run reverse mode over forward
-mode; sd.jvp of sd.jvp forward over forward).
+mode; sd.jvp of sd.jvp forward over forward). Gradients call more: the cotangent check, the sums and
+spreads of cotangents to their values' shapes, their additions and the matrix-product cotangents,
+each linear in its cotangents (a matrix product's in both operands), with its transpose as adjoint.
 """
-from ..runtime import (add_like, broadcast_like, direction_axes, expand_reduced, extreme_index, none_holds,
-                       reduced_count, refuse_complex, require_real, reshape_like, sample_fractions, unbroadcast,
-                       zeros_like)
-from .registry import adjoint, array_cotangent, d, inactive, tangent
+import numpy as np
+
+from ..runtime import (add_cotangents, add_like, broadcast_like, cotangent_like, direction_axes,
+                       expand_reduced, extreme_index, matmul_left_cotangent, matmul_right_cotangent, none_holds,
+                       reduce_like, reduced_count, refuse_complex, require_cotangent, require_real, reshape_like,
+                       sample_fractions, unbroadcast, unreduce, zeros_like)
+from .registry import LINEAR_ARGUMENTS, adjoint, array_cotangent, d, inactive, tangent
 
 # zeros shaped like a value hold no derivative of it; counts, positions, fractions, tests and checks return
 # nothing differentiable
@@ -46,3 +51,91 @@ def expand_reduced_adjoint(z, reduced, x, axis, keepdims):
 
 
 array_cotangent(expand_reduced)  # the adjoint reshapes its cotangent
+
+
+@tangent(require_cotangent)
+def require_cotangent_tangent(z, cotangent, value, function):
+    d[z] = cotangent_like(d[cotangent], value)  # the cotangent itself, checked, in the value's shape
+
+
+@adjoint(require_cotangent)
+def require_cotangent_adjoint(z, cotangent, value, function):
+    d[cotangent] = add_like(d[cotangent], cotangent, d[z])
+
+
+@tangent(cotangent_like)
+def cotangent_like_tangent(z, g, x):
+    d[z] = cotangent_like(d[g], x)
+
+
+@adjoint(cotangent_like)
+def cotangent_like_adjoint(z, g, x):
+    d[g] = add_like(d[g], g, d[z])
+
+
+@tangent(unbroadcast)
+def unbroadcast_tangent(z, g, x):
+    d[z] = unbroadcast(d[g], x)
+
+
+@adjoint(unbroadcast)
+def unbroadcast_adjoint(z, g, x):
+    d[g] = broadcast_like(d[z], g)
+
+
+@tangent(unreduce)
+def unreduce_tangent(z, g, x, axis=None, keepdims=False, mean=False):
+    d[z] = unreduce(d[g], x, axis, keepdims, mean)
+
+
+@adjoint(unreduce)
+def unreduce_adjoint(z, g, x, axis=None, keepdims=False, mean=False):
+    d[g] = reduce_like(d[z], g, x, axis, keepdims, mean)
+
+
+@tangent(reduce_like)
+def reduce_like_tangent(z, b, g, x, axis=None, keepdims=False, mean=False):
+    d[z] = reduce_like(d[b], g, x, axis, keepdims, mean)
+
+
+@adjoint(reduce_like)
+def reduce_like_adjoint(z, b, g, x, axis=None, keepdims=False, mean=False):
+    d[b] = unreduce(d[z], x, axis, keepdims, mean)
+
+
+@tangent(add_cotangents)
+def add_cotangents_tangent(z, g, h):
+    d[z] = add_cotangents(d[g], d[h])
+
+
+@adjoint(add_cotangents)
+def add_cotangents_adjoint(z, g, h):
+    d[g] = add_like(d[g], g, d[z])
+    d[h] = add_like(d[h], h, d[z])
+
+
+@tangent(matmul_left_cotangent)
+def matmul_left_cotangent_tangent(z, g, x, y):  # g @ yᵀ, summed to x's shape: linear in g and in y
+    d[z] = matmul_left_cotangent(d[g], x, y) + matmul_left_cotangent(g, x, d[y])
+
+
+@adjoint(matmul_left_cotangent)
+def matmul_left_cotangent_adjoint(z, g, x, y):
+    d[g] = unbroadcast(np.matmul(d[z], y), g)
+    d[y] = matmul_right_cotangent(g, d[z], y)
+
+
+@tangent(matmul_right_cotangent)
+def matmul_right_cotangent_tangent(z, g, x, y):  # xᵀ @ g, summed to y's shape: linear in g and in x
+    d[z] = matmul_right_cotangent(d[g], x, y) + matmul_right_cotangent(g, d[x], y)
+
+
+@adjoint(matmul_right_cotangent)
+def matmul_right_cotangent_adjoint(z, g, x, y):
+    d[g] = unbroadcast(np.matmul(x, d[z]), g)
+    d[x] = matmul_left_cotangent(g, x, d[z])
+
+
+array_cotangent(unreduce, matmul_left_cotangent, matmul_right_cotangent)
+# zero in one of the linear operands, zero out (a tangent template gets 0.0 for an operand without one)
+LINEAR_ARGUMENTS.update(matmul_left_cotangent={0, 2}, matmul_right_cotangent={0, 1}, reduce_like={0})
