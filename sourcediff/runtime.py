@@ -177,10 +177,13 @@ def _copy_array(a, copied):
     if base is a or type(a) is not np.ndarray:
         return a.copy(order="K")
     root = copied(base)
-    if root.strides != base.strides:  # a buffer laid out in a way a copy does not keep
+    # the copy's memory as one block, in the order it is laid out (an array whose axes are permuted,
+    # as np.dstack gives, is contiguous in neither C nor Fortran order, and exports no buffer itself)
+    memory = root if root.flags.c_contiguous else root.ravel(order="K")
+    if root.strides != base.strides or not np.shares_memory(memory, root):  # a layout a copy does not keep
         return a.copy(order="K")
     offset = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    view = np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
+    view = np.ndarray(a.shape, a.dtype, buffer=memory, offset=offset, strides=a.strides)
     view.flags.writeable = a.flags.writeable
     return view
 

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
+from corpus_tools import central_gradient
+from sourcediff.runtime import copy_saved
 
 W = np.array([1.3, -0.7, 2.1, 0.4, -1.9, 1.1])
 
@@ -631,3 +633,32 @@ def test_a_mask_read_from_the_array_it_writes(f):
     """The mask is computed once, before the write: the tangent written after the primal write used to
     compute it again from the new contents (found by the fuzzer; wrong in both modes)."""
     assert_derivatives_right(f)
+
+
+def stacked_in_depth_then_written(x, A):  # the fuzzer's program, shrunk
+    y4 = np.zeros((3,))
+    y4[np.var(A, axis=0) < 0.1] += 1.0
+    v5 = A
+    v6 = (np.stack((x, x) + ())[:, [2, 0, 1]] ** 2)
+    if 0.2 < ((np.mean(x), x) + (x[1],))[2] < 1.5:
+        v6 = 0.5 * v6 + 0.5 * (np.dsplit(np.dstack(((v6 if np.mean(x) >= 0.2 else v6),
+                                                     (v5 if np.mean(x) < 0.0 else v6))), 2)[1][:, :, 0])
+    return 1.0 * np.sum(x) + 0.5 * np.sum(A) + -0.75 * np.sum(y4) + 0.25 * np.sum(v5) + 1.25 * np.sum(v6)
+
+
+def test_split_motion_saves_a_view_of_an_array_with_permuted_axes():
+    """np.dstack gives an array contiguous in neither C nor Fortran order; a saved view of it was copied
+    as a view of the copy through the buffer protocol, which such an array does not export (ValueError
+    in the backward function, fuzzer seed 210030407). The copy's memory is now read in its own order."""
+    x, A = np.array([0.5, 0.9, 0.3]), np.array([[0.3, 0.2, 0.1], [0.5, 0.05, 0.7]])
+    forward, backward = sd.vjp(stacked_in_depth_then_written, (0, 1), motion="split")
+    _, saved = forward(x, A)
+    gx, gA = backward(saved, 1.0)
+    np.testing.assert_allclose(gx, central_gradient(lambda v: stacked_in_depth_then_written(v, A), x), rtol=1e-6,
+                               atol=1e-8)
+    np.testing.assert_allclose(gA, central_gradient(lambda B: stacked_in_depth_then_written(x, B), A), rtol=1e-6,
+                               atol=1e-8)
+    base = np.dstack((np.ones((2, 3)), np.zeros((2, 3))))
+    copied_base, copied_view = copy_saved((base, base[:, :, :1]))
+    copied_base[0, 0, 0] = 5.0  # the copies keep the view relation
+    assert copied_view[0, 0, 0] == 5.0 and base[0, 0, 0] == 1.0
