@@ -68,6 +68,7 @@ class Derivation:
         self.optimize = optimize  # False keeps the transformation's raw output (sourcediff show --no-optimize)
         self.positional = positional  # tangent parameters never keyword-only: the functions are differentiated again
         self.checkpoint = checkpoint  # reverse mode: None, or loop segments of this many iterations (0: √n)
+        self.differentiates_derivatives = False  # some function read is generated code (prepare sets it)
         self.namespace = Namespace()
         self.functions = []  # generated FunctionDefs, callees before callers
         self.parsed = {}     # function -> ParsedFunction
@@ -76,6 +77,7 @@ class Derivation:
         self.writes_into = {}  # forward function name -> parameters whose argument the function writes into
 
     def prepare(self, fn):
+        self.differentiates_derivatives |= hasattr(fn, "derivation")  # generated code, differentiated again
         parsed = parse_function(fn)
         check_supported(parsed)
         self.parsed[fn] = parsed
@@ -192,9 +194,9 @@ class Derivation:
         fdef = inline_single_use(remove_dead_statements(propagate_local_copies(fdef)), names.temporaries)
         if not reverse:
             return fdef
-        # again once temporaries are inlined: an adjoint's part then shows the value it computes again
-        # (`1 - h * h` of a tanh whose tangent the function computed, for sd.hvp)
-        return use_reciprocals(fold_negations(eliminate_common_subexpressions(fdef)))
+        if self.differentiates_derivatives:  # once temporaries are inlined, an adjoint's part shows the value
+            fdef = eliminate_common_subexpressions(fdef)  # a tangent computed (`1 - h * h` of a tanh, sd.hvp)
+        return use_reciprocals(fold_negations(fdef))
 
     def clean_specialised(self, fdef, names):
         """The passes that find work in a cleaned function once on_numbers has specialised it: copies

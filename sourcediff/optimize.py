@@ -23,15 +23,16 @@ def remove_dead_statements(fdef):
     for node in walk(fdef):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             reads[node.id] = reads.get(node.id, 0) + 1
-    removable = {}  # name -> the assignments to it that may go
+    removable = {}  # name -> the assignments to it that may go (a primal one if pure: asked once it is dead)
     for stmt in statements(fdef.body):
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and len(stmt.targets) == 1 \
-                and (getattr(stmt, "sd_derivative", False) or is_pure(stmt.value)):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and len(stmt.targets) == 1:
             removable.setdefault(stmt.targets[0].id, []).append(stmt)
     dead_ids = set()
     pending = [n for n in removable if not reads.get(n)]
     while pending:
         for stmt in removable.pop(pending.pop()):
+            if not (getattr(stmt, "sd_derivative", False) or is_pure(stmt.value)):
+                continue
             dead_ids.add(id(stmt))
             for node in walk(stmt.value):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
