@@ -76,6 +76,16 @@ def add_at(g, x, index, value):
     return g
 
 
+def gathered(g, index):
+    """g[index], each position as often as index names it (the transpose of adding at index), of a
+    cotangent that may still be the 0.0 it started as (or a dict's that nothing reached at that key)."""
+    if isinstance(g, dict):
+        return g.get(index, 0.0)
+    if not isinstance(g, (np.ndarray, list, tuple)):
+        return 0.0
+    return g[index]
+
+
 def _plus(g, x, value):
     """add_like(g, x, value), without copying value when g is still the 0.0 a cotangent starts as."""
     return as_cotangent(value, x) if type(g) is float and g == 0.0 else add_like(g, x, value)

@@ -38,7 +38,7 @@ from sourcediff.modes.directions import operand_in_form, over_directions, vector
 from sourcediff.rules import RULES, rule_for, spelling
 from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
 from sourcediff.rules.linalg import symmetric_input
-from sourcediff.runtime import (add_cotangents, added_at, broadcast_like, concatenate_columns, concatenate_rows,
+from sourcediff.runtime import (add_at, add_cotangents, added_at, broadcast_like, concatenate_columns, concatenate_rows,
                                 cotangent_like, expand_reduced, item, matmul_left_cotangent, matmul_right_cotangent,
                                 reduce_like, require_cotangent, require_real, unbroadcast, unreduce)
 
@@ -453,6 +453,10 @@ TABLE.update({
     reduce_like: [call(N(2, 3), N(3), N(2, 3), 0, False, active=(0,)), call(N(3), N(), N(3), active=(0,)),
                   call(N(2, 3), N(2, 1), N(2, 3), 1, True, True, active=(0,))],
     add_cotangents: [call(N(3), N(3)), call([N(2), N()], [N(2), N()]), call(N(), N())],
+    add_at: [call(N(4), N(4), 1, N(), active=(0, 3)), call(N(3, 2), N(3, 2), ([0, 0, 1], [1, 1, 0]), N(3), active=(0, 3)),
+             call(N(4), N(4), slice(1, 3), N(2), active=(0, 3)), call(N(4), N(4), [2, 2], N(), active=(0, 3)),
+             call([N(2), N()], [N(2), N()], 0, N(2), active=(0, 3)),
+             call({"a": N(2), "b": N()}, {"a": N(2), "b": N()}, "b", N(), active=(0, 3))],
     matmul_left_cotangent: [call(N(2, 4), N(2, 3), N(3, 4), active=(0, 2)), call(N(4), N(3), N(3, 4), active=(0, 2)),
                             call(N(2), N(2, 3), N(3), active=(0, 2)),
                             call(N(5, 2, 4), N(5, 2, 3), N(3, 4), active=(0, 2))],

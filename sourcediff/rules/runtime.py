@@ -9,7 +9,7 @@ each linear in its cotangents (a matrix product's in both operands), with its tr
 """
 import numpy as np
 
-from ..runtime import (add_cotangents, add_like, broadcast_like, cotangent_like, direction_axes,
+from ..runtime import (add_at, add_cotangents, add_like, broadcast_like, copy_saved, gathered, cotangent_like, direction_axes,
                        expand_reduced, extreme_index, matmul_left_cotangent, matmul_right_cotangent, none_holds,
                        reduce_like, reduced_count, refuse_complex, require_cotangent, require_real, reshape_like,
                        sample_fractions, unbroadcast, unreduce, zeros_like)
@@ -137,5 +137,16 @@ def matmul_right_cotangent_adjoint(z, g, x, y):
 
 
 array_cotangent(unreduce, matmul_left_cotangent, matmul_right_cotangent)
+@tangent(add_at, constant=("index",))
+def add_at_tangent(z, g, x, index, value):  # on a copy: add_at writes into an array g in place
+    d[z] = add_at(copy_saved(cotangent_like(d[g], g)), x, index, d[value])
+
+
+@adjoint(add_at, constant=("index",))
+def add_at_adjoint(z, g, x, index, value):
+    d[g] = add_like(d[g], g, d[z])
+    d[value] = add_like(d[value], value, gathered(d[z], index))
+
+
 # zero in one of the linear operands, zero out (a tangent template gets 0.0 for an operand without one)
 LINEAR_ARGUMENTS.update(matmul_left_cotangent={0, 2}, matmul_right_cotangent={0, 1}, reduce_like={0})
