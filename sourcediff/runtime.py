@@ -255,6 +255,18 @@ def checkpoint_segment(loop_range, length=None):
     return length or max(1, math.isqrt(len(loop_range)))
 
 
+def restore_contents(current, saved):
+    """Put saved's contents back into current, in place: a checkpoint restores what a loop writes into,
+    which other names (and values saved for the backward sweep) may hold."""
+    if isinstance(current, np.ndarray):
+        current[...] = saved
+    elif isinstance(current, list):
+        current[:] = saved
+    elif isinstance(current, dict):
+        current.clear()
+        current.update(saved)
+
+
 def pop_cotangent(g):
     """(cotangent of a list's last element, cotangent of the list without it), undoing an append."""
     return (g[-1], g[:-1]) if isinstance(g, (list, np.ndarray)) else (0.0, g)

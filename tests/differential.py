@@ -32,7 +32,8 @@ from sourcediff.runtime import normal_like
 FIRST_ORDER = ("jvp", "vjp", "split", "grad", "vector", "forward_gradient", "identity", "checkpoint")
 # refusals of checkpoint= that are documented limits (a loop calling what may differ when run again, or
 # carrying a value it alone assigns): the checkpoint mode counts them as skipped
-CHECKPOINT_LIMITS = ("checkpointing runs this loop's iterations twice", "checkpointing this loop needs the value")
+CHECKPOINT_LIMITS = ("checkpointing runs this loop's iterations twice", "checkpointing this loop needs the value",
+                     "checkpointing this loop would restore")
 # second derivatives, both orders of nesting: reverse over forward (hvp), forward over a gradient, forward over forward
 SECOND_ORDER = ("hvp", "jvp_of_grad", "jvp_of_jvp")
 MODES = FIRST_ORDER + SECOND_ORDER

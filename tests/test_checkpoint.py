@@ -26,7 +26,7 @@ def in_place_and_branches(x, steps):
             y[0] = y[0] + 0.5
         total = total + np.sum(y * y) * 0.01
         for j in range(2):
-            y = y - 0.1 * np.tanh(y) * (j + 1.0)
+            y[:] = y - 0.1 * np.tanh(y) * (j + 1.0)
     return total + np.sum(y)
 
 
@@ -47,6 +47,17 @@ def appends_and_skips(x):
     return np.sum(np.stack(items)) + np.sum(x)
 
 
+def written_in_place_after_a_branch(x, w):
+    """The fuzzer's seed 230000159, shrunk: v is saved (for the branch's adjoint) before the loop writes
+    into it; the checkpoint must restore the same array, not bind the name to a copy."""
+    v = np.mean(x) * np.mean(x) / (1.5 + np.sin(w))
+    if np.sum(x) <= -0.3:
+        v = 0.5 * v + 0.5 * v
+    for t in x:
+        v[[0, 2]] += np.arctan(x[:2])
+    return np.sin(x) * np.sum(v) + x
+
+
 def scalar_code(a, b):
     s = 0.0
     for i in range(30):
@@ -59,6 +70,8 @@ CASES = [(recurrence, lambda: (np.linspace(-1.0, 1.0, 7), 0.9, 25), (0, 1)),
          (in_place_and_branches, lambda: (np.array([0.3, -0.2, 0.5, 0.1]), 9), 0),
          (over_an_array, lambda: (np.linspace(-0.5, 0.7, 11),), 0),
          (appends_and_skips, lambda: (np.array([0.3, -0.4, 0.8]),), 0),
+         (lambda x, w: np.sum(written_in_place_after_a_branch(x, w) * np.array([1.0, -0.5, 0.7])),
+          lambda: (np.array([0.3, 0.5, 0.9]), np.array([0.1, 0.2, 0.3])), (0, 1)),
          (scalar_code, lambda: (0.3, 0.97), (0, 1))]
 
 
@@ -156,6 +169,19 @@ def test_checkpoint_option_is_checked():
         sd.grad(recurrence, checkpoint=0)
     with pytest.raises(sd.SourceDiffError, match="checkpoint='yes'"):
         sd.vjp(recurrence, checkpoint="yes")
+
+
+def assigns_and_writes(x):
+    y = x * 1.0
+    for i in range(3):
+        y[0] = y[1] * 2.0
+        y = y * 0.5
+    return np.sum(y)
+
+
+def test_a_loop_that_assigns_and_writes_into_one_variable_is_refused():
+    with pytest.raises(sd.UnsupportedSyntaxError, match="both assigns and writes into"):
+        sd.grad(assigns_and_writes, checkpoint=True)(np.ones(3))
 
 
 def with_break(x):

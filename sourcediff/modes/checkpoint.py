@@ -60,7 +60,10 @@ def checkpointed_loop(mode, stmt, forward_body, backward_body):
     part = gast.Subscript(value=name(loop_range), slice=gast.Slice(
         lower=name(start), upper=gast.BinOp(left=name(start), op=gast.Add(), right=name(segment)), step=None),
         ctx=gast.Load())
-    again = [mode.pop(state, origin)] if state else []
+    written_into = set(state) & mutated_variables(stmt)  # restored in place: other names may hold them
+    popped = [fresh(f"{n}_saved") if n in written_into else n for n in state]
+    again = [mode.pop(popped, origin)] if state else []
+    again += [gast.Expr(value=call("restore_contents", [name(n), name(p)])) for n, p in zip(state, popped) if n != p]
     again += [gast.For(target=name(index, True), iter=part, body=forward_body, orelse=[], type_comment=None),
               gast.For(target=name(index, True), iter=call("reversed", [clone(part)]), body=backward_body, orelse=[],
                        type_comment=None)]
@@ -79,33 +82,56 @@ def _save_state(mode, state, origin):
 
 
 def _state(mode, stmt):
-    """The variables the loop changes (assigns or writes into) that exist before it, sorted; refused
-    where one the loop alone assigns is read before an iteration assigns it (it carries a value from one
-    iteration to the next that no checkpoint could hold)."""
-    changed = _stores(stmt.body) | mutated_variables(stmt)
-    changed.discard(stmt.target.id)
-    inside = {id(s) for s in statements(stmt.body)}
-    elsewhere = {a.id for a in mode.fdef.args.args}
+    """What a segment run again needs as the loop had it, sorted: the variables an iteration reads before
+    it surely assigns them (a write inside a branch or an inner loop may not happen) that the loop changes
+    (assigns or writes into) or the function assigns more than once (statements after the loop may
+    change them: the sweep saves those where they are read). Refused where such a value exists only from
+    an earlier iteration (the loop alone assigns it): no checkpoint could hold it at the loop's start."""
+    exposed, _ = _read_before_written(stmt.body, {stmt.target.id})
+    needed = exposed & (_stores(stmt.body) | mutated_variables(stmt) | mode.unstable)
+    before = {a.id for a in mode.fdef.args.args}
     for s in statements(mode.fdef.body):
-        if id(s) in inside or s is stmt:
-            continue
-        if isinstance(s, gast.For):
-            elsewhere |= _stores([gast.Expr(value=s.target)])
-        elif not isinstance(s, (gast.If, gast.While, gast.FunctionDef)):
-            elsewhere |= _stores([s])
-    assigned = set()
-    for s in statements(stmt.body):
-        if isinstance(s, (gast.For, gast.While, gast.If)):
-            assigned |= {s.target.id} if isinstance(s, gast.For) else set()
-            continue
-        reads = {n.id for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-        early = sorted((reads & changed) - elsewhere - assigned)
-        if early:
-            raise mode.error(UnsupportedSyntaxError, s, f"checkpointing this loop needs the value '{early[0]}' holds "
-                             "when an iteration starts, which the loop alone assigns",
-                             f"assign {early[0]} before the loop, or differentiate without checkpoint=")
-        assigned |= _stores([s])
-    return sorted(changed & elsewhere)
+        if s is stmt:
+            break
+        before |= _stores([gast.Expr(value=s.target)]) if isinstance(s, gast.For) else \
+            set() if isinstance(s, (gast.If, gast.While, gast.FunctionDef)) else _stores([s])
+    both = sorted(mutated_variables(stmt) & _stores(stmt.body))
+    if both:
+        raise mode.error(UnsupportedSyntaxError, stmt, f"checkpointing this loop would restore '{both[0]}', which "
+                         "it both assigns and writes into", "differentiate without checkpoint=")
+    carried = sorted(needed - before)
+    if carried:
+        raise mode.error(UnsupportedSyntaxError, stmt, f"checkpointing this loop needs the value '{carried[0]}' "
+                         "holds when an iteration starts, which the loop alone assigns",
+                         f"assign {carried[0]} before the loop, or differentiate without checkpoint=")
+    return sorted(needed)
+
+
+def _read_before_written(body, written):
+    """(names body may read before it assigns them, names it surely assigns), given those assigned before:
+    a branch assigns surely what both its arms do, a loop nothing (it may not run)."""
+    exposed, written = set(), set(written)
+    for s in body:
+        if isinstance(s, gast.If):
+            exposed |= _loads(s.test) - written
+            (in_body, after_body), (in_else, after_else) = (_read_before_written(s.body, written),
+                                                          _read_before_written(s.orelse, written))
+            exposed |= in_body | in_else
+            written |= after_body & after_else
+        elif isinstance(s, gast.For):
+            exposed |= _loads(s.iter) - written
+            exposed |= _read_before_written(s.body, written | _stores([gast.Expr(value=s.target)]))[0]
+        elif isinstance(s, gast.While):
+            exposed |= _loads(s.test) - written
+            exposed |= _read_before_written(s.body, written)[0]
+        else:
+            exposed |= _loads(s) - written
+            written |= _stores([s])
+    return exposed, written
+
+
+def _loads(node):
+    return {n.id for n in walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def _stores(body):
