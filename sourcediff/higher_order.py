@@ -20,8 +20,8 @@ from .structure import map_leaves
 class SecondOrder:
     """A higher-order transform of f: callable, with the generated source it runs as `.source`."""
 
-    def __init__(self, f, wrt, name, run, source):
-        self.f, self.wrt, self.__name__, self.__qualname__ = f, wrt, name, name
+    def __init__(self, f, name, run, source):
+        self.__name__ = self.__qualname__ = name
         self._run, self._source = run, source
         self.__doc__ = f"{name.rsplit('_', 1)[-1]} of {_qualname(f)}"
 
@@ -62,7 +62,7 @@ def hvp(f, wrt=0):
             raise SourceDiffError(f"hvp needs {_qualname(f)} to return a scalar") from None
         return (product,) if not single and len(wrt_names) == 1 else product
 
-    return SecondOrder(f, wrt, f"{_qualname(f)}_hvp", run, lambda: backward().source)
+    return SecondOrder(f, f"{_qualname(f)}_hvp", run, lambda: backward().source)
 
 
 def hessian(f, wrt=0):
@@ -87,7 +87,7 @@ def hessian(f, wrt=0):
                     blocks[i][j].reshape(np.size(xs[i]), np.size(xj))[:, k] = np.ravel(column)
         return _filled(tree, [_filled(tree, row) for row in blocks])
 
-    return SecondOrder(f, wrt, f"{_qualname(f)}_hessian", run, lambda: product.source)
+    return SecondOrder(f, f"{_qualname(f)}_hessian", run, lambda: product.source)
 
 
 def jacfwd(f, wrt=0):
@@ -120,7 +120,7 @@ def jacfwd(f, wrt=0):
             raise AttributeError("jacfwd generates its source for the number of directions a call needs: call it first")
         return last["generated"].source
 
-    return SecondOrder(f, wrt, f"{_qualname(f)}_jacfwd", run, source)
+    return SecondOrder(f, f"{_qualname(f)}_jacfwd", run, source)
 
 
 def jacrev(f, wrt=0):
@@ -152,7 +152,7 @@ def _by_rows(f, wrt, kind, forward_jacobian=None):
             return forward_jacobian(*primals)
         return _rows(value, saved, backward, tree, isinstance(wrt, (tuple, list)), f)
 
-    return SecondOrder(f, wrt, f"{_qualname(f)}_{kind}", run, lambda: backward.source)
+    return SecondOrder(f, f"{_qualname(f)}_{kind}", run, lambda: backward.source)
 
 
 def _wrt_tree(f, wrt, wrt_names, primals):

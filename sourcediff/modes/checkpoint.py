@@ -12,7 +12,7 @@ function, a random draw) is refused, since running it again would change the der
 """
 import gast
 
-from ..errors import UnsupportedSyntaxError
+from ..errors import SourceDiffError, UnsupportedSyntaxError
 from ..ir.analysis import is_append, mutated_variables, statements
 from ..ir.build import assign, call, clone, const, name, walk
 from ..ir.structure import breaks
@@ -29,7 +29,6 @@ def checkpoint_option(checkpoint):
         return 0
     if isinstance(checkpoint, int) and not isinstance(checkpoint, bool) and checkpoint > 0:
         return checkpoint
-    from ..errors import SourceDiffError
     raise SourceDiffError(f"checkpoint={checkpoint!r}: use True (segments of √n iterations) or a number of "
                           "iterations per segment")
 
