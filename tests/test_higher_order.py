@@ -332,16 +332,35 @@ def reads_parts(p, x):
     return np.sum(np.tanh(x @ W + b)) * x[0, 1] + np.sum(x[1:] ** 2) * b[0]
 
 
+def recurrence(x, W):
+    h = x
+    for _ in range(3):
+        h = np.tanh(W @ h + x)
+    return np.sum(h * h)
+
+
+def scalar_recurrence(x, s):
+    t = 0.0
+    k = 0
+    while k < 4:
+        t = t + np.sin(x * t + s)
+        k += 1
+    return t
+
+
 @pytest.mark.parametrize("f, args, wrt", [
+    (recurrence, (np.array([0.3, -0.5]), np.array([[0.4, -1.2], [0.7, 0.2]])), (0, 1)),
+    (scalar_recurrence, (0.3, 0.8), (0, 1)),
     (straight_line, (np.array([0.3, -0.5, 0.8]), np.arange(6.0).reshape(2, 3) / 5.0, np.array([0.1, -0.2])), 0),
     (straight_line, (np.array([0.3, -0.5, 0.8]), np.arange(6.0).reshape(2, 3) / 5.0, np.array([0.1, -0.2])), (0, 1)),
     (vector_valued_line, (np.array([0.4, 1.1]), np.array([-0.7, 0.2])), (0, 1)),
     (reads_parts, ((np.arange(6.0).reshape(3, 2) / 7.0, np.array([0.3, -0.1])), np.arange(6.0).reshape(2, 3) / 4.0),
      (0, 1))])
-def test_forward_mode_over_reverse_mode_code_without_loops(f, args, wrt):
+def test_forward_mode_over_reverse_mode_code(f, args, wrt):
     """sd.jvp of a generated vjp (its helpers' rules: the cotangent check, unbroadcast, unreduce,
-    add_cotangents, cotangent_like, add_at for parts read, the matmul cotangents): the derivative of Jᵀu
-    along v, against central differences of the vjp."""
+    add_cotangents, cotangent_like, add_at for parts read, the matmul cotangents; its loops' stack of saved
+    values, popped in step with a stack of their tangents): the derivative of Jᵀu along v, against central
+    differences of the vjp."""
     names = wrt if isinstance(wrt, tuple) else (wrt,)
     backward = sd.vjp(f, wrt)
     rng = np.random.default_rng(7)

@@ -322,6 +322,44 @@ def pops_key(w):
     return value * d["b"]
 
 
+def pops_with_default(w):
+    d = {"a": w[0], "b": w[1]}
+    value = d.pop("c", w[2])
+    return value * d["b"]
+
+
+def pops_in_a_while_loop(w):
+    items = [w[0], np.sin(w[1]), w[2] * w[3]]
+    total = 0.0
+    while items:
+        total = total * 0.5 + items.pop() ** 2
+    return total
+
+
+def pops_by_index_and_drops(w):
+    queue = [w[0] * 3.0, w[1], w[2]]
+    first = queue.pop(0)
+    queue.pop()  # dropped
+    return first * queue[-1] + np.sum(w[3:] * 2.0)
+
+
+@pytest.mark.parametrize("f, text", [(pops, "items.pop()"), (pops_key, 'd.pop("a")'),
+                                     (pops_in_a_while_loop, "items.pop()"), (pops_by_index_and_drops, "queue.pop(0)")])
+def test_pop_is_followed_in_forward_mode_and_refused_in_reverse_mode(f, text):
+    """`items.pop()` pops the tangent list in step (forward over generated reverse-mode code needs it:
+    that code restores saved values with `stack.pop()`); reverse mode refuses it, located."""
+    want = finite_differences(f, W)
+    for i, direction in enumerate(np.eye(W.size)):
+        value, tangent = sd.jvp(f)(W.copy(), direction)
+        assert value == pytest.approx(f(W.copy()), rel=1e-12)
+        assert tangent == pytest.approx(want[i], rel=1e-6, abs=1e-6)
+    lines, first = inspect.getsourcelines(f)
+    with pytest.raises(sd.UnsupportedSyntaxError, match="not supported in reverse mode yet") as refused:
+        sd.grad(f)(W.copy())
+    assert (refused.value.filename, refused.value.lineno) == (__file__, first + next(
+        i for i, source in enumerate(lines) if text in source))
+
+
 def clears_dict(w):
     d = {"a": w[0]}
     d.clear()
@@ -371,12 +409,11 @@ def multiplies_at(w):
     (adds_in_place_by_method, "z.__iadd__(w)", "z.__iadd__() changes z in place"),
     (inserts, "items.insert(", "items.insert() changes items in place"),
     (reverses, "items.reverse()", "items.reverse() changes items in place"),
-    (pops, "items.pop()", "items.pop() changes items in place"),
     (removes, "items.remove(", "items.remove() changes items in place"),
     (clears_list, "items.clear()", "items.clear() changes items in place"),
     (sorts_list, "items.sort()", "items.sort() changes items in place"),
     (sets_default, "d.setdefault(", "d.setdefault() changes d in place"),
-    (pops_key, "d.pop(", "d.pop() changes d in place"),
+    (pops_with_default, "d.pop(", "d.pop() changes d in place"),
     (clears_dict, "d.clear()", "d.clear() changes d in place"),
     (updates_dict_from_variable, "d.update(e)", "d.update() changes d in place"),
     (resizes, "z.resize(", "z.resize() changes z in place"),

@@ -134,13 +134,22 @@ def is_append(stmt):
     return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and value.func.attr == "append"
 
 
+def is_pop(node):
+    """Whether node is `items.pop()` or `items.pop(i)` on a name, the one call that changes a list's
+    structure sourcediff follows besides appends."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and node.func.attr == "pop" \
+        and isinstance(node.func.value, gast.Name) and len(node.args) <= 1 and not node.keywords
+
+
 def mutated_variables(fdef):
-    """Variables written through a subscript or appended to: their derivatives must not alias others."""
+    """Variables written through a subscript, appended to or popped: their derivatives must not alias
+    others."""
     found = set()
     for stmt in statements(fdef.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             found.add(root_name(stmt.targets[0]))
-        elif isinstance(stmt, gast.Expr) and is_append(stmt):
+        elif isinstance(stmt, gast.Expr) and is_append(stmt) or isinstance(stmt, (gast.Assign, gast.Expr)) \
+                and is_pop(stmt.value):
             found.add(stmt.value.func.value.id)
     return found
 

@@ -5,8 +5,10 @@ Normalization computes `r += v` as `r = r + v`, and the modes follow an in-place
 reach the changed object. This pass runs on the user's function before normalization and
 - rewrites the in-place calls sourcediff follows into forms it differentiates: `z.fill(v)` becomes
   `z[...] = v`, `items.extend(seq)` appends, `d.update(k=v)` assignments `d['k'] = v`, and (once
-  normalized) `np.add.at(z, i, v)` becomes `z[...] = added_at(z, i, v)`;
-- refuses the other calls that change an object in place (`z.sort()`, `items.pop()`, `np.copyto`,
+  normalized) `np.add.at(z, i, v)` becomes `z[...] = added_at(z, i, v)`; `items.pop()` and
+  `items.pop(i)` on a local list stay, a change of structure like an append (forward mode pops the
+  tangent list with it; reverse mode refuses them);
+- refuses the other calls that change an object in place (`z.sort()`, `d.popitem()`, `np.copyto`,
   `out=` arrays, ufuncs' `.at`), saying what to write instead;
 - follows which objects each name may reach (a points-to analysis over allocation sites, flow
   sensitive, with the objects a list or dict may hold), and refuses an in-place write after which
@@ -24,6 +26,7 @@ from ..errors import SourceDiffError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parse_function, unbind
 from ..rules.registry import is_user_function
 from ..runtime import added_at
+from .analysis import is_pop
 from .build import assign, call, children, clone, const, name, names_in, walk
 
 # methods that change their receiver, with what to write instead
@@ -277,6 +280,8 @@ class InPlaceCalls:
     def refuse(self, node):
         """Refuse a call that changes an object in place in a way sourcediff does not follow."""
         func = node.func
+        if is_pop(node) and func.value.id in self.locals:
+            return
         if isinstance(func, gast.Attribute) and self.is_local(func) and func.attr in MUTATING_METHODS:
             raise self.mutating_call(node)
         if isinstance(func, gast.Attribute) and self.is_local(func) and func.attr.startswith("__i") \
@@ -398,7 +403,7 @@ class SharedMemory:
         found, obj = self.parsed.resolve(func, self.locals)
         if not found and isinstance(func, gast.Attribute):  # a method of a local value
             receiver = self.objects(func.value, points_to)
-            if func.attr in VIEW_METHODS:
+            if func.attr in VIEW_METHODS or is_pop(node):
                 return self.part_of(receiver)
             if func.attr in NEW_VALUE_METHODS:
                 return site
@@ -444,6 +449,8 @@ class SharedMemory:
             nodes = list(walk(stmt))
             self.reads(nodes, stale)
             self.simple_statement(stmt, state, {id(n) for n in nodes})
+            for popped in (n for n in nodes if is_pop(n)):
+                self.write(stmt, popped.func.value, state, structure=True)
 
     def simple_statement(self, stmt, state, node_ids):
         points_to, stale = state

@@ -8,8 +8,8 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parameters
-from ..ir.analysis import (active_variables, enclosing_reads, is_append, mutated_variables, nested_functions,
-                           numeric_variables, operands, possible_containers, root_name, sequence_variables,
+from ..ir.analysis import (active_variables, enclosing_reads, is_append, is_pop, mutated_variables,
+                           nested_functions, numeric_variables, operands, possible_containers, root_name, sequence_variables,
                            statements, without_unused_functions)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
 from ..rules import is_user_function, rule_for
@@ -262,15 +262,11 @@ class ForwardMode:
 
     def expression_statement(self, stmt):
         value = stmt.value
-        if is_append(stmt):
+        if is_append(stmt) or is_pop(value):
             lst = value.func.value.id
             if lst not in self.active:
                 return [stmt]
-            derived = gast.Expr(value=call(gast.Attribute(value=name(self.tangent_name(lst)), attr="append",
-                                                          ctx=gast.Load()),
-                                           [self.derivative_or_zero(value.args[0])]))
-            derived.sd_derivative = True
-            return [stmt, with_origin(derived, stmt.sd_origin)]
+            return [stmt, self.on_tangent_list(value, stmt.sd_origin)]
         if isinstance(value, gast.Call):
             jvp_call = self.function_call(stmt, value)
             if jvp_call is not None:
@@ -282,10 +278,15 @@ class ForwardMode:
     def assign(self, stmt):
         target = stmt.targets[0].id
         value = stmt.value
+        origin = stmt.sd_origin
+        if is_pop(value) and value.func.value.id in self.active:  # the tangent list loses its element too
+            popped = self.on_tangent_list(value, origin)
+            if target not in self.active:
+                return [stmt, popped]
+            return [stmt, self.derived(self.tangent_name(target), popped.value, origin)]
         if target not in self.active:
             return [stmt]
         dtarget = self.tangent_name(target)
-        origin = stmt.sd_origin
         if isinstance(value, (gast.Name, gast.Constant)):
             return [stmt, self.derived(dtarget, self.derivative_or_zero(value), origin)]
         if isinstance(value, gast.Call):
@@ -316,6 +317,15 @@ class ForwardMode:
             return [assign(output, value, origin), tangent, assign(target, name(output), origin),
                     self.derived(dtarget, name(self.tangent_name(output)), origin)]
         return self.apply_rule(stmt, target, value)
+
+    def on_tangent_list(self, value, origin):
+        """`items.append(v)` or `items.pop(...)` done on the tangent list of items, in step with it."""
+        lst = value.func.value.id
+        args = [self.derivative_or_zero(value.args[0])] if value.func.attr == "append" else clone(value.args)
+        derived = gast.Expr(value=call(gast.Attribute(value=name(self.tangent_name(lst)), attr=value.func.attr,
+                                                      ctx=gast.Load()), args))
+        derived.sd_derivative = True
+        return with_origin(derived, origin)
 
     # -- calls -------------------------------------------------------------------------------------
 

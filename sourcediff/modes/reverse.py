@@ -21,7 +21,7 @@ import gast
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parameters
 from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, closure, enclosing_reads, is_append,
-                           largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
+                           is_pop, largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
                            statements)
 from ..ir.build import Transformer, assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import breaks, single_exit
@@ -276,6 +276,11 @@ class ReverseMode:
             what = UNSUPPORTED.get(type(stmt))
             if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and self.is_user_call(stmt.value):
                 what = "a call of a user function made for its side effects"
+            if isinstance(stmt, (gast.Assign, gast.Expr)) and is_pop(stmt.value):
+                lst = stmt.value.func.value.id
+                raise self.error(UnsupportedSyntaxError, stmt.value, f"{lst}.pop() is not supported in reverse mode "
+                                 "yet (forward mode follows it)", f"read the element ({lst}[-1], or {lst}[i] with "
+                                 f"an index counting down) and leave {lst} as it is")
             if what:
                 raise self.error(UnsupportedSyntaxError, stmt, f"{what} is not supported in reverse mode yet",
                                  "use forward mode (sd.jvp) for this function, or restructure it")
