@@ -58,6 +58,20 @@ def written_in_place_after_a_branch(x, w):
     return np.sin(x) * np.sum(v) + x
 
 
+def written_into_then_rebound(x, q, c):
+    """The fuzzer's seed 260001275, shrunk: the second loop rebinds v, so its backward sweep leaves v bound
+    to a value of its own; the first loop's checkpoint must bind v again to the array it writes into (which
+    the write before the loop saved) before restoring its contents."""
+    v = q * 1.0
+    v[0] = np.sum(x * v)
+    for t in x:
+        if np.sum(v[v > 0.1]) < 1.5:
+            v[1:] = x[:2]
+    for t in x:
+        v = 0.5 * v + 0.5 * c
+    return np.sum(v * v)
+
+
 def scalar_code(a, b):
     s = 0.0
     for i in range(30):
@@ -72,6 +86,8 @@ CASES = [(recurrence, lambda: (np.linspace(-1.0, 1.0, 7), 0.9, 25), (0, 1)),
          (appends_and_skips, lambda: (np.array([0.3, -0.4, 0.8]),), 0),
          (lambda x, w: np.sum(written_in_place_after_a_branch(x, w) * np.array([1.0, -0.5, 0.7])),
           lambda: (np.array([0.3, 0.5, 0.9]), np.array([0.1, 0.2, 0.3])), (0, 1)),
+         (written_into_then_rebound, lambda: (np.array([0.27, -0.46, -0.92]), np.array([-0.97, 0.63, 0.83]), 0.3),
+          (0, 1)),
          (scalar_code, lambda: (0.3, 0.97), (0, 1))]
 
 
@@ -110,7 +126,9 @@ def test_split_motion_and_value_and_grad_checkpoint_too():
 
 def test_the_checkpointed_source_keeps_states_not_iterations():
     source = sd.vjp(recurrence, (0, 1), checkpoint=True).source
-    assert "checkpoint_segment(loop_range, None)" in source and "copy_saved(x)" in source
+    assert "checkpoint_segment(loop_range, None)" in source
+    assert "if position % segment == 0:\n            # for i in range(steps):\n            stack.append(x)\n" in source
+    assert "stack.append((total, y, copy_saved(y)))" in sd.vjp(in_place_and_branches, checkpoint=True).source  # y written into
     assert "checkpoint_segment" not in sd.vjp(recurrence, (0, 1)).source
 
 

@@ -352,6 +352,7 @@ class Normalizer:
         self.strings = constant_strings(fdef)
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=self.block(body), decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
+        split_tuple_variables(new, self.names)
         new.sd_locals = self.locals
         assigned = {n.id for n in walk(new) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         new.sd_array_members = {p: sorted(canonical.array_members[p]) for p in [a.id for a in fdef.args.args]
@@ -1010,6 +1011,86 @@ class Normalizer:
         if isinstance(node, gast.Subscript):
             return self.statically_inactive(node.value)
         return False
+
+
+def split_tuple_variables(fdef, names):
+    """`pair = i, x[i]` and later `x[pair[0]]`: a variable that only ever holds tuple literals of one length
+    gets a variable per element, assigned with it (`pair_0 = i; pair_1 = x[i]; pair = pair_0, pair_1`),
+    and its reads at a constant index become those. Activity is per variable, so `pair[0]` (an integer)
+    would otherwise carry the derivative of x[i]: an index with a derivative, which the subscript's rule
+    refuses where the indexed value has none (a tangent function differentiated again reads dx[pair[0]])."""
+    sites, stored = {}, {}
+    for node in scope_nodes(fdef.body):
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], gast.Name) \
+                and isinstance(node.value, gast.Tuple) and not any(isinstance(e, gast.Starred) for e in node.value.elts):
+            sites.setdefault(node.targets[0].id, []).append(node)
+        elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            stored[node.id] = stored.get(node.id, 0) + 1
+    params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
+    lengths = {n: {len(site.value.elts) for site in found} for n, found in sites.items()}
+    split = {n: lengths[n].pop() for n, found in sites.items()
+             if len(lengths[n]) == 1 and stored[n] == len(found) and n not in params}
+    reads = _ElementReads(split)
+    fdef.body = reads.visit_body(fdef.body)
+    for variable in reads.read:
+        elements = [names.fresh(f"{variable}_{k}") for k in range(split[variable])]
+        for site in sites[variable]:
+            origin = getattr(site, "sd_origin", None)
+            site.sd_split = [assign(e, v, origin) for e, v in zip(elements, site.value.elts)]
+            site.value = gast.Tuple(elts=[name(e) for e in elements], ctx=gast.Load())
+        reads.elements[variable] = elements
+    fdef.body = _with_elements(reads.finish(fdef.body))
+
+
+class _ElementReads(Transformer):
+    """Marks the reads `pair[k]` (k a constant in range) of the variables to split; finish() replaces them."""
+
+    def __init__(self, split):
+        self.split, self.read, self.elements = split, set(), {}
+
+    def visit_body(self, body):
+        return [self.visit(s) for s in body]
+
+    def visit_FunctionDef(self, node):
+        return node
+
+    def visit_Lambda(self, node):
+        return node
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        value, index = node.value, node.slice
+        if isinstance(value, gast.Name) and value.id in self.split and isinstance(node.ctx, gast.Load) \
+                and isinstance(index, gast.Constant) and type(index.value) is int \
+                and -self.split[value.id] <= index.value < self.split[value.id]:
+            node.sd_element = (value.id, index.value % self.split[value.id])
+            self.read.add(value.id)
+        return node
+
+    def finish(self, body):
+        return _ReplaceElements(self.elements).visit_body(body)
+
+
+class _ReplaceElements(_ElementReads):
+    def __init__(self, elements):
+        self.elements = elements
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        variable, k = getattr(node, "sd_element", (None, None))
+        return name(self.elements[variable][k]) if variable in self.elements else node
+
+
+def _with_elements(body):
+    """body with each split site preceded by the assignments of its elements."""
+    out = []
+    for stmt in body:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list) and not isinstance(stmt, gast.FunctionDef):
+                setattr(stmt, field, _with_elements(getattr(stmt, field)))
+        out += getattr(stmt, "sd_split", []) + [stmt]
+        stmt.sd_split = []
+    return out
 
 
 class RenameNames(Transformer):

@@ -45,9 +45,10 @@ def checkpointed_loop(mode, stmt, forward_body, backward_body):
     loop_range, segment, position, start = fresh("loop_range"), fresh("segment"), fresh("position"), fresh("start")
     index = stmt.target.id
     length = mode.derivation.checkpoint or None  # None: √n
+    written_into = sorted(set(state) & mutated_variables(stmt))  # restored in place: other names may hold them
     keep = gast.If(test=gast.Compare(left=gast.BinOp(left=name(position), op=gast.Mod(), right=name(segment)),
                                      ops=[gast.Eq()], comparators=[const(0)]),
-                   body=[_save_state(mode, state, origin)], orelse=[])
+                   body=[_save_state(mode, state, written_into, origin)], orelse=[])
     forward = [assign(loop_range, stmt.iter, origin),
                assign(segment, call("checkpoint_segment", [name(loop_range), const(length)]), origin),
                gast.For(target=name(position, True), iter=call("range", [call("len", [name(loop_range)])]),
@@ -59,10 +60,9 @@ def checkpointed_loop(mode, stmt, forward_body, backward_body):
     part = gast.Subscript(value=name(loop_range), slice=gast.Slice(
         lower=name(start), upper=gast.BinOp(left=name(start), op=gast.Add(), right=name(segment)), step=None),
         ctx=gast.Load())
-    written_into = set(state) & mutated_variables(stmt)  # restored in place: other names may hold them
-    popped = [fresh(f"{n}_saved") if n in written_into else n for n in state]
-    again = [mode.pop(popped, origin)] if state else []
-    again += [gast.Expr(value=call("restore_contents", [name(n), name(p)])) for n, p in zip(state, popped) if n != p]
+    contents = [fresh(f"{n}_saved") for n in written_into]
+    again = [mode.pop(state + contents, origin)] if state else []
+    again += [gast.Expr(value=call("restore_contents", [name(n), name(c)])) for n, c in zip(written_into, contents)]
     again += [gast.For(target=name(index, True), iter=part, body=forward_body, orelse=[], type_comment=None),
               gast.For(target=name(index, True), iter=call("reversed", [clone(part)]), body=backward_body, orelse=[],
                        type_comment=None)]
@@ -73,10 +73,18 @@ def checkpointed_loop(mode, stmt, forward_body, backward_body):
     return forward, backward
 
 
-def _save_state(mode, state, origin):
-    """`stack.append(copy_saved(state))`: copies, so that writes in place later do not change it."""
-    saved = mode.push(state, origin)
-    saved.value.args = [call("copy_saved", saved.value.args)]
+def _save_state(mode, state, written_into, origin):
+    """`stack.append((a, z, copy_saved(z)))`: the value of each name, and a copy of the contents of what
+    the loop writes into in place. A segment run again binds each name to its value (the very object:
+    statements before the loop saved it, and restore into it, while the sweep after the loop may have
+    left the name bound to another value) and puts the contents back into what the loop writes into.
+    Values the loop only reads or assigns anew need no copy: the backward sweep undoes later writes into
+    them before it comes to the loop."""
+    saved = mode.push(state + written_into, origin)
+    item = saved.value.args[0]
+    elements = item.elts if isinstance(item, gast.Tuple) else [item]
+    for i in range(len(state), len(elements)):
+        elements[i] = call("copy_saved", [elements[i]])
     return saved
 
 
