@@ -16,6 +16,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass
 
+import gast
 import numpy as np
 
 from . import __version__
@@ -24,6 +25,7 @@ from .derivation import Derivation, collector_paused
 from .emit import to_source
 from .errors import SourceDiffError, UnsupportedSyntaxError
 from .frontend.parse import function_name
+from .jacobians import jacobian
 from .modes.checkpoint import checkpoint_option
 from .spec import HELP as SPEC_HELP, SpecError, parse_spec
 from .standalone import standalone_module
@@ -67,6 +69,26 @@ def _hvp(derivation, fn, wrt_names, options):
     return (derivation.function_grad(tangent, wrt_names),)
 
 
+def _jacobian(derivation, fn, wrt_names, options):
+    """fn's tangent and split vector-Jacobian product, and `fn_jacobian(*args) -> J` that assembles the
+    Jacobian from them (jacobians.jacobian, copied into the module: by columns, one tangent per input
+    element, where fn has at least as many outputs as inputs, else by rows, one backward sweep per output
+    element)."""
+    tangent = derivation.function_jvp(fn, wrt_names, entry=True)[0]
+    forward, backward = derivation.function_grad(fn, wrt_names, motion="split")
+    forward_def = next(d for d in derivation.functions if d.name == forward)
+    params = [a.id for a in forward_def.args.args]
+    entry = derivation.namespace.reserve(f"{function_name(fn)}_jacobian")
+    assemble = derivation.namespace.bind("jacobian", jacobian)
+    positions = tuple(params.index(n) for n in wrt_names)
+    text = (f"def {entry}():\n    return {assemble}({tangent}, {forward}, {backward}, ({', '.join(params)},), "
+            f"{positions}, {len(wrt_names) > 1}, {function_name(fn)!r})\n")
+    fdef = gast.parse(text).body[0]
+    fdef.args = copy.deepcopy(forward_def.args)
+    derivation.add(fdef, derivation.parsed[fn])
+    return (entry,)
+
+
 MODES = {
     "forward": Mode("forward mode (tangents)", "(*args, *tangents) -> (value, tangent)", _forward),
     "reverse": Mode("reverse mode (adjoints)", "(*args, cotangent) -> (value, cotangents), or with --motion split "
@@ -76,6 +98,8 @@ MODES = {
                              _forward_gradient),
     "hvp": Mode("Hessian-vector product", "(*args, v, 1.0) -> (∇f·v, H v), v shaped like the wrt arguments",
                 _hvp),
+    "jacobian": Mode("Jacobian", "(*args) -> J, shaped value.shape + x.shape (a tuple of blocks for several --wrt "
+                     "arguments)", _jacobian),
 }
 
 

@@ -13,8 +13,8 @@ import numpy as np
 from .api import _derive, _positional, _qualname, _signature, primal, resolve_wrt
 from .errors import ArgumentError, SourceDiffError
 from .frontend.parse import function_name
+from .jacobians import by_columns, by_rows, filled, flat, outputs, paired
 from .rules.registry import Rule, template_from_source
-from .structure import map_leaves
 
 
 class SecondOrder:
@@ -78,14 +78,7 @@ def hessian(f, wrt=0):
     def run(*args, **kwargs):
         primals = _positional(signature, args, kwargs)
         tree = _wrt_tree(f, wrt, wrt_names, primals)
-        xs = _flat(tree)
-        blocks = [[np.zeros(np.shape(xi) + np.shape(xj)) for xj in xs] for xi in xs]
-        for j, xj in enumerate(xs):
-            for k in range(np.size(xj)):
-                direction = _filled(tree, [_basis(x, k) if m == j else _zeros(x) for m, x in enumerate(xs)])
-                for i, column in enumerate(_flat(product(*primals, direction))):
-                    blocks[i][j].reshape(np.size(xs[i]), np.size(xj))[:, k] = np.ravel(column)
-        return _filled(tree, [_filled(tree, row) for row in blocks])
+        return by_columns(lambda direction: product(*primals, direction), tree, tree)
 
     return SecondOrder(f, f"{_qualname(f)}_hessian", run, lambda: product.source)
 
@@ -102,7 +95,7 @@ def jacfwd(f, wrt=0):
     def run(*args, **kwargs):
         primals = _positional(signature, args, kwargs)
         tree = _wrt_tree(f, wrt, wrt_names, primals)
-        xs = _flat(tree)
+        xs = flat(tree)
         count = sum(np.size(x) for x in xs)
         tangent = last["generated"] = _derive(f, "jvp_directions", wrt_names, (count,))
         rows, offset = [], 0
@@ -111,9 +104,9 @@ def jacfwd(f, wrt=0):
             identity[offset:offset + np.size(x)] = np.eye(np.size(x))
             rows.append(identity.reshape((count,) + np.shape(x)))
             offset += np.size(x)
-        directions = _filled(tree, rows)
+        directions = filled(tree, rows)
         value, tangents = tangent(*primals, *(directions if isinstance(wrt, (tuple, list)) else (directions,)))
-        return _filled(value, [_filled(tree, _columns(y, t, xs, count)) for y, t in _paired(value, tangents)])
+        return filled(value, [filled(tree, _columns(y, t, xs, count)) for y, t in paired(value, tangents)])
 
     def source():
         if "generated" not in last:
@@ -147,10 +140,10 @@ def _by_rows(f, wrt, kind, forward_jacobian=None):
         primals = _positional(signature, args, kwargs)
         tree = _wrt_tree(f, wrt, wrt_names, primals)
         value, saved = forward(*primals)
-        outputs = sum(np.size(y) for y in _flat(value))
-        if forward_jacobian is not None and outputs >= sum(np.size(x) for x in _flat(tree)):
+        if forward_jacobian is not None and sum(np.size(y) for y in outputs(value, _qualname(f))) >= sum(
+                np.size(x) for x in flat(tree)):
             return forward_jacobian(*primals)
-        return _rows(value, saved, backward, tree, isinstance(wrt, (tuple, list)), f)
+        return by_rows(value, saved, backward, tree, isinstance(wrt, (tuple, list)), _qualname(f))
 
     return SecondOrder(f, f"{_qualname(f)}_{kind}", run, lambda: backward.source)
 
@@ -161,48 +154,12 @@ def _wrt_tree(f, wrt, wrt_names, primals):
     parameters = list(_signature(f).parameters)
     xs = [primals[parameters.index(n)] for n in wrt_names]
     for n, x in zip(wrt_names, xs):
-        for leaf in _flat(x):
+        for leaf in flat(x):
             if not (isinstance(leaf, float) or isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"):
                 raise SourceDiffError(f"argument '{n}' of {_qualname(f)} holds a {type(leaf).__name__}: Jacobians and "
                                       "Hessians are taken with respect to floats and float arrays (or tuples, lists "
                                       "and dicts of them)")
     return tuple(xs) if isinstance(wrt, (tuple, list)) else xs[0]
-
-
-def _flat(tree):
-    """The leaves of a tuple, list or dict (nested), in the order _filled puts them back."""
-    leaves = []
-    map_leaves(leaves.append, tree)
-    return leaves
-
-
-def _filled(tree, values):
-    """tree's structure holding values, one per leaf in _flat's order."""
-    remaining = iter(values)
-    return map_leaves(lambda _: next(remaining), tree)
-
-
-def _zeros(x):
-    return np.zeros(np.shape(x)) if np.ndim(x) else 0.0
-
-
-def _basis(x, k):
-    """The k-th unit direction shaped like x."""
-    e = _zeros(x)
-    if np.ndim(x) == 0:
-        return 1.0
-    e.flat[k] = 1.0
-    return e
-
-
-def _paired(value, derivative):
-    """(leaf, its derivative) for each leaf of value, in _flat's order: a derivative that is 0.0 where value
-    holds a container (nothing reached it) is 0.0 for each of its leaves."""
-    if isinstance(value, (list, tuple, dict)):
-        keys = value.keys() if isinstance(value, dict) else range(len(value))
-        parts = derivative if isinstance(derivative, (list, tuple, dict)) else {k: derivative for k in keys}
-        return [pair for k in keys for pair in _paired(value[k], parts[k])]
-    return [(value, derivative)]
 
 
 def _columns(y, t, xs, count):
@@ -215,25 +172,6 @@ def _columns(y, t, xs, count):
         blocks.append(np.ascontiguousarray(part.T).reshape(np.shape(y) + np.shape(x)))
         offset += np.size(x)
     return blocks
-
-
-def _rows(value, saved, backward, tree, several, f):
-    """The Jacobian blocks from one backward sweep per element of f's value (several: backward's
-    cotangents are those of a tuple of wrt arguments, as tree is)."""
-    outputs, xs = _flat(value), _flat(tree)
-    if not all(isinstance(y, (float, np.floating, np.ndarray)) for y in outputs):
-        raise SourceDiffError(f"{_qualname(f)} returns {type(value).__name__}: Jacobians are taken of floats and "
-                              "arrays (or tuples, lists and dicts of them)")
-    results = []
-    for index, y in enumerate(outputs):
-        blocks = [np.zeros(np.shape(y) + np.shape(x)) for x in xs]
-        for k in range(np.size(y)):
-            cotangent = _filled(value, [_basis(o, k) if i == index else _zeros(o) for i, o in enumerate(outputs)])
-            cotangents = backward(saved, cotangent)
-            for block, row in zip(blocks, _flat(cotangents if several else cotangents[0])):
-                block.reshape(np.size(y), -1)[k] = np.ravel(row)
-        results.append(_filled(tree, blocks))
-    return _filled(value, results)
 
 
 class Gradient:

@@ -264,7 +264,7 @@ def test_a_method_is_refused_as_not_supported(capsys, user_module):
     (["show", "no_such_package.models", "f", "--mode", "forward"],
      "cannot import no_such_package.models: no module named no_such_package"),
     (["show", "{module}", "helper", "--mode", "sideways"],
-     "argument --mode: invalid choice: 'sideways' (choose from 'forward', 'forward-gradient', 'hvp', 'reverse') "
+     "argument --mode: invalid choice: 'sideways' (choose from 'forward', 'forward-gradient', 'hvp', 'jacobian', 'reverse') "
      "(see sourcediff show --help)"),
     (["show", "{module}", "helper", "--mode", "forward-gradient", "--directions", "3", "--antithetic"],
      "antithetic=True pairs each direction v with -v, so directions must be even, not 3"),
@@ -598,3 +598,61 @@ def test_emitted_checkpointed_gradients_run_with_numpy_alone(capsys, tmp_path):
         np.testing.assert_allclose(gx, reference[0], rtol=1e-12)
         assert gw == pytest.approx(reference[1], rel=1e-12)
         assert float(np.sum(gx)) == pytest.approx(numeric, rel=1e-5)
+
+
+CURVES = """\
+import numpy as np
+
+
+def curve(t, c):
+    return np.stack([np.sin(c * t), np.cos(t) * c, t ** 2 + c])
+
+
+def energy(x, k):
+    return 0.5 * k * np.sum(np.diff(x) ** 2) + np.sum(np.cos(x))
+"""
+
+
+def central_jacobian(fn, args, position, eps=1e-6):
+    """Central differences of fn with respect to its argument at position, shaped value.shape + x.shape."""
+    x = np.asarray(args[position], dtype=float)
+    columns = []
+    for k in range(x.size):
+        step = np.zeros(x.size)
+        step[k] = eps
+        moved = [list(args), list(args)]
+        moved[0][position] = x + step.reshape(x.shape) if x.ndim else float(x + eps)
+        moved[1][position] = x - step.reshape(x.shape) if x.ndim else float(x - eps)
+        columns.append((np.asarray(fn(*moved[0])) - np.asarray(fn(*moved[1]))) / (2 * eps))
+    value = np.asarray(fn(*args))
+    return np.stack(columns, axis=-1).reshape(value.shape + x.shape)
+
+
+def test_emitted_jacobians_run_with_numpy_alone(capsys, tmp_path):
+    """`--mode jacobian` writes `f_jacobian(*args) -> J` over the tangent and the split vjp: by columns for
+    curve (3 outputs, 1 input: one tangent per input element), by rows for energy (1 output, 6 inputs: one
+    backward sweep), and a tuple of blocks for two --wrt arguments; run where sourcediff cannot be
+    imported, against differences and sd.jacobian."""
+    (tmp_path / "curves.py").write_text(CURVES)
+    spec = importlib.util.spec_from_file_location("curves", tmp_path / "curves.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x = np.linspace(-1.0, 1.0, 6)
+    calls, expected = [], []
+    for wrt, stem in (("t", "curve_t"), ("t,c", "curve_tc")):
+        status, out, _ = run(capsys, "emit", tmp_path / "curves.py", "curve", "--mode", "jacobian", "--wrt", wrt,
+                             "-o", tmp_path / f"{stem}.py")
+        assert status == 0 and "import sourcediff" not in (tmp_path / f"{stem}.py").read_text()
+        calls.append((stem, out.strip().split(": ", 1)[1].split(", "), (0.7, 1.3)))
+    status, out, _ = run(capsys, "emit", tmp_path / "curves.py", "energy", "--mode", "jacobian", "-o",
+                         tmp_path / "energy_x.py")
+    assert status == 0
+    calls.append(("energy_x", out.strip().split(": ", 1)[1].split(", "), (x, 2.5)))
+    (dt, dtc, dx) = run_with_numpy_alone(tmp_path, calls)
+    np.testing.assert_allclose(dt, central_jacobian(module.curve, (0.7, 1.3), 0), rtol=1e-6, atol=1e-8)
+    assert np.shape(dt) == (3,) and len(dtc) == 2
+    np.testing.assert_allclose(dtc[0], dt, rtol=1e-12)
+    np.testing.assert_allclose(dtc[1], central_jacobian(module.curve, (0.7, 1.3), 1), rtol=1e-6, atol=1e-8)
+    assert np.shape(dx) == (6,)
+    np.testing.assert_allclose(dx, central_jacobian(module.energy, (x, 2.5), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dx, sd.jacobian(module.energy)(x, 2.5), rtol=1e-12)
