@@ -8,12 +8,14 @@ import copy
 import inspect
 
 import autograd
+import autograd.numpy as anp
 import numpy as np
 import pytest
 
 import sourcediff as sd
 from corpus import CASES
-from corpus_tools import (autograd_version, finite_difference_jvp, flat, random_like, sample, tree_map)
+from autograd.misc import flatten as autograd_flatten
+from corpus_tools import (autograd_version, finite_difference_jvp, flat, random_like, sample, tree_leaves, tree_map)
 from sourcediff.api import _derive, resolve_wrt
 from sourcediff.structure import map_leaves
 
@@ -55,6 +57,40 @@ def test_second_derivative_of_the_corpus(case, order):
         exact = float(flat(w) @ flat(second))
     expected = float(flat(w) @ differences)
     assert exact == pytest.approx(expected, rel=1e-4, abs=1e-5 * max(1.0, float(np.abs(flat(w)) @ np.abs(differences))))
+
+
+def autograd_second_derivative(fn, args, positions, tangents, us):
+    """D(J v)[u], flattened, by autograd differentiating the Jacobian it takes of its own copy of fn."""
+    ag_fn = autograd_version(fn)
+    primals, unflatten = autograd_flatten([args[p] for p in positions])
+    v, u = autograd_flatten(list(tangents))[0], autograd_flatten(list(us))[0]
+
+    def flat_output(flat_primals):
+        moved = list(args)
+        for p, value in zip(positions, unflatten(flat_primals)):
+            moved[p] = value
+        return anp.concatenate([anp.ravel(leaf) for leaf in tree_leaves(ag_fn(*moved))])
+
+    return autograd.jacobian(lambda x: anp.dot(autograd.jacobian(flat_output)(x), v))(primals) @ u
+
+
+AUTOGRAD_SECOND = [c for c in SECOND if c.autograd]
+
+
+@pytest.mark.parametrize("case", AUTOGRAD_SECOND, ids=[c.name for c in AUTOGRAD_SECOND])
+def test_second_derivative_of_the_corpus_matches_autograd(case):
+    """<w, D(J v)[u]> from reverse mode over the generated tangent against autograd's Jacobian of its
+    Jacobian, for the corpus functions autograd differentiates."""
+    args, positions, tangents = full_arguments(case, 1)
+    names = resolve_wrt(case.fn, case.wrt if isinstance(case.wrt, tuple) else (case.wrt,))
+    tangent = tangent_of(case)
+    rng = np.random.default_rng(5)
+    w = tree_map(lambda leaf: random_like(leaf, rng), tangent(*copy.deepcopy(args), *tangents))
+    us = [tree_map(lambda leaf: random_like(leaf, rng), t) for t in tangents]
+    _, cotangents = sd.vjp(tangent, names)(*copy.deepcopy(args), *tangents, w)
+    exact = sum(float(flat(c) @ flat(u)) for c, u in zip(cotangents, us))
+    expected = float(flat(w) @ autograd_second_derivative(case.fn, copy.deepcopy(args), positions, tangents, us))
+    assert exact == pytest.approx(expected, rel=1e-8, abs=1e-10 * max(1.0, abs(expected)))
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
