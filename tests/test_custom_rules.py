@@ -75,3 +75,47 @@ def test_adjoint_rules_give_gradients():
         e = np.eye(3)[i]
         assert gradient[i] == pytest.approx(central_difference(lambda t: uses_softplus(x + t * e), 0.0), rel=1e-6)
     assert "sigmoid(" in sd.vjp(uses_softplus).source
+
+
+def smooth_step(x, width):
+    return 0.5 * (1.0 + np.tanh(x / width))
+
+
+@sd.register_tangent(smooth_step, elementwise=True)
+def smooth_step_rule(z, x, width):  # linear in d[x] and d[width]: reverse mode transposes it
+    slope = 0.5 * (1.0 - np.tanh(x / width) ** 2) / width
+    d[z] = slope * d[x] - slope * x / width * d[width]  # noqa: F821
+
+
+def clipped_cube(x):
+    return np.minimum(x, 1.0) ** 3
+
+
+@sd.register_tangent(clipped_cube, pointwise=True)
+def clipped_cube_rule(z, x):  # d[x] inside np.where: not a sum of coefficients times derivatives
+    d[z] = np.where(x < 1.0, 3.0 * x * x * d[x], 0.0)  # noqa: F821
+
+
+def test_reverse_mode_transposes_an_elementwise_tangent():
+    """A tangent only, registered with elementwise=True: the adjoint is its transpose, the broadcast
+    operand's cotangent summed back to its shape."""
+    def loss(x, width):
+        return np.sum(smooth_step(x, width) ** 2)
+
+    x, width = np.array([-0.4, 0.1, 0.9]), 0.7
+    gx, gw = sd.grad(loss, (0, 1))(x, width)
+    numeric_x = [central_difference(lambda t: loss(x + t * e, width), 0.0) for e in np.eye(3)]
+    assert gx == pytest.approx(numeric_x, rel=1e-6)
+    assert gw == pytest.approx(central_difference(lambda w: loss(x, w), width), rel=1e-6)
+    assert "unbroadcast(" in sd.vjp(loss, (0, 1)).source
+
+
+def test_a_tangent_that_does_not_transpose_needs_its_adjoint():
+    def loss(x):
+        return np.sum(clipped_cube(x))
+
+    x = np.array([0.2, 0.5])
+    assert sd.jvp(loss)(x, np.ones(2))[1] == pytest.approx(3 * np.sum(x * x))
+    with pytest.raises(sd.NonDifferentiableError, match="no adjoint rule for clipped_cube") as refused:
+        sd.grad(loss)(x)
+    assert "register_adjoint" in refused.value.hint

@@ -111,6 +111,12 @@ def subtracts_at_matrix(w):
     return np.sum(z ** 2)
 
 
+def passes_out_none(w):
+    """`out=None` written out by position writes into nothing."""
+    m = w.reshape(2, 3)
+    return np.sum(np.std(m, 1, None, None, 1)) + np.sum(np.exp(w))
+
+
 def setflags_changes_no_value(w):
     z = w * 2.0
     z.setflags(write=False)
@@ -119,7 +125,7 @@ def setflags_changes_no_value(w):
 
 @pytest.mark.parametrize("f", [fills, fills_part, extends_with_literal, extends_with_list, extends_in_loop,
                                updates_dict_by_keyword, updates_dict_with_literal, adds_at, subtracts_at_matrix,
-                               setflags_changes_no_value])
+                               setflags_changes_no_value, passes_out_none])
 def test_supported_mutating_calls(f):
     assert_derivatives_right(f)
 

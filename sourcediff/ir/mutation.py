@@ -86,23 +86,29 @@ def ufunc_at(obj):
 
 def writes_out(obj, call_node):
     """Whether a call of a NumPy function writes into an array it is given: an `out` array (by
-    keyword or by position), the first argument of np.copyto and its kind, or of a ufunc's `.at`."""
+    keyword or by position, unless written `None`), the first argument of np.copyto and its kind, or of
+    a ufunc's `.at`."""
     if ufunc_at(obj) is not None:
         return True
     if not (canonical_name(obj) or "").startswith("np.") and not any(obj is w for w in NUMPY_WRITERS):
         return False
     if any(obj is writer for writer in NUMPY_WRITERS):
         return True
-    if any(k.arg == "out" for k in call_node.keywords):
+    if any(k.arg == "out" and not _is_none(k.value) for k in call_node.keywords):
         return True
     if isinstance(obj, np.ufunc):
-        return len(call_node.args) > obj.nin
+        return any(not _is_none(a) for a in call_node.args[obj.nin:])
     try:
         parameters = inspect.signature(obj).parameters.values()
     except (TypeError, ValueError):
         return False
     positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return "out" in positional and len(call_node.args) > positional.index("out")
+    return "out" in positional and len(call_node.args) > positional.index("out") and \
+        not _is_none(call_node.args[positional.index("out")])
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def follow_mutations(parsed, fdef, local_names):

@@ -16,32 +16,14 @@ def add(z, x, y):
     d[z] = d[x] + d[y]
 
 
-@adjoint(operator.add)
-def add_adjoint(z, x, y):
-    d[x] = unbroadcast(d[z], x)
-    d[y] = unbroadcast(d[z], y)
-
-
 @tangent(operator.sub, elementwise=True)
 def sub(z, x, y):
     d[z] = d[x] - d[y]
 
 
-@adjoint(operator.sub)
-def sub_adjoint(z, x, y):
-    d[x] = unbroadcast(d[z], x)
-    d[y] = unbroadcast(-d[z], y)
-
-
 @tangent(operator.mul, elementwise=True)
 def mul(z, x, y):
     d[z] = d[x] * y + x * d[y]
-
-
-@adjoint(operator.mul)
-def mul_adjoint(z, x, y):
-    d[x] = unbroadcast(d[z] * y, x)
-    d[y] = unbroadcast(x * d[z], y)
 
 
 @tangent(operator.truediv, elementwise=True)
@@ -61,31 +43,14 @@ def pow_(z, x, y):
     d[z] = y * x ** (y - 1) * d[x] + z * np.log(x) * d[y]
 
 
-@adjoint(operator.pow)
-def pow_adjoint(z, x, y):
-    d[x] = unbroadcast(y * x ** (y - 1) * d[z], x)
-    d[y] = unbroadcast(z * np.log(x) * d[z], y)
-
-
 @tangent(operator.mod, np.remainder, elementwise=True)
 def mod(z, x, y):
     d[z] = d[x] - d[y] * (x // y)
 
 
-@adjoint(operator.mod, np.remainder)
-def mod_adjoint(z, x, y):
-    d[x] = unbroadcast(d[z], x)
-    d[y] = unbroadcast(-(d[z] * (x // y)), y)
-
-
 @tangent(operator.neg, pointwise=True)
 def neg(z, x):
     d[z] = -d[x]
-
-
-@adjoint(operator.neg)
-def neg_adjoint(z, x):
-    d[x] = -d[z]
 
 
 @tangent(operator.pos, pointwise=True)
@@ -136,11 +101,6 @@ def getitem_adjoint(z, x, index):
 @tangent(builtins.abs, pointwise=True)
 def abs_(z, x):
     d[z] = np.sign(x) * d[x]
-
-
-@adjoint(builtins.abs)
-def abs_adjoint(z, x):
-    d[x] = np.sign(x) * d[z]
 
 
 @tangent(builtins.max, builtins.min, nargs=2)

@@ -20,21 +20,10 @@ def exp(z, x):
     d[z] = z * d[x]
 
 
-@adjoint(np.exp, math.exp)
-def exp_adjoint(z, x):
-    d[x] = z * d[z]
-
-
 @tangent(np.log, nargs=None, pointwise=True)
 @tangent(math.log, nargs=1, pointwise=True)
 def log(z, x):
     d[z] = d[x] / x
-
-
-@adjoint(np.log, nargs=None)
-@adjoint(math.log, nargs=1)
-def log_adjoint(z, x):
-    d[x] = d[z] / x
 
 
 @tangent(math.log, nargs=2)
@@ -54,19 +43,9 @@ def log1p(z, x):
     d[z] = d[x] / (1.0 + x)
 
 
-@adjoint(np.log1p, math.log1p)
-def log1p_adjoint(z, x):
-    d[x] = d[z] / (1.0 + x)
-
-
 @tangent(np.expm1, math.expm1, pointwise=True)
 def expm1(z, x):
     d[z] = (z + 1.0) * d[x]
-
-
-@adjoint(np.expm1, math.expm1)
-def expm1_adjoint(z, x):
-    d[x] = (z + 1.0) * d[z]
 
 
 @tangent(np.log2, math.log2, pointwise=True)
@@ -74,19 +53,9 @@ def log2(z, x):
     d[z] = d[x] / (x * 0.6931471805599453)
 
 
-@adjoint(np.log2, math.log2)
-def log2_adjoint(z, x):
-    d[x] = d[z] / (x * 0.6931471805599453)
-
-
 @tangent(np.log10, math.log10, pointwise=True)
 def log10(z, x):
     d[z] = d[x] / (x * 2.302585092994046)
-
-
-@adjoint(np.log10, math.log10)
-def log10_adjoint(z, x):
-    d[x] = d[z] / (x * 2.302585092994046)
 
 
 @tangent(np.exp2, pointwise=True)
@@ -94,19 +63,9 @@ def exp2(z, x):
     d[z] = 0.6931471805599453 * z * d[x]
 
 
-@adjoint(np.exp2)
-def exp2_adjoint(z, x):
-    d[x] = 0.6931471805599453 * z * d[z]
-
-
 @tangent(np.reciprocal, pointwise=True)
 def reciprocal(z, x):
     d[z] = -(z * z) * d[x]
-
-
-@adjoint(np.reciprocal)
-def reciprocal_adjoint(z, x):
-    d[x] = -(z * z) * d[z]
 
 
 @tangent(np.deg2rad, np.radians, math.radians, pointwise=True)
@@ -114,29 +73,14 @@ def radians(z, x):
     d[z] = 0.017453292519943295 * d[x]
 
 
-@adjoint(np.deg2rad, np.radians, math.radians)
-def radians_adjoint(z, x):
-    d[x] = 0.017453292519943295 * d[z]
-
-
 @tangent(np.rad2deg, np.degrees, math.degrees, pointwise=True)
 def degrees(z, x):
     d[z] = 57.29577951308232 * d[x]
 
 
-@adjoint(np.rad2deg, np.degrees, math.degrees)
-def degrees_adjoint(z, x):
-    d[x] = 57.29577951308232 * d[z]
-
-
 @tangent(np.sinc, pointwise=True)
 def sinc(z, x):  # sin(pi x) / (pi x), whose slope is (cos(pi x) - sinc(x)) / x, 0 at 0
     d[z] = (np.cos(np.pi * x) - z) / np.where(x == 0.0, 1.0, x) * d[x]
-
-
-@adjoint(np.sinc)
-def sinc_adjoint(z, x):
-    d[x] = (np.cos(np.pi * x) - z) / np.where(x == 0.0, 1.0, x) * d[z]
 
 
 @tangent(np.nan_to_num, pointwise=True)
@@ -154,30 +98,14 @@ def sqrt(z, x):
     d[z] = d[x] / (2.0 * z)
 
 
-@adjoint(np.sqrt, math.sqrt)
-def sqrt_adjoint(z, x):
-    d[x] = d[z] / (2.0 * z)
-
-
 @tangent(np.square, pointwise=True)
 def square(z, x):
     d[z] = 2.0 * x * d[x]
 
 
-@adjoint(np.square)
-def square_adjoint(z, x):
-    d[x] = 2.0 * x * d[z]
-
-
 @tangent(np.power, math.pow, elementwise=True)
 def power(z, x, y):
     d[z] = y * M.pow(x, y - 1) * d[x] + z * M.log(x) * d[y]
-
-
-@adjoint(np.power)
-def power_adjoint(z, x, y):
-    d[x] = unbroadcast(y * M.pow(x, y - 1) * d[z], x)
-    d[y] = unbroadcast(z * M.log(x) * d[z], y)
 
 
 @adjoint(math.pow)
@@ -189,11 +117,6 @@ def math_pow_adjoint(z, x, y):  # scalars only: nothing to unbroadcast
 @tangent(np.abs, np.fabs, pointwise=True)
 def abs_(z, x):
     d[z] = np.sign(x) * d[x]
-
-
-@adjoint(np.abs, np.fabs)
-def abs_adjoint(z, x):
-    d[x] = np.sign(x) * d[z]
 
 
 @tangent(math.fabs, pointwise=True)
@@ -211,19 +134,9 @@ def sin(z, x):
     d[z] = M.cos(x) * d[x]
 
 
-@adjoint(np.sin, math.sin)
-def sin_adjoint(z, x):
-    d[x] = M.cos(x) * d[z]
-
-
 @tangent(np.cos, math.cos, pointwise=True)
 def cos(z, x):
     d[z] = -M.sin(x) * d[x]
-
-
-@adjoint(np.cos, math.cos)
-def cos_adjoint(z, x):
-    d[x] = -M.sin(x) * d[z]
 
 
 @tangent(np.tan, math.tan, pointwise=True)
@@ -231,19 +144,9 @@ def tan(z, x):
     d[z] = (1.0 + z * z) * d[x]
 
 
-@adjoint(np.tan, math.tan)
-def tan_adjoint(z, x):
-    d[x] = (1.0 + z * z) * d[z]
-
-
 @tangent(np.arcsin, math.asin, pointwise=True)
 def arcsin(z, x):
     d[z] = d[x] / M.sqrt(1.0 - x * x)
-
-
-@adjoint(np.arcsin, math.asin)
-def arcsin_adjoint(z, x):
-    d[x] = d[z] / M.sqrt(1.0 - x * x)
 
 
 @tangent(np.arccos, math.acos, pointwise=True)
@@ -259,11 +162,6 @@ def arccos_adjoint(z, x):
 @tangent(np.arctan, math.atan, pointwise=True)
 def arctan(z, x):
     d[z] = d[x] / (1.0 + x * x)
-
-
-@adjoint(np.arctan, math.atan)
-def arctan_adjoint(z, x):
-    d[x] = d[z] / (1.0 + x * x)
 
 
 @tangent(np.arctan2, math.atan2, elementwise=True)
@@ -290,19 +188,9 @@ def arcsinh(z, x):
     d[z] = d[x] / M.sqrt(x * x + 1.0)
 
 
-@adjoint(np.arcsinh, math.asinh)
-def arcsinh_adjoint(z, x):
-    d[x] = d[z] / M.sqrt(x * x + 1.0)
-
-
 @tangent(np.arccosh, math.acosh, pointwise=True)
 def arccosh(z, x):
     d[z] = d[x] / M.sqrt(x * x - 1.0)
-
-
-@adjoint(np.arccosh, math.acosh)
-def arccosh_adjoint(z, x):
-    d[x] = d[z] / M.sqrt(x * x - 1.0)
 
 
 @tangent(np.arctanh, math.atanh, pointwise=True)
@@ -310,19 +198,9 @@ def arctanh(z, x):
     d[z] = d[x] / (1.0 - x * x)
 
 
-@adjoint(np.arctanh, math.atanh)
-def arctanh_adjoint(z, x):
-    d[x] = d[z] / (1.0 - x * x)
-
-
 @tangent(np.sinh, math.sinh, pointwise=True)
 def sinh(z, x):
     d[z] = M.cosh(x) * d[x]
-
-
-@adjoint(np.sinh, math.sinh)
-def sinh_adjoint(z, x):
-    d[x] = M.cosh(x) * d[z]
 
 
 @tangent(np.cosh, math.cosh, pointwise=True)
@@ -330,29 +208,14 @@ def cosh(z, x):
     d[z] = M.sinh(x) * d[x]
 
 
-@adjoint(np.cosh, math.cosh)
-def cosh_adjoint(z, x):
-    d[x] = M.sinh(x) * d[z]
-
-
 @tangent(np.tanh, math.tanh, pointwise=True)
 def tanh(z, x):
     d[z] = (1.0 - z * z) * d[x]
 
 
-@adjoint(np.tanh, math.tanh)
-def tanh_adjoint(z, x):
-    d[x] = (1.0 - z * z) * d[z]
-
-
 @tangent(math.erf, pointwise=True)
 def erf(z, x):
     d[z] = 1.1283791670955126 * math.exp(-(x * x)) * d[x]
-
-
-@adjoint(math.erf)
-def erf_adjoint(z, x):
-    d[x] = 1.1283791670955126 * math.exp(-(x * x)) * d[z]
 
 
 @tangent(math.hypot, np.hypot, elementwise=True)
@@ -379,32 +242,14 @@ def logaddexp(z, x, y):
     d[z] = d[x] * np.exp(x - z) + d[y] * np.exp(y - z)
 
 
-@adjoint(np.logaddexp)
-def logaddexp_adjoint(z, x, y):
-    d[x] = unbroadcast(d[z] * np.exp(x - z), x)
-    d[y] = unbroadcast(d[z] * np.exp(y - z), y)
-
-
 @tangent(np.logaddexp2, elementwise=True)
 def logaddexp2(z, x, y):
     d[z] = d[x] * np.exp2(x - z) + d[y] * np.exp2(y - z)
 
 
-@adjoint(np.logaddexp2)
-def logaddexp2_adjoint(z, x, y):
-    d[x] = unbroadcast(d[z] * np.exp2(x - z), x)
-    d[y] = unbroadcast(d[z] * np.exp2(y - z), y)
-
-
 @tangent(np.fmod, elementwise=True)
 def fmod(z, x, y):  # x - y * trunc(x / y): the quotient is piecewise constant
     d[z] = d[x] - d[y] * np.trunc(x / y)
-
-
-@adjoint(np.fmod)
-def fmod_adjoint(z, x, y):
-    d[x] = unbroadcast(d[z], x)
-    d[y] = unbroadcast(-(d[z] * np.trunc(x / y)), y)
 
 
 # np.fmax and np.fmin return the operand that is not NaN, which the test x == z also picks

@@ -361,21 +361,9 @@ def add(z, x, y):
     d[z] = d[x] + d[y]
 
 
-@adjoint(np.add)
-def add_adjoint(z, x, y):
-    d[x] = unbroadcast(d[z], x)
-    d[y] = unbroadcast(d[z], y)
-
-
 @tangent(np.subtract, elementwise=True)
 def subtract(z, x, y):
     d[z] = d[x] - d[y]
-
-
-@adjoint(np.subtract)
-def subtract_adjoint(z, x, y):
-    d[x] = unbroadcast(d[z], x)
-    d[y] = unbroadcast(-d[z], y)
 
 
 @tangent(np.divide, np.true_divide, elementwise=True)

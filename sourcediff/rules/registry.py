@@ -16,6 +16,7 @@ import gast
 
 from ..frontend.parse import canonical_name, is_library_function
 from ..frontend.parse import is_user_function as reads_as_user_code
+from .transpose import transposed
 
 # Placeholders that make template modules importable; templates are parsed, never called.
 d = M = F = None
@@ -35,6 +36,7 @@ class Template:
     # elements of a tuple, so `pair = (i, x[i])` makes the integer pair[0] active)
     constant: tuple = ()
     choices: dict = field(default_factory=dict)  # parameter -> the constant values the rule is written for
+    transposed_from: object = None  # for an adjoint derived from a tangent (rules/transpose.py): that tangent
 
     @cached_property
     def given(self):
@@ -70,7 +72,16 @@ class Rule:
         return self.vector_tangents.get(nargs) or self.vector_tangents.get(None)
 
     def adjoint_for(self, nargs):
-        return self.adjoints.get(nargs) or self.adjoints.get(None)
+        """The adjoint template for nargs positional arguments: registered, or for an elementwise or pointwise
+        primitive whose tangent is linear in the derivatives, its transpose (rules/transpose.py)."""
+        found = self.adjoints.get(nargs) or self.adjoints.get(None)
+        if found is None and (self.elementwise or self.pointwise):
+            key = nargs if nargs in self.tangents else None
+            tangent = self.tangents.get(key)
+            found = transposed(tangent, self.elementwise) if tangent is not None else None
+            if found is not None:
+                self.adjoints[key] = found
+        return found
 
 
 RULES = {}
@@ -166,6 +177,8 @@ def tangent(*keys, nargs=None, elementwise=False, pointwise=False, linear=False,
                 LINEAR_ARGUMENTS[spelling(key)] = None
             rule = _rule(key)
             rule.tangents[nargs] = template
+            if getattr(rule.adjoints.get(nargs), "transposed_from", None) is not None:
+                del rule.adjoints[nargs]  # transposed from the tangent this one replaces
             rule.elementwise = rule.elementwise or elementwise
             rule.pointwise = rule.pointwise or pointwise
         return fn
@@ -197,6 +210,13 @@ def adjoint(*keys, nargs=None, constant=(), choices=None):
             _rule(key).adjoints[nargs] = template
         return fn
     return register
+
+
+def derive_adjoints():
+    """Give every rule without a registered adjoint the one its tangent transposes to, where there is one."""
+    for rule in list(RULES.values()):
+        for nargs in list(rule.tangents):
+            rule.adjoint_for(nargs)
 
 
 def inactive(*keys):

@@ -41,19 +41,9 @@ def expit_(z, x):
     d[z] = z * (1.0 - z) * d[x]
 
 
-@adjoint(expit)
-def expit_adjoint(z, x):
-    d[x] = z * (1.0 - z) * d[z]
-
-
 @tangent(logit, pointwise=True)
 def logit_(z, x):
     d[z] = d[x] / (x * (1.0 - x))
-
-
-@adjoint(logit)
-def logit_adjoint(z, x):
-    d[x] = d[z] / (x * (1.0 - x))
 
 
 @tangent(gammaln, pointwise=True)
@@ -61,19 +51,9 @@ def gammaln_(z, x):
     d[z] = digamma(x) * d[x]
 
 
-@adjoint(gammaln)
-def gammaln_adjoint(z, x):
-    d[x] = digamma(x) * d[z]
-
-
 @tangent(digamma, pointwise=True)
 def digamma_(z, x):
     d[z] = polygamma(1, x) * d[x]
-
-
-@adjoint(digamma)
-def digamma_adjoint(z, x):
-    d[x] = polygamma(1, x) * d[z]
 
 
 @tangent(polygamma, constant=("n",))
@@ -91,19 +71,9 @@ def erf_(z, x):
     d[z] = 1.1283791670955126 * np.exp(-(x * x)) * d[x]
 
 
-@adjoint(erf)
-def erf_adjoint(z, x):
-    d[x] = 1.1283791670955126 * np.exp(-(x * x)) * d[z]
-
-
 @tangent(erfc, pointwise=True)
 def erfc_(z, x):
     d[z] = -1.1283791670955126 * np.exp(-(x * x)) * d[x]
-
-
-@adjoint(erfc)
-def erfc_adjoint(z, x):
-    d[x] = -1.1283791670955126 * np.exp(-(x * x)) * d[z]
 
 
 @tangent(xlogy, elementwise=True)
