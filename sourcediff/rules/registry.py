@@ -14,7 +14,7 @@ from functools import cached_property
 
 import gast
 
-from ..frontend.parse import canonical_name, is_library_function
+from ..frontend.parse import canonical_name
 from ..frontend.parse import is_user_function as reads_as_user_code
 from .transpose import transposed
 
