@@ -859,6 +859,24 @@ def concatenate_columns(items):
 
 # Cotangents of products. Generated code calls them where operand ranks are known only at run time.
 
+def sinc_slope(x):
+    """np.sinc's derivative, (cos(pi x) - sinc(x)) / x, by its series near 0 (where the quotient cancels):
+    a function of its own, whose rule (sinc_curvature) gives the second derivative at 0 too, where
+    differentiating the quotient would not."""
+    small = np.abs(x) < 1e-3
+    safe = np.where(small, 1.0, x)
+    return np.where(small, -np.pi ** 2 / 3 * x + np.pi ** 4 / 30 * x ** 3,
+                    (np.cos(np.pi * safe) - np.sinc(safe)) / safe)
+
+
+def sinc_curvature(x):
+    """np.sinc's second derivative, (-pi sin(pi x) - 2 sinc'(x)) / x, by its series near 0 (-pi**2/3 at 0)."""
+    small = np.abs(x) < 1e-3
+    safe = np.where(small, 1.0, x)
+    return np.where(small, -np.pi ** 2 / 3 + np.pi ** 4 / 10 * x * x,
+                    (-np.pi * np.sin(np.pi * safe) - 2.0 * sinc_slope(safe)) / safe)
+
+
 def matmul_left_cotangent(g, x, y):
     """Cotangent of x in np.matmul(x, y): a 1-D x is a row, a 1-D y a column; batch dimensions broadcast."""
     if np.ndim(y) == 1:

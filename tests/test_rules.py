@@ -41,6 +41,7 @@ from sourcediff.rules import RULES, rule_for, spelling
 from sourcediff.rules.catalog import second_order_gaps
 from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
 from sourcediff.rules.linalg import symmetric_input
+from sourcediff.runtime import sinc_slope
 from sourcediff.runtime import (add_at, add_cotangents, added_at, broadcast_like, concatenate_columns, concatenate_rows,
                                 cotangent_like, expand_reduced, item, matmul_left_cotangent, matmul_right_cotangent,
                                 reduce_like, require_cotangent, require_real, unbroadcast, unreduce)
@@ -213,6 +214,7 @@ TABLE = {
     np.log2: unary(P), math.log2: unary(P, True),
     np.log10: unary(P), math.log10: unary(P, True),
     np.exp2: unary(N), np.reciprocal: unary(S), np.sinc: unary(N) + [call(np.array([0.0, 0.5, -1.5]))],
+    sinc_slope: unary(N) + [call(np.array([0.0, 0.5, -1.5]))],
     np.deg2rad: unary(N), np.radians: unary(N), np.rad2deg: unary(N), np.degrees: unary(N),
     math.radians: unary(N, True), math.degrees: unary(N, True),
     np.nan_to_num: unary(N) + [call(np.array([np.nan, 1.0, np.inf, -2.0]))],
@@ -867,9 +869,6 @@ def test_the_table_covers_every_rule_and_variant():
 # ---------------------------------------------------------------------------------------------------
 
 SECOND_ORDER_GAPS = second_order_gaps()  # primitives whose tangents call helpers without rules: refused
-# samples whose second derivative is known wrong (an open defect; the test fails once it is fixed)
-SECOND_ORDER_WRONG = {"np.sinc": "at x = 0 the tangent divides by np.where(x == 0.0, 1.0, x): its derivative "
-                                         "there is 0, not sinc''(0) = -pi**2/3"}
 
 
 def check_second_order(key, c, active):
@@ -899,8 +898,4 @@ def test_second_order_of_the_tangent(key, c):
     """order=2: every rule's tangent is itself differentiable, through the rules of what it calls."""
     if c.kink or spelling(key) in SECOND_ORDER_GAPS or c.tangent_gaps:
         pytest.skip("at a kink, with a tangent gap, or a documented second-order gap")
-    if spelling(key) in SECOND_ORDER_WRONG and any(np.any(np.asarray(a) == 0.0) for a in c.args):
-        with pytest.raises(AssertionError):
-            check_second_order(key, c, c.active)
-        return
     check_second_order(key, c, c.active)
