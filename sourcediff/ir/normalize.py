@@ -1028,25 +1028,35 @@ def split_tuple_variables(fdef, names):
             stored[node.id] = stored.get(node.id, 0) + 1
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
     lengths = {n: {len(site.value.elts) for site in found} for n, found in sites.items()}
-    split = {n: lengths[n].pop() for n, found in sites.items()
+    sizes = {n: lengths[n].pop() for n, found in sites.items()
              if len(lengths[n]) == 1 and stored[n] == len(found) and n not in params}
-    reads = _ElementReads(split)
-    fdef.body = reads.visit_body(fdef.body)
-    for variable in reads.read:
-        elements = [names.fresh(f"{variable}_{k}") for k in range(split[variable])]
+    read = sorted({found[0] for n in scope_nodes(fdef.body) if (found := _element_read(n, sizes))})
+    if not read:
+        return
+    elements = {v: [names.fresh(f"{v}_{k}") for k in range(sizes[v])] for v in read}
+    before = {}  # id of a site -> the assignments of its elements
+    for variable in read:
         for site in sites[variable]:
             origin = getattr(site, "sd_origin", None)
-            site.sd_split = [assign(e, v, origin) for e, v in zip(elements, site.value.elts)]
-            site.value = gast.Tuple(elts=[name(e) for e in elements], ctx=gast.Load())
-        reads.elements[variable] = elements
-    fdef.body = _with_elements(reads.finish(fdef.body))
+            before[id(site)] = [assign(e, v, origin) for e, v in zip(elements[variable], site.value.elts)]
+            site.value = gast.Tuple(elts=[name(e) for e in elements[variable]], ctx=gast.Load())
+    fdef.body = _with_elements(_ReadElements(elements, sizes).visit_body(fdef.body), before)
 
 
-class _ElementReads(Transformer):
-    """Marks the reads `pair[k]` (k a constant in range) of the variables to split; finish() replaces them."""
+def _element_read(node, sizes):
+    """(variable, k) for a read `pair[k]` of a variable in sizes at a constant index in range, else None."""
+    if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and node.value.id in sizes \
+            and isinstance(node.ctx, gast.Load) and isinstance(node.slice, gast.Constant) \
+            and type(node.slice.value) is int and -sizes[node.value.id] <= node.slice.value < sizes[node.value.id]:
+        return node.value.id, node.slice.value % sizes[node.value.id]
+    return None
 
-    def __init__(self, split):
-        self.split, self.read, self.elements = split, set(), {}
+
+class _ReadElements(Transformer):
+    """`pair[k]` becomes the variable of that element, in the function's own scope."""
+
+    def __init__(self, elements, sizes):
+        self.elements, self.sizes = elements, sizes
 
     def visit_body(self, body):
         return [self.visit(s) for s in body]
@@ -1059,37 +1069,18 @@ class _ElementReads(Transformer):
 
     def visit_Subscript(self, node):
         self.generic_visit(node)
-        value, index = node.value, node.slice
-        if isinstance(value, gast.Name) and value.id in self.split and isinstance(node.ctx, gast.Load) \
-                and isinstance(index, gast.Constant) and type(index.value) is int \
-                and -self.split[value.id] <= index.value < self.split[value.id]:
-            node.sd_element = (value.id, index.value % self.split[value.id])
-            self.read.add(value.id)
-        return node
-
-    def finish(self, body):
-        return _ReplaceElements(self.elements).visit_body(body)
+        found = _element_read(node, self.sizes)
+        return name(self.elements[found[0]][found[1]]) if found and found[0] in self.elements else node
 
 
-class _ReplaceElements(_ElementReads):
-    def __init__(self, elements):
-        self.elements = elements
-
-    def visit_Subscript(self, node):
-        self.generic_visit(node)
-        variable, k = getattr(node, "sd_element", (None, None))
-        return name(self.elements[variable][k]) if variable in self.elements else node
-
-
-def _with_elements(body):
+def _with_elements(body, before):
     """body with each split site preceded by the assignments of its elements."""
     out = []
     for stmt in body:
         for field in ("body", "orelse"):
             if isinstance(getattr(stmt, field, None), list) and not isinstance(stmt, gast.FunctionDef):
-                setattr(stmt, field, _with_elements(getattr(stmt, field)))
-        out += getattr(stmt, "sd_split", []) + [stmt]
-        stmt.sd_split = []
+                setattr(stmt, field, _with_elements(getattr(stmt, field), before))
+        out += before.get(id(stmt), []) + [stmt]
     return out
 
 

@@ -9,8 +9,8 @@ import gast
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parameters
 from ..ir.analysis import (active_variables, enclosing_reads, is_append, is_pop, mutated_variables,
-                           nested_functions, numeric_variables, operands, possible_containers, root_name, sequence_variables,
-                           statements, without_unused_functions)
+                           nested_functions, numeric_variables, operands, possible_containers, root_name,
+                           sequence_variables, statements, without_unused_functions)
 from ..ir.build import assign, call, clone, const, index_expression, name, names_in, with_origin
 from ..rules import is_user_function, rule_for
 from ..rules.instantiate import BindError, instantiate

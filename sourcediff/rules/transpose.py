@@ -12,7 +12,8 @@ import copy
 
 import gast
 
-from ..ir.build import walk
+from ..ir.build import call, name, walk
+from ..runtime import unbroadcast
 
 
 def transposed(template, elementwise):
@@ -39,13 +40,10 @@ def transposed(template, elementwise):
         for contribution in by_operand[operand][1:]:
             total = gast.BinOp(left=total, op=gast.Add(), right=contribution)
         if elementwise:
-            total = gast.Call(func=gast.Name(id="unbroadcast", ctx=gast.Load(), annotation=None, type_comment=None),
-                              args=[total, _name(operand)], keywords=[])
-        body.append(gast.Assign(targets=[_derivative(operand, gast.Store())], value=total, type_comment=None))
-    scope = dict(template.scope)
-    if elementwise:
-        from ..runtime import unbroadcast  # the derived adjoint's one helper
-        scope.setdefault("unbroadcast", unbroadcast)
+            total = call("unbroadcast", [total, name(operand)])
+        place = gast.Subscript(value=name("d"), slice=name(operand), ctx=gast.Store())
+        body.append(gast.Assign(targets=[place], value=total, type_comment=None))
+    scope = dict(template.scope, unbroadcast=unbroadcast) if elementwise else template.scope
     return type(template)(list(template.params), dict(template.defaults), template.star, template.starstar, body,
                           template.source, scope, template.constant, dict(template.choices), transposed_from=template)
 
@@ -95,11 +93,3 @@ def _derivative_of(node):
 
 def _reads_derivative(node):
     return any(_derivative_of(n) is not None for n in walk(node))
-
-
-def _name(identifier):
-    return gast.Name(id=identifier, ctx=gast.Load(), annotation=None, type_comment=None)
-
-
-def _derivative(identifier, ctx):
-    return gast.Subscript(value=_name("d"), slice=_name(identifier), ctx=ctx)
