@@ -187,6 +187,14 @@ def stable_softplus(x):
     return np.where(x > 0, x + np.log1p(np.exp(-x)), np.log1p(np.exp(x)))
 
 
+def masks_combined(x):
+    """Masks joined with |, & and ~, and integer ^ and >> (normalization's names for them crashed)."""
+    outer = (x > 1.0) | (x < -1.0)
+    w = np.where((x > 1.0) | (x < -1.0), x * x, np.sin(x))
+    k = len(x) >> 1
+    return np.sum(w[(x > 0.0) & ~outer]) + np.sum(w) * x[k ^ 1]
+
+
 def sinc_filter(x, width):
     u = np.pi * x / width
     return np.sum(np.sin(u) / u)
@@ -1144,6 +1152,7 @@ CASES = [
     _case(np_max_min_where_clip, _max_min_args, wrt=(0, 1)),
     _case(np_logaddexp, lambda rng: (_normal(rng, 5, scale=2.0), _normal(rng, 5, scale=2.0)), wrt=(0, 1)),
     _case(stable_softplus, lambda rng: (3.0 * _kink_free(rng, 6),)),
+    _case(masks_combined, lambda rng: (3.0 * _kink_free(rng, 6),)),
     _case(sinc_filter, lambda rng: (_kink_free(rng, 5), _uniform(rng, 1.5, 3.0)), wrt=(0, 1)),
     # Reductions and array methods.
     _case(reductions_with_axes, lambda rng: (_distinct(rng, 3, 4),)),

@@ -53,9 +53,9 @@ CONSTRUCTS = {
     "if_else": "if / elif / else on data",
     "early_return": "a return before the last statement, also inside a loop",
     "inplace_slice": "in-place writes through slices and indices (`y[1:] = e`, `B[:, 1] *= s`)",
-    "inplace_mask": "in-place writes through boolean masks",
+    "inplace_mask": "in-place writes through boolean masks, also masks combined with `&` and `~`",
     "inplace_int_array": "in-place writes through integer arrays",
-    "fancy_read": "reading through integer arrays and boolean masks",
+    "fancy_read": "reading through integer arrays and boolean masks, also masks combined with `|`",
     "helper_call": "calls between user functions of the module, positional",
     "keywords_defaults": "calls with keyword arguments and defaulted parameters",
     "loop_call_shapes": "a helper called in a loop on arguments whose shape changes between iterations (defect 11)",
@@ -70,7 +70,8 @@ CONSTRUCTS = {
     "nested_container": "nested tuples and lists `p[0][1]` (defect 4)",
     "nested_dict": "nested dicts `p['l1']['W']` and dict literals of differentiable values (defect 10)",
     "tuple_concatenation": "`(x, y) + (z,)` fed to NumPy or indexed (defect 12)",
-    "int_index_arithmetic": "slices and indices computed from integers, `W[3 * b:]` (defect 9), also by a call",
+    "int_index_arithmetic": "slices and indices computed from integers, `W[3 * b:]` (defect 9), also by a call "
+                            "and with `^` and `>>`",
     "r_c": "`np.r_[...]` and `np.c_[...]` (defect 2)",
     "broadcasting": "scalars, vectors and matrices combined by broadcasting",
     "name_reuse": "a local variable named like the function it is in (`def f(x): f = x[0] * 2.0`)",
@@ -141,7 +142,8 @@ EXPLICIT = {
     "np.linalg.slogdet": ["S np.linalg.slogdet(np.outer({W}, {W}) + 2.0 * np.eye(2))[1]"],
     "np.linalg.pinv": ["M np.linalg.pinv({M}.T + np.eye(3, 2))"],
     "np.linalg.matrix_power": ["M np.linalg.matrix_power(0.5 * np.outer({W}, {W}), 2) @ {M}"],
-    "np.where": ["V np.where({V} > 0.1, {V}, {V})", "M np.where({M} < {V}, {S}, {M})"],
+    "np.where": ["V np.where({V} > 0.1, {V}, {V})", "M np.where({M} < {V}, {S}, {M})",
+                 "V np.where(({V} > 0.1) | ({V} < -0.3), {V}, {V})"],
     "np.clip": ["V np.clip({V}, -0.5, 0.5)", "S np.clip({S}, -0.3, {S+})", "M {M}.clip(-0.4, 0.6)"],
     "np.full": ["V np.full(3, {S})"], "np.full_like": ["M np.full_like({M}, {S})"],
     "np.real": ["V np.real({V})"],
@@ -771,7 +773,7 @@ class Generator:
         self.uses.add("fancy_read")
         if shape == "S":
             v = self.expr("V", depth)
-            return f"np.sum({v}[{v} > 0.1])"
+            return f"np.sum({v}[({v} > 0.1) | ({v} < -0.3)])" if self.chance(0.3) else f"np.sum({v}[{v} > 0.1])"
         return self.pick({"W": ["{V}[[2, 0]]"], "V": ["{V}[np.array([1, 2, 0])]", "{M}[[1, 0, 1], [0, 2, 1]]"],
                           "M": ["{M}[[1, 0]]"]}[shape], depth)
 
@@ -1042,7 +1044,8 @@ class Generator:
         forms = {"inplace_slice": {"V": [f"{y}[1:] = {{W}}", f"{y}[0] = {{S}}", f"{y}[:2] += {{W}}", f"{y}[::2] *= {{S+}}"],
                                    "M": [f"{y}[:, 1] *= {{S+}}", f"{y}[0] = {{V}}", f"{y}[1, 1:] -= {{W}}",
                                          f"{y}[:, 0] = {{W}}"]},
-                 "inplace_mask": {"V": [f"{y}[{y} > 0.2] *= 0.5", f"{y}[{y} > 0.0] = {{S}}", f"{y}[{{V}} < 0.1] += 1.0"],
+                 "inplace_mask": {"V": [f"{y}[{y} > 0.2] *= 0.5", f"{y}[{y} > 0.0] = {{S}}", f"{y}[{{V}} < 0.1] += 1.0",
+                                        f"{y}[({y} > 0.2) & ~({{V}} < 0.1)] *= 0.5"],
                                   "M": [f"{y}[{y} < 0.0] = 0.0", f"{y}[{y} > 0.3] *= {{S}}"]},
                  "inplace_int_array": {"V": [f"{y}[[0, 2]] += {{W}}", f"idx = np.array([2, 0])\n{y}[idx] = {y}[idx] * {{S}}"],
                                        "M": [f"{y}[[1, 0], [2, 1]] = {{W}}", f"{y}[[1]] *= 0.5"]}}[kind][shape]
@@ -1128,7 +1131,8 @@ class Generator:
             return None
         name = self.fresh("b")
         self.ints.append(name)
-        return self.make(self.rng.choice([f"{name} = len(x) // 3", f"{name} = x.shape[0] - 2", f"{name} = 1"]))
+        return self.make(self.rng.choice([f"{name} = len(x) // 3", f"{name} = x.shape[0] - 2", f"{name} = 1",
+                                                    f"{name} = len(x) ^ 2", f"{name} = len(x) >> 1"]))
 
     def return_expr(self):
         """An early return's value: the same shape as the final one."""

@@ -48,7 +48,8 @@ OPERATOR_NOUNS = {
 }
 OPERATOR_WORDS = {
     gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over", gast.Pow: "pow",
-    gast.FloorDiv: "floordiv", gast.Mod: "mod", gast.MatMult: "matmul",
+    gast.FloorDiv: "floordiv", gast.Mod: "mod", gast.MatMult: "matmul", gast.BitOr: "or", gast.BitAnd: "and",
+    gast.BitXor: "xor", gast.LShift: "lshift", gast.RShift: "rshift",
 }
 
 
