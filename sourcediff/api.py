@@ -126,8 +126,8 @@ def _generate(f, mode, wrt_names, options):
         return derivation, derivation.compile(derivation.function_jvp(f, wrt_names, entry=True,
                                                                       tangent_only=mode == "tangent_alone")[0])
     derivation = Derivation(checkpoint=options[0] if options else None)  # options: (checkpoint,)
-    if mode == "vjp":
-        return derivation, derivation.compile(derivation.function_grad(f, wrt_names))
+    if mode in ("vjp", "vjp_tuple"):  # vjp_tuple: one cotangent, in a tuple of one (sd.vjp(f, wrt=(0,)))
+        return derivation, derivation.compile(derivation.function_grad(f, wrt_names, as_tuple=mode == "vjp_tuple"))
     # split motion: a forward and a backward function
     return derivation, derivation.compile(*derivation.function_grad(f, wrt_names, motion="split"))
 
@@ -288,7 +288,8 @@ def vjp(f, wrt=0, motion="joint", checkpoint=None):
         return forward, backward_fn
     if motion != "joint":
         raise SourceDiffError(f"motion={motion!r}: use 'joint' or 'split'")
-    generated = _derive(f, "vjp", wrt_names, options)
+    as_tuple = not single and len(wrt_names) == 1
+    generated = _derive(f, "vjp_tuple" if as_tuple else "vjp", wrt_names, options)
     if _has_defaults(f):  # (*args, cotangent) with some of f's arguments left to their defaults
         signature = _signature(f)
         plain = generated
@@ -298,9 +299,7 @@ def vjp(f, wrt=0, motion="joint", checkpoint=None):
             return plain(*_positional(signature, args[:-1], kwargs), args[-1])
 
         _attach(generated, plain, f, wrt_names)
-    if single or len(wrt_names) > 1:
-        return generated
-    return _attach(lambda *args: (lambda value, g: (value, (g,)))(*generated(*args)), generated, f, wrt_names)
+    return generated
 
 
 def _attach(fn, generated, f, wrt_names):

@@ -146,9 +146,10 @@ class Derivation:
                 self.add(self.clean(generated, mode.names, reverse=True), parsed)
         return self.jvps[key]
 
-    def function_grad(self, fn, pattern, motion="joint"):
-        """The name of fn's joint vector-Jacobian product `(*args, bvalue) -> (value, cotangents)`, or
-        with motion="split" the names of its forward and backward functions."""
+    def function_grad(self, fn, pattern, motion="joint", as_tuple=False):
+        """The name of fn's joint vector-Jacobian product `(*args, bvalue) -> (value, cotangents)` (the
+        cotangents a tuple even of one with as_tuple), or with motion="split" the names of its forward
+        and backward functions."""
         if motion == "split":
             return self.function_vjp(fn, pattern, entry=True)
         parsed, fdef = self.prepare(fn)
@@ -162,12 +163,13 @@ class Derivation:
             scalar_name = self.namespace.reserve(f"{new_name}_scalars")
             scalar_def = fresh_copy(fdef)  # a copy of the same normalized function, not a second parse
         mode = ReverseMode(self, parsed, fdef, pattern, self.local_names(fdef))
-        general = self.clean(joint(mode, new_name, checked_by, scalar_name), mode.names, reverse=True)
+        general = self.clean(joint(mode, new_name, checked_by, scalar_name, as_tuple), mode.names, reverse=True)
         if scalar_name is not None and not mode.stack_used:  # the general function, specialised
             self.add(self.clean_specialised(on_numbers(general, scalar_name), mode.names), parsed)
         elif scalar_name is not None:  # its own sweeps, which recompute popped values rather than push them
             scalar_mode = ReverseMode(self, parsed, scalar_def, pattern, self.local_names(scalar_def), scalars=True)
-            self.add(self.clean(joint(scalar_mode, scalar_name, checked_by), scalar_mode.names, reverse=True), parsed)
+            self.add(self.clean(joint(scalar_mode, scalar_name, checked_by, as_tuple=as_tuple), scalar_mode.names,
+                                  reverse=True), parsed)
         self.add(general, parsed)
         return new_name
 

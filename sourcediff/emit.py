@@ -9,6 +9,7 @@ import tempfile
 import astor
 import gast
 
+from .frontend.parse import GENERATED
 from .ir.build import const
 
 _MARKER = "__sourcediff_comment__"
@@ -131,5 +132,6 @@ def compile_source(source, namespace, stem):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec")
     scope = dict(namespace)
+    scope[GENERATED] = True
     exec(code, scope)
     return scope

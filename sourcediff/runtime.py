@@ -11,8 +11,8 @@ MISSING = object()  # no value: a dict key not there yet, an argument not given
 
 def zeros_like(x, count=None):
     """A zero derivative shaped like x: 0.0 for a scalar, zeros for an array, the same structure for
-    containers; with count, one zero per direction, stacked first."""
-    if isinstance(x, (list, tuple)):
+    containers (a range's is a tuple of zeros); with count, one zero per direction, stacked first."""
+    if isinstance(x, (list, tuple, range)):
         return sequence_like(x, (zeros_like(v, count) for v in x))
     if isinstance(x, dict):
         return {k: zeros_like(v, count) for k, v in x.items()}
@@ -114,6 +114,25 @@ def cotangent_at(g, index):
         kept[index] = positions
         part = np.where(kept[index] == positions, part, 0.0)
     return part
+
+
+def placed_at(g, index, value):
+    """Zeros in g's structure and shape holding value at index: the transpose of cotangent_at (where
+    integer indices repeat, a write keeps one value per element, the one cotangent_at reads)."""
+    if isinstance(g, dict):
+        return {index: value}
+    if isinstance(g, (list, tuple)):
+        parts = [0.0] * len(g)
+        if isinstance(index, slice):
+            parts[index] = pieces(value, len(range(*index.indices(len(g)))))
+        else:
+            parts[index] = value
+        return sequence_like(g, parts)
+    if not isinstance(g, np.ndarray):
+        return 0.0
+    out = np.zeros(g.shape, dtype=np.result_type(g, float))
+    out[index] = value
+    return out
 
 
 def _may_repeat(index):
@@ -218,6 +237,15 @@ def refuse_in_place(value, statement, shared_with, filename, lineno, col):
                  f"{target} = {target}.copy()")
 
 
+def require_no_derivative(tangent, what, filename, lineno, col):
+    """Refuse a tangent that is not zero where a rule follows none (an index, a count). In generated code
+    differentiated again, a value taken off the reverse sweep's stack may be an integer or an index:
+    which values carry derivatives shows only when it runs."""
+    if any(np.any(np.asarray(leaf) != 0) for leaf in _leaves(tangent)):
+        raise NonDifferentiableError(f"{what} carries a derivative, which its rule does not follow",
+                                     filename=filename, lineno=lineno, col=col)
+
+
 def summand_cotangent(g, x, y, i):
     """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of x + y: its slice of g where x + y
     joined two lists or tuples, else g summed over the axes along which the summand was broadcast."""
@@ -245,6 +273,33 @@ def unrepeat(g, count):
     return total
 
 
+def summand_spread(b, g, x, y, i):
+    """The transpose of summand_cotangent(g, x, y, i): the cotangent b of one summand of x + y placed in
+    (for two lists or tuples) or broadcast to (otherwise) the shape of the sum's cotangent g."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return placed_at(g, slice(None, len(x)) if i == 0 else slice(len(x), None), b)
+    return broadcast_like(b, g)
+
+
+def factor_spread(b, g, x, n):
+    """The transpose of factor_cotangent(g, x, n): the cotangent b of x given to each repeat of x in
+    g's structure, or broadcast to g's shape and multiplied by n."""
+    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+        return repeated_cotangent(b, g, len(x))
+    return unbroadcast(broadcast_like(b, g) * n, g)
+
+
+def repeated_cotangent(b, g, count):
+    """The transpose of unrepeat(g, count): the cotangent b of a list of count elements given to each
+    of g's slices of count parts (g's rows where NumPy made an array of the repeated list)."""
+    if count == 0 or not isinstance(g, (list, tuple, np.ndarray)):
+        return 0.0
+    parts = list(pieces(b, count)) * (len(g) // count)
+    if isinstance(g, np.ndarray):
+        return np.array([np.broadcast_to(part, np.shape(row)) for part, row in zip(parts, g)], dtype=float)
+    return sequence_like(g, parts)
+
+
 def extreme_index(extreme, x):
     """The position max(x) (extreme=max) or min(x) returns the element of: the first, where it ties."""
     return extreme(range(len(x)), key=x.__getitem__)
@@ -270,6 +325,19 @@ def restore_contents(current, saved):
 def pop_cotangent(g):
     """(cotangent of a list's last element, cotangent of the list without it), undoing an append."""
     return (g[-1], g[:-1]) if isinstance(g, (list, np.ndarray)) else (0.0, g)
+
+
+def appended_cotangent(b, g):
+    """The transpose of pop_cotangent(g): the cotangent of a list (or array) from the cotangents
+    b = (of its last element, of the rest)."""
+    last, rest = pieces(b, 2)
+    if isinstance(g, list):
+        return list(pieces(rest, len(g) - 1)) + [last]
+    if isinstance(g, np.ndarray):
+        out = np.zeros(g.shape, dtype=np.result_type(g, float))
+        out[:-1], out[-1] = rest, last
+        return out
+    return rest
 
 
 def cotangent_like(g, x):
@@ -609,6 +677,22 @@ def split_like(g, xs, axis=0, ndmin=0):
         sizes = [np.shape(x)[axis] if np.ndim(x) >= max(ndmin, 1) else 1 for x in xs]
     pieces = np.split(g, np.cumsum(sizes)[:-1], axis)
     return [np.reshape(piece, np.shape(x)) for piece, x in zip(pieces, xs)]
+
+
+def joined_like(b, g, xs, axis=0, ndmin=0):
+    """The transpose of split_like(g, xs, axis, ndmin): the cotangents b of the pieces, one per element
+    of xs, joined into the shape of the concatenation's cotangent g."""
+    if np.ndim(g) == 0:
+        return 0.0
+    parts = [np.broadcast_to(part, np.shape(x)) for part, x in zip(pieces(b, len(xs)), xs)]
+    if axis is None:
+        return np.reshape(np.concatenate([np.ravel(part) for part in parts]), np.shape(g))
+    shape = list(np.shape(g))
+    joined = []
+    for part, x in zip(parts, xs):
+        shape[axis] = np.shape(x)[axis] if np.ndim(x) >= max(ndmin, 1) else 1
+        joined.append(np.reshape(part, shape))
+    return np.concatenate(joined, axis)
 
 
 def embed_diagonal(g, shape, k=0, axis1=0, axis2=1):

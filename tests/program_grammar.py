@@ -49,6 +49,8 @@ CONSTRUCTS = {
     "iterator_builtins": "loops and comprehensions over reversed, iter, map, enumerate with a start and whole "
                          "pairs, and zip, enumerate and map consumed by list or sum",
     "break_continue": "break and continue, on loop counters and on data",
+    "counter_reuse": "a loop counter named like a variable that carries a derivative before the loop (`i = 2.0 * s`, "
+                     "then `for i in range(3)`, `i` read in the loop and after it)",
     "while_loop": "while loops with counted and data-dependent trip counts",
     "if_else": "if / elif / else on data",
     "early_return": "a return before the last statement, also inside a loop",
@@ -951,6 +953,10 @@ class Generator:
                   "map": self.rng.choice(["for t in map(np.tanh, x):", "for t in map(lambda w: w * w, iter(x)):"])
                   }[kind]
         extra = {"zip": {"t": "S", "u": "S"}, "range": {}, "reversed_range": {}}.get(kind, {"t": "S"})
+        if kind in ("range", "enumerate") and self.on("counter_reuse") and "i" not in self.scope and self.chance(0.3):
+            self.uses.add("counter_reuse")  # i carries a derivative before the loop, and counts in it
+            header = f"i = {self.expr('S', 1)}\n{header}"
+            self.scope["i"] = "S"
         head = self.make(header, body=[])
         saved = dict(self.scope)
         self.scope.update(extra)

@@ -65,6 +65,21 @@ def index_before_its_loop(x, n):
     return y
 
 
+def counter_named_like_a_value(x, n):
+    """i carries a derivative before the loop that counts with it: the counter's own values carry none
+    (its tangent and cotangent were those of the value before: silently wrong in both modes)."""
+    i = x[0] * 2.0
+    total = i
+    for i in range(n):
+        total = total + x[i] * i
+    for k, t in enumerate(x):
+        k = t * 0.5
+        total = total + k
+    for k, t in enumerate(x):
+        total = total + t * k
+    return total
+
+
 def index_assigned_in_its_loop(x, n):
     total = 0.0
     for i in range(n):
@@ -84,6 +99,7 @@ CASES = [
     (index_then_enumerate, lambda rng: (rng.standard_normal(3), rng.standard_normal((3, 2)))),
     (index_before_its_loop, lambda rng: (rng.standard_normal(5), 2)),
     (index_assigned_in_its_loop, lambda rng: (rng.standard_normal(4), 3)),
+    (counter_named_like_a_value, lambda rng: (rng.standard_normal(4), 3)),
 ]
 
 

@@ -212,6 +212,15 @@ def parameters(fn):
     return free_parameters(*unbind(fn), fn.count if isinstance(fn, WithArity) else 0)
 
 
+GENERATED = "__sourcediff_generated__"  # a key in the globals of the modules sourcediff generates
+
+
+def is_generated(fn):
+    """Whether fn is sourcediff's own generated code (a derivative differentiated again): its stacks and
+    in-place helpers are written to be followed as they are, not checked as a user's code is."""
+    return getattr(fn, "__globals__", {}).get(GENERATED, False)
+
+
 def is_user_function(obj):
     """Whether obj is a Python function of the user's (not a library's), or a bound method or
     functools.partial of one: what sourcediff may read."""

@@ -23,7 +23,7 @@ import gast
 import numpy as np
 
 from ..errors import SourceDiffError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name, parse_function, unbind
+from ..frontend.parse import canonical_name, is_generated, parse_function, unbind
 from ..rules.registry import is_user_function
 from ..runtime import added_at
 from .analysis import is_pop
@@ -124,7 +124,8 @@ def follow_mutations(parsed, fdef, local_names):
         locals_ = local_names(function)
         InPlaceCalls(parsed, function, locals_ | enclosing, taken).rewrite()
         nested = {n.name: n for n in own_nodes(function) if isinstance(n, gast.FunctionDef)}
-        SharedMemory(parsed, function, locals_, nested, callees, enclosing).check()
+        if not is_generated(parsed.function):  # sourcediff's code: written to be followed as it is
+            SharedMemory(parsed, function, locals_, nested, callees, enclosing).check()
         pending += [(n, locals_ | enclosing) for n in nested.values()]
 
 

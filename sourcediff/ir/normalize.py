@@ -6,6 +6,7 @@ conditional expressions become if statements, and loops over arrays, enumerate a
 over range with explicit indexing. Expressions that cannot carry a derivative (comparisons, shapes,
 index arithmetic) stay whole, so the output reads like the input.
 """
+import collections
 import copy
 import functools
 import inspect
@@ -51,6 +52,14 @@ OPERATOR_WORDS = {
     gast.FloorDiv: "floordiv", gast.Mod: "mod", gast.MatMult: "matmul", gast.BitOr: "or", gast.BitAnd: "and",
     gast.BitXor: "xor", gast.LShift: "lshift", gast.RShift: "rshift",
 }
+
+
+def rebound_names(fdef):
+    """The names fdef binds more than once (parameters, assignments and loop targets, its nested functions'
+    included): a counter among them may hold a value that carries a derivative elsewhere."""
+    bound = collections.Counter(a.id for a in fdef.args.args)
+    bound.update(n.id for n in walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+    return {n for n, count in bound.items() if count > 1}
 
 
 def object_for(spelling):
@@ -351,6 +360,7 @@ class Normalizer:
         fdef.args.defaults = [canonical.visit(d) for d in fdef.args.defaults]
         body = [canonical.visit(s) for s in fdef.body]
         self.strings = constant_strings(fdef)
+        self.rebound = rebound_names(fdef)
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=self.block(body), decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
         split_tuple_variables(new, self.names)
@@ -519,6 +529,15 @@ class Normalizer:
             raise self.error(stmt, "while ... else is not supported", "use a flag variable")
         self.emit(gast.While(test=stmt.test, body=self.block(stmt.body), orelse=[]))
 
+    def loop_counter(self, target):
+        """(the name a loop over range counts with, the statements that start its body). A name the function
+        also binds elsewhere (a parameter, an assignment, another loop) may carry a derivative there: the
+        loop counts with a name of its own and assigns target from it, which carries none."""
+        if target not in self.rebound:
+            return target, []
+        index = self.names.fresh(target, temporary=False)
+        return index, [with_origin(assign(target, name(index)), self.origin)]
+
     def stmt_For(self, stmt):
         if stmt.orelse:
             raise self.error(stmt, "for ... else is not supported", "use a flag variable")
@@ -528,7 +547,9 @@ class Normalizer:
             if not isinstance(target, gast.Name):
                 raise self.error(target, "the target of a loop over range must be a name")
             args = [a if self.statically_inactive(a) else self.atom(a, "bound") for a in iterator.args]
-            self.emit(gast.For(target=target, iter=call("range", args), body=self.block(stmt.body), orelse=[],
+            index, body = self.loop_counter(target.id)
+            body += self.block(stmt.body)
+            self.emit(gast.For(target=name(index, True), iter=call("range", args), body=body, orelse=[],
                                type_comment=None))
             return
         counter = start = packed = None
@@ -558,7 +579,7 @@ class Normalizer:
         else:
             sequences, targets = [iterator], [target]
         atoms = [self.atom(self.as_list(s), self.hint(s) + "_seq") for s in sequences]
-        simple_counter = isinstance(counter, gast.Name) and start is None
+        simple_counter = isinstance(counter, gast.Name) and start is None and counter.id not in self.rebound
         index = counter.id if simple_counter else self.names.fresh("i", temporary=False)
         lengths = [call("len", [a]) for a in atoms]
         count = lengths[0] if len(lengths) == 1 else call("min", lengths)

@@ -7,7 +7,7 @@ ones, and returns `(value, tangent_of_value)`.
 import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name, parameters
+from ..frontend.parse import canonical_name, is_generated, parameters
 from ..ir.analysis import (active_variables, enclosing_reads, is_append, is_pop, mutated_variables,
                            nested_functions, numeric_variables, operands, possible_containers, root_name,
                            sequence_variables, statements, without_unused_functions)
@@ -61,6 +61,7 @@ class ForwardMode:
         self.reads = enclosing_reads({n: f for n, (f, _) in self.functions.items()})
         self.active = active_variables(fdef, set(pattern) | (enclosing.active if enclosing else set()), self.reads)
         self.mutated = mutated_variables(fdef)
+        self.generated = is_generated(parsed.function)  # sourcediff's own code, differentiated again
         self.sequences = sequence_variables(fdef)
         self.numeric = numeric_variables(fdef, self.sequences)
         # vector mode (forward gradients): every tangent carries this many directions on a leading axis
@@ -273,7 +274,26 @@ class ForwardMode:
                 derived = with_origin(gast.Expr(value=jvp_call), stmt.sd_origin)
                 derived.sd_derivative = True
                 return [derived]
+            return [stmt] + self.in_place_tangent(stmt, value)
         return [stmt]
+
+    def in_place_tangent(self, stmt, value):
+        """For a call of a helper that writes into its first argument (restore, in reverse-mode code), the
+        same write into that argument's tangent; nothing for other calls, whose values are dropped."""
+        key = primitive_key(value)
+        rule = rule_for(key) if key is not None else None
+        template = rule.tangent_for(len(value.args)) if rule is not None else None
+        if template is None or not template.in_place or self.derivative_of(value.args[0]) is None:
+            return []
+        if self.directions is not None:
+            raise self.error(NonDifferentiableError, value, f"{rule.name} writes into its argument in place, which "
+                             "vector-mode tangents do not follow yet", "differentiate along one direction (sd.jvp)")
+        args, keywords, func, module = primitive_parts(value, self.error)
+        instance = instantiate(template, name(self.names.fresh("unused")), args, keywords, self.derivative_of,
+                               self.names.fresh, self.derivation.namespace.bind, module, func)
+        for s in instance.statements:
+            s.sd_derivative = True
+        return [with_origin(s, stmt.sd_origin) for s in instance.statements]
 
     def assign(self, stmt):
         target = stmt.targets[0].id
@@ -375,14 +395,17 @@ class ForwardMode:
             output = self.names.fresh(target + "_new")
         dtarget = self.tangent_name(output)
         index = self.names.fresh("j") if operand_form == "direction" else None
+        unfollowed = [] if self.generated else None
         try:
             instance = instantiate(template, name(output), args, keywords,
                                    self.derivative_of_output(output, operand_form, index),
-                                   self.names.fresh, self.derivation.namespace.bind, module, func)
+                                   self.names.fresh, self.derivation.namespace.bind, module, func, unfollowed)
         except BindError as exc:
             raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
                              "call it as docs/supported.md shows, or register a rule for this form")
-        tangent_stmts = [with_origin(s, origin) for s in instance.statements]
+        guards = [self.no_derivative_check(value, f"the {param} of {rule.name}", tangent)
+                  for param, tangents in unfollowed or () for tangent in tangents]
+        tangent_stmts = [with_origin(s, origin) for s in guards + instance.statements]
         for s in tangent_stmts:
             s.sd_derivative = True
         final = tangent_stmts[-1]
@@ -396,6 +419,14 @@ class ForwardMode:
         if conflict:
             return [*tangent_stmts, stmt]
         return [stmt, *tangent_stmts]
+
+    def no_derivative_check(self, node, what, tangent):
+        """`require_no_derivative(dv, ...)`: in generated code, where values come off a stack whose
+        elements' activity the analysis does not follow, an operand a rule does not differentiate is
+        checked when the code runs rather than refused."""
+        error = self.error(NonDifferentiableError, node, "")
+        return gast.Expr(value=call("require_no_derivative", [tangent, const(what), const(error.filename),
+                                                               const(error.lineno), const(error.col)]))
 
     def tangent_template(self, rule, args, value):
         """The tangent template for this call, and the form in which operand tangents enter it

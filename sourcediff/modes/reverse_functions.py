@@ -67,16 +67,17 @@ def _initial_cotangents(mode, backward):
             and p not in mode.single_use]
 
 
-def _results(mode):
+def _results(mode, as_tuple=False):
     values = [call("cotangent_like", [name(mode.cotangent_name(p)), name(mode.originals.get(p, p))])
               for p in mode.pattern]
-    return values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
+    return values[0] if len(values) == 1 and not as_tuple else gast.Tuple(elts=values, ctx=gast.Load())
 
 
-def joint(mode, new_name, checked_by=None, scalar_variant=None):
+def joint(mode, new_name, checked_by=None, scalar_variant=None, as_tuple=False):
     """`new_name(*args, bvalue) -> (value, cotangents of the pattern's parameters)`; with
     scalar_variant, calls with only Python numbers go to that specialised function instead (which
-    checks only the value, its arguments being floats)."""
+    checks only the value, its arguments being floats). One parameter's cotangent comes alone, or
+    with as_tuple in a tuple of one (sd.vjp(f, wrt=(0,)))."""
     mode.reached = mode.surely_reached(entry=checked_by is not None)
     forward, backward, returned = _sweeps(mode)
     cotangent, seed = _seed(mode, returned, backward)
@@ -89,7 +90,7 @@ def joint(mode, new_name, checked_by=None, scalar_variant=None):
     body = (entry + _stack_init(mode) + forward
             + [assign(value, _snapshot(mode, returned))] + _cotangent_checks(mode, cotangent, value, checked_by)
             + _initial_cotangents(mode, backward) + backward)
-    body.append(gast.Return(value=gast.Tuple(elts=[name(value), _results(mode)], ctx=gast.Load())))
+    body.append(gast.Return(value=gast.Tuple(elts=[name(value), _results(mode, as_tuple)], ctx=gast.Load())))
     args = _arguments(mode.fdef.args, [cotangent])
     return _function(new_name, args, body, mode.fdef)
 

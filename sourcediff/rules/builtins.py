@@ -8,7 +8,7 @@ import numpy as np
 from ..runtime import add_at, add_like, aligned, as_directions, extreme_index, item, tangent_item, unbroadcast
 from .registry import F, adjoint, d, inactive, tangent, vector_tangent
 
-inactive(operator.floordiv, len, range, int, round, bool, isinstance, type, print)
+inactive(operator.floordiv, len, range, int, round, bool, isinstance, type, print, slice)
 
 
 @tangent(operator.add, elementwise=True)

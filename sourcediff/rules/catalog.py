@@ -88,12 +88,13 @@ REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, de
            "and complex numbers (arguments, constants, globals and types; the rules are written for real values).")
 
 
-def second_order_gaps():
+def second_order_gaps(templates="tangents"):
     """{primitive: the helpers its tangent template calls that have no rules of their own}: the primitives
-    whose second derivatives (a tangent differentiated again) are refused, naming the helper."""
+    whose second derivatives (a tangent differentiated again) are refused, naming the helper. With
+    templates="adjoints", those of its adjoint: forward mode over reverse-mode code refuses them."""
     gaps = {}
     for rule in RULES.values():
-        for template in filter(shipped, rule.tangents.values()):
+        for template in filter(shipped, getattr(rule, templates).values()):
             for node in gast.walk(gast.Module(body=template.body, type_ignores=[])):
                 if isinstance(node, gast.Call):
                     for module in (np, math):  # M in a template is either
@@ -150,7 +151,11 @@ def catalog():
     out += ["", "## Second derivatives", "",
             "Every primitive above has second derivatives (sd.hvp, sd.hessian, sd.jvp of sd.jvp, docs/higher-order.md) "
             "except these, whose tangent calls a helper without rules of its own yet (refused, naming the helper): "
-            + ", ".join(f"`{name}` ({', '.join(helpers)})" for name, helpers in gaps.items()) + "."]
+            + ", ".join(f"`{name}` ({', '.join(helpers)})" for name, helpers in gaps.items()) + ".", "",
+            "sd.jvp of a vjp or gradient function (forward mode over the generated reverse-mode code) follows every "
+            "primitive above except these, whose adjoint calls a helper without rules of its own yet (refused, "
+            "naming the helper): " + ", ".join(f"`{name}` ({', '.join(helpers)})"
+                                               for name, helpers in second_order_gaps("adjoints").items()) + "."]
     inactive = [f"`{r.name}`" for r in rules if r.inactive]
     out += ["", "## Primitives without a derivative", "",
             "Their results carry no derivative (shapes, counts, comparisons, rounding, constructors): "

@@ -65,20 +65,27 @@ class Instance:
         self.zeroed = zeroed  # operands whose derivative was zero
 
 
-def instantiate(template, output, args, keywords, derivative_of, fresh, bind, module="np", func=None):
+def instantiate(template, output, args, keywords, derivative_of, fresh, bind, module="np", func=None,
+                unfollowed=None):
     """Statements computing the derivative of `output = F(*args, **keywords)`.
 
     derivative_of(node) gives the derivative name node of an operand, or None where it has none;
     fresh(hint) gives a new identifier for template temporaries; bind(name, obj) gives the name under
-    which the generated module sees an object the template names (np, math, a user's helper).
+    which the generated module sees an object the template names (np, math, a user's helper). A
+    parameter the rule does not differentiate (`constant`) whose operand carries a derivative is
+    refused, or with a list unfollowed, listed there as (parameter, the derivatives of its operands).
     """
     bound, extra_args, extra_keywords = bind_arguments(template, args, keywords)
     for param in template.constant:
         if param == "index" and any(derivative_of(name(n)) is not None for n in operands(bound[template.params[1]])):
             continue  # an index into an array, list, tuple or dict: an integer, a mask or a key, whose derivative is 0
         nodes = extra_args if param == template.star else [bound[param]]
-        if any(derivative_of(name(n)) is not None for node in nodes for n in operands(node)):
+        carried = [derivative_of(name(n)) for node in nodes for n in operands(node)]
+        carried = [c for c in carried if c is not None]
+        if carried and unfollowed is None:
             raise BindError(f"its {param} carries a derivative, which this rule does not follow")
+        if carried:
+            unfollowed.append((param, carried))
     for param, allowed in template.choices.items():
         value = bound[param]
         if not (isinstance(value, gast.Constant) and value.value in allowed):
@@ -91,6 +98,10 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
         stmt = substitution.substitute(stmt)
         value = ReplaceNames(zero_temps).visit(stmt.value) if zero_temps else stmt.value
         stmt.value = simplify(value)
+        if isinstance(stmt, gast.Expr):  # a helper that writes into its argument: its tangent does so too
+            stmt.value = concretize(stmt.value) if zeroed else stmt.value
+            statements.append(stmt)
+            continue
         target = stmt.targets[0]
         if is_zero(target):
             continue  # an adjoint's contribution to an argument that carries no derivative

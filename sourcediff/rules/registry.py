@@ -46,6 +46,11 @@ class Template:
                 and isinstance(n.slice, gast.Name)}
 
     @property
+    def in_place(self):
+        """Whether the body is calls that write into a tangent (restore's), not `d[z] = ...`."""
+        return all(isinstance(stmt, gast.Expr) for stmt in self.body)
+
+    @property
     def uses_output(self):
         """Whether the body reads the primitive's output (then it must run after the primal)."""
         out = self.params[0]

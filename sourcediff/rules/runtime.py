@@ -4,13 +4,12 @@ Tangent functions (sd.jvp) call a few: the entry checks, zeros, and reshapes of 
 value's shape. With these rules a tangent function is differentiated like any user function, which
 is how sourcediff computes second derivatives (sd.hvp and sd.hessian run reverse mode over forward
 mode; sd.jvp of sd.jvp forward over forward). Gradients call more: the cotangent check, the sums and
-spreads of cotangents to their values' shapes, their additions and the matrix-product cotangents,
-each linear in its cotangents (a matrix product's in both operands), with its transpose as adjoint.
+spreads of cotangents to their values' shapes and their additions, each linear in its cotangents,
+with its transpose as adjoint (rules/reverse_helpers.py has the rules of the helpers only gradients
+call, the matrix-product cotangents among them).
 """
-import numpy as np
-
 from ..runtime import (add_at, add_cotangents, add_like, broadcast_like, copy_saved, gathered, cotangent_like, direction_axes,
-                       expand_reduced, extreme_index, matmul_left_cotangent, matmul_right_cotangent, none_holds,
+                       expand_reduced, extreme_index, none_holds,
                        reduce_like, reduced_count, refuse_complex, require_cotangent, require_real, reshape_like,
                        sample_fractions, unbroadcast, unreduce, zeros_like)
 from .registry import LINEAR_ARGUMENTS, adjoint, array_cotangent, d, inactive, tangent
@@ -114,29 +113,7 @@ def add_cotangents_adjoint(z, g, h):
     d[h] = add_like(d[h], h, d[z])
 
 
-@tangent(matmul_left_cotangent)
-def matmul_left_cotangent_tangent(z, g, x, y):  # g @ yᵀ, summed to x's shape: linear in g and in y
-    d[z] = matmul_left_cotangent(d[g], x, y) + matmul_left_cotangent(g, x, d[y])
-
-
-@adjoint(matmul_left_cotangent)
-def matmul_left_cotangent_adjoint(z, g, x, y):
-    d[g] = unbroadcast(np.matmul(d[z], y), g)
-    d[y] = matmul_right_cotangent(g, d[z], y)
-
-
-@tangent(matmul_right_cotangent)
-def matmul_right_cotangent_tangent(z, g, x, y):  # xᵀ @ g, summed to y's shape: linear in g and in x
-    d[z] = matmul_right_cotangent(d[g], x, y) + matmul_right_cotangent(g, d[x], y)
-
-
-@adjoint(matmul_right_cotangent)
-def matmul_right_cotangent_adjoint(z, g, x, y):
-    d[g] = unbroadcast(np.matmul(x, d[z]), g)
-    d[x] = matmul_left_cotangent(g, x, d[z])
-
-
-array_cotangent(unreduce, matmul_left_cotangent, matmul_right_cotangent)
+array_cotangent(unreduce)
 @tangent(add_at, constant=("index",))
 def add_at_tangent(z, g, x, index, value):  # on a copy: add_at writes into an array g in place
     d[z] = add_at(copy_saved(cotangent_like(d[g], g)), x, index, d[value])
@@ -149,4 +126,4 @@ def add_at_adjoint(z, g, x, index, value):
 
 
 # zero in one of the linear operands, zero out (a tangent template gets 0.0 for an operand without one)
-LINEAR_ARGUMENTS.update(matmul_left_cotangent={0, 2}, matmul_right_cotangent={0, 1}, reduce_like={0})
+LINEAR_ARGUMENTS.update(reduce_like={0})

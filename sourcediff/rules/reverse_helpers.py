@@ -1,0 +1,271 @@
+"""Rules for the helpers reverse-mode code calls, so that forward mode differentiates a generated
+gradient or vjp with its in-place writes, appends and loops (sd.jvp(sd.vjp(f))).
+
+Each helper is linear in its cotangents (the values it is shaped after are read for their shapes
+alone), so its tangent is the helper applied to the cotangents' tangents, and its adjoint is its
+transpose: most come in pairs, each the other's transpose (cotangent_at and placed_at, split_like and
+joined_like, ...). `restore` writes into its first argument: its tangent restores the tangent in place
+too, and reverse mode refuses the code that calls it (ir/mutation.py: its stack pops).
+"""
+import copy
+
+import numpy as np
+
+from ..runtime import (add_like, appended_cotangent, cotangent_at, cotangent_like, dot_left_cotangent,
+                       dot_right_cotangent, factor_cotangent, factor_spread, inner_left_cotangent,
+                       inner_right_cotangent, joined_like, matmul_left_cotangent, matmul_right_cotangent, overwritten,
+                       placed_at, pop_cotangent, repeated_cotangent, restore, split_like, summand_cotangent,
+                       summand_spread, take_cotangent, unbroadcast, unrepeat, unsplit, zero_at)
+from .registry import LINEAR_ARGUMENTS, adjoint, array_cotangent, d, tangent
+
+
+@tangent(add_like)
+def add_like_tangent(z, g, x, value):
+    d[z] = add_like(d[g], x, d[value])
+
+
+@adjoint(add_like)
+def add_like_adjoint(z, g, x, value):
+    d[g] = add_like(d[g], g, d[z])
+    d[value] = add_like(d[value], value, d[z])
+
+
+@tangent(cotangent_at, constant=("index",))
+def cotangent_at_tangent(z, g, index):
+    d[z] = cotangent_at(d[g], index)
+
+
+@adjoint(cotangent_at, constant=("index",))
+def cotangent_at_adjoint(z, g, index):
+    d[g] = add_like(d[g], g, placed_at(g, index, d[z]))
+
+
+@tangent(placed_at, constant=("index",))
+def placed_at_tangent(z, g, index, value):
+    d[z] = placed_at(g, index, d[value])
+
+
+@adjoint(placed_at, constant=("index",))
+def placed_at_adjoint(z, g, index, value):
+    d[value] = add_like(d[value], value, cotangent_at(d[z], index))
+
+
+@tangent(zero_at, constant=("index",))
+def zero_at_tangent(z, g, index):  # on a copy: a tangent that is g's own (`0 + d` is d) may share its memory
+    d[z] = zero_at(copy.copy(d[g]), index)
+
+
+@adjoint(zero_at, constant=("index",))
+def zero_at_adjoint(z, g, index):
+    d[g] = add_like(d[g], g, zero_at(copy.copy(d[z]), index))
+
+
+@tangent(overwritten, constant=("index",))
+def overwritten_tangent(z, x, index):
+    d[z] = overwritten(cotangent_like(d[x], x), index)
+
+
+@adjoint(overwritten, constant=("index",))
+def overwritten_adjoint(z, x, index):
+    d[x] = add_like(d[x], x, placed_at(x, index, d[z]))
+
+
+@tangent(restore, constant=("index",))
+def restore_tangent(z, x, index, old):  # a statement: the tangent restored in place with the value
+    restore(d[x], index, d[old])
+
+
+@tangent(summand_cotangent, constant=("i",))
+def summand_cotangent_tangent(z, g, x, y, i):
+    d[z] = summand_cotangent(d[g], x, y, i)
+
+
+@adjoint(summand_cotangent, constant=("i",))
+def summand_cotangent_adjoint(z, g, x, y, i):
+    d[g] = add_like(d[g], g, summand_spread(d[z], g, x, y, i))
+
+
+@tangent(summand_spread, constant=("i",))
+def summand_spread_tangent(z, b, g, x, y, i):
+    d[z] = summand_spread(d[b], g, x, y, i)
+
+
+@adjoint(summand_spread, constant=("i",))
+def summand_spread_adjoint(z, b, g, x, y, i):
+    d[b] = add_like(d[b], b, summand_cotangent(d[z], x, y, i))
+
+
+@tangent(factor_cotangent, constant=("n",))  # n carries none in the code reverse mode generates
+def factor_cotangent_tangent(z, g, x, n):
+    d[z] = factor_cotangent(d[g], x, n)
+
+
+@adjoint(factor_cotangent, constant=("n",))
+def factor_cotangent_adjoint(z, g, x, n):
+    d[g] = add_like(d[g], g, factor_spread(d[z], g, x, n))
+
+
+@tangent(factor_spread, constant=("n",))
+def factor_spread_tangent(z, b, g, x, n):
+    d[z] = factor_spread(d[b], g, x, n)
+
+
+@adjoint(factor_spread, constant=("n",))
+def factor_spread_adjoint(z, b, g, x, n):
+    d[b] = add_like(d[b], b, factor_cotangent(d[z], x, n))
+
+
+@tangent(unrepeat, constant=("count",))
+def unrepeat_tangent(z, g, count):
+    d[z] = unrepeat(d[g], count)
+
+
+@adjoint(unrepeat, constant=("count",))
+def unrepeat_adjoint(z, g, count):
+    d[g] = add_like(d[g], g, repeated_cotangent(d[z], g, count))
+
+
+@tangent(repeated_cotangent, constant=("count",))
+def repeated_cotangent_tangent(z, b, g, count):
+    d[z] = repeated_cotangent(d[b], g, count)
+
+
+@adjoint(repeated_cotangent, constant=("count",))
+def repeated_cotangent_adjoint(z, b, g, count):
+    d[b] = add_like(d[b], b, unrepeat(d[z], count))
+
+
+@tangent(pop_cotangent)
+def pop_cotangent_tangent(z, g):
+    d[z] = pop_cotangent(d[g])
+
+
+@adjoint(pop_cotangent)
+def pop_cotangent_adjoint(z, g):
+    d[g] = add_like(d[g], g, appended_cotangent(d[z], g))
+
+
+@tangent(appended_cotangent)
+def appended_cotangent_tangent(z, b, g):
+    d[z] = appended_cotangent(d[b], g)
+
+
+@adjoint(appended_cotangent)
+def appended_cotangent_adjoint(z, b, g):
+    d[b] = add_like(d[b], b, pop_cotangent(d[z]))
+
+
+@tangent(split_like)
+def split_like_tangent(z, g, xs, axis=0, ndmin=0):
+    d[z] = split_like(d[g], xs, axis, ndmin)
+
+
+@adjoint(split_like)
+def split_like_adjoint(z, g, xs, axis=0, ndmin=0):
+    d[g] = add_like(d[g], g, joined_like(d[z], g, xs, axis, ndmin))
+
+
+@tangent(joined_like)
+def joined_like_tangent(z, b, g, xs, axis=0, ndmin=0):
+    d[z] = joined_like(d[b], g, xs, axis, ndmin)
+
+
+@adjoint(joined_like)
+def joined_like_adjoint(z, b, g, xs, axis=0, ndmin=0):
+    d[b] = add_like(d[b], b, split_like(d[z], xs, axis, ndmin))
+
+
+@tangent(unsplit)
+def unsplit_tangent(z, g, pieces, axis):
+    d[z] = unsplit(d[g], pieces, axis)
+
+
+@adjoint(unsplit)
+def unsplit_adjoint(z, g, pieces, axis):
+    d[g] = add_like(d[g], g, split_like(d[z], pieces, axis))
+
+
+@tangent(take_cotangent, constant=("indices",))
+def take_cotangent_tangent(z, g, x, indices, axis=None):
+    d[z] = take_cotangent(d[g], x, indices, axis)
+
+
+@adjoint(take_cotangent, constant=("indices",))
+def take_cotangent_adjoint(z, g, x, indices, axis=None):
+    d[g] = np.take(d[z], indices, axis)
+
+
+# the cotangents of matrix, dot and inner products: linear in the cotangent and in the other operand
+@tangent(matmul_left_cotangent)
+def matmul_left_cotangent_tangent(z, g, x, y):  # g @ yᵀ, summed to x's shape: linear in g and in y
+    d[z] = matmul_left_cotangent(d[g], x, y) + matmul_left_cotangent(g, x, d[y])
+
+
+@adjoint(matmul_left_cotangent)
+def matmul_left_cotangent_adjoint(z, g, x, y):
+    d[g] = unbroadcast(np.matmul(d[z], y), g)
+    d[y] = matmul_right_cotangent(g, d[z], y)
+
+
+@tangent(matmul_right_cotangent)
+def matmul_right_cotangent_tangent(z, g, x, y):  # xᵀ @ g, summed to y's shape: linear in g and in x
+    d[z] = matmul_right_cotangent(d[g], x, y) + matmul_right_cotangent(g, d[x], y)
+
+
+@adjoint(matmul_right_cotangent)
+def matmul_right_cotangent_adjoint(z, g, x, y):
+    d[g] = unbroadcast(np.matmul(x, d[z]), g)
+    d[x] = matmul_left_cotangent(g, x, d[z])
+
+
+@tangent(dot_left_cotangent)
+def dot_left_cotangent_tangent(z, g, x, y):
+    d[z] = dot_left_cotangent(d[g], x, y) + dot_left_cotangent(g, x, d[y])
+
+
+@adjoint(dot_left_cotangent)
+def dot_left_cotangent_adjoint(z, g, x, y):
+    d[g] = unbroadcast(np.dot(d[z], y), g)
+    d[y] = dot_right_cotangent(g, d[z], y)
+
+
+@tangent(dot_right_cotangent)
+def dot_right_cotangent_tangent(z, g, x, y):
+    d[z] = dot_right_cotangent(d[g], x, y) + dot_right_cotangent(g, d[x], y)
+
+
+@adjoint(dot_right_cotangent)
+def dot_right_cotangent_adjoint(z, g, x, y):
+    d[g] = unbroadcast(np.dot(x, d[z]), g)
+    d[x] = dot_left_cotangent(g, x, d[z])
+
+
+@tangent(inner_left_cotangent)
+def inner_left_cotangent_tangent(z, g, x, y):
+    d[z] = inner_left_cotangent(d[g], x, y) + inner_left_cotangent(g, x, d[y])
+
+
+@adjoint(inner_left_cotangent)
+def inner_left_cotangent_adjoint(z, g, x, y):
+    d[g] = unbroadcast(np.inner(d[z], y), g)
+    d[y] = inner_right_cotangent(g, d[z], y)
+
+
+@tangent(inner_right_cotangent)
+def inner_right_cotangent_tangent(z, g, x, y):
+    d[z] = inner_right_cotangent(d[g], x, y) + inner_right_cotangent(g, d[x], y)
+
+
+@adjoint(inner_right_cotangent)
+def inner_right_cotangent_adjoint(z, g, x, y):
+    d[g] = unbroadcast(np.inner(x, d[z]), g)
+    d[x] = inner_left_cotangent(g, x, d[z])
+
+
+array_cotangent(take_cotangent, matmul_left_cotangent, matmul_right_cotangent, dot_left_cotangent, dot_right_cotangent, inner_left_cotangent, inner_right_cotangent)
+# zero in the cotangent gives zero out (in either linear operand of a product's cotangent)
+LINEAR_ARGUMENTS.update(cotangent_at={0}, placed_at={2}, zero_at={0}, overwritten={0}, summand_cotangent={0},
+                        summand_spread={0}, factor_cotangent={0}, factor_spread={0}, unrepeat={0},
+                        repeated_cotangent={0}, split_like={0}, joined_like={0}, unsplit={0}, take_cotangent={0},
+                        matmul_left_cotangent={0, 2}, matmul_right_cotangent={0, 1}, dot_left_cotangent={0, 2}, dot_right_cotangent={0, 1}, inner_left_cotangent={0, 2},
+                        inner_right_cotangent={0, 1})
