@@ -99,9 +99,16 @@ def second_order_gaps(templates="tangents"):
                 if isinstance(node, gast.Call):
                     for module in (np, math):  # M in a template is either
                         called = _resolved(node.func, template.scope, module)
-                        if callable(called) and rule_for(called) is None:
+                        if callable(called) and not _differentiable(called):
                             gaps.setdefault(rule.name, set()).add(spelling(called))
     return {name: sorted(helpers) for name, helpers in sorted(gaps.items())}
+
+
+def _differentiable(obj):
+    """Whether forward mode follows a call of obj: it has tangents, or carries no derivative (a rule that
+    only declares linearity, as the vector-mode helpers have, is not enough)."""
+    rule = rule_for(obj)
+    return rule is not None and bool(rule.tangents or rule.inactive)
 
 
 def shipped(template):

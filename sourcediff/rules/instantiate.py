@@ -11,7 +11,7 @@ import gast
 
 from ..ir.analysis import operands
 from ..ir.build import MARKERS, Transformer, call, child_fields, clone, const, dotted, name, names_in
-from .registry import LINEAR_ARGUMENTS
+from .registry import linear_positions
 
 
 class BindError(Exception):
@@ -268,8 +268,8 @@ def simplify(node):
         spelled = spelling_of(node.func)
         if spelled == "np.where" and len(node.args) == 3 and is_zero(node.args[1]) and is_zero(node.args[2]):
             return node.args[1]
-        if spelled in LINEAR_ARGUMENTS:
-            positions = LINEAR_ARGUMENTS[spelled]
+        positions = linear_positions(spelled)
+        if positions is not False:
             for i, arg in enumerate(node.args):
                 if is_zero(arg) and (positions is None or i in positions):
                     return arg

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..runtime import cotangent_at, expand_reduced, unbroadcast, zeros_like
-from .registry import adjoint, array_cotangent, d, tangent
+from .registry import adjoint, array_cotangent, d, declare_linear, tangent
 
 
 ASSUMPTIONS = [
@@ -160,6 +160,9 @@ def inv_adjoint(z, x):
 def solve(z, a, b):  # a 1-D b is one right-hand side (a column), solved against each matrix of a's stack
     d[z] = (np.linalg.solve(a, d[b] - d[a] @ z) if np.ndim(b) > 1
             else np.linalg.solve(a, np.expand_dims(d[b], -1) - d[a] @ np.expand_dims(z, -1))[..., 0])
+
+
+declare_linear(np.linalg.solve, positions={1})  # in b: a zero right-hand side solves to zero
 
 
 @adjoint(np.linalg.solve)

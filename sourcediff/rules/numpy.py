@@ -9,7 +9,7 @@ from ..runtime import (add_like, broadcast_like, interp_fp_cotangent, interp_slo
                        none_holds, pad_cotangent, product_of_others, reduced_count, repeat_cotangent, reshape_like,
                        rolled_axis, sample_fractions, select_cotangents, split_like, take_along_axis_cotangent,
                        take_cotangent, tensordot_cotangent, tile_cotangent, unbroadcast, unreduce, unsplit)
-from .registry import LINEAR_ARGUMENTS, F, adjoint, array_cotangent, d, inactive, tangent, vector_tangent
+from .registry import F, adjoint, array_cotangent, d, declare_linear, inactive, tangent, vector_tangent
 
 inactive(
     np.shape, np.ndim, np.size, np.sign, np.floor, np.ceil, np.round, np.rint, np.argmax, np.argmin,
@@ -558,7 +558,8 @@ def gradient_adjoint(z, x, *spacing, **kwargs):
     d[x] = gradient_cotangent(d[z], x, *spacing, **kwargs)
 
 
-LINEAR_ARGUMENTS["np.select"] = {1}  # no derivative in the choices: none from np.select(conditions, 0)
+declare_linear(np.select, positions={1})  # no derivative in the choices: none from np.select(conditions, 0)
+declare_linear(np.interp, positions={2})
 
 
 @tangent(np.select)

@@ -69,6 +69,9 @@ class Rule:
     elementwise: bool = False                     # broadcasts its operands against each other
     pointwise: bool = False                       # acts on each element of its one operand alone
     vector_tangents: dict = field(default_factory=dict)  # tangents carrying several directions at once
+    # the argument positions in which the primitive is linear (a zero there gives a zero result, which lets
+    # zero derivatives vanish from templates), None for every argument, False where it is not linear
+    linear: object = False
 
     def tangent_for(self, nargs):
         return self.tangents.get(nargs) or self.tangents.get(None)
@@ -90,13 +93,7 @@ class Rule:
 
 
 RULES = {}
-
-# Functions linear in their positional arguments: a zero argument gives a zero result. The value is
-# the set of argument positions that are linear, or None for all of them.
-LINEAR_ARGUMENTS = {"np.linalg.solve": {1}, "np.interp": {2}, "np.trace": None, "np.sum": None,
-                    # vector-mode helpers (runtime.py) that pass a tangent through linearly
-                    "aligned": {0}, "as_directions": {0}, "tangent_item": {0},
-                    "matmul_directions_left": {0}, "matmul_directions_right": {1}}
+NAMED = {}  # how generated code spells a primitive -> its rule (templates name primitives so)
 
 # Python operators, as the normalized code spells them.
 OPERATORS = {
@@ -147,7 +144,22 @@ def _rule(key):
     rule = rule_for(key)
     if rule is None:
         rule = RULES[identity(key)] = Rule(key, own_spelling(key))
+        NAMED.setdefault(rule.name, rule)
     return rule
+
+
+def declare_linear(*keys, positions=None):
+    """Declare primitives linear in the arguments at positions (None: in each): a zero derivative there
+    gives a zero result, which lets zeros vanish from the templates that call them."""
+    for key in keys:
+        _rule(key).linear = None if positions is None else frozenset(positions)
+
+
+def linear_positions(spelled):
+    """The positions in which the primitive generated code spells so is linear: None for every
+    argument, False where it is not declared linear."""
+    rule = NAMED.get(spelled)
+    return rule.linear if rule is not None else False
 
 
 def parse_template(fn, constant=(), choices=None):
@@ -178,9 +190,9 @@ def tangent(*keys, nargs=None, elementwise=False, pointwise=False, linear=False,
     def register(fn):
         template = parse_template(fn, constant, choices)
         for key in keys:
-            if linear:
-                LINEAR_ARGUMENTS[spelling(key)] = None
             rule = _rule(key)
+            if linear:
+                rule.linear = None
             rule.tangents[nargs] = template
             if getattr(rule.adjoints.get(nargs), "transposed_from", None) is not None:
                 del rule.adjoints[nargs]  # transposed from the tangent this one replaces

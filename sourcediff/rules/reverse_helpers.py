@@ -16,7 +16,7 @@ from ..runtime import (add_like, appended_cotangent, cotangent_at, cotangent_lik
                        inner_right_cotangent, joined_like, matmul_left_cotangent, matmul_right_cotangent, overwritten,
                        placed_at, pop_cotangent, repeated_cotangent, restore, split_like, summand_cotangent,
                        summand_spread, take_cotangent, unbroadcast, unrepeat, unsplit, zero_at)
-from .registry import LINEAR_ARGUMENTS, adjoint, array_cotangent, d, tangent
+from .registry import adjoint, array_cotangent, d, declare_linear, tangent
 
 
 @tangent(add_like)
@@ -262,10 +262,11 @@ def inner_right_cotangent_adjoint(z, g, x, y):
     d[x] = inner_left_cotangent(g, x, d[z])
 
 
-array_cotangent(take_cotangent, matmul_left_cotangent, matmul_right_cotangent, dot_left_cotangent, dot_right_cotangent, inner_left_cotangent, inner_right_cotangent)
+array_cotangent(take_cotangent, matmul_left_cotangent, matmul_right_cotangent, dot_left_cotangent, dot_right_cotangent,
+                inner_left_cotangent, inner_right_cotangent)
 # zero in the cotangent gives zero out (in either linear operand of a product's cotangent)
-LINEAR_ARGUMENTS.update(cotangent_at={0}, placed_at={2}, zero_at={0}, overwritten={0}, summand_cotangent={0},
-                        summand_spread={0}, factor_cotangent={0}, factor_spread={0}, unrepeat={0},
-                        repeated_cotangent={0}, split_like={0}, joined_like={0}, unsplit={0}, take_cotangent={0},
-                        matmul_left_cotangent={0, 2}, matmul_right_cotangent={0, 1}, dot_left_cotangent={0, 2}, dot_right_cotangent={0, 1}, inner_left_cotangent={0, 2},
-                        inner_right_cotangent={0, 1})
+declare_linear(cotangent_at, zero_at, overwritten, summand_cotangent, summand_spread, factor_cotangent, factor_spread,
+               unrepeat, repeated_cotangent, split_like, joined_like, unsplit, take_cotangent, positions={0})
+declare_linear(placed_at, positions={2})
+declare_linear(matmul_left_cotangent, dot_left_cotangent, inner_left_cotangent, positions={0, 2})
+declare_linear(matmul_right_cotangent, dot_right_cotangent, inner_right_cotangent, positions={0, 1})

@@ -8,11 +8,12 @@ spreads of cotangents to their values' shapes and their additions, each linear i
 with its transpose as adjoint (rules/reverse_helpers.py has the rules of the helpers only gradients
 call, the matrix-product cotangents among them).
 """
-from ..runtime import (add_at, add_cotangents, add_like, broadcast_like, copy_saved, gathered, cotangent_like, direction_axes,
-                       expand_reduced, extreme_index, none_holds,
-                       reduce_like, reduced_count, refuse_complex, require_cotangent, require_real, reshape_like,
-                       sample_fractions, unbroadcast, unreduce, zeros_like)
-from .registry import LINEAR_ARGUMENTS, adjoint, array_cotangent, d, inactive, tangent
+from ..runtime import (add_at, add_cotangents, add_like, aligned, as_directions, broadcast_like, copy_saved,
+                       cotangent_like, direction_axes, expand_reduced, extreme_index, gathered, matmul_directions_left,
+                       matmul_directions_right, none_holds, reduce_like, reduced_count, refuse_complex,
+                       require_cotangent, require_real, reshape_like, sample_fractions, tangent_item, unbroadcast,
+                       unreduce, zeros_like)
+from .registry import adjoint, array_cotangent, d, declare_linear, inactive, tangent
 
 # zeros shaped like a value hold no derivative of it; counts, positions, fractions, tests and checks return
 # nothing differentiable
@@ -126,4 +127,7 @@ def add_at_adjoint(z, g, x, index, value):
 
 
 # zero in one of the linear operands, zero out (a tangent template gets 0.0 for an operand without one)
-LINEAR_ARGUMENTS.update(reduce_like={0})
+declare_linear(reduce_like, positions={0})
+# vector-mode helpers that pass a tangent through linearly
+declare_linear(aligned, as_directions, tangent_item, matmul_directions_left, positions={0})
+declare_linear(matmul_directions_right, positions={1})

@@ -17,7 +17,7 @@ from scipy.stats import multivariate_normal, norm
 from ..errors import NonDifferentiableError
 from ..runtime import expand_reduced, unbroadcast
 from .linalg import symmetric_cotangent, symmetric_input, transposed
-from .registry import LINEAR_ARGUMENTS, F, adjoint, array_cotangent, d, rule_for, tangent
+from .registry import F, adjoint, array_cotangent, d, declare_linear, rule_for, tangent
 
 
 # --- scipy.special -----------------------------------------------------------------------------------
@@ -209,7 +209,8 @@ def outer_columns(g, z):
     return np.multiply.outer(g, z) if np.ndim(z) == 1 else g @ transposed(z)
 
 
-LINEAR_ARGUMENTS.update(gaussian_cov_tangent={2}, triangle={0}, as_solved={0})  # zero derivatives in, zero out
+declare_linear(gaussian_cov_tangent, positions={2})  # zero derivatives in, zero out
+declare_linear(triangle, as_solved, positions={0})
 
 
 # How generated code, errors and docs/supported.md name these rules (rather than by __qualname__).
