@@ -11,7 +11,7 @@ import gast
 from .emit import compile_source, to_source
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .frontend.check import check_supported
-from .frontend.parse import parse_function
+from .frontend.parse import is_generated, parse_function
 from .ir.build import clone, walk
 from .ir.namespace import Namespace, NameGenerator
 from .ir.normalize import normalize
@@ -76,12 +76,15 @@ class Derivation:
         self.restores_in_place = False  # whether some backward function undoes in-place writes
         self.writes_into = {}  # forward function name -> parameters whose argument the function writes into
 
-    def prepare(self, fn):
+    def prepare(self, fn, forward=False):
+        """fn parsed and normalized; forward mode (forward=True) over sourcediff's own generated code follows
+        its writes through shared memory as written, since the tangents share memory as the values do
+        (reverse mode cannot: there it is checked as a user's code is)."""
         self.differentiates_derivatives |= hasattr(fn, "derivation")  # generated code, differentiated again
         parsed = parse_function(fn)
         check_supported(parsed)
         self.parsed[fn] = parsed
-        fdef = normalize(parsed, self.namespace)
+        fdef = normalize(parsed, self.namespace, check_shared=not (forward and is_generated(parsed.function)))
         self.namespace.avoid_locals_of(fdef)
         return parsed, fdef
 
@@ -98,7 +101,7 @@ class Derivation:
         """
         key = (fn, tuple(pattern), tangent_only)  # a recursive call needs the variant returning (value, tangent)
         if key not in self.jvps:
-            parsed, fdef = self.prepare(fn)
+            parsed, fdef = self.prepare(fn, forward=True)
             if entry:
                 refuse_no_value(parsed)
             new_name = self.namespace.reserve(jvp_name(fdef, tuple(pattern)))
@@ -113,7 +116,7 @@ class Derivation:
         """The name of fn's fused forward gradient `(*args, rng=None) -> (value, estimate)` with respect
         to the parameters in pattern, its directions drawn from distribution (self.directions of them,
         or one without a leading axis when that is None)."""
-        parsed, fdef = self.prepare(fn)
+        parsed, fdef = self.prepare(fn, forward=True)
         refuse_no_value(parsed)
         check_scalar_function(fdef, parsed)
         new_name = self.namespace.reserve(f"{fdef.name}_forward_gradient")

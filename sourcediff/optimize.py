@@ -1,7 +1,7 @@
 """Clean-up passes over generated functions."""
 import gast
 
-from .ir.analysis import mutated_variables, statements
+from .ir.analysis import is_pop, mutated_variables, statements
 from .ir.build import Transformer, name, names_in, structure_key, walk
 
 
@@ -31,8 +31,8 @@ def remove_dead_statements(fdef):
     pending = [n for n in removable if not reads.get(n)]
     while pending:
         for stmt in removable.pop(pending.pop()):
-            if not (getattr(stmt, "sd_derivative", False) or is_pure(stmt.value)):
-                continue
+            if not (getattr(stmt, "sd_derivative", False) or is_pure(stmt.value)) or is_pop(stmt.value):
+                continue  # a tangent popped off a list keeps its list in step with the values' list
             dead_ids.add(id(stmt))
             for node in walk(stmt.value):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):

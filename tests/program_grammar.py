@@ -45,6 +45,8 @@ CONSTRUCTS = {
                              "arrays in arithmetic (`[a, b, 1.0] * x`)",
     "list_comprehension": "comprehensions over arrays, range, enumerate and zip fed to NumPy",
     "append": "a list built with append in a loop, then stacked or summed",
+    "list_pop": "an appended list loses an element to `pop()` or `pop(0)`, its value unused (forward modes follow "
+                "it; reverse mode refuses it with its location, which the reverse modes count as skipped)",
     "for_loop": "for over range, arrays, enumerate and zip",
     "iterator_builtins": "loops and comprehensions over reversed, iter, map, enumerate with a start and whole "
                          "pairs, and zip, enumerate and map consumed by list or sum",
@@ -1020,8 +1022,12 @@ class Generator:
                                            (f"np.vstack({items})[:2]", "M")])
         self.scope[name] = out
         self.owned.add(name)
-        return self.make(f"{items} = []\nfor j in range(3):\n    {items}.append({value} * (j + 1.0))\n"
-                         f"{name} = {combine}", defines={name: out})
+        count, pop = 3, ""
+        if self.on("list_pop") and self.chance(0.3):  # one more element, popped again (its value unused)
+            self.uses.add("list_pop")
+            count, pop = 4, self.rng.choice([f"{items}.pop()\n", f"last = {items}.pop()\n", f"{items}.pop(0)\n"])
+        return self.make(f"{items} = []\nfor j in range({count}):\n    {items}.append({value} * (j + 1.0))\n"
+                         f"{pop}{name} = {combine}", defines={name: out})
 
     def s_inplace(self, in_loop):
         names = [n for n in self.owned if self.scope.get(n) in ("V", "M")] if self.owned else []

@@ -349,8 +349,22 @@ def pops_by_index_and_drops(w):
     return first * queue[-1] + np.sum(w[3:] * 2.0)
 
 
+def pops_a_value_it_never_reads(w):
+    """The tangent of `v` is read nowhere either: the clean-up once dropped its pop, and the tangent list
+    fell out of step with the list (silently wrong)."""
+    items = []
+    for t in w:
+        items.append(t * t)
+    total = 0.0
+    while len(items) > 1:
+        v = items.pop()
+        total = total + items[-1]
+    return total
+
+
 @pytest.mark.parametrize("f, text", [(pops, "items.pop()"), (pops_key, 'd.pop("a")'),
-                                     (pops_in_a_while_loop, "items.pop()"), (pops_by_index_and_drops, "queue.pop(0)")])
+                                     (pops_in_a_while_loop, "items.pop()"), (pops_by_index_and_drops, "queue.pop(0)"),
+                                     (pops_a_value_it_never_reads, "items.pop()")])
 def test_pop_is_followed_in_forward_mode_and_refused_in_reverse_mode(f, text):
     """`items.pop()` pops the tangent list in step (forward over generated reverse-mode code needs it:
     that code restores saved values with `stack.pop()`); reverse mode refuses it, located."""

@@ -23,7 +23,7 @@ import gast
 import numpy as np
 
 from ..errors import SourceDiffError, UnsupportedSyntaxError
-from ..frontend.parse import canonical_name, is_generated, parse_function, unbind
+from ..frontend.parse import canonical_name, parse_function, unbind
 from ..rules.registry import is_user_function
 from ..runtime import added_at
 from .analysis import is_pop
@@ -111,11 +111,11 @@ def _is_none(node):
     return isinstance(node, gast.Constant) and node.value is None
 
 
-def follow_mutations(parsed, fdef, local_names):
-    """Rewrite the in-place calls sourcediff follows, refuse the others and writes through shared memory,
-    and mark the augmented assignments that need `refuse_in_place` (see finish_mutations). A nested
-    function's calls see its enclosing variables as local; its analysis of shared memory sees them as
-    values from outside."""
+def follow_mutations(parsed, fdef, local_names, check_shared=True):
+    """Rewrite the in-place calls sourcediff follows, refuse the others and (with check_shared) writes
+    through shared memory, and mark the augmented assignments that need `refuse_in_place` (see
+    finish_mutations). A nested function's calls see its enclosing variables as local; its analysis of
+    shared memory sees them as values from outside."""
     taken = {n.id for n in walk(fdef) if isinstance(n, gast.Name)}  # names a rewrite must not reuse
     callees = Callees(local_names)
     pending = [(fdef, set())]
@@ -124,7 +124,7 @@ def follow_mutations(parsed, fdef, local_names):
         locals_ = local_names(function)
         InPlaceCalls(parsed, function, locals_ | enclosing, taken).rewrite()
         nested = {n.name: n for n in own_nodes(function) if isinstance(n, gast.FunctionDef)}
-        if not is_generated(parsed.function):  # sourcediff's code: written to be followed as it is
+        if check_shared:
             SharedMemory(parsed, function, locals_, nested, callees, enclosing).check()
         pending += [(n, locals_ | enclosing) for n in nested.values()]
 
