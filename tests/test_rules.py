@@ -40,15 +40,18 @@ from sourcediff.modes.directions import operand_in_form, over_directions, vector
 from sourcediff.rules import RULES, rule_for, spelling
 from sourcediff.rules.catalog import second_order_gaps
 from sourcediff.rules.instantiate import instantiate, instantiate_adjoint
-from sourcediff.rules.linalg import symmetric_input
+from sourcediff.rules.linalg import symmetric_input, transposed
 from sourcediff.runtime import sinc_slope
 from sourcediff.runtime import (add_at, add_cotangents, add_like, added_at, appended_cotangent, broadcast_like,
-                                concatenate_columns, concatenate_rows, cotangent_at, cotangent_like, dot_left_cotangent,
-                                dot_right_cotangent, expand_reduced, factor_cotangent, factor_spread,
-                                inner_left_cotangent, inner_right_cotangent, item, joined_like, matmul_left_cotangent,
-                                matmul_right_cotangent, overwritten, placed_at, pop_cotangent, reduce_like,
-                                repeated_cotangent, require_cotangent, require_real, split_like, summand_cotangent,
-                                summand_spread, take_cotangent, unbroadcast, unreduce, unrepeat, unsplit, zero_at)
+                                concatenate_columns, concatenate_rows, cotangent_at, cotangent_like, diff_cotangent,
+                                dot_left_cotangent, dot_right_cotangent, embed_diagonal, expand_reduced,
+                                factor_cotangent, factor_spread, gathered, inner_left_cotangent,
+                                inner_right_cotangent, item, joined_like, matmul_left_cotangent,
+                                matmul_right_cotangent, overwritten, pad_cotangent, placed_at, pop_cotangent,
+                                reduce_like, repeat_cotangent, repeated_cotangent, require_cotangent, require_real,
+                                reshape_like, split_like, summand_cotangent, summand_spread,
+                                take_along_axis_cotangent, take_cotangent, tile_cotangent, unbroadcast, unreduce,
+                                unrepeat, unsplit, zero_at)
 
 STEP = 1e-6
 VECTOR_DIRECTIONS = 7  # a size no sample has, so a misplaced direction axis cannot broadcast by chance
@@ -437,6 +440,7 @@ TABLE.update({
     np.linalg.matrix_power: [call(W(), 3), call(W(2), 2), call(W(), 0), call(W(), 1), call(W(), -2), call(W(2), n=-1)],
     np.linalg.cholesky: [call(SPD()), call(SPD(2)), call(SPD(n=1))],
     np.linalg.eigh: [call(SYM()), call(SYM(2)), call(SYM(), "U"), call(SYM(n=2), UPLO="U")],
+    transposed: [call(N(2, 3)), call(N(4, 2, 3))],
     symmetric_input: [call(N(3, 3)), call(N(2, 3, 3), "U"), call(N(3, 3), UPLO="L")],
     np.take_along_axis: [call(N(4), np.array([2, 0, 0, 3]), 0), call(N(2, 3), np.array([[2, 2], [0, 1]]), 1),
                          call(N(3, 2), np.array([[1, 0]]), 0), call(N(1, 3), np.array([[0], [2]]), 1),
@@ -523,6 +527,23 @@ TABLE.update({
                   call([N(2), N(1, 3)], N(5), [N(2), N(1, 3)], None, active=(0,))],
     unsplit: [call([N(2), N(3)], [N(2), N(3)], 0, active=(0,)), call([N(2, 1), N(2, 2)], [N(2, 1), N(2, 2)], 1, active=(0,))],
     take_cotangent: [call(N(3), N(5), [0, 2, 2], active=(0,)), call(N(2, 2), N(2, 4), [1, 3], 1, active=(0,))],
+    reshape_like: [call(N(6), N(2, 3), active=(0,)), call(N(1, 1), N(), active=(0,))],
+    gathered: [call(N(4), [1, 1, 2], active=(0,)), call(N(3, 2), (slice(None), 1), active=(0,)),
+               call([N(2), N()], 0, active=(0,)), call({"a": N(2), "b": N()}, "a", active=(0,))],
+    tile_cotangent: [call(N(2, 6), N(2, 3), (1, 2), active=(0,)), call(N(6), N(3), 2, active=(0,)),
+                     call(N(2, 3), N(3), (2, 1), active=(0,))],
+    repeat_cotangent: [call(N(6), N(3), 2, active=(0,)), call(N(2, 6), N(2, 3), 2, 1, active=(0,)),
+                       call(N(5), N(3), [1, 3, 1], active=(0,)), call(N(4, 3), N(2, 3), 2, 0, active=(0,))],
+    diff_cotangent: [call(N(4), N(5), 1, -1, active=(0,)), call(N(2, 3), N(2, 5), 2, 1, active=(0,)),
+                     call(N(1, 3), N(3, 3), 2, 0, active=(0,))],
+    pad_cotangent: [call(N(7), N(4), (1, 2), "constant", active=(0,)), call(N(7), N(4), (1, 2), "edge", active=(0,)),
+                    call(N(4, 5), N(2, 3), 1, "reflect", active=(0,)), call(N(8), N(4), 2, "wrap", active=(0,)),
+                    call(N(6), N(4), 1, "symmetric", active=(0,))],
+    take_along_axis_cotangent: [call(N(2, 3), N(2, 4), np.array([[0, 3, 3], [1, 0, 2]]), 1, active=(0,)),
+                                call(N(3), N(5), np.array([4, 0, 4]), None, active=(0,)),
+                                call(N(2, 2), N(1, 4), np.array([[0, 1], [2, 3]]), 1, active=(0,))],
+    embed_diagonal: [call(N(3), (3, 3), active=(0,)), call(N(2), (3, 3), 1, active=(0,)),
+                     call(N(2, 3), (2, 3, 3), 0, 1, 2, active=(0,))],
     dot_left_cotangent: [call(N(2, 4), N(2, 3), N(3, 4), active=(0, 2)), call(N(4), N(3), N(3, 4), active=(0, 2)),
                          call(N(2), N(2, 3), N(3), active=(0, 2)), call(N(3), N(), N(3), active=(0, 2)),
                          call(N(3), N(3), N(), active=(0, 2))],
@@ -826,7 +847,7 @@ def takes_the_zero_cotangent(key, c):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cotangents = vjp(*copy.deepcopy(c.args), *c.kwargs.values(), 0.0)
-    except (ValueError, IndexError, TypeError, np.exceptions.AxisError):
+    except (ValueError, IndexError, TypeError, AttributeError, np.exceptions.AxisError):
         return False
     return all(not np.any(flat(b)) for b in cotangents)
 

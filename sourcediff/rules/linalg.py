@@ -30,6 +30,20 @@ def transposed(a):
     return np.swapaxes(a, -1, -2)
 
 
+@tangent(transposed)
+def transposed_tangent(z, a):
+    d[z] = transposed(d[a])
+
+
+@adjoint(transposed)
+def transposed_adjoint(z, a):
+    d[a] = transposed(d[z])
+
+
+declare_linear(transposed)
+array_cotangent(transposed)
+
+
 def diagonal_matrix(v):
     """The diagonal matrices holding a stack of vectors."""
     return np.expand_dims(v, -1) * np.eye(np.shape(v)[-1])

@@ -560,6 +560,7 @@ def gradient_adjoint(z, x, *spacing, **kwargs):
 
 declare_linear(np.select, positions={1})  # no derivative in the choices: none from np.select(conditions, 0)
 declare_linear(np.interp, positions={2})
+inactive(rolled_axis)  # an axis number
 
 
 @tangent(np.select)

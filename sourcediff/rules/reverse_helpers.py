@@ -11,8 +11,10 @@ import copy
 
 import numpy as np
 
-from ..runtime import (add_like, appended_cotangent, cotangent_at, cotangent_like, dot_left_cotangent,
-                       dot_right_cotangent, factor_cotangent, factor_spread, inner_left_cotangent,
+from ..runtime import (add_at, add_like, appended_cotangent, cotangent_at, cotangent_like, diff_cotangent,
+                       dot_left_cotangent, dot_right_cotangent, embed_diagonal, factor_cotangent, factor_spread,
+                       gathered, inner_left_cotangent, pad_cotangent, repeat_cotangent, reshape_like,
+                       take_along_axis_cotangent, tile_cotangent,
                        inner_right_cotangent, joined_like, matmul_left_cotangent, matmul_right_cotangent, overwritten,
                        placed_at, pop_cotangent, repeated_cotangent, restore, split_like, summand_cotangent,
                        summand_spread, take_cotangent, unbroadcast, unrepeat, unsplit, zero_at)
@@ -195,6 +197,87 @@ def take_cotangent_adjoint(z, g, x, indices, axis=None):
     d[g] = np.take(d[z], indices, axis)
 
 
+@tangent(reshape_like)
+def reshape_like_tangent(z, g, x):
+    d[z] = reshape_like(d[g], x)
+
+
+@adjoint(reshape_like)
+def reshape_like_adjoint(z, g, x):
+    d[g] = add_like(d[g], g, reshape_like(d[z], g))
+
+
+@tangent(gathered, constant=("index",))
+def gathered_tangent(z, g, index):
+    d[z] = gathered(d[g], index)
+
+
+@adjoint(gathered, constant=("index",))
+def gathered_adjoint(z, g, index):
+    d[g] = add_at(d[g], g, index, d[z])
+
+
+# the cotangents of linear NumPy functions: each transposes to the function itself
+@tangent(tile_cotangent, constant=("reps",))
+def tile_cotangent_tangent(z, g, x, reps):
+    d[z] = tile_cotangent(d[g], x, reps)
+
+
+@adjoint(tile_cotangent, constant=("reps",))
+def tile_cotangent_adjoint(z, g, x, reps):
+    d[g] = add_like(d[g], g, np.tile(d[z], reps))
+
+
+@tangent(repeat_cotangent, constant=("repeats",))
+def repeat_cotangent_tangent(z, g, x, repeats, axis=None):
+    d[z] = repeat_cotangent(d[g], x, repeats, axis)
+
+
+@adjoint(repeat_cotangent, constant=("repeats",))
+def repeat_cotangent_adjoint(z, g, x, repeats, axis=None):
+    d[g] = add_like(d[g], g, np.repeat(d[z], repeats, axis))
+
+
+@tangent(diff_cotangent)
+def diff_cotangent_tangent(z, g, x, n, axis):
+    d[z] = diff_cotangent(d[g], x, n, axis)
+
+
+@adjoint(diff_cotangent)
+def diff_cotangent_adjoint(z, g, x, n, axis):
+    d[g] = add_like(d[g], g, np.diff(d[z], n, axis))
+
+
+@tangent(pad_cotangent, constant=("pad_width",))
+def pad_cotangent_tangent(z, g, x, pad_width, mode):
+    d[z] = pad_cotangent(d[g], x, pad_width, mode)
+
+
+@adjoint(pad_cotangent, constant=("pad_width",))
+def pad_cotangent_adjoint(z, g, x, pad_width, mode):
+    d[g] = add_like(d[g], g, np.pad(d[z], pad_width, mode))
+
+
+@tangent(take_along_axis_cotangent, constant=("indices",))
+def take_along_axis_cotangent_tangent(z, g, x, indices, axis):
+    d[z] = take_along_axis_cotangent(d[g], x, indices, axis)
+
+
+@adjoint(take_along_axis_cotangent, constant=("indices",))
+def take_along_axis_cotangent_adjoint(z, g, x, indices, axis):
+    d[g] = add_like(d[g], g, np.take_along_axis(d[z], indices, axis))
+
+
+@tangent(embed_diagonal)
+def embed_diagonal_tangent(z, g, shape, k=0, axis1=0, axis2=1):
+    d[z] = embed_diagonal(d[g], shape, k, axis1, axis2)
+
+
+@adjoint(embed_diagonal)
+def embed_diagonal_adjoint(z, g, shape, k=0, axis1=0, axis2=1):
+    d[g] = add_like(d[g], g, np.diagonal(d[z], k, axis1, axis2))
+
+
 # the cotangents of matrix, dot and inner products: linear in the cotangent and in the other operand
 @tangent(matmul_left_cotangent)
 def matmul_left_cotangent_tangent(z, g, x, y):  # g @ yᵀ, summed to x's shape: linear in g and in y
@@ -262,11 +345,14 @@ def inner_right_cotangent_adjoint(z, g, x, y):
     d[x] = inner_left_cotangent(g, x, d[z])
 
 
+array_cotangent(reshape_like, tile_cotangent, repeat_cotangent, diff_cotangent, take_along_axis_cotangent, embed_diagonal)
 array_cotangent(take_cotangent, matmul_left_cotangent, matmul_right_cotangent, dot_left_cotangent, dot_right_cotangent,
                 inner_left_cotangent, inner_right_cotangent)
 # zero in the cotangent gives zero out (in either linear operand of a product's cotangent)
 declare_linear(cotangent_at, zero_at, overwritten, summand_cotangent, summand_spread, factor_cotangent, factor_spread,
-               unrepeat, repeated_cotangent, split_like, joined_like, unsplit, take_cotangent, positions={0})
+               unrepeat, repeated_cotangent, split_like, joined_like, unsplit, take_cotangent, reshape_like, gathered,
+               tile_cotangent, repeat_cotangent, diff_cotangent, pad_cotangent, take_along_axis_cotangent,
+               embed_diagonal, positions={0})
 declare_linear(placed_at, positions={2})
 declare_linear(matmul_left_cotangent, dot_left_cotangent, inner_left_cotangent, positions={0, 2})
 declare_linear(matmul_right_cotangent, dot_right_cotangent, inner_right_cotangent, positions={0, 1})

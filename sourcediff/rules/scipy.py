@@ -17,7 +17,7 @@ from scipy.stats import multivariate_normal, norm
 from ..errors import NonDifferentiableError
 from ..runtime import expand_reduced, unbroadcast
 from .linalg import symmetric_cotangent, symmetric_input, transposed
-from .registry import F, adjoint, array_cotangent, d, declare_linear, rule_for, tangent
+from .registry import F, adjoint, array_cotangent, d, declare_linear, inactive, rule_for, tangent
 
 
 # --- scipy.special -----------------------------------------------------------------------------------
@@ -210,6 +210,7 @@ def outer_columns(g, z):
 
 
 declare_linear(gaussian_cov_tangent, positions={2})  # zero derivatives in, zero out
+inactive(transposed_system)
 declare_linear(triangle, as_solved, positions={0})
 
 
