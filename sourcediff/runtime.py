@@ -340,6 +340,40 @@ def appended_cotangent(b, g):
     return rest
 
 
+def unpop(items, value, index=None):
+    """Undo `value = items.pop(index)`: the element back where it was (a dict's key back in place)."""
+    if isinstance(items, dict):
+        items[index] = value
+    elif index is None:
+        items.append(value)
+    else:
+        items.insert(index if index >= 0 else len(items) + 1 + index, value)
+
+
+def unpopped_cotangent(b, items, index=None):
+    """The cotangent of a list or dict before `value = items.pop(index)` (items as it was, the pop undone),
+    from b = (the cotangent of value, that of what the pop left): value's at its position among the rest's."""
+    part, rest = pieces(b, 2)
+    if isinstance(items, dict):
+        out = dict(rest) if isinstance(rest, dict) else {}
+        out[index] = part
+        return out
+    parts = list(pieces(rest, len(items) - 1))
+    parts.insert(len(parts) if index is None else index % len(items), part)
+    return parts
+
+
+def popped_parts(g, items, index=None):
+    """(The part of the cotangent g of a list or dict at the position `items.pop(index)` takes, the rest):
+    the transpose of unpopped_cotangent."""
+    if isinstance(items, dict):
+        rest = dict(g) if isinstance(g, dict) else {}
+        return rest.pop(index, 0.0), rest
+    parts = list(pieces(g, len(items)))
+    position = len(parts) - 1 if index is None else index % len(items)
+    return parts[position], parts[:position] + parts[position + 1:]
+
+
 def cotangent_like(g, x):
     """The cotangent g of x in x's own structure and shape: zeros where nothing reached it."""
     if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:

@@ -34,8 +34,6 @@ FIRST_ORDER = ("jvp", "vjp", "split", "grad", "vector", "forward_gradient", "ide
 # carrying a value it alone assigns): the checkpoint mode counts them as skipped
 CHECKPOINT_LIMITS = ("checkpointing runs this loop's iterations twice", "checkpointing this loop needs the value",
                      "checkpointing this loop would restore")
-# refusals of what reverse mode does not follow yet and forward mode does (`items.pop()`): skipped
-REVERSE_LIMITS = ("is not supported in reverse mode yet (forward mode follows it)",)
 # second derivatives, both orders of nesting: reverse over forward (hvp), forward over a gradient, forward over the
 # generated reverse-mode code (its loops, stack and helpers), forward over forward
 SECOND_ORDER = ("hvp", "jvp_of_grad", "jvp_of_vjp", "jvp_of_jvp")
@@ -552,8 +550,6 @@ def _check(program, directory, seed, modes):
                 if mode in SECOND_ORDER and located and _pending_helper(mode, error):
                     kind = "skipped"  # a documented gap: this primitive's tangent (adjoint) calls a helper without rules
                 if mode == "checkpoint" and located and str(error).split(": ", 1)[-1].startswith(CHECKPOINT_LIMITS):
-                    kind = "skipped"
-                if located and any(limit in str(error) for limit in REVERSE_LIMITS):
                     kind = "skipped"
                 outcome = Outcome(kind, ("" if located else "[no location] ") + describe(error))
             except Exception as error:  # Timeout included

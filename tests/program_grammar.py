@@ -45,8 +45,7 @@ CONSTRUCTS = {
                              "arrays in arithmetic (`[a, b, 1.0] * x`)",
     "list_comprehension": "comprehensions over arrays, range, enumerate and zip fed to NumPy",
     "append": "a list built with append in a loop, then stacked or summed",
-    "list_pop": "an appended list loses an element to `pop()` or `pop(0)`, its value unused (forward modes follow "
-                "it; reverse mode refuses it with its location, which the reverse modes count as skipped)",
+    "list_pop": "an appended list loses an element to `pop()` or `pop(0)`, its value unused",
     "for_loop": "for over range, arrays, enumerate and zip",
     "iterator_builtins": "loops and comprehensions over reversed, iter, map, enumerate with a start and whole "
                          "pairs, and zip, enumerate and map consumed by list or sum",

@@ -7,7 +7,7 @@ reach the changed object. This pass runs on the user's function before normaliza
   `z[...] = v`, `items.extend(seq)` appends, `d.update(k=v)` assignments `d['k'] = v`, and (once
   normalized) `np.add.at(z, i, v)` becomes `z[...] = added_at(z, i, v)`; `items.pop()` and
   `items.pop(i)` on a local list stay, a change of structure like an append (forward mode pops the
-  tangent list with it; reverse mode refuses them);
+  tangent list with it; reverse mode puts the element back in the backward sweep);
 - refuses the other calls that change an object in place (`z.sort()`, `d.popitem()`, `np.copyto`,
   `out=` arrays, ufuncs' `.at`), saying what to write instead;
 - follows which objects each name may reach (a points-to analysis over allocation sites, flow

@@ -18,6 +18,7 @@ side effects.
 
 import gast
 
+from .. import runtime
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parameters
 from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, closure, enclosing_reads, is_append,
@@ -220,6 +221,10 @@ def _count_assignments(body, in_loop, counts):
             _count_assignments(stmt.orelse, in_loop, counts)
 
 
+# helpers of reverse-mode code that change their first argument in place, which reverse mode does not follow
+IN_PLACE = (runtime.add_at, runtime.zero_at, runtime.restore, runtime.unpop)
+
+
 class ReverseMode:
     """The forward and backward sweeps of one normalized function."""
 
@@ -276,11 +281,10 @@ class ReverseMode:
             what = UNSUPPORTED.get(type(stmt))
             if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and self.is_user_call(stmt.value):
                 what = "a call of a user function made for its side effects"
-            if isinstance(stmt, (gast.Assign, gast.Expr)) and is_pop(stmt.value):
-                lst = stmt.value.func.value.id
-                raise self.error(UnsupportedSyntaxError, stmt.value, f"{lst}.pop() is not supported in reverse mode "
-                                 "yet (forward mode follows it)", f"read the element ({lst}[-1], or {lst}[i] with "
-                                 f"an index counting down) and leave {lst} as it is")
+            if isinstance(stmt, (gast.Assign, gast.Expr)) and getattr(stmt.value, "sd_callee", None) in IN_PLACE:
+                raise self.error(UnsupportedSyntaxError, stmt.value, "reverse mode over reverse-mode code is not "
+                                 f"supported yet: {stmt.value.func.id} changes a cotangent or a value in place",
+                                 "differentiate the vjp or gradient function in forward mode (sd.jvp)")
             if what:
                 raise self.error(UnsupportedSyntaxError, stmt, f"{what} is not supported in reverse mode yet",
                                  "use forward mode (sd.jvp) for this function, or restructure it")
@@ -440,6 +444,8 @@ class ReverseMode:
             return self.subscript_write(stmt)
         if isinstance(stmt, gast.Expr) and is_append(stmt):
             return self.append(stmt)
+        if isinstance(stmt, (gast.Assign, gast.Expr)) and is_pop(stmt.value):
+            return self.popped(stmt)
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt)
         if isinstance(stmt, gast.If):
@@ -541,6 +547,26 @@ class ReverseMode:
         if isinstance(value, gast.Name) and value.id in self.active:
             backward.append(self.accumulate(value.id, name(part), origin))
         return self.with_saves([stmt], backward + [undo], origin)
+
+    def popped(self, stmt):
+        """`v = xs.pop(i)`: backward, the element goes back where it was (`unpop`), and the cotangent of xs
+        gets v's at its position (`unpopped_cotangent`). A popped value nothing reads is named, to go back."""
+        call_node, origin = stmt.value, stmt.sd_origin
+        lst = call_node.func.value.id
+        index = clone(call_node.args[0]) if call_node.args else const(None)
+        if isinstance(stmt, gast.Expr):
+            stmt = with_origin(assign(self.names.fresh(lst + "_popped"), call_node), origin)
+        target = stmt.targets[0].id
+        undo = derived(with_origin(gast.Expr(value=call("unpop", [name(lst), name(target), index])), origin))
+        if lst not in self.active:
+            return self.with_saves([stmt], [undo], origin)
+        part = name(self.cotangent_name(target)) if target in self.active else const(0.0)
+        cotangents = gast.Tuple(elts=[part, name(self.cotangent_name(lst))], ctx=gast.Load())
+        backward = [undo, derived(assign(self.cotangent_name(lst), call("unpopped_cotangent", [
+            cotangents, name(lst), clone(index)]), origin))]
+        if target in self.active:
+            backward.append(self.reset(target, origin))
+        return self.with_saves([stmt], backward, origin)
 
     def adjoint_statements(self, stmt, t, value):
         args, keywords, func, module = primitive_parts(value, self.error)

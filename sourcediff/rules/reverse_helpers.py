@@ -4,8 +4,8 @@ gradient or vjp with its in-place writes, appends and loops (sd.jvp(sd.vjp(f))).
 Each helper is linear in its cotangents (the values it is shaped after are read for their shapes
 alone), so its tangent is the helper applied to the cotangents' tangents, and its adjoint is its
 transpose: most come in pairs, each the other's transpose (cotangent_at and placed_at, split_like and
-joined_like, ...). `restore` writes into its first argument: its tangent restores the tangent in place
-too, and reverse mode refuses the code that calls it (ir/mutation.py: its stack pops).
+joined_like, ...). `restore` and `unpop` write into their first argument: their tangents write into the
+tangent in place too, and reverse mode refuses the code that calls them (modes/reverse.py).
 """
 import copy
 
@@ -17,7 +17,8 @@ from ..runtime import (add_at, add_like, appended_cotangent, cotangent_at, cotan
                        take_along_axis_cotangent, tile_cotangent,
                        inner_right_cotangent, joined_like, matmul_left_cotangent, matmul_right_cotangent, overwritten,
                        placed_at, pop_cotangent, repeated_cotangent, restore, split_like, summand_cotangent,
-                       summand_spread, take_cotangent, unbroadcast, unrepeat, unsplit, zero_at)
+                       summand_spread, take_cotangent, unbroadcast, unpop, unpopped_cotangent, popped_parts, unrepeat,
+                       unsplit, zero_at)
 from .registry import adjoint, array_cotangent, d, declare_linear, tangent
 
 
@@ -75,6 +76,31 @@ def overwritten_adjoint(z, x, index):
 @tangent(restore, constant=("index",))
 def restore_tangent(z, x, index, old):  # a statement: the tangent restored in place with the value
     restore(d[x], index, d[old])
+
+
+@tangent(unpop, constant=("index",))
+def unpop_tangent(z, items, value, index=None):  # a statement: the tangent goes back into the tangent list
+    unpop(d[items], d[value], index)
+
+
+@tangent(unpopped_cotangent, constant=("index",))
+def unpopped_cotangent_tangent(z, b, items, index=None):
+    d[z] = unpopped_cotangent(d[b], items, index)
+
+
+@adjoint(unpopped_cotangent, constant=("index",))
+def unpopped_cotangent_adjoint(z, b, items, index=None):
+    d[b] = add_like(d[b], b, popped_parts(d[z], items, index))
+
+
+@tangent(popped_parts, constant=("index",))
+def popped_parts_tangent(z, g, items, index=None):
+    d[z] = popped_parts(d[g], items, index)
+
+
+@adjoint(popped_parts, constant=("index",))
+def popped_parts_adjoint(z, g, items, index=None):
+    d[g] = add_like(d[g], g, unpopped_cotangent(d[z], items, index))
 
 
 @tangent(summand_cotangent, constant=("i",))
@@ -352,7 +378,7 @@ array_cotangent(take_cotangent, matmul_left_cotangent, matmul_right_cotangent, d
 declare_linear(cotangent_at, zero_at, overwritten, summand_cotangent, summand_spread, factor_cotangent, factor_spread,
                unrepeat, repeated_cotangent, split_like, joined_like, unsplit, take_cotangent, reshape_like, gathered,
                tile_cotangent, repeat_cotangent, diff_cotangent, pad_cotangent, take_along_axis_cotangent,
-               embed_diagonal, positions={0})
+               embed_diagonal, unpopped_cotangent, popped_parts, positions={0})
 declare_linear(placed_at, positions={2})
 declare_linear(matmul_left_cotangent, dot_left_cotangent, inner_left_cotangent, positions={0, 2})
 declare_linear(matmul_right_cotangent, dot_right_cotangent, inner_right_cotangent, positions={0, 1})
