@@ -246,6 +246,16 @@ def require_no_derivative(tangent, what, filename, lineno, col):
                                      filename=filename, lineno=lineno, col=col)
 
 
+def require_container(value, what, filename, lineno, col):
+    """Refuse reading value through an index that carries a derivative unless value is an array, list,
+    tuple, dict or string, whose indices (integers, masks and keys) carry none: another object's
+    `__getitem__` may read the index as data."""
+    if not isinstance(value, (np.ndarray, np.generic, list, tuple, dict, str, range)):
+        raise NonDifferentiableError(f"{what} reads a {type(value).__name__} through an index that carries a "
+                                     "derivative, which its rule does not follow", filename=filename, lineno=lineno,
+                                     col=col, hint="call a function instead of indexing, or register a rule for one")
+
+
 def summand_cotangent(g, x, y, i):
     """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of x + y: its slice of g where x + y
     joined two lists or tuples, else g summed over the axes along which the summand was broadcast."""

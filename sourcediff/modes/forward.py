@@ -15,7 +15,7 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..rules import is_user_function, rule_for
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
-from .primitives import describe, entry_checks, no_rule_hint, primitive_key, primitive_parts
+from .primitives import container_checks, describe, entry_checks, no_rule_hint, primitive_key, primitive_parts, run_time_check
 from .sequences import KNOWN, POSSIBLE, joined_directions, joined_tangent, joining
 
 
@@ -403,8 +403,9 @@ class ForwardMode:
         except BindError as exc:
             raise self.error(NonDifferentiableError, value, f"cannot differentiate this call of {rule.name}: {exc}",
                              "call it as docs/supported.md shows, or register a rule for this form")
-        guards = [self.no_derivative_check(value, f"the {param} of {rule.name}", tangent)
+        guards = [run_time_check("require_no_derivative", tangent, f"the {param} of {rule.name}", value, self.error)
                   for param, tangents in unfollowed or () for tangent in tangents]
+        guards += container_checks(instance, value, rule, self.error)
         tangent_stmts = [with_origin(s, origin) for s in guards + instance.statements]
         for s in tangent_stmts:
             s.sd_derivative = True
@@ -419,14 +420,6 @@ class ForwardMode:
         if conflict:
             return [*tangent_stmts, stmt]
         return [stmt, *tangent_stmts]
-
-    def no_derivative_check(self, node, what, tangent):
-        """`require_no_derivative(dv, ...)`: in generated code, where values come off a stack whose
-        elements' activity the analysis does not follow, an operand a rule does not differentiate is
-        checked when the code runs rather than refused."""
-        error = self.error(NonDifferentiableError, node, "")
-        return gast.Expr(value=call("require_no_derivative", [tangent, const(what), const(error.filename),
-                                                               const(error.lineno), const(error.col)]))
 
     def tangent_template(self, rule, args, value):
         """The tangent template for this call, and the form in which operand tangents enter it

@@ -6,7 +6,7 @@ import gast
 
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name
-from ..ir.build import assign, call, const, name
+from ..ir.build import assign, call, clone, const, name
 from ..rules.registry import OPERATORS, spelling
 
 
@@ -64,6 +64,21 @@ def primitive_parts(value, error):
                     "not supported", "use the NumPy function instead, e.g. np.real(x)")
     raise error(UnsupportedSyntaxError, value, f"{type(value).__name__} of a differentiable value is not "
                 "supported", "compute it with a supported NumPy function")
+
+
+def run_time_check(helper, checked, what, node, error):
+    """`helper(checked, what, file, line, col)`: a check the generated code makes where it runs, located at
+    node (error is the mode's, which locates an error at a node): require_container, require_no_derivative."""
+    located = error(NonDifferentiableError, node, "")
+    return gast.Expr(value=call(helper, [checked, const(what), const(located.filename), const(located.lineno),
+                                         const(located.col)]))
+
+
+def container_checks(instance, value, rule, error):
+    """For each value an instantiated rule reads through an index that carries a derivative, while the value
+    carries none: a check that it is an array, list, tuple or dict, whose indices carry no derivative."""
+    return [run_time_check("require_container", clone(indexed), rule.name, value, error)
+            for indexed in instance.indexed]
 
 
 def entry_check(param, function_name, tangent=None):

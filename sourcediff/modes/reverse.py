@@ -30,7 +30,7 @@ from ..rules import is_user_function, rule_for
 from ..rules.instantiate import BindError, ReplaceNames, instantiate_adjoint, spelling_of
 from .checkpoint import checkpointed_loop
 from .cotangent_flow import operands_given, surely_reached
-from .primitives import describe, no_rule_hint, primitive_key, primitive_parts
+from .primitives import container_checks, describe, no_rule_hint, primitive_key, primitive_parts
 from .sequences import joined_cotangents, joining
 from .shapes import FloatingNames, Shapes
 
@@ -605,7 +605,8 @@ class ReverseMode:
                 s.value = value.right if is_sum else ReplaceNames({target: const(0.0)}).visit(value)
             elif is_sum and primal is not None:  # an update such as add_at(bx, x, i, e) stays
                 s.value = self.sum_of_cotangents(primal, value.left, value.right)
-        adjoint = [derived(with_origin(s, stmt.sd_origin)) for s in instance.statements]
+        checks = container_checks(instance, value, rule, self.error)
+        adjoint = [derived(with_origin(s, stmt.sd_origin)) for s in checks + instance.statements]
         if not rule.array_cotangent or t in self.reached or t in self.scalars:
             return adjoint
         # the cotangent of zeros may still be the 0.0 it started as, and this rule needs an array

@@ -83,7 +83,8 @@ REFUSED = ("try/except, with, yield, async, global and nonlocal declarations, de
            "and nested functions, `**kwargs` parameters, match, for/while ... else, functions whose source is "
            "unavailable, calls with differentiable arguments to functions that have neither a rule nor Python "
            "source of your own (a library's function, an installed package's or the standard library's, is never "
-           "read, so it needs a rule), subscripts whose index carries a derivative, methods called for their "
+           "read, so it needs a rule), subscripts whose index carries a derivative (of an object other than an array, "
+           "list, tuple or dict: checked where the code runs), methods called for their "
            "effect on a local value (`y.sort()`, `y.fill(0.0)`, `rng.shuffle(y)`: they may change it in place), "
            "and complex numbers (arguments, constants, globals and types; the rules are written for real values).")
 

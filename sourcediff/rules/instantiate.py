@@ -60,9 +60,12 @@ def bind_arguments(template, args, keywords):
 class Instance:
     """The statements of one instantiated template, and what they reference."""
 
-    def __init__(self, statements, zeroed):
+    def __init__(self, statements, zeroed, indexed=()):
         self.statements = statements
         self.zeroed = zeroed  # operands whose derivative was zero
+        # values that carry no derivative read through an index that does: an index into an array, list,
+        # tuple or dict carries none (an integer, a mask or a key), which a check in the code makes sure of
+        self.indexed = list(indexed)
 
 
 def instantiate(template, output, args, keywords, derivative_of, fresh, bind, module="np", func=None,
@@ -76,12 +79,16 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
     refused, or with a list unfollowed, listed there as (parameter, the derivatives of its operands).
     """
     bound, extra_args, extra_keywords = bind_arguments(template, args, keywords)
+    indexed = []
     for param in template.constant:
-        if param == "index" and any(derivative_of(name(n)) is not None for n in operands(bound[template.params[1]])):
-            continue  # an index into an array, list, tuple or dict: an integer, a mask or a key, whose derivative is 0
         nodes = extra_args if param == template.star else [bound[param]]
         carried = [derivative_of(name(n)) for node in nodes for n in operands(node)]
         carried = [c for c in carried if c is not None]
+        if param == "index" and carried:
+            value = bound[template.params[1]]
+            if all(derivative_of(name(n)) is None for n in operands(value)):
+                indexed.append(value)  # checked to be a container where the code runs (see Instance)
+            continue  # an index into an array, list, tuple or dict: an integer, a mask or a key, whose derivative is 0
         if carried and unfollowed is None:
             raise BindError(f"its {param} carries a derivative, which this rule does not follow")
         if carried:
@@ -111,7 +118,7 @@ def instantiate(template, output, args, keywords, derivative_of, fresh, bind, mo
         if zeroed:
             stmt.value = concretize(stmt.value)
         statements.append(stmt)
-    return Instance(statements, zeroed)
+    return Instance(statements, zeroed, indexed)
 
 
 class _Substitution:
