@@ -1021,11 +1021,12 @@ class Generator:
                                            (f"np.vstack({items})[:2]", "M")])
         self.scope[name] = out
         self.owned.add(name)
-        count, pop = 3, ""
+        pop = ""
         if self.on("list_pop") and self.chance(0.3):  # one more element, popped again (its value unused)
             self.uses.add("list_pop")
-            count, pop = 4, self.rng.choice([f"{items}.pop()\n", f"last = {items}.pop()\n", f"{items}.pop(0)\n"])
-        return self.make(f"{items} = []\nfor j in range({count}):\n    {items}.append({value} * (j + 1.0))\n"
+            pop = f"{items}.append({items}[0] * 0.5)\n" + self.rng.choice(
+                [f"{items}.pop()\n", f"last = {items}.pop()\n", f"{items}.pop(0)\n"])
+        return self.make(f"{items} = []\nfor j in range(3):\n    {items}.append({value} * (j + 1.0))\n"
                          f"{pop}{name} = {combine}", defines={name: out})
 
     def s_inplace(self, in_loop):
