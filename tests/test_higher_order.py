@@ -452,6 +452,15 @@ def test_forward_mode_over_reverse_mode_code(f, args, wrt):
     np.testing.assert_allclose(flat_cotangents(exact), (moved(eps) - moved(-eps)) / (2 * eps), rtol=1e-6, atol=1e-8)
 
 
+def test_forward_mode_over_the_vjp_of_a_tuple_valued_lambda():
+    """A tuple's cotangent is read part by part (cotangent_at, once without rules: refused)."""
+    vjp = sd.vjp(lambda t: (t * t, np.sin(t) + 1.0))
+    (value, cotangent), (dvalue, dcotangent) = sd.jvp(vjp)(0.5, (1.0, 2.0), 1.0)
+    assert cotangent == pytest.approx(2 * 0.5 + 2.0 * np.cos(0.5))
+    assert dvalue == pytest.approx((1.0, np.cos(0.5)))
+    assert dcotangent == pytest.approx(2.0 - 2.0 * np.sin(0.5))  # d/dt of 2t + 2 cos t
+
+
 def flat_cotangents(cotangents):
     leaves = []
     map_leaves(leaves.append, cotangents)
