@@ -195,25 +195,26 @@ class Gradient:
         wrt arguments; the other parameters of f must carry no derivative (the rule refuses them)."""
         from .runtime import cotangent_like
         parameters = list(self.__signature__.parameters.values())
-        scope = {"hessian_product": hvp(self.f, self.wrt_names), "cotangent_like": cotangent_like,
-                 "as_tuple": as_tuple}
+        wrt = self.wrt_names
+        # the generated gradient of the tangent ∇f·v with respect to wrt, (*args, *v, 1.0) -> (∇f·v, H v): code
+        # whose source the modes read, so that a third derivative differentiates it again
+        scope = {"hessian_product": _derive(_derive(self.f, "tangent_alone", wrt), "vjp_tuple", wrt),
+                 "cotangent_like": cotangent_like}
         scope.update((f"default_{p.name}", p.default) for p in parameters if p.default is not p.empty)
         signature = ", ".join(p.name + ("" if p.default is p.empty else f"=default_{p.name}") for p in parameters)
         arguments = ", ".join(p.name for p in parameters)
-        wrt = self.wrt_names
         directions = "".join(f"cotangent_like(d[{w}], {w}), " for w in wrt)  # zeros in w's structure for 0.0
         like = wrt[0] if self.single else f"({', '.join(wrt)},)"
+        ahead = "[0]" if self.single else ""
         tangent = (f"def tangent(z, {signature}):\n"
-                   f"    d[z] = hessian_product({arguments}, ({directions})){'[0]' if self.single else ''}\n")
+                   f"    d[z] = hessian_product({arguments}, {directions}1.0)[1]{ahead}\n")
+        parts = "".join(f"cotangent_like(d[z], {like})" + ("" if self.single else f"[{i}]") + ", "
+                        for i in range(len(wrt)))
         adjoint = (f"def adjoint(z, {signature}):\n"
-                   f"    product = hessian_product({arguments}, as_tuple(cotangent_like(d[z], {like})))\n"
+                   f"    product = hessian_product({arguments}, {parts}1.0)[1]\n"
                    + "".join(f"    d[{w}] = product[{i}]\n" for i, w in enumerate(wrt)))
         constant = [p.name for p in parameters if p.name not in wrt]
         rule = Rule(self, self.__name__)
         rule.tangents[None] = template_from_source(tangent, scope, constant)
         rule.adjoints[None] = template_from_source(adjoint, scope, constant)
         return rule
-
-def as_tuple(value):
-    """A single cotangent as a tuple of one, a tuple as it is: what hessian_product takes for a tuple wrt."""
-    return value if isinstance(value, tuple) else (value,)
