@@ -248,9 +248,10 @@ def require_no_derivative(tangent, what, filename, lineno, col):
 
 def require_container(value, what, filename, lineno, col):
     """Refuse reading value through an index that carries a derivative unless value is an array, list,
-    tuple, dict or string, whose indices (integers, masks and keys) carry none: another object's
-    `__getitem__` may read the index as data."""
-    if not isinstance(value, (np.ndarray, np.generic, list, tuple, dict, str, range)):
+    tuple, dict or string, whose indices (integers, masks and keys) carry none, or a number (a cotangent
+    still the 0.0 it started as, which add_at reads nothing of): another object's `__getitem__` may read
+    the index as data."""
+    if not isinstance(value, (np.ndarray, np.generic, list, tuple, dict, str, range, int, float)):
         raise NonDifferentiableError(f"{what} reads a {type(value).__name__} through an index that carries a "
                                      "derivative, which its rule does not follow", filename=filename, lineno=lineno,
                                      col=col, hint="call a function instead of indexing, or register a rule for one")

@@ -410,6 +410,13 @@ def products_and_indices(x, A):
     return total * np.dot(x, x)
 
 
+def reads_through_an_index_array(x, W):
+    v = x * 1.0
+    for k in range(3):
+        v = 0.5 * v + 0.5 * W.sum(axis=0)[np.array([1, 2, 0])]
+    return np.sum(v * v)
+
+
 def loop_over_pairs(x):
     return sum(t * k for k, t in enumerate(x)) + sum(a * b for a, b in zip(x, x[::-1]))
 
@@ -420,6 +427,7 @@ def loop_over_pairs(x):
     (list_arithmetic, (np.array([0.3, -1.2, 0.7]), 0.8), (0, 1)),
     (products_and_indices, (np.array([0.3, -1.2, 0.7]), np.arange(9.0).reshape(3, 3) / 9.0), (0, 1)),
     (loop_over_pairs, (np.array([0.3, -1.2, 0.7]),), (0,)),
+    (reads_through_an_index_array, (np.array([0.3, -1.2, 0.7]), np.arange(6.0).reshape(2, 3) / 6.0), (0, 1)),
     (recurrence, (np.array([0.3, -0.5]), np.array([[0.4, -1.2], [0.7, 0.2]])), (0, 1)),
     (scalar_recurrence, (0.3, 0.8), (0, 1)),
     (straight_line, (np.array([0.3, -0.5, 0.8]), np.arange(6.0).reshape(2, 3) / 5.0, np.array([0.1, -0.2])), 0),
