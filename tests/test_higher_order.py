@@ -480,6 +480,54 @@ def test_third_derivatives_through_a_gradient():
     np.testing.assert_allclose(exact, expected, rtol=1e-7, atol=1e-9)
 
 
+VJP_OF_SCALAR_RECURRENCE = sd.vjp(scalar_recurrence, (0, 1))
+VJP_OF_RECURRENCE = sd.vjp(recurrence, (0, 1))
+def product_of_parts(x, c):
+    return x[0] * np.sin(x[1]) * c
+
+
+VJP_OF_PARTS = sd.vjp(product_of_parts, (0, 1))
+
+
+def first_cotangent_of_scalar_recurrence(x, s):
+    return VJP_OF_SCALAR_RECURRENCE(x, s, 1.0)[1][0]
+
+
+def first_cotangent_of_recurrence(x, W):
+    return np.sum(VJP_OF_RECURRENCE(x, W, 1.0)[1][0] * np.array([0.7, -0.4]))
+
+
+def first_cotangent_of_parts(x, c):
+    return np.sum(VJP_OF_PARTS(x, c, 1.0)[1][0])
+
+
+@pytest.mark.parametrize("f, args", [
+    (first_cotangent_of_scalar_recurrence, (0.3, 0.8)),
+    (first_cotangent_of_recurrence, (np.array([0.3, -0.5]), np.array([[0.4, -1.2], [0.7, 0.2]])))])
+def test_reverse_mode_over_reverse_mode_code_that_changes_nothing_in_place(f, args):
+    """A generated vjp with loops (its stack pushed and popped) differentiated in reverse mode: the
+    gradient of a component of Jᵀu, against central differences."""
+    gradient = sd.grad(f, (0, 1))(*args)
+    step = 1e-6
+    for i, arg in enumerate(args):
+        expected = np.zeros(np.shape(arg))
+        for j in np.ndindex(np.shape(arg)):
+            e = np.zeros(np.shape(arg))
+            e[j] = step
+            up, down = list(args), list(args)
+            up[i], down[i] = arg + e, arg - e
+            expected[j] = (f(*up) - f(*down)) / (2 * step)
+        np.testing.assert_allclose(gradient[i], expected, rtol=1e-6, atol=1e-8)
+
+
+def test_reverse_mode_over_reverse_mode_code_that_changes_a_cotangent_in_place_is_refused():
+    """The cotangent of parts read (x[0], x[1]) is added in place (add_at): refused, located."""
+    with pytest.raises(sd.UnsupportedSyntaxError, match="reverse mode over reverse-mode code is not supported yet") \
+            as refused:
+        sd.grad(first_cotangent_of_parts, (0, 1))(np.array([0.3, -1.2, 0.7]), 0.5)
+    assert "add_at" in str(refused.value) and refused.value.lineno is not None
+
+
 def test_forward_mode_over_the_vjp_of_a_tuple_valued_lambda():
     """A tuple's cotangent is read part by part (cotangent_at, once without rules: refused)."""
     vjp = sd.vjp(lambda t: (t * t, np.sin(t) + 1.0))
