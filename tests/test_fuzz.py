@@ -17,7 +17,8 @@ PENDING = {
 }
 # Every program runs in these modes, and in one of ROTATING (the seed picks which), to stay fast.
 ALWAYS = ("jvp", "vjp", "grad", "identity")
-ROTATING = ("split", "vector", "forward_gradient", "checkpoint", "hvp", "jvp_of_grad", "jvp_of_vjp", "jvp_of_jvp")
+ROTATING = ("split", "vector", "forward_gradient", "checkpoint", "hvp", "jvp_of_grad", "jvp_of_vjp", "vjp_of_vjp",
+            "jvp_of_jvp")
 BATCHES, PER_BATCH = 8, 25
 
 
