@@ -966,7 +966,13 @@ class Generator:
                  "pairs": "pair[0]"}.get(kind)
         if index is not None:
             self.loop_vars.append(index)
+        # a counter named like a variable of the scope (i, counter_reuse) is not assigned in the body: it indexes
+        freeze = index is not None and counter in self.scope and counter not in self.frozen
+        if freeze:
+            self.frozen.add(counter)
         body = self.block(self.rng.randint(1, 3))
+        if freeze:
+            self.frozen.discard(counter)
         if self.on("break_continue") and self.chance(0.4):
             self.uses.add("break_continue")
             if index is not None and self.chance(0.5):
