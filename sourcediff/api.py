@@ -10,7 +10,7 @@ from .derivation import Derivation, collector_paused
 from .emit import compile_source
 from .modes.checkpoint import checkpoint_option
 from .errors import SourceDiffError
-from .frontend.parse import unbind
+from .frontend.parse import function_name, unbind
 from .rules import registry
 from .runtime import is_integral
 from .structure import flatten, leaves, map_leaves
@@ -316,7 +316,18 @@ def value_and_grad(f, wrt=0, checkpoint=None):
     f must return a scalar; the gradient is shaped like its argument (a tuple when wrt is a tuple).
     checkpoint: see vjp.
     """
-    return _gradient_function(f, wrt, with_value=True, checkpoint=checkpoint)
+    f = primal(f)
+    function = _gradient_function(f, wrt, with_value=True, checkpoint=checkpoint)
+    wrt_names = resolve_wrt(f, wrt)
+    options = (checkpoint_option(checkpoint),) if checkpoint_option(checkpoint) is not None else ()
+    mode = "vjp_tuple" if isinstance(wrt, (tuple, list)) and len(wrt_names) == 1 else "vjp"
+    generated = _derive(f, mode, wrt_names, options)
+    parameters = list(_signature(f).parameters.values())
+    # what a transform of it reads: a caller of the generated vjp with the cotangent 1.0
+    function.sd_primal = generated_caller(f"{function_name(f)}_value_and_grad", parameters,
+                                          f"{generated.__name__}({', '.join(p.name for p in parameters)}, 1.0)",
+                                          {generated.__name__: generated})
+    return function
 
 
 def grad(f, wrt=0, checkpoint=None):
@@ -335,21 +346,28 @@ def primal(f):
     if getattr(type(f), "sd_rule", None) is None:
         unwrapped = inspect.unwrap(f, stop=_made_by_sourcediff)
         if _made_by_sourcediff(unwrapped):
-            raise SourceDiffError(f"{getattr(f, '__name__', f)!r} is a derivative sourcediff made that cannot be "
-                                  "differentiated again yet: differentiate sd.grad(f) or sd.jvp(f) (or use sd.hvp, "
-                                  "sd.hessian, sd.jacfwd, sd.jacrev)")
+            caller = getattr(f, "sd_primal", None)  # sd.value_and_grad's and sd.hvp's: a caller of generated code
+            if caller is None:
+                raise SourceDiffError(f"{getattr(f, '__name__', f)!r} is a derivative sourcediff made that cannot be "
+                                      "differentiated again yet: differentiate sd.grad(f) or sd.jvp(f) (or use "
+                                      "sd.hvp, sd.hessian, sd.jacfwd, sd.jacrev)")
+            return caller
         return unwrapped
     caller = getattr(f, "sd_caller", None)
     if caller is None:
         parameters = list(f.__signature__.parameters.values())
-        defaults = {f"default_{p.name}": p.default for p in parameters if p.default is not p.empty}
-        listed = ", ".join(p.name + (f"=default_{p.name}" if f"default_{p.name}" in defaults else "")
-                           for p in parameters)
-        source = (f"def {f.__name__}({listed}):\n"
-                  f"    return {f.__name__}_primitive({', '.join(p.name for p in parameters)})\n")
-        scope = compile_source(source, {**defaults, f"{f.__name__}_primitive": f}, f.__name__)
-        caller = f.sd_caller = scope[f.__name__]
+        caller = f.sd_caller = generated_caller(f.__name__, parameters,
+                                                f"{f.__name__}_primitive({', '.join(p.name for p in parameters)})",
+                                                {f"{f.__name__}_primitive": f})
     return caller
+
+
+def generated_caller(name, parameters, returned, scope):
+    """A generated function `name(parameters)` (with their defaults) returning the expression returned over
+    them and the names scope binds: what transforms read in place of a derivative sourcediff made."""
+    defaults = {f"default_{p.name}": p.default for p in parameters if p.default is not p.empty}
+    listed = ", ".join(p.name + (f"=default_{p.name}" if f"default_{p.name}" in defaults else "") for p in parameters)
+    return compile_source(f"def {name}({listed}):\n    return {returned}\n", {**scope, **defaults}, name)[name]
 
 
 def _made_by_sourcediff(f):

@@ -7,10 +7,11 @@ Hessian is one such product per element of x. Jacobians take all basis direction
 forward pass (jacfwd), or one backward sweep per output element after a single forward sweep (jacrev).
 """
 import functools
+import inspect
 
 import numpy as np
 
-from .api import _derive, _positional, _qualname, _signature, primal, resolve_wrt
+from .api import _derive, _positional, _qualname, _signature, generated_caller, primal, resolve_wrt
 from .errors import ArgumentError, SourceDiffError
 from .frontend.parse import function_name
 from .jacobians import by_columns, by_rows, filled, flat, outputs, paired
@@ -18,12 +19,20 @@ from .rules.registry import Rule, template_from_source
 
 
 class SecondOrder:
-    """A higher-order transform of f: callable, with the generated source it runs as `.source`."""
+    """A higher-order transform of f: callable, with the generated source it runs as `.source`; with caller
+    (a function making a generated caller of that code), differentiable again through it (`sd_primal`)."""
 
-    def __init__(self, f, name, run, source):
+    def __init__(self, f, name, run, source, caller=None):
         self.__name__ = self.__qualname__ = name
-        self._run, self._source = run, source
+        self._run, self._source, self._caller = run, source, caller
         self.__doc__ = f"{name.rsplit('_', 1)[-1]} of {_qualname(f)}"
+
+    @functools.cached_property
+    def sd_primal(self):
+        """What a transform of this one reads (api.primal), or a caller in differentiated code."""
+        if self._caller is None:
+            raise AttributeError("sd_primal")
+        return self._caller()
 
     def __call__(self, *args, **kwargs):
         return self._run(*args, **kwargs)
@@ -62,7 +71,20 @@ def hvp(f, wrt=0):
             raise SourceDiffError(f"hvp needs {_qualname(f)} to return a scalar") from None
         return (product,) if not single and len(wrt_names) == 1 else product
 
-    return SecondOrder(f, f"{_qualname(f)}_hvp", run, lambda: backward().source)
+    def caller():
+        """`f_hvp(*args, v)`, calling the generated code with the cotangent 1.0: read by transforms of it."""
+        # every parameter given (v follows them), as the generated code takes them
+        parameters = [p.replace(default=p.empty) for p in signature.parameters.values()]
+        v = next(name for name in ("v", "direction", "hvp_direction") if name not in signature.parameters)
+        directions = v if single else ", ".join(f"{v}[{i}]" for i in range(len(wrt_names)))
+        generated = backward()
+        product = f"{generated.__name__}({', '.join(p.name for p in parameters)}, {directions}, 1.0)[1]"
+        returned = f"({product},)" if not single and len(wrt_names) == 1 else product
+        direction = inspect.Parameter(v, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return generated_caller(f"{function_name(f)}_hvp", parameters + [direction], returned,
+                                {generated.__name__: generated})
+
+    return SecondOrder(f, f"{_qualname(f)}_hvp", run, lambda: backward().source, caller)
 
 
 def hessian(f, wrt=0):

@@ -251,9 +251,7 @@ def test_what_cannot_nest_yet_is_refused_clearly():
     with pytest.raises(sd.SourceDiffError, match="scalar"):
         sd.hvp(lambda x: x ** 2)(x, x)
     with pytest.raises(sd.SourceDiffError, match="cannot be differentiated again"):
-        sd.jvp(sd.value_and_grad(f))
-    with pytest.raises(sd.SourceDiffError, match="cannot be differentiated again"):
-        sd.grad(sd.hvp(f))
+        sd.jvp(sd.hessian(f))
     with pytest.raises(sd.NonDifferentiableError, match="the n of factor_cotangent carries a derivative"):
         # x * s where x may be a list: the vjp in x scales its cotangent by s, whose derivative it does not follow
         sd.jvp(sd.vjp(sine_of_product, 0), 1)(np.array([0.3, 0.5]), 0.7, 1.0, 1.0)
@@ -526,6 +524,34 @@ def test_reverse_mode_over_reverse_mode_code_that_changes_a_cotangent_in_place_i
             as refused:
         sd.grad(first_cotangent_of_parts, (0, 1))(np.array([0.3, -1.2, 0.7]), 0.5)
     assert "add_at" in str(refused.value) and refused.value.lineno is not None
+
+
+def scaled_sine_sum(x, s):
+    return np.sum(np.sin(x) * x) * s
+
+
+SCALED_SINE_HVP = sd.hvp(scaled_sine_sum)
+DIRECTION = np.array([1.0, 0.5, -0.2])
+
+
+def squared_hessian_product(x, s):
+    return np.sum(SCALED_SINE_HVP(x, s, DIRECTION) ** 2)
+
+
+def test_value_and_grad_and_hvp_results_are_differentiated_again():
+    """sd.value_and_grad and sd.hvp results carry a generated caller of their code (sd_primal), which
+    transforms of them, and code calling them, read: forward mode over reverse-mode code."""
+    x, s, u = np.array([0.3, -0.7, 1.1]), 0.8, np.array([0.2, 0.1, 0.4])
+    (_, _), (dvalue, dgradient) = sd.jvp(sd.value_and_grad(scaled_sine_sum))(x, s, DIRECTION)
+    assert dvalue == pytest.approx(sd.grad(scaled_sine_sum)(x, s) @ DIRECTION, rel=1e-12)
+    np.testing.assert_allclose(dgradient, SCALED_SINE_HVP(x, s, DIRECTION), rtol=1e-12)
+    step = 1e-5
+    _, third = sd.jvp(SCALED_SINE_HVP)(x, s, DIRECTION, u)  # the derivative of H v along u
+    expected = (SCALED_SINE_HVP(x + step * u, s, DIRECTION) - SCALED_SINE_HVP(x - step * u, s, DIRECTION)) / (2 * step)
+    np.testing.assert_allclose(third, expected, rtol=1e-7, atol=1e-9)
+    _, along = sd.jvp(squared_hessian_product)(x, s, u)
+    expected = (squared_hessian_product(x + step * u, s) - squared_hessian_product(x - step * u, s)) / (2 * step)
+    assert along == pytest.approx(expected, rel=1e-7)
 
 
 def test_forward_mode_over_the_vjp_of_a_tuple_valued_lambda():
