@@ -118,9 +118,10 @@ def _generate(f, mode, wrt_names, options):
         derivation = Derivation(directions)
         return derivation, derivation.compile(derivation.function_forward_gradient(f, wrt_names, distribution,
                                                                                    antithetic))
-    if mode in ("jvp", "tangent_alone", "jvp_directions"):
+    if mode in ("jvp", "tangent_alone", "jvp_directions", "jvp_positional"):
         # tangent_alone: the tangent without the value, to differentiate again (sd.hvp); jvp_directions:
-        # options[0] directions at once (sd.jacfwd)
+        # options[0] directions at once (sd.jacfwd); jvp_positional: tangent parameters never keyword-only
+        # (for f with defaults: what sd.jvp's result is differentiated again through)
         derivation = Derivation(directions=options[0] if mode == "jvp_directions" else None,
                                 positional=mode != "jvp")
         return derivation, derivation.compile(derivation.function_jvp(f, wrt_names, entry=True,
@@ -192,6 +193,15 @@ def jvp(f, wrt=0):
     f_jvp.__wrapped__ = generated
     f_jvp.__name__ = f_jvp.__qualname__ = generated.__name__
     f_jvp.__doc__ = f"Tangent of {_qualname(f)} with respect to {', '.join(wrt_names)}."
+    # what a transform of it reads: a caller of generated code whose tangents are ordinary parameters, taking
+    # every argument (the defaults bound in f_jvp above are not there)
+    positional = _derive(f, "jvp_positional", wrt_names)
+    code = positional.__code__
+    parameters = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                  for n in code.co_varnames[:code.co_argcount]]
+    f_jvp.sd_primal = generated_caller(f"{function_name(f)}_jvp", parameters,
+                                       f"{positional.__name__}({', '.join(p.name for p in parameters)})",
+                                       {positional.__name__: positional})
     return f_jvp
 
 

@@ -554,6 +554,18 @@ def test_value_and_grad_and_hvp_results_are_differentiated_again():
     assert along == pytest.approx(expected, rel=1e-7)
 
 
+def sine_times_power(x, n=3.0):
+    return np.sin(x) * x ** n
+
+
+def test_forward_over_forward_of_a_function_with_defaults():
+    """The inner sd.jvp binds n's default; the outer reads a caller taking every argument."""
+    (_, first), (_, second) = sd.jvp(sd.jvp(sine_times_power))(0.7, 3.0, 1.0, 1.0)
+    t = 0.7
+    assert first == pytest.approx(np.cos(t) * t ** 3 + 3 * np.sin(t) * t ** 2, rel=1e-12)
+    assert second == pytest.approx(-np.sin(t) * t ** 3 + 6 * np.cos(t) * t ** 2 + 6 * np.sin(t) * t, rel=1e-12)
+
+
 def test_forward_mode_over_the_vjp_of_a_tuple_valued_lambda():
     """A tuple's cotangent is read part by part (cotangent_at, once without rules: refused)."""
     vjp = sd.vjp(lambda t: (t * t, np.sin(t) + 1.0))
