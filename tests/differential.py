@@ -435,7 +435,8 @@ def run_mode(mode, f, wrt, point, rng):
 
 def _pending_helper(mode, error):
     message = str(error).splitlines()[0]
-    pending = REVERSE_CODE_PENDING if mode == "jvp_of_vjp" else SECOND_ORDER_PENDING
+    pending = {"jvp_of_vjp": REVERSE_CODE_PENDING, "vjp_of_vjp": REVERSE_CODE_PENDING | SECOND_ORDER_PENDING}.get(
+        mode, SECOND_ORDER_PENDING)
     return any(message.endswith(f"rule for {helper}") for helper in pending)
 
 
