@@ -298,8 +298,7 @@ def vjp(f, wrt=0, motion="joint", checkpoint=None):
         return forward, backward_fn
     if motion != "joint":
         raise SourceDiffError(f"motion={motion!r}: use 'joint' or 'split'")
-    as_tuple = not single and len(wrt_names) == 1
-    generated = _derive(f, "vjp_tuple" if as_tuple else "vjp", wrt_names, options)
+    generated = _derive(f, _joint_mode(wrt, wrt_names), wrt_names, options)
     if _has_defaults(f):  # (*args, cotangent) with some of f's arguments left to their defaults
         signature = _signature(f)
         plain = generated
@@ -310,6 +309,11 @@ def vjp(f, wrt=0, motion="joint", checkpoint=None):
 
         _attach(generated, plain, f, wrt_names)
     return generated
+
+
+def _joint_mode(wrt, wrt_names):
+    """The derivation mode of a joint vjp: a tuple wrt of one name gives its cotangent in a tuple of one."""
+    return "vjp_tuple" if isinstance(wrt, (tuple, list)) and len(wrt_names) == 1 else "vjp"
 
 
 def _attach(fn, generated, f, wrt_names):
@@ -330,8 +334,7 @@ def value_and_grad(f, wrt=0, checkpoint=None):
     function = _gradient_function(f, wrt, with_value=True, checkpoint=checkpoint)
     wrt_names = resolve_wrt(f, wrt)
     options = (checkpoint_option(checkpoint),) if checkpoint_option(checkpoint) is not None else ()
-    mode = "vjp_tuple" if isinstance(wrt, (tuple, list)) and len(wrt_names) == 1 else "vjp"
-    generated = _derive(f, mode, wrt_names, options)
+    generated = _derive(f, _joint_mode(wrt, wrt_names), wrt_names, options)
     parameters = list(_signature(f).parameters.values())
     # what a transform of it reads: a caller of the generated vjp with the cotangent 1.0
     function.sd_primal = generated_caller(f"{function_name(f)}_value_and_grad", parameters,

@@ -15,7 +15,8 @@ from ..ir.build import assign, call, clone, const, index_expression, name, names
 from ..rules import is_user_function, rule_for
 from ..rules.instantiate import BindError, instantiate
 from .directions import operand_in_form, over_directions, vector_template
-from .primitives import container_checks, describe, entry_checks, no_rule_hint, primitive_key, primitive_parts, run_time_check
+from .primitives import (container_checks, describe, entry_checks, no_rule_hint, primitive_key, primitive_parts,
+                         run_time_check)
 from .sequences import KNOWN, POSSIBLE, joined_directions, joined_tangent, joining
 
 
