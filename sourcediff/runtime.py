@@ -9,6 +9,14 @@ from .errors import ArgumentError, NonDifferentiableError, UnsupportedSyntaxErro
 MISSING = object()  # no value: a dict key not there yet, an argument not given
 
 
+def read_for_derivatives(fn):
+    """Mark a helper written in primitives that have rules: the modes differentiate its calls by reading
+    its source, as they do a user's function, so that generated code calling it can be differentiated
+    again, to any order, without rules of its own."""
+    fn.sd_read_for_derivatives = True
+    return fn
+
+
 def zeros_like(x, count=None):
     """A zero derivative shaped like x: 0.0 for a scalar, zeros for an array, the same structure for
     containers (a range's is a tuple of zeros); with count, one zero per direction, stacked first."""
@@ -422,6 +430,7 @@ def reduce_like(b, g, x, axis=None, keepdims=False, mean=False):
     return unbroadcast(total, g) if np.ndim(g) or np.ndim(total) else float(total)
 
 
+@read_for_derivatives
 def _interp_segments(x, xp):
     """(i, w) with np.interp(x, xp, fp) == (1 - w) * fp[i] + w * fp[i + 1] (xp increasing, at least two
     points): x's segment, and where in it x lies (0 before xp[0], 1 after xp[-1], where the value is held)."""
@@ -430,6 +439,7 @@ def _interp_segments(x, xp):
     return i, np.clip((np.asarray(x, dtype=float) - xp[i]) / (xp[i + 1] - xp[i]), 0.0, 1.0)
 
 
+@read_for_derivatives
 def interp_slope(x, xp, fp):
     """The derivative of np.interp(x, xp, fp) in x: the slope of x's segment, 0 outside [xp[0], xp[-1]]."""
     if len(xp) < 2:
@@ -440,6 +450,7 @@ def interp_slope(x, xp, fp):
     return slope if np.ndim(x) else float(slope)
 
 
+@read_for_derivatives
 def interp_fp_cotangent(g, x, xp):
     """The cotangent of fp in np.interp(x, xp, fp) from the cotangent g of its value: each point's g
     shared between the two ends of its segment."""
@@ -453,6 +464,7 @@ def interp_fp_cotangent(g, x, xp):
     return cotangent
 
 
+@read_for_derivatives
 def product_of_others(x, z, axis=None, keepdims=False):
     """For each element of x, the product of the other elements reduced with it by z = np.prod(x, axis):
     z / x where x has no zeros, else from exclusive cumulative products (exact at zeros, where z / x
@@ -473,6 +485,7 @@ def product_of_others(x, z, axis=None, keepdims=False):
     return np.moveaxis((before * after).reshape(moved.shape), last, axes)
 
 
+@read_for_derivatives
 def cumprod_tangent(dx, x, z, axis):
     """The tangent of z = np.cumprod(x, axis): z * np.cumsum(dx / x) where x has no zeros, else from the
     partial derivatives themselves (exact at zeros, where dx / x is nan)."""
@@ -482,6 +495,7 @@ def cumprod_tangent(dx, x, z, axis):
     return along if axis is None else np.moveaxis(along, -1, axis)
 
 
+@read_for_derivatives
 def cumprod_cotangent(bz, x, z, axis):
     """The cotangent of x from that of z = np.cumprod(x, axis), exact at zeros as cumprod_tangent."""
     if np.all(x):
@@ -491,12 +505,14 @@ def cumprod_cotangent(bz, x, z, axis):
     return np.reshape(along, np.shape(x)) if axis is None else np.moveaxis(along, -1, axis)
 
 
+@read_for_derivatives
 def _axis_last(a, x, axis):
     """a, broadcast to x's shape, with the cumulative axis last (flattened for axis=None)."""
     a = np.broadcast_to(a, np.shape(x))
     return np.ravel(a) if axis is None else np.moveaxis(a, axis, -1)
 
 
+@read_for_derivatives
 def _cumprod_partials(x):
     """M[..., i, k] = ∂(prod of x[..., :i + 1]) / ∂x[..., k]: the product of x[..., j] over j <= i, j != k."""
     n = x.shape[-1]
@@ -787,15 +803,15 @@ def einsum_cotangent(subscripts, g, operands, i):
     return unbroadcast(np.einsum(",".join(terms) + "->" + result, *arrays), x)
 
 
+@read_for_derivatives
 def kron_cotangent(g, operands, i):
     """The cotangent of operands[i] (i = 0 or 1) from the cotangent g of np.kron(*operands)."""
     nd = max(np.ndim(v) for v in operands)
     shapes = [(1,) * (nd - np.ndim(v)) + np.shape(v) for v in operands]
-    g = np.reshape(g, [n for pair in zip(*shapes) for n in pair])
-    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[:2 * nd]
-    own, other = letters[i::2], letters[1 - i::2]
-    result = np.reshape(np.einsum(f"{letters},{other}->{own}", g, np.reshape(operands[1 - i], shapes[1 - i])),
-                        np.shape(operands[i]))
+    g = np.reshape(g, [n for pair in zip(shapes[0], shapes[1]) for n in pair])  # axes a0 b0 a1 b1 ...
+    axes = list(range(2 * nd))
+    moved = np.transpose(g, axes[1 - i::2] + axes[i::2])  # the other operand's axes first, then its own
+    result = np.reshape(np.tensordot(np.reshape(operands[1 - i], shapes[1 - i]), moved, nd), np.shape(operands[i]))
     return float(result) if isinstance(operands[i], float) else result
 
 
@@ -914,6 +930,7 @@ def none_holds(condlist):
     return np.logical_not(np.logical_or.reduce(np.broadcast_arrays(*condlist)))
 
 
+@read_for_derivatives
 def select_cotangents(g, condlist, choicelist):
     """The cotangents of the choices from the cotangent g of np.select(condlist, choicelist, ...): each
     takes g where its condition is the first that holds."""
@@ -932,6 +949,7 @@ def unsplit(g, pieces, axis):
     return np.concatenate([np.broadcast_to(part, np.shape(piece)) for part, piece in zip(parts, pieces)], axis)
 
 
+@read_for_derivatives
 def tensordot_cotangent(g, x, y, axes, i):
     """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of np.tensordot(x, y, axes)."""
     if np.ndim(axes) == 0:
@@ -949,6 +967,7 @@ def tensordot_cotangent(g, x, y, axes, i):
     return reshape_like(np.transpose(out, np.argsort(order)), (x, y)[i])
 
 
+@read_for_derivatives
 def cross_cotangent(g, x, y, i, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """The cotangent of x (i = 0) or y (i = 1) from the cotangent g of np.cross(x, y, ...):
     <g, x × y> = <x, y × g> = <y, g × x>, with 2-vectors as 3-vectors whose last component is 0."""
@@ -998,6 +1017,7 @@ def sinc_slope(x):
                     (np.cos(np.pi * safe) - np.sinc(safe)) / safe)
 
 
+@read_for_derivatives
 def sinc_curvature(x):
     """np.sinc's second derivative, (-pi sin(pi x) - 2 sinc'(x)) / x, by its series near 0 (-pi**2/3 at 0)."""
     small = np.abs(x) < 1e-3

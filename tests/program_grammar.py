@@ -73,6 +73,8 @@ CONSTRUCTS = {
     "nested_container": "nested tuples and lists `p[0][1]` (defect 4)",
     "nested_dict": "nested dicts `p['l1']['W']` and dict literals of differentiable values (defect 10)",
     "tuple_concatenation": "`(x, y) + (z,)` fed to NumPy or indexed (defect 12)",
+    "sequence_result": "a NumPy function's tuple or list result (svd, eigh, slogdet, split) put whole into two "
+                       "containers or handed twice to a lambda (its cotangent gathers from each use)",
     "int_index_arithmetic": "slices and indices computed from integers, `W[3 * b:]` (defect 9), also by a call "
                             "and with `^` and `>>`",
     "r_c": "`np.r_[...]` and `np.c_[...]` (defect 2)",
@@ -800,7 +802,8 @@ class Generator:
         kinds = [(self.s_assign, 4), (self.s_augmented, 2), (self.s_copy, 1), (self.s_if, 1),
                  (self.s_for, 2), (self.s_while, 1), (self.s_swap, 1), (self.s_self_assign, 1), (self.s_alias, 1),
                  (self.s_append, 1), (self.s_inplace, 2), (self.s_closure, 1), (self.s_lambda, 1),
-                 (self.s_dict_literal, 1), (self.s_early_return, 1), (self.s_int_local, 1), (self.s_layers, 1)]
+                 (self.s_dict_literal, 1), (self.s_early_return, 1), (self.s_int_local, 1), (self.s_layers, 1),
+                 (self.s_sequence_result, 1)]
         if self.scalar_only:
             kinds = [(k, w) for k, w in kinds if k in (self.s_assign, self.s_augmented, self.s_copy, self.s_if,
                                                       self.s_for, self.s_while, self.s_swap, self.s_self_assign,
@@ -1126,6 +1129,32 @@ class Generator:
         name = self.fresh()
         self.scope[name] = "V"
         return self.make(f"{d} = {{'a': {a}, 'b': {b}}}\n{name} = {d}['a'] * {d}['b']", defines={name: "V"})
+
+    def s_sequence_result(self, in_loop):
+        """`z = np.linalg.svd(...)` (a tuple) or `np.split(...)` (a list), then z whole in two containers or
+        handed twice to a lambda, and a part of it read through each."""
+        if in_loop or not self.on("sequence_result"):
+            return None
+        matrix = self.expr("M", 1)
+        a, z, name = self.fresh("m"), self.fresh("z"), self.fresh()
+        square = f"{a} @ {a}.T + np.eye(2)"  # symmetric positive definite, 2 × 2
+        producer, part, shape = self.rng.choice([
+            (f"np.linalg.svd({a} + 3.0 * np.eye(2, 3), full_matrices=False)", "[1]", "W"),
+            (f"np.linalg.eigh({square})", "[0]", "W"),
+            (f"np.linalg.slogdet({square})", "[1]", "S"),
+            (f"np.split({a}, 2)", "[1][0]", "V")])
+        extra = self.expr(shape, 1)
+        if self.on("lambda") and self.chance(0.5):
+            self.uses.add("lambda")
+            pick = self.fresh("pick")
+            use = f"{pick} = lambda t: t{part}\n{name} = {pick}({z}) * {extra} + {pick}({z})"
+        else:
+            pair, other = self.fresh("pair"), self.fresh("other")
+            use = (f"{pair} = [{z}, {extra}]\n{other} = ({z}, 2.0)\n"
+                   f"{name} = {pair}[0]{part} * {pair}[1] + {other}[0]{part} * {other}[1]")
+        self.uses.add("sequence_result")
+        self.scope[name] = shape
+        return self.make(f"{a} = {matrix}\n{z} = {producer}\n{use}", defines={name: shape})
 
     def s_layers(self, in_loop):
         """Layers of different widths through one helper: `for W in layers: h = act(h @ W)`."""

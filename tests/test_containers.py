@@ -147,7 +147,35 @@ def appended_then_summed(x):
     return np.sum(xs) * xs[0]
 
 
+def singular_values_summed(z):
+    return np.sum(z[1])
+
+
+def svd_handed_whole_twice(a):  # the tuple's cotangent gathers from two calls: `+` would join the tuples
+    z = np.linalg.svd(a)
+    return singular_values_summed(z) + 2.0 * singular_values_summed(z)
+
+
+def eigh_in_two_lists(a):
+    z = np.linalg.eigh(a)
+    t = [z, a]
+    u = [z, a * 2.0]
+    return np.sum(t[0][0] ** 2) + np.sum(u[0][0]) * np.sum(u[1])
+
+
+def split_in_two_tuples(x):
+    parts = np.split(x, 2)
+    first, second = (parts, 1.0), (parts, x[0])
+    return np.sum(first[0][0] * second[0][1]) + np.sum(second[0][0]) * second[1]
+
+
+SYMMETRIC = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, -0.3], [0.1, -0.3, 3.0]])
+
+
 @pytest.mark.parametrize("f, args, wrt", [
+    (svd_handed_whole_twice, (SYMMETRIC + np.diag([0.0, 0.5, 1.0]),), 0),
+    (eigh_in_two_lists, (SYMMETRIC,), 0),
+    (split_in_two_tuples, (np.array([0.3, -1.2, 0.5, 2.0]),), 0),
     (tuple_result_summed, (1.3,), 0),
     (sum_of_parameters, ((np.array([1.0, 2.0]), np.array([0.5, -1.0])),), 0),
     (sum_of_parameters, ([np.array([1.0, 2.0]), np.array([0.5, -1.0])],), 0),

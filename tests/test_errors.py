@@ -131,6 +131,18 @@ def test_call_without_rule_or_source():
     assert "register" in err.hint
 
 
+def outer_by_ufunc_method(x):
+    return np.sum(np.multiply.outer(x, x) ** 2)
+
+
+@pytest.mark.parametrize("transform, kind", [(sd.jvp, "derivative"), (sd.grad, "adjoint")])
+def test_a_ufunc_method_without_rule(transform, kind):
+    """A ufunc's method (np.multiply.outer) is refused by its NumPy name (its __module__ is None, on
+    which the hint once crashed with AttributeError)."""
+    raises_at(sd.NonDifferentiableError, outer_by_ufunc_method, "np.multiply.outer(x, x)", transform=transform,
+              match=f"no {kind} rule for np.multiply.outer")
+
+
 def calls_a_parameter(x, loss=np.square):
     return np.sum(loss(x))
 

@@ -63,7 +63,10 @@ _PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file_
 def is_library_function(fn):
     """Whether fn comes from an installed package, the standard library or sourcediff itself. sourcediff
     never reads a library's source (it is written for speed and robustness, not for differentiation): a
-    library function is differentiated through its rule, or refused."""
+    library function is differentiated through its rule, or refused. sourcediff's helpers marked
+    read_for_derivatives are read as a user's function is."""
+    if getattr(fn, "sd_read_for_derivatives", False):
+        return False
     path = os.path.realpath(fn.__code__.co_filename)
     return path.startswith((_STDLIB, _PACKAGE)) or not {"site-packages", "dist-packages"}.isdisjoint(path.split(os.sep))
 

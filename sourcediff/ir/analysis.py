@@ -230,6 +230,12 @@ def _is_sequence(value, sequences):
     return False
 
 
+# the NumPy functions with rules whose result is a tuple or list (tests/test_rules.py checks each rule's
+# samples against it): their cotangents are added part by part, never with `+`, which joins tuples
+SEQUENCE_RESULTS = frozenset({"np.split", "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "np.gradient",
+                              "np.linalg.eigh", "np.linalg.slogdet", "np.linalg.svd", "np.shape"})
+
+
 def numeric_variables(fdef, sequences):
     """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
     them is a number, a NumPy or math call, an element of an array, or arithmetic, which gives a
@@ -255,7 +261,7 @@ def _is_numeric(value, numeric, sequences):
         return True
     if isinstance(value, gast.Call):
         spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
-        return spelled.startswith(("np.", "math.")) and not spelled.startswith(("np.split", "np.shape"))
+        return spelled.startswith(("np.", "math.")) and spelled not in SEQUENCE_RESULTS
     return False
 
 

@@ -35,7 +35,7 @@ def describe(value, key):
 def no_rule_hint(value, key, register):
     """What to do about a value without a rule (key: its primitive, None where a variable names the
     function called); register names the function that registers one."""
-    if getattr(key, "__module__", "").startswith("sourcediff."):
+    if (getattr(key, "__module__", None) or "").startswith("sourcediff."):  # a ufunc's method has None
         return ("sourcediff differentiates its own generated code where its helpers have rules (docs/higher-order.md "
                 "lists what nests): this one has none yet")
     if key is None and isinstance(value, gast.Call) and isinstance(value.func, gast.Name):

@@ -3,12 +3,16 @@
 Regenerate with `python -m sourcediff.rules.catalog > docs/supported.md`.
 """
 import builtins
+import inspect
 import math
+import textwrap
 
 import astor
 import gast
 import numpy as np
 
+from ..ir.mutation import FOLLOWED_AT, ufunc_at
+from ..ir.normalize import ITERATOR_BUILTINS
 from . import RULES, rule_for, spelling
 from .linalg import ASSUMPTIONS
 
@@ -100,9 +104,34 @@ def second_order_gaps(templates="tangents"):
                 if isinstance(node, gast.Call):
                     for module in (np, math):  # M in a template is either
                         called = _resolved(node.func, template.scope, module)
-                        if callable(called) and not _differentiable(called):
-                            gaps.setdefault(rule.name, set()).add(spelling(called))
-    return {name: sorted(helpers) for name, helpers in sorted(gaps.items())}
+                        if callable(called):
+                            gaps.setdefault(rule.name, set()).update(_undifferentiable(called))
+    return {name: sorted(helpers) for name, helpers in sorted(gaps.items()) if helpers}
+
+
+def _undifferentiable(obj, seen=None):
+    """The spellings of what a call of obj reaches that forward mode cannot follow: obj itself, or for a
+    helper read for its derivatives, what its source calls (transitively)."""
+    if any(obj is f for f in ITERATOR_BUILTINS) or ufunc_at(obj) in FOLLOWED_AT:  # rewritten by normalization
+        return set()
+    if not getattr(obj, "sd_read_for_derivatives", False):
+        return set() if _differentiable(obj) else {spelling(obj)}
+    seen = set() if seen is None else seen
+    if obj in seen:
+        return set()
+    seen.add(obj)
+    tree = gast.parse(textwrap.dedent(inspect.getsource(obj)))
+    missing = set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Call):
+            called = _resolved(node.func, obj.__globals__, np)
+            if callable(called) and not isinstance(called, type(np)) and not _is_exception(called):
+                missing |= _undifferentiable(called, seen)
+    return missing
+
+
+def _is_exception(obj):
+    return isinstance(obj, type) and issubclass(obj, BaseException)
 
 
 def _differentiable(obj):
@@ -125,6 +154,14 @@ def _resolved(node, scope, module):
         base = _resolved(node.value, scope, module)
         return getattr(base, node.attr, None) if base is not None else None
     return None
+
+
+def _except(gaps, templates):
+    """The end of a sentence on second derivatives: the primitives whose templates call a helper without rules."""
+    if not gaps:
+        return "."
+    return (f" except these, whose {templates} calls a helper without rules of its own yet (refused, naming the "
+            "helper): " + ", ".join(f"`{name}` ({', '.join(helpers)})" for name, helpers in gaps.items()) + ".")
 
 
 def tangent_text(template):
@@ -155,15 +192,12 @@ def catalog():
                        f"| {adjoint_text} |")
     out += ["", "The `scipy.*` rules register only when SciPy is installed.", "",
             "## Where a derivative does not exist", ""] + [f"- {text}" for text in ASSUMPTIONS]
-    gaps = second_order_gaps()
     out += ["", "## Second derivatives", "",
-            "Every primitive above has second derivatives (sd.hvp, sd.hessian, sd.jvp of sd.jvp, docs/higher-order.md) "
-            "except these, whose tangent calls a helper without rules of its own yet (refused, naming the helper): "
-            + ", ".join(f"`{name}` ({', '.join(helpers)})" for name, helpers in gaps.items()) + ".", "",
+            "Every primitive above has second derivatives (sd.hvp, sd.hessian, sd.jvp of sd.jvp, docs/higher-order.md)"
+            + _except(second_order_gaps(), "tangent") + " Helpers that are written in primitives with rules are "
+            "differentiated by reading their source, as your functions are (`runtime.read_for_derivatives`).", "",
             "sd.jvp of a vjp or gradient function (forward mode over the generated reverse-mode code) follows every "
-            "primitive above except these, whose adjoint calls a helper without rules of its own yet (refused, "
-            "naming the helper): " + ", ".join(f"`{name}` ({', '.join(helpers)})"
-                                               for name, helpers in second_order_gaps("adjoints").items()) + "."]
+            "primitive above" + _except(second_order_gaps("adjoints"), "adjoint")]
     inactive = [f"`{r.name}`" for r in rules if r.inactive]
     out += ["", "## Primitives without a derivative", "",
             "Their results carry no derivative (shapes, counts, comparisons, rounding, constructors): "

@@ -7,7 +7,7 @@ no derivative the rules assume what users usually do (ASSUMPTIONS, listed in doc
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..runtime import cotangent_at, expand_reduced, unbroadcast, zeros_like
+from ..runtime import cotangent_at, expand_reduced, read_for_derivatives, unbroadcast, zeros_like
 from .registry import adjoint, array_cotangent, d, declare_linear, tangent
 
 
@@ -44,11 +44,13 @@ declare_linear(transposed)
 array_cotangent(transposed)
 
 
+@read_for_derivatives
 def diagonal_matrix(v):
     """The diagonal matrices holding a stack of vectors."""
     return np.expand_dims(v, -1) * np.eye(np.shape(v)[-1])
 
 
+@read_for_derivatives
 def diagonal(a):
     return np.diagonal(a, axis1=-2, axis2=-1)
 
@@ -59,6 +61,7 @@ def symmetric_input(a, UPLO="L"):
     return np.tril(lower) + transposed(np.tril(lower, -1))
 
 
+@read_for_derivatives
 def symmetric_cotangent(m, UPLO="L"):
     """The cotangent of a from m, the cotangent of symmetric_input(a, UPLO): the adjoint of that map."""
     lower = np.tril(m) + np.tril(transposed(m), -1)
@@ -78,24 +81,43 @@ def symmetric_input_adjoint(z, a, UPLO="L"):
 array_cotangent(symmetric_input)
 
 
+@read_for_derivatives
 def lower_half(m):
     """The lower triangle of m with its diagonal halved: the part X of X + Xᵀ that is lower triangular."""
     return np.tril(m) - 0.5 * m * np.eye(np.shape(m)[-1])
 
 
+@read_for_derivatives
 def sandwich_solve(l, m):
     """l⁻¹ m l⁻ᵀ."""
     return transposed(np.linalg.solve(l, transposed(np.linalg.solve(l, m))))
 
 
+@read_for_derivatives
 def inverse_gaps(w):
     """F[i, j] = 1 / (w[j] - w[i]) off the diagonal and 0 on it (infinite for a repeated value: the
     vectors' derivatives do not exist there)."""
-    eye = np.eye(np.shape(w)[-1])
+    return reciprocal_off_diagonal(np.expand_dims(w, -2) - np.expand_dims(w, -1))
+
+
+def reciprocal_off_diagonal(gaps):
+    """1 / gaps off the diagonal of the last two axes and 0 on it (infinite where an off-diagonal gap is 0)."""
+    eye = np.eye(np.shape(gaps)[-1])
     with np.errstate(divide="ignore"):
-        return (1.0 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
+        return (1.0 - eye) / (gaps + eye)
 
 
+@tangent(reciprocal_off_diagonal)
+def reciprocal_off_diagonal_tangent(z, gaps):  # d(1/g) = -dg / g², and 0 on the diagonal, where z is
+    d[z] = -(z * z) * d[gaps]
+
+
+@adjoint(reciprocal_off_diagonal)
+def reciprocal_off_diagonal_adjoint(z, gaps):
+    d[gaps] = unbroadcast(-(z * z) * d[z], gaps)
+
+
+@read_for_derivatives
 def reached(g, i):
     """Part i of the cotangent g of a tuple output, or None where nothing reached it (every part of
     these outputs is an array, so a float 0.0 is the zero a cotangent starts as)."""
@@ -105,6 +127,7 @@ def reached(g, i):
 
 # --- norms -----------------------------------------------------------------------------------------
 
+@read_for_derivatives
 def norm_gradient(x, z, ord, axis, keepdims):
     """The derivative of z = np.linalg.norm(x, ord, axis, keepdims) with respect to each element of x."""
     x = np.asarray(x, dtype=float)
@@ -130,11 +153,13 @@ def norm_gradient(x, z, ord, axis, keepdims):
     return sign * tied_share(np.sum(np.abs(x), axis=cols, keepdims=True) == zk, (rows,))  # ord = ±inf: rows
 
 
+@read_for_derivatives
 def tied_share(mask, axes):
     """The weight of each element the max (min) of a reduction over axes picked, shared among ties."""
     return mask / np.sum(mask, axis=axes, keepdims=True)
 
 
+@read_for_derivatives
 def singular_gradient(x, axes, ord):
     """The derivative of the nuclear norm (U Vᵀ), or of the largest (ord=2) or smallest (ord=-2)
     singular value (u vᵀ of its singular vectors), of the matrices of x spanning axes."""
@@ -216,6 +241,7 @@ def pinv_adjoint(z, x, rcond=None, rtol=None):
     d[x] = pinv_cotangent(x, z, d[z])
 
 
+@read_for_derivatives
 def pinv_tangent(a, p, da):
     """The tangent of p = pinv(a) at constant rank: -p da p + p pᵀ daᵀ (I - a p) + (I - p a) daᵀ pᵀ p."""
     dat, pt = transposed(da), transposed(p)
@@ -223,6 +249,7 @@ def pinv_tangent(a, p, da):
             + (np.eye(np.shape(a)[-1]) - p @ a) @ dat @ pt @ p)
 
 
+@read_for_derivatives
 def pinv_cotangent(a, p, g):
     """The cotangent of a from the cotangent g of p = pinv(a): the adjoint of pinv_tangent."""
     gt, pt = transposed(g), transposed(p)
@@ -240,23 +267,34 @@ def matrix_power_adjoint(z, x, n):
     d[x] = matrix_power_cotangent(x, n, d[z])
 
 
+@read_for_derivatives
 def matrix_power_tangent(a, n, da):
     """The sum over k < |n| of b^k db b^(|n|-1-k), with b = a, db = da (n >= 0) or b = a⁻¹, db = -b da b."""
     if n < 0:
         a = np.linalg.inv(a)
         da = -(a @ da @ a)
-    powers = _powers(a, abs(n))
-    return sum((powers[k] @ da @ powers[abs(n) - 1 - k] for k in range(abs(n))), 0.0 * da)
+    return _sandwiched(_powers(a, abs(n)), da, abs(n))
 
 
+@read_for_derivatives
 def matrix_power_cotangent(a, n, g):
     """The adjoint of matrix_power_tangent."""
     b = np.linalg.inv(a) if n < 0 else a
     powers = [transposed(p) for p in _powers(b, abs(n))]
-    gb = sum((powers[k] @ g @ powers[abs(n) - 1 - k] for k in range(abs(n))), 0.0 * g)
+    gb = _sandwiched(powers, g, abs(n))
     return -(transposed(b) @ gb @ transposed(b)) if n < 0 else gb
 
 
+@read_for_derivatives
+def _sandwiched(powers, m, n):
+    """The sum over k < n of powers[k] @ m @ powers[n - 1 - k] (zeros for n = 0)."""
+    total = 0.0 * m
+    for k in range(n):
+        total = total + powers[k] @ m @ powers[n - 1 - k]
+    return total
+
+
+@read_for_derivatives
 def _powers(a, n):
     """[a⁰, a¹, ..., a^(n-1)], stacked like a."""
     powers = [np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a))]
@@ -287,12 +325,14 @@ def eigh_adjoint(z, x, UPLO="L"):
     d[x] = symmetric_cotangent(eigh_cotangent(d[z], z), UPLO)
 
 
+@read_for_derivatives
 def eigh_tangent(w, v, da):
     """(dw, dv) for a = v diag(w) vᵀ: with p = vᵀ da v, dw = diag(p) and dv = v (F ∘ p), F the inverse gaps."""
     p = transposed(v) @ da @ v
     return diagonal(p), v @ (inverse_gaps(w) * p)
 
 
+@read_for_derivatives
 def eigh_cotangent(g, z):
     """v (diag(bw) + F ∘ (vᵀ bv)) vᵀ from the cotangent g = (bw, bv) of z = (w, v). Without bv the gaps
     are not needed, so eigenvalues alone are differentiable where they repeat."""
@@ -313,6 +353,7 @@ def svd_adjoint(z, x, full_matrices=True, compute_uv=True):
     d[x] = svd_cotangent(d[z], z) if compute_uv else singular_values_cotangent(d[z], x)
 
 
+@read_for_derivatives
 def reduced_factors(z):
     """(u, s, v) of an svd result, refusing the non-unique extra columns of full_matrices=True."""
     u, s, vh = z
@@ -323,6 +364,7 @@ def reduced_factors(z):
     return u, s, transposed(vh)
 
 
+@read_for_derivatives
 def svd_tangent(z, da):
     """(du, ds, dvh) for a = u diag(s) vᵀ (Townsend, 2016), with p = uᵀ da v and F[i, j] = 1/(s_j² - s_i²)."""
     u, s, v = reduced_factors(z)
@@ -334,6 +376,7 @@ def svd_tangent(z, da):
     return du, diagonal(p), transposed(dv)
 
 
+@read_for_derivatives
 def svd_cotangent(g, z):
     """The cotangent of a from the cotangent g = (bu, bs, bvh) of z = svd(a): the adjoint of svd_tangent.
     The parts for bu and bv divide by gaps and are left out where nothing reached them."""
@@ -354,12 +397,14 @@ def svd_cotangent(g, z):
     return u @ core @ transposed(v) + outside
 
 
+@read_for_derivatives
 def singular_values_tangent(a, da):
     """The tangent of np.linalg.svd(a, compute_uv=False): diag(uᵀ da v)."""
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     return np.sum(u * (da @ transposed(vh)), axis=-2)
 
 
+@read_for_derivatives
 def singular_values_cotangent(g, a):
     """u diag(g) vᵀ (g may be the 0.0 that stands for zeros)."""
     u, s, vh = np.linalg.svd(a, full_matrices=False)

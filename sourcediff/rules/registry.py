@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import gast
+import numpy as np
 
 from ..frontend.parse import canonical_name
 from ..frontend.parse import is_user_function as reads_as_user_code
@@ -115,6 +116,8 @@ def spelling(key):
 
 
 def own_spelling(key):
+    if isinstance(getattr(key, "__self__", None), np.ufunc):  # a ufunc's method: np.multiply.outer
+        return f"np.{key.__self__.__name__}.{key.__name__}"
     return OPERATOR_SPELLING.get(key) or canonical_name(key) or getattr(key, "__qualname__", repr(key))
 
 
@@ -136,8 +139,10 @@ def rule_for(obj):
 
 def is_user_function(obj):
     """Whether calls of obj are differentiated by reading its source: a function of the user's (or a
-    bound method or partial of one) without a rule (a library's function needs a rule)."""
-    return reads_as_user_code(obj) and rule_for(obj) is None
+    bound method or partial of one) without rules (a library's function needs them; a rule that only declares
+    linearity, as some of sourcediff's helpers read for their derivatives have, is not one)."""
+    rule = rule_for(obj)
+    return reads_as_user_code(obj) and (rule is None or not (rule.tangents or rule.adjoints or rule.inactive))
 
 
 def _rule(key):

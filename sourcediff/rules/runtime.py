@@ -115,6 +115,18 @@ def add_cotangents_adjoint(z, g, h):
 
 
 array_cotangent(unreduce)
+
+
+@tangent(copy_saved)
+def copy_saved_tangent(z, saved):  # a copy: the identity on values, so on tangents and cotangents
+    d[z] = copy_saved(d[saved])
+
+
+@adjoint(copy_saved)
+def copy_saved_adjoint(z, saved):
+    d[saved] = add_like(d[saved], saved, d[z])
+
+
 @tangent(add_at, constant=("index",))
 def add_at_tangent(z, g, x, index, value):  # on a copy: add_at writes into an array g in place
     d[z] = add_at(copy_saved(cotangent_like(d[g], g)), x, index, d[value])
@@ -127,7 +139,7 @@ def add_at_adjoint(z, g, x, index, value):
 
 
 # zero in one of the linear operands, zero out (a tangent template gets 0.0 for an operand without one)
-declare_linear(reduce_like, positions={0})
+declare_linear(reduce_like, copy_saved, positions={0})
 # vector-mode helpers that pass a tangent through linearly
 declare_linear(aligned, as_directions, tangent_item, matmul_directions_left, positions={0})
 declare_linear(matmul_directions_right, positions={1})

@@ -15,7 +15,7 @@ from scipy.special import digamma, erf, erfc, expit, gammaln, logit, logsumexp, 
 from scipy.stats import multivariate_normal, norm
 
 from ..errors import NonDifferentiableError
-from ..runtime import expand_reduced, unbroadcast
+from ..runtime import expand_reduced, read_for_derivatives, unbroadcast
 from .linalg import symmetric_cotangent, symmetric_input, transposed
 from .registry import F, adjoint, array_cotangent, d, declare_linear, inactive, rule_for, tangent
 
@@ -151,6 +151,7 @@ def multivariate_normal_logpdf_adjoint(z, x, mean=None, cov=1):
     d[cov] = gaussian_cov_cotangent(g, s, cov)
 
 
+@read_for_derivatives
 def precision_residual(x, mean, cov):
     """cov⁻¹ (x - mean) for each point (each row of x), refusing covariances given other than as a matrix."""
     if np.ndim(cov) != 2:
@@ -160,12 +161,14 @@ def precision_residual(x, mean, cov):
     return np.linalg.solve(cov, np.expand_dims(residual, -1))[..., 0]
 
 
+@read_for_derivatives
 def gaussian_cov_tangent(s, cov, dcov):
     """(sᵀ dcov s - tr(cov⁻¹ dcov)) / 2 for each point, dcov read through its lower triangle as scipy reads cov."""
     dcov = symmetric_input(dcov)
     return 0.5 * (np.sum(s * (s @ dcov), axis=-1) - np.trace(np.linalg.solve(cov, dcov)))
 
 
+@read_for_derivatives
 def gaussian_cov_cotangent(g, s, cov):
     """(Σ g s sᵀ - (Σ g) cov⁻¹) / 2 over the points, through cov's lower triangle."""
     rows = np.reshape(s, (-1, np.shape(s)[-1]))
@@ -204,9 +207,10 @@ def transposed_system(trans):
     return 0 if trans in (1, 2, "T", "C") else 1
 
 
+@read_for_derivatives
 def outer_columns(g, z):
     """g zᵀ, each column of g against each of z (one column where they are vectors)."""
-    return np.multiply.outer(g, z) if np.ndim(z) == 1 else g @ transposed(z)
+    return np.outer(g, z) if np.ndim(z) == 1 else g @ transposed(z)
 
 
 declare_linear(gaussian_cov_tangent, positions={2})  # zero derivatives in, zero out
