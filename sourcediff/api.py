@@ -10,7 +10,7 @@ from .derivation import Derivation, collector_paused
 from .emit import compile_source
 from .modes.checkpoint import checkpoint_option
 from .errors import SourceDiffError
-from .frontend.parse import function_name, unbind
+from .frontend.parse import arguments_in_order, function_name, unbind
 from .rules import registry
 from .runtime import is_integral
 from .structure import flatten, leaves, map_leaves
@@ -50,13 +50,21 @@ _CACHE = RecentlyUsed(128)  # function -> {(mode, wrt, options): (Derivation, ge
 
 
 def _signature(f):
-    """The signature of what a caller passes to f: a bound method's or partial's fixed parameters left out."""
+    """The signature of what a caller passes to f and its derivatives: a bound method's or partial's fixed
+    parameters left out, positional-only and keyword-only parameters ordinary ones (as the derivatives take
+    them: see frontend.parse.parse_function)."""
     try:
         function, bound = unbind(f)
         signature = inspect.signature(function)
     except (TypeError, ValueError):
         raise SourceDiffError(f"cannot read the parameters of {f!r}") from None
-    return signature.replace(parameters=[p for p in signature.parameters.values() if p.name not in bound])
+    kept = [p for p in signature.parameters.values() if p.name not in bound]
+    ordinary = [p.replace(kind=p.POSITIONAL_OR_KEYWORD) if p.kind in (p.POSITIONAL_ONLY, p.KEYWORD_ONLY) else p
+                for p in kept]
+    try:
+        return signature.replace(parameters=ordinary)
+    except ValueError:  # a keyword-only parameter without a default after one with: refused where f is read
+        return signature.replace(parameters=kept)
 
 
 def _parameters(f):
@@ -67,7 +75,18 @@ def _positional(signature, args, kwargs):
     """f's arguments, given by position and by name, as positions (its defaults filled in)."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
-    return bound.args
+    return arguments_in_order(bound)
+
+
+def call_in_order(f, args):
+    """f called with args in the order of its parameters, as its derivatives take them: those past its
+    positional parameters go to its keyword-only ones by name."""
+    params = list(inspect.signature(f).parameters.values())
+    count = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    if len(args) <= count or any(p.kind is p.VAR_POSITIONAL for p in params):
+        return f(*args)
+    named = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+    return f(*args[:count], **dict(zip(named, args[count:])))
 
 
 def _has_defaults(f):
@@ -208,7 +227,7 @@ def jvp(f, wrt=0):
 def require_fit(generated, f, args, followed_by="", given=True, kwargs=None):
     """Raise a TypeError saying what the generated function takes when args (and kwargs) do not fit the
     parameters of f (or the tangents or cotangent after them are missing: given False)."""
-    signature = inspect.signature(f)
+    signature = _signature(f)
     try:
         signature.bind(*args, **(kwargs or {}))
     except TypeError as exc:
@@ -524,8 +543,8 @@ def compare_with_finite_differences(f, args, wrt=None, *, modes=("forward", "rev
     rows = []
     for trial in range(directions):
         tangents = [map_leaves(lambda leaf: _random_like(rng, leaf), args[p]) for p in positions]
-        numeric = (flatten(f(*_shift(args, positions, tangents, eps)))
-                   - flatten(f(*_shift(args, positions, tangents, -eps)))) / (2 * eps)
+        numeric = (flatten(call_in_order(f, _shift(args, positions, tangents, eps)))
+                   - flatten(call_in_order(f, _shift(args, positions, tangents, -eps)))) / (2 * eps)
         if forward is not None:
             exact = flatten(forward(*args, *tangents)[1])
             error = np.abs(exact - numeric)
@@ -534,7 +553,7 @@ def compare_with_finite_differences(f, args, wrt=None, *, modes=("forward", "rev
             rows.extend(("forward", trial, f"output {i}", exact[i], numeric[i], error[i], excess[i] <= 0)
                         for i in shown)
         if backward is not None:
-            value = f(*args)
+            value = call_in_order(f, args)
             cotangent = map_leaves(lambda leaf: _random_like(rng, leaf), value)
             _, cotangents = backward(*args, cotangent)
             exact = sum(float(flatten(c) @ flatten(t)) for c, t in zip(cotangents, tangents))

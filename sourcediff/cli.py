@@ -20,7 +20,7 @@ import gast
 import numpy as np
 
 from . import __version__
-from .api import compare_with_finite_differences, format_comparison, forward_gradient_options, resolve_wrt
+from .api import call_in_order, compare_with_finite_differences, format_comparison, forward_gradient_options, resolve_wrt
 from .derivation import Derivation, collector_paused
 from .emit import to_source
 from .errors import SourceDiffError, UnsupportedSyntaxError
@@ -226,7 +226,7 @@ def _check(options, argv):
         raise UsageError(f"--args {options.args!r}: {exc}") from None
     try:
         with np.errstate(all="ignore"):
-            value = fn(*copy.deepcopy(args))
+            value = call_in_order(fn, copy.deepcopy(args))
     except Exception as exc:
         raise UsageError(f"{fn.__qualname__}({options.args}) raised {type(exc).__name__}: {exc}") from None
     if not np.all(np.isfinite(flatten(value))):

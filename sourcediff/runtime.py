@@ -281,6 +281,32 @@ def factor_cotangent(g, x, n):
     return unbroadcast(g * n, x)
 
 
+@read_for_derivatives
+def factor_cotangent_along(g, x, n, dn):
+    """The change of factor_cotangent(g, x, n) along a tangent dn of n: none where n repeats a list, else g * dn
+    summed to x's shape (mixed second derivatives, sd.jvp(sd.vjp(f, 0), 1) of x * s)."""
+    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+        return 0.0
+    return unbroadcast(g * dn, x)
+
+
+@read_for_derivatives
+def factor_spread_along(b, g, x, n, dn):
+    """The change of factor_spread(b, g, x, n) along a tangent dn of n: none where n repeats a list."""
+    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+        return 0.0
+    return unbroadcast(broadcast_like(b, g) * dn, g)
+
+
+@read_for_derivatives
+def factor_cotangent_of_n(b, g, x, n):
+    """The cotangent of n from the cotangent b of factor_cotangent(g, x, n): none where n repeats a list, else
+    the sum of b (spread to g's shape) times g, to n's shape (g may be the 0.0 that stands for zeros)."""
+    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)) or type(g) is float and g == 0.0:
+        return 0.0
+    return unbroadcast(broadcast_like(b, g) * g, n)
+
+
 def unrepeat(g, count):
     """The cotangent of a list or tuple x of count elements from the cotangent g of x * n: the sum of
     g's n slices of count parts."""

@@ -8,6 +8,8 @@ import inspect
 
 import numpy as np
 
+from .frontend.parse import arguments_in_order
+
 HELP = """SPEC gives every argument without a default, as name=value separated by commas:
   (d1, d2, ...)            a random array of that shape (standard normal); () a random float
   uniform(low, high, (d1, ...))  a random array with values uniform between low and high
@@ -35,7 +37,7 @@ def parse_spec(spec, fn, rng):
     except TypeError as exc:
         raise SpecError(f"does not fit {fn.__qualname__}: {exc}") from None
     bound.apply_defaults()
-    return bound.args
+    return arguments_in_order(bound)
 
 
 def _value(node, rng):

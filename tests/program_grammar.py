@@ -61,6 +61,7 @@ CONSTRUCTS = {
     "fancy_read": "reading through integer arrays and boolean masks, also masks combined with `|`",
     "helper_call": "calls between user functions of the module, positional",
     "keywords_defaults": "calls with keyword arguments and defaulted parameters",
+    "keyword_only": "a helper's defaulted parameter keyword-only (`def h(a0, *, a1=0.5)`), passed by name or left out",
     "loop_call_shapes": "a helper called in a loop on arguments whose shape changes between iterations (defect 11)",
     "lambda": "lambdas, in the function and at module level, called (defect 8)",
     "lambda_entry": "the differentiated function itself is a lambda (`f = lambda x, s: ...`, defect 8)",
@@ -1226,6 +1227,9 @@ class Generator:
         body = [self.statement() for _ in range(self.rng.randint(0, 2))]
         final = self.expr(returns, 2)
         header = ", ".join(f"{p}={defaults[p]}" if p in defaults else p for p, _ in params)
+        if defaults and len(params) > 1 and self.on("keyword_only") and self.chance(0.5):  # callers name it
+            header = header.replace(f"{params[-1][0]}=", f"*, {params[-1][0]}=")
+            self.uses.add("keyword_only")
         fn = Function(f"def {name}({header}):", body, returns, final=final, constructs=set(self.uses))
         self.uses = set()
         self.helpers.append((name, params, defaults, returns))

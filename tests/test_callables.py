@@ -513,6 +513,46 @@ def test_a_function_parameter_with_a_default():
     check_modes(f, 0.4, 0.9, wrt=1)
 
 
+def penalised(w, X, *, l2=0.1):
+    return np.sum(np.tanh(X @ w) ** 2) + l2 * np.sum(w * w)
+
+
+def positional_only_sine(w, /, scale):
+    return scale * np.sum(np.sin(w))
+
+
+def calls_with_keyword_only(w, X):
+    def inner(t, *, c=2.0):
+        return c * t * t
+    g = lambda t, *, c=3.0: c * t  # noqa: E731
+    return penalised(w, X, l2=0.3) + penalised(w, X) + np.sum(inner(w) + inner(w, c=0.5) + g(w, c=1.5))
+
+
+W0, X0 = np.array([0.3, -0.7, 1.1]), np.array([[0.5, -1.0, 0.2], [1.5, 0.3, -0.4]])
+
+
+@pytest.mark.parametrize("f, args", [(penalised, (W0, X0)), (positional_only_sine, (W0, 2.0)),
+                                     (calls_with_keyword_only, (W0, X0))])
+def test_keyword_only_and_positional_only_parameters(f, args):
+    """`def f(w, X, *, l2=0.1)` and `def f(w, /, scale)` (and nested defs and lambdas with keyword-only
+    parameters, called by name): once refused, now read as ordinary parameters, which the derivatives take
+    by position and by name."""
+    check_modes(f, *args)
+
+
+def test_keyword_only_arguments_given_by_name():
+    expected = finite_difference_gradient(lambda w: penalised(w, X0, l2=0.5), (W0,), 0)
+    np.testing.assert_allclose(sd.grad(penalised)(W0, X0, l2=0.5), expected, rtol=1e-6, atol=1e-7)
+    value, gradient = sd.value_and_grad(penalised)(W0, X0, l2=0.5)
+    assert value == pytest.approx(penalised(W0, X0, l2=0.5))
+    np.testing.assert_allclose(gradient, expected, rtol=1e-6, atol=1e-7)
+    _, cotangent = sd.vjp(penalised)(W0, X0, 2.0, l2=0.5)
+    np.testing.assert_allclose(cotangent, 2.0 * expected, rtol=1e-6, atol=1e-7)
+    direction = np.array([1.0, -0.5, 2.0])
+    value, tangent = sd.jvp(penalised)(W0, X0, direction, l2=0.5)
+    assert tangent == pytest.approx(expected @ direction, rel=1e-6)
+
+
 def doubled_first(x):
     doubled_first = x[0] * 2.0
     return doubled_first

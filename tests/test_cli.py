@@ -434,6 +434,15 @@ def test_check_takes_given_arrays_and_uniform_ranges(capsys, tmp_path):
                    "uniform(0.5, 2, (3,)) for positive values\n")
 
 
+def test_check_a_function_with_a_keyword_only_parameter(capsys, tmp_path):
+    path = tmp_path / "penalised.py"
+    path.write_text("import numpy as np\n\n\ndef loss(w, X, *, l2=0.1):\n"
+                    "    return np.sum(np.tanh(X @ w) ** 2) + l2 * np.sum(w * w)\n")
+    for spec in ("w=(3,), X=(4, 3)", "w=(3,), X=(4, 3), l2=0.5"):
+        status, out, _ = run(capsys, "check", path, "loss", "--args", spec)
+        assert status == 0 and out.splitlines()[-1] == "all 6 comparisons agree"
+
+
 def test_check_fails_where_the_derivative_disagrees(capsys, tmp_path):
     path = tmp_path / "staircase.py"
     path.write_text("import numpy as np\n\n\ndef staircase(x, n):\n    return np.floor(n * x) + x\n")

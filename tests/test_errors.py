@@ -131,6 +131,18 @@ def test_call_without_rule_or_source():
     assert "register" in err.hint
 
 
+def keyword_only_without_default(x, a=1.0, *, b):
+    return x * a * b
+
+
+def test_a_keyword_only_parameter_without_default_after_a_default():
+    """Keyword-only parameters are read as ordinary ones (in order); one without a default after a parameter
+    with a default has no such spelling."""
+    err = raises_at(sd.UnsupportedSyntaxError, keyword_only_without_default, "def keyword_only_without_default",
+                    match="the keyword-only parameter b has no default")
+    assert "give b a default" in err.hint
+
+
 def outer_by_ufunc_method(x):
     return np.sum(np.multiply.outer(x, x) ** 2)
 

@@ -57,10 +57,6 @@ def check_supported(parsed):
                 raise info.error(UnsupportedSyntaxError, node, "*args parameters are supported only in functions "
                                  "called by the differentiated one, and **kwargs parameters not at all",
                                  "name each parameter")
-            if args.posonlyargs or args.kwonlyargs:
-                raise info.error(UnsupportedSyntaxError, node,
-                                 "positional-only and keyword-only parameters are not supported",
-                                 "use ordinary parameters")
         if isinstance(node, gast.Call) and any(k.arg is None for k in node.keywords):
             raise info.error(UnsupportedSyntaxError, node, "**kwargs in a call is not supported",
                              "pass each keyword argument by name")

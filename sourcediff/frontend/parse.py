@@ -247,10 +247,11 @@ def function_name(fn):
         return ANONYMOUS
 
 
-def parse_function(fn):
+def parse_function(fn, ordinary_parameters=True):
     """Parse a Python function (or a bound method or partial of one) into a ParsedFunction, or raise
     UnsupportedSyntaxError. Parameters a bound method or partial fixes become free names denoting
-    their objects."""
+    their objects. With ordinary_parameters, the keyword-only and positional-only parameters of the
+    user's functions become ordinary ones, as the derivatives take them (native code keeps them)."""
     function, bound = unbind(inspect.unwrap(fn))
     if not inspect.isfunction(function):
         raise UnsupportedSyntaxError(
@@ -269,12 +270,44 @@ def parse_function(fn):
         node = lambda_definition(gast.ast_to_gast(lam), assigned)
     else:
         info, node = _parse_definition(function)
+    for definition in gast.walk(node) if ordinary_parameters and not is_generated(function) else ():
+        if isinstance(definition, (gast.FunctionDef, gast.Lambda)):
+            _as_ordinary_parameters(definition, info)
     if bound:
         remove_parameters(node, bound, info)
         node.name = getattr(fn, "__name__", node.name)  # a partial named after what it fixes
     if isinstance(fn, WithArity):
         _spell_out_vararg(node, fn.count)
     return ParsedFunction(fn, function, node, info, {**free_scope(function), **bound}, bound)
+
+
+def arguments_in_order(bound):
+    """The arguments of a bound signature (its defaults applied) in the order of the parameters, keyword-only
+    ones included: the positional arguments of the derivatives, which take them as ordinary parameters."""
+    values = []
+    for name, parameter in bound.signature.parameters.items():
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            values.extend(bound.arguments.get(name, ()))
+        elif name in bound.arguments:
+            values.append(bound.arguments[name])
+    return tuple(values)
+
+
+def _as_ordinary_parameters(definition, info):
+    """Positional-only and keyword-only parameters as ordinary ones, in order: the derivatives then take
+    them both ways, as every call the function accepts passes them. A keyword-only parameter without a
+    default after a parameter with one has no ordinary spelling, and is refused."""
+    args = definition.args
+    if not (args.posonlyargs or args.kwonlyargs):
+        return
+    required = [a.id for a, default in zip(args.kwonlyargs, args.kw_defaults) if default is None]
+    if required and (args.defaults or any(d is not None for d in args.kw_defaults)):
+        raise info.error(UnsupportedSyntaxError, definition,
+                         f"the keyword-only parameter {required[0]} has no default, but a parameter before it has "
+                         "one", f"give {required[0]} a default, or make it an ordinary parameter before the defaults")
+    args.args = args.posonlyargs + args.args + args.kwonlyargs
+    args.defaults = args.defaults + [d for d in args.kw_defaults if d is not None]
+    args.posonlyargs, args.kwonlyargs, args.kw_defaults = [], [], []
 
 
 def _parse_definition(function):

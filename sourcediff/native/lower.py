@@ -65,7 +65,7 @@ class Lowering:
         self.python = fn
         self.machine = machine
         self.addresses = names  # objects the code refers to by address: kept alive by the caller
-        self.parsed = parse_function(fn)
+        self.parsed = parse_function(fn, ordinary_parameters=False)
         self.fdef = self.parsed.node
         self.module = ir.Module(name=self.fdef.name)
         self.module.triple = machine.llvm.get_process_triple()

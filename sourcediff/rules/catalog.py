@@ -66,6 +66,10 @@ CONSTRUCTS = [
     ("`np.einsum` subscripts as a literal, a global string or a local variable that only holds one string", ""),
     ("calls to user functions (keyword arguments, defaults, recursion, other modules)",
      "each callee is transformed for the arguments that carry derivatives"),
+    ("keyword-only and positional-only parameters (`def f(w, X, *, l2=0.1)`, `def f(w, /, s)`), of the "
+     "differentiated function, its callees, nested `def`s and `lambda`s", "read as ordinary parameters in order: "
+     "the derivatives take them by position and by name; one without a default after a parameter with one is "
+     "refused"),
     ("nested `def`s and `lambda`s anywhere (assigned, called in place, passed to a helper), reading enclosing "
      "variables, nested at any depth", "a lambda becomes a def; a nested function is lifted in reverse mode"),
     ("a `lambda` as the function differentiated (`sd.grad(lambda x: ...)`, `f = lambda x: ...`)",

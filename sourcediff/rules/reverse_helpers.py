@@ -12,7 +12,8 @@ import copy
 import numpy as np
 
 from ..runtime import (add_at, add_like, appended_cotangent, cotangent_at, cotangent_like, diff_cotangent,
-                       dot_left_cotangent, dot_right_cotangent, embed_diagonal, factor_cotangent, factor_spread,
+                       dot_left_cotangent, dot_right_cotangent, embed_diagonal, factor_cotangent, factor_cotangent_along,
+                       factor_cotangent_of_n, factor_spread, factor_spread_along,
                        gathered, inner_left_cotangent, pad_cotangent, repeat_cotangent, reshape_like,
                        take_along_axis_cotangent, tile_cotangent,
                        inner_right_cotangent, joined_like, matmul_left_cotangent, matmul_right_cotangent, overwritten,
@@ -123,23 +124,25 @@ def summand_spread_adjoint(z, b, g, x, y, i):
     d[b] = add_like(d[b], b, summand_cotangent(d[z], x, y, i))
 
 
-@tangent(factor_cotangent, constant=("n",))  # n carries none in the code reverse mode generates
+@tangent(factor_cotangent)  # n carries a derivative in a mixed second derivative (x * s differentiated in s)
 def factor_cotangent_tangent(z, g, x, n):
-    d[z] = factor_cotangent(d[g], x, n)
+    d[z] = factor_cotangent(d[g], x, n) + factor_cotangent_along(g, x, n, d[n])
 
 
-@adjoint(factor_cotangent, constant=("n",))
+@adjoint(factor_cotangent)
 def factor_cotangent_adjoint(z, g, x, n):
     d[g] = add_like(d[g], g, factor_spread(d[z], g, x, n))
+    d[n] = add_like(d[n], n, factor_cotangent_of_n(d[z], g, x, n))
 
 
-@tangent(factor_spread, constant=("n",))
+@tangent(factor_spread)
 def factor_spread_tangent(z, b, g, x, n):
-    d[z] = factor_spread(d[b], g, x, n)
+    d[z] = factor_spread(d[b], g, x, n) + factor_spread_along(b, g, x, n, d[n])
 
 
-@adjoint(factor_spread, constant=("n",))
+@adjoint(factor_spread)
 def factor_spread_adjoint(z, b, g, x, n):
+    d[n] = add_like(d[n], n, factor_cotangent_of_n(b, d[z], x, n))
     d[b] = add_like(d[b], b, factor_cotangent(d[z], x, n))
 
 
@@ -380,5 +383,9 @@ declare_linear(cotangent_at, zero_at, overwritten, summand_cotangent, summand_sp
                tile_cotangent, repeat_cotangent, diff_cotangent, pad_cotangent, take_along_axis_cotangent,
                embed_diagonal, unpopped_cotangent, popped_parts, positions={0})
 declare_linear(placed_at, positions={2})
+# read for their derivatives: the linearity drops the terms of a zero tangent or cotangent
+declare_linear(factor_cotangent_along, positions={3})
+declare_linear(factor_spread_along, positions={4})
+declare_linear(factor_cotangent_of_n, positions={0, 1})
 declare_linear(matmul_left_cotangent, dot_left_cotangent, inner_left_cotangent, positions={0, 2})
 declare_linear(matmul_right_cotangent, dot_right_cotangent, inner_right_cotangent, positions={0, 1})
