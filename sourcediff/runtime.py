@@ -323,7 +323,7 @@ def summand_spread(b, g, x, y, i):
     (for two lists or tuples) or broadcast to (otherwise) the shape of the sum's cotangent g."""
     if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
         return placed_at(g, slice(None, len(x)) if i == 0 else slice(len(x), None), b)
-    return broadcast_like(b, g)
+    return _spread(b, g, np.broadcast_shapes(np.shape(x), np.shape(y)))
 
 
 def factor_spread(b, g, x, n):
@@ -331,7 +331,13 @@ def factor_spread(b, g, x, n):
     g's structure, or broadcast to g's shape and multiplied by n."""
     if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
         return repeated_cotangent(b, g, len(x))
-    return unbroadcast(broadcast_like(b, g) * n, g)
+    return unbroadcast(_spread(b, g, np.broadcast_shapes(np.shape(x), np.shape(n))) * n, g)
+
+
+def _spread(b, g, shape):
+    """b broadcast to the shape of the value whose cotangent g is: g's own, unless g is a number standing for
+    a larger value (the 0.0 a cotangent nothing reached starts as, or a number times an array n)."""
+    return broadcast_like(b, g) if np.shape(g) == shape else np.broadcast_to(b, shape)
 
 
 def repeated_cotangent(b, g, count):

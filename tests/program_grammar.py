@@ -1138,9 +1138,11 @@ class Generator:
             return None
         matrix = self.expr("M", 1)
         a, z, name = self.fresh("m"), self.fresh("z"), self.fresh()
-        square = f"{a} @ {a}.T + np.eye(2)"  # symmetric positive definite, 2 × 2
+        # symmetric positive definite, 2 × 2; apart from {a}, distinct eigenvalues and singular values (where two
+        # meet, as for a matrix of zeros, neither has a derivative)
+        square = f"{a} @ {a}.T + np.diag([1.0, 3.0])"
         producer, part, shape = self.rng.choice([
-            (f"np.linalg.svd({a} + 3.0 * np.eye(2, 3), full_matrices=False)", "[1]", "W"),
+            (f"np.linalg.svd({a} + np.array([[3.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), full_matrices=False)", "[1]", "W"),
             (f"np.linalg.eigh({square})", "[0]", "W"),
             (f"np.linalg.slogdet({square})", "[1]", "S"),
             (f"np.split({a}, 2)", "[1][0]", "V")])

@@ -583,6 +583,26 @@ def product_of_parts(x, c):
 VJP_OF_PARTS = sd.vjp(product_of_parts, (0, 1))
 
 
+SCALES = np.array([0.5, -0.25, 1.5])
+
+
+def returns_early_past_a_lambda(x, s):  # found by the fuzzer (seed 400000269, mode vjp_of_vjp)
+    scaled = lambda t: SCALES * t  # noqa: E731
+    v = scaled(np.cos(x)) * 2.0 + np.cos(x)
+    if x[1] < 0.2:
+        return np.sum(x / np.exp(np.tanh(x))) * s
+    return np.sum(x) * s - 0.75 * np.sum(v)
+
+
+VJP_OF_EARLY_RETURN = sd.vjp(returns_early_past_a_lambda, (0, 1))
+
+
+def first_cotangent_of_early_return(x, s):
+    """On the early return, the cotangent of the lambda's value is the 0.0 nothing reached, which
+    the transposes of the vjp's helpers (factor_spread) once broadcast to its shape: ValueError."""
+    return np.sum(VJP_OF_EARLY_RETURN(x, s, 1.0)[1][0] * np.array([0.3, -0.2, 0.5]))
+
+
 def first_cotangent_of_scalar_recurrence(x, s):
     return VJP_OF_SCALAR_RECURRENCE(x, s, 1.0)[1][0]
 
@@ -597,7 +617,9 @@ def first_cotangent_of_parts(x, c):
 
 @pytest.mark.parametrize("f, args", [
     (first_cotangent_of_scalar_recurrence, (0.3, 0.8)),
-    (first_cotangent_of_recurrence, (np.array([0.3, -0.5]), np.array([[0.4, -1.2], [0.7, 0.2]])))])
+    (first_cotangent_of_recurrence, (np.array([0.3, -0.5]), np.array([[0.4, -1.2], [0.7, 0.2]]))),
+    (first_cotangent_of_early_return, (np.array([0.5, 0.1, 0.3]), 0.8)),
+    (first_cotangent_of_early_return, (np.array([0.5, 0.9, 0.3]), 0.8))])
 def test_reverse_mode_over_reverse_mode_code_that_changes_nothing_in_place(f, args):
     """A generated vjp with loops (its stack pushed and popped) differentiated in reverse mode: the
     gradient of a component of Jᵀu, against central differences."""
