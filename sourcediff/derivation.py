@@ -84,7 +84,9 @@ class Derivation:
         parsed = parse_function(fn)
         check_supported(parsed)
         self.parsed[fn] = parsed
-        fdef = normalize(parsed, self.namespace, check_shared=not (forward and is_generated(parsed.function)))
+        generated = is_generated(parsed.function)
+        fdef = normalize(parsed, self.namespace, check_shared=not (forward and generated),
+                         copy_cotangents=generated and not forward)
         self.namespace.avoid_locals_of(fdef)
         return parsed, fdef
 

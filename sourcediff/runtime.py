@@ -750,6 +750,8 @@ def as_cotangent(value, x):
         return {key: as_cotangent(v, x[key]) for key, v in value.items() if key in x} if isinstance(value, dict) else {}
     if isinstance(x, np.ndarray) and isinstance(value, (list, tuple)):
         value = np.array([as_cotangent(v, xi) for v, xi in zip(value, x)], dtype=float)
+    if isinstance(x, float) and isinstance(value, (list, tuple, dict)):
+        return value  # x is a cotangent still the 0.0 it started as (differentiated again): value is its own
     shape = np.shape(x)
     if np.shape(value) != shape:
         value = unbroadcast(value, x) if np.ndim(value) >= len(shape) else np.broadcast_to(value, shape)

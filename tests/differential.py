@@ -39,7 +39,7 @@ CHECKPOINT_LIMITS = ("checkpointing runs this loop's iterations twice", "checkpo
 # second derivatives, both orders of nesting: reverse over forward (hvp), forward over a gradient, forward over the
 # generated reverse-mode code (its loops, stack and helpers), reverse over it, forward over forward
 SECOND_ORDER = ("hvp", "jvp_of_grad", "jvp_of_vjp", "vjp_of_vjp", "jvp_of_jvp")
-# reverse mode over reverse-mode code that changes a cotangent or a value in place, or reads a value off its stack
+# reverse mode over reverse-mode code that changes a value in place (restore, unpop), or reads a value off its stack
 # where a rule follows no derivative (a count, an index: reverse mode cannot check there that none flows): the
 # documented limits of vjp_of_vjp (skipped)
 REVERSE_OVER_REVERSE_LIMITS = ("reverse mode over reverse-mode code is not supported yet",

@@ -1145,16 +1145,21 @@ class Generator:
             (f"np.linalg.svd({a} + np.array([[3.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), full_matrices=False)", "[1]", "W"),
             (f"np.linalg.eigh({square})", "[0]", "W"),
             (f"np.linalg.slogdet({square})", "[1]", "S"),
-            (f"np.split({a}, 2)", "[1][0]", "V")])
+            (f"np.split({a}, 2)", "[1][0]", "V")]
+            # a list or tuple parameter repeated (its cotangent's parts add up: `+` would join them)
+            + ([("p * 2", "[2]", "V")] if isinstance(self.container, (tuple, list)) and self.container[0] == "V"
+               else []))
         extra = self.expr(shape, 1)
         if self.on("lambda") and self.chance(0.5):
             self.uses.add("lambda")
             pick = self.fresh("pick")
             use = f"{pick} = lambda t: t{part}\n{name} = {pick}({z}) * {extra} + {pick}({z})"
-        else:
+        else:  # the second container maybe on a branch, where z's cotangent may still be 0.0 after it
             pair, other = self.fresh("pair"), self.fresh("other")
-            use = (f"{pair} = [{z}, {extra}]\n{other} = ({z}, 2.0)\n"
-                   f"{name} = {pair}[0]{part} * {pair}[1] + {other}[0]{part} * {other}[1]")
+            use = f"{other} = ({z}, 2.0)\n{name} = {other}[0]{part} * {other}[1]\n"
+            use += f"if {self.condition()}:\n    " if self.chance(0.5) else ""
+            use += f"{pair} = [{z}, {extra}]\n" + ("    " if use.endswith("    ") else "")
+            use += f"{name} = {name} + {pair}[0]{part} * {pair}[1]"
         self.uses.add("sequence_result")
         self.scope[name] = shape
         return self.make(f"{a} = {matrix}\n{z} = {producer}\n{use}", defines={name: shape})
@@ -1204,6 +1209,7 @@ class Generator:
         self.uses = set()
         self.returns = returns
         self.helper_mode = helper_mode
+        self.container = None
         self.derived_atoms = {"S": ["x[1]", "np.mean(x)"], "W": ["x[:2]"], "V": ["x"], "M": ["np.outer(x[1:], x)"]}
         if "x" not in params:
             self.derived_atoms = {}
@@ -1310,6 +1316,7 @@ class Generator:
         params = {k: v for k, v in args.items() if isinstance(v, str) and v != "int"}
         self.begin(params, returns)
         self.accessors = accessors
+        self.container = args.get("p")  # the container parameter's structure, if any
         if self.scalar_only:
             self.derived_atoms = {"S": ["x", "(0.5 * x)"]}
         if "n" in args:

@@ -169,6 +169,20 @@ def split_in_two_tuples(x):
     return np.sum(first[0][0] * second[0][1]) + np.sum(second[0][0]) * second[1]
 
 
+def repeats_its_parameter(x, p, c):
+    q = p * 2  # a tuple repeated, its parts' cotangents added up on two paths
+    u = (q, 1.0)
+    r = np.sum(u[0][1] * x)
+    if c > 0.0:
+        t = (q, x)
+        r = r + np.sum(t[0][2] * x)
+    return r
+
+
+def calls_a_repeater(x, p, c):
+    return repeats_its_parameter(x, p, c) + repeats_its_parameter(x * 2.0, p, c)
+
+
 SYMMETRIC = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, -0.3], [0.1, -0.3, 3.0]])
 
 
@@ -176,6 +190,8 @@ SYMMETRIC = np.array([[2.0, 0.5, 0.1], [0.5, 1.0, -0.3], [0.1, -0.3, 3.0]])
     (svd_handed_whole_twice, (SYMMETRIC + np.diag([0.0, 0.5, 1.0]),), 0),
     (eigh_in_two_lists, (SYMMETRIC,), 0),
     (split_in_two_tuples, (np.array([0.3, -1.2, 0.5, 2.0]),), 0),
+    (calls_a_repeater, (np.array([0.3, 0.5]), (np.array([1.0, 2.0]), np.array([0.5, -1.0])), 1.0), 1),
+    (calls_a_repeater, (np.array([0.3, 0.5]), (np.array([1.0, 2.0]), np.array([0.5, -1.0])), -1.0), 1),
     (tuple_result_summed, (1.3,), 0),
     (sum_of_parameters, ((np.array([1.0, 2.0]), np.array([0.5, -1.0])),), 0),
     (sum_of_parameters, ([np.array([1.0, 2.0]), np.array([0.5, -1.0])],), 0),

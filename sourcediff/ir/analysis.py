@@ -236,15 +236,47 @@ SEQUENCE_RESULTS = frozenset({"np.split", "np.array_split", "np.hsplit", "np.vsp
                               "np.linalg.eigh", "np.linalg.slogdet", "np.linalg.svd", "np.shape"})
 
 
-def numeric_variables(fdef, sequences):
+def numeric_variables(fdef, sequences, strict=False):
     """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
     them is a number, a NumPy or math call, an element of an array, or arithmetic, which gives a
     number or an array (or raises) unless it joins two lists (a sum with no numeric operand) or
-    repeats a list (a product with an operand in sequences, those known to be lists or tuples)."""
-    return largest_set(assigned_values(fdef), lambda value, numeric: _is_numeric(value, numeric, sequences))
+    repeats a list (a product with an operand in sequences, those known to be lists or tuples). With
+    strict, a product of what may be a list or tuple (a parameter) and what may be a Python int is not
+    numeric either: where cotangents are added with `+`, which joins tuples, that assumption is not made."""
+    assignments = assigned_values(fdef)
+    numeric = largest_set(assignments, lambda value, found: _is_numeric(value, found, sequences))
+    if not strict:
+        return numeric
+    floats = largest_set(assignments, lambda value, found: _never_an_int(value, found, numeric))
+    return largest_set(assignments, lambda value, found: _is_numeric(value, found, sequences, floats))
 
 
-def _is_numeric(value, numeric, sequences):
+# NumPy and math functions whose result may be a Python int (which repeats a list it multiplies)
+INTEGER_RESULTS = frozenset({"np.ndim", "np.size", "math.floor", "math.ceil", "math.trunc", "math.factorial",
+                             "math.comb", "math.perm", "math.isqrt", "math.gcd", "math.lcm", "len", "int", "round"})
+
+
+def _never_an_int(value, floats, numeric):
+    """Whether value is never a Python int (nor a list or tuple): a float, a NumPy value, or arithmetic
+    with one (an int only multiplies a list into repeats of it)."""
+    if isinstance(value, gast.Constant):
+        return type(value.value) is float
+    if isinstance(value, gast.Name):
+        return value.id in floats
+    if isinstance(value, gast.Subscript):  # an element of an array is a NumPy scalar
+        return value.value.id in numeric if isinstance(value.value, gast.Name) else False
+    if isinstance(value, gast.BinOp):
+        return isinstance(value.op, gast.Div) or any(_never_an_int(v, floats, numeric)
+                                                     for v in (value.left, value.right))
+    if isinstance(value, gast.UnaryOp):
+        return _never_an_int(value.operand, floats, numeric)
+    if isinstance(value, gast.Call):
+        spelled = canonical_name(getattr(value, "sd_callee", None)) or ""
+        return spelled.startswith(("np.", "math.")) and spelled not in SEQUENCE_RESULTS | INTEGER_RESULTS
+    return False
+
+
+def _is_numeric(value, numeric, sequences, floats=None):
     if isinstance(value, str):  # a parameter, a loop index, a part of a tuple: it may be anything
         return False
     if isinstance(value, gast.Constant):
@@ -252,11 +284,13 @@ def _is_numeric(value, numeric, sequences):
     if isinstance(value, gast.Name):
         return value.id in numeric
     if isinstance(value, gast.Subscript):
-        return _is_numeric(value.value, numeric, sequences)
+        return _is_numeric(value.value, numeric, sequences, floats)
     if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add):  # joins two lists or tuples
-        return any(_is_numeric(v, numeric, sequences) for v in (value.left, value.right))
-    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):  # repeats a list or tuple
-        return not names_in(value) & sequences
+        return any(_is_numeric(v, numeric, sequences, floats) for v in (value.left, value.right))
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):  # repeats a list or tuple by an int
+        return not names_in(value) & sequences and (floats is None or all(
+            _is_numeric(a, numeric, sequences, floats) or _never_an_int(b, floats, numeric)
+            for a, b in ((value.left, value.right), (value.right, value.left))))
     if isinstance(value, (gast.BinOp, gast.UnaryOp)):
         return True
     if isinstance(value, gast.Call):

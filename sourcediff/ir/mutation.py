@@ -17,6 +17,7 @@ reach the changed object. This pass runs on the user's function before normaliza
   dict (`refuse_in_place`, one type test, only where memory may be shared).
 """
 import ast
+import copy
 import inspect
 
 import gast
@@ -25,6 +26,7 @@ import numpy as np
 from ..errors import SourceDiffError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parse_function, unbind
 from ..rules.registry import is_user_function
+from .. import runtime
 from ..runtime import added_at
 from .analysis import is_pop
 from .build import assign, call, children, clone, const, name, names_in, walk
@@ -111,11 +113,15 @@ def _is_none(node):
     return isinstance(node, gast.Constant) and node.value is None
 
 
-def follow_mutations(parsed, fdef, local_names, check_shared=True):
+def follow_mutations(parsed, fdef, local_names, check_shared=True, copy_cotangents=False):
     """Rewrite the in-place calls sourcediff follows, refuse the others and (with check_shared) writes
     through shared memory, and mark the augmented assignments that need `refuse_in_place` (see
     finish_mutations). A nested function's calls see its enclosing variables as local; its analysis of
-    shared memory sees them as values from outside."""
+    shared memory sees them as values from outside. With copy_cotangents (generated reverse-mode code
+    differentiated in reverse mode), `add_at` and `zero_at`, which write into the cotangent they are given,
+    are given a copy of it: they then change nothing another name holds, which reverse mode follows."""
+    if copy_cotangents:
+        copy_written_cotangents(parsed, fdef)
     taken = {n.id for n in walk(fdef) if isinstance(n, gast.Name)}  # names a rewrite must not reuse
     callees = Callees(local_names)
     pending = [(fdef, set())]
@@ -127,6 +133,18 @@ def follow_mutations(parsed, fdef, local_names, check_shared=True):
         if check_shared:
             SharedMemory(parsed, function, locals_, nested, callees, enclosing).check()
         pending += [(n, locals_ | enclosing) for n in nested.values()]
+
+
+def copy_written_cotangents(parsed, fdef):
+    """`add_at(copy.copy(g), ...)` and `zero_at(copy.copy(g), ...)` for the calls of those helpers in fdef
+    (a copy per call: the price of a second order)."""
+    scope = getattr(parsed.function, "__globals__", {})
+    for node in walk(fdef):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.args \
+                and scope.get(node.func.id) in (runtime.add_at, runtime.zero_at):
+            copied = call("copy.copy", [node.args[0]])
+            copied.sd_callee = copied.func.sd_object = copy.copy
+            node.args[0] = copied
 
 
 def own_nodes(fdef):

@@ -1136,12 +1136,12 @@ def avoid_reserved_names(fdef):
             node.name = renamed[node.name]
 
 
-def normalize(parsed, namespace, check_shared=True):
-    """The A-normal form of parsed's function, with free names bound in namespace (check_shared: see
-    follow_mutations)."""
+def normalize(parsed, namespace, check_shared=True, copy_cotangents=False):
+    """The A-normal form of parsed's function, with free names bound in namespace (check_shared,
+    copy_cotangents: see follow_mutations)."""
     fdef = clone(parsed.node)
     avoid_reserved_names(fdef)
-    follow_mutations(parsed, fdef, local_names, check_shared)
+    follow_mutations(parsed, fdef, local_names, check_shared, copy_cotangents)
     normalizer = Normalizer(parsed, namespace)
     result = finish_mutations(normalizer.normalize_function(fdef), normalizer.names)
     result.sd_temporaries = normalizer.names.temporaries

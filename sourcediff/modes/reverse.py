@@ -222,7 +222,8 @@ def _count_assignments(body, in_loop, counts):
 
 
 # helpers of reverse-mode code that change their first argument in place, which reverse mode does not follow
-IN_PLACE = (runtime.add_at, runtime.zero_at, runtime.restore, runtime.unpop)
+# (add_at and zero_at, which change a cotangent, are given a copy there: ir/mutation.copy_written_cotangents)
+IN_PLACE = (runtime.restore, runtime.unpop)
 
 
 class ReverseMode:
@@ -243,6 +244,7 @@ class ReverseMode:
                                                                                      self.operands_given)
         self.sequences = sequence_variables(self.fdef)
         self.numeric = numeric_variables(self.fdef, self.sequences)
+        self.summable = numeric_variables(self.fdef, self.sequences, strict=True)  # cotangents added with +
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
         # with scalars=True, the code may assume every argument is a Python float or int
         self.scalars = scalar_variables(self.fdef) if scalars else set()
@@ -334,7 +336,7 @@ class ReverseMode:
     def sum_of_cotangents(self, primal, g, h):
         """g + h for two cotangents of primal: add_cotangents adds those of a list, tuple or dict part
         by part, whichever form each takes (see runtime.add_cotangents)."""
-        if primal in self.numeric or primal in self.scalars:
+        if primal in self.summable or primal in self.scalars:
             return gast.BinOp(left=g, op=gast.Add(), right=h)
         return call("add_cotangents", [g, h])
 

@@ -62,9 +62,11 @@ def _initial_cotangents(mode, backward):
     for p in mode.pattern:
         mode.cotangent_name(p)
     used = set().union(*(names_in(s) for s in backward)) if backward else set()
+    # a temporary read once gets its cotangent from that read, unless the read gives it none (an index)
+    assigned = {n.id for s in backward for n in walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     return [derived(assign(mode.cotangents[p], const(0.0))) for p in sorted(mode.cotangents)
             if (mode.cotangents[p] in used or p in mode.pattern) and mode.cotangents[p] != mode.seeded
-            and p not in mode.single_use]
+            and (p not in mode.single_use or mode.cotangents[p] not in assigned)]
 
 
 def _results(mode, as_tuple=False):

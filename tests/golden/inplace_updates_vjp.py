@@ -96,7 +96,7 @@ def inplace_updates_vjp_x(x, X, bvalue):
     by = add_at(by, y, 1, by_1)
     # y[0] = x[1] * x[2]
     y_overwritten = stack.pop()
-    by_0 = by_0 + unbroadcast(cotangent_at(by, 0), y_0)
+    by_0 = add_cotangents(by_0, unbroadcast(cotangent_at(by, 0), y_0))
     by = zero_at(by, 0)
     restore(y, 0, y_overwritten)
     bx_1 = unbroadcast(by_0 * x_2, x_1)
