@@ -837,6 +837,30 @@ def einsum_cotangent(subscripts, g, operands, i):
     return unbroadcast(np.einsum(",".join(terms) + "->" + result, *arrays), x)
 
 
+def einsum_cotangent_tangent(subscripts, g, dg, operands, doperands, i):
+    """The tangent of einsum_cotangent(subscripts, g, operands, i): it is linear in g and in each operand but
+    the i-th, which it reads for its shape alone (a tangent still 0.0 adds nothing)."""
+    total = zeros_like(operands[i]) if type(dg) is float and dg == 0.0 else einsum_cotangent(subscripts, dg, operands, i)
+    for j, d in enumerate(pieces(doperands, len(operands))):
+        if j != i and not (type(d) is float and d == 0.0):
+            total = total + einsum_cotangent(subscripts, g, operands[:j] + (d,) + operands[j + 1:], i)
+    return total
+
+
+def einsum_replaced(subscripts, operands, i, value):
+    """np.einsum(subscripts, *operands) with operands[i] replaced by value: the transpose of
+    einsum_cotangent(subscripts, g, operands, i) in g."""
+    return np.einsum(subscripts, *(operands[:i] + (value,) + operands[i + 1:]))
+
+
+def einsum_cotangent_transposed(subscripts, g, operands, i, b):
+    """The cotangents of the operands from the cotangent b of einsum_cotangent(subscripts, g, operands, i):
+    <b, that> = <g, einsum(operands with the i-th replaced by b)>, whose derivative in operand j is the
+    cotangent of operand j there; operand i, read for its shape, has none."""
+    replaced = operands[:i] + (b,) + operands[i + 1:]
+    return tuple(0.0 if j == i else einsum_cotangent(subscripts, g, replaced, j) for j in range(len(operands)))
+
+
 @read_for_derivatives
 def kron_cotangent(g, operands, i):
     """The cotangent of operands[i] (i = 0 or 1) from the cotangent g of np.kron(*operands)."""

@@ -171,14 +171,35 @@ def einsum_sum(x, A):
     return np.sum(np.einsum("ij,j->i", A, x) ** 2)
 
 
-def test_forward_over_reverse_through_einsum_is_refused_by_name():
-    """np.einsum's adjoint calls a helper that is neither read nor differentiated by rule yet (docs/supported.md):
-    sd.jvp of its vjp is refused with the location, naming it; its Hessian (reverse over forward) works."""
-    x, A = np.array([0.5, -1.0]), np.array([[1.0, 2.0], [0.5, -0.3]])
-    with pytest.raises(sd.NonDifferentiableError, match="einsum_cotangent") as refused:
-        sd.jvp(sd.vjp(einsum_sum))(x, A, 1.0, np.ones(2))
-    assert refused.value.lineno is not None
+def test_forward_and_reverse_over_reverse_through_einsum():
+    """np.einsum's adjoint calls einsum_cotangent, whose rules (linear in the cotangent and in the other
+    operands) make sd.jvp of its vjp work: 2 AᵀA v; reverse mode over it too."""
+    x, A, v = np.array([0.5, -1.0]), np.array([[1.0, 2.0], [0.5, -0.3]]), np.array([0.3, 1.1])
+    (_, (cotangent,)), (_, (second,)) = sd.jvp(sd.vjp(einsum_sum, (0,)), 0)(x, A, 1.0, v)
+    np.testing.assert_allclose(cotangent, 2 * A.T @ A @ x, rtol=1e-12)
+    np.testing.assert_allclose(second, 2 * A.T @ A @ v, rtol=1e-12)
+    np.testing.assert_allclose(sd.grad(einsum_gradient_along, 0)(x, A, v), 2 * A.T @ A @ v, rtol=1e-12)
     np.testing.assert_allclose(sd.hessian(einsum_sum)(x, A), 2 * A.T @ A, atol=1e-12)
+
+
+EINSUM_VJP = sd.vjp(einsum_sum, (0,))
+
+
+def einsum_gradient_along(x, A, v):
+    return np.sum(EINSUM_VJP(x, A, 1.0)[1][0] * v)
+
+
+def gradient_of_samples(x):
+    return np.sum(np.gradient(x) ** 2)
+
+
+def test_forward_over_reverse_through_np_gradient_is_refused_by_name():
+    """np.gradient's adjoint calls a helper taking *spacing, neither read nor differentiated by rule yet
+    (docs/supported.md): sd.jvp of its vjp is refused, located, naming it."""
+    x = np.array([0.5, -1.0, 2.0, 0.3])
+    with pytest.raises(sd.NonDifferentiableError, match="gradient_cotangent") as refused:
+        sd.jvp(sd.vjp(gradient_of_samples))(x, 1.0, np.ones(4))
+    assert refused.value.lineno is not None
 
 
 # -- the API on functions users write -----------------------------------------------------------------

@@ -12,6 +12,7 @@ import copy
 import numpy as np
 
 from ..runtime import (add_at, add_like, appended_cotangent, cotangent_at, cotangent_like, diff_cotangent,
+                       einsum_cotangent, einsum_cotangent_tangent, einsum_cotangent_transposed, einsum_replaced,
                        dot_left_cotangent, dot_right_cotangent, embed_diagonal, factor_cotangent, factor_cotangent_along,
                        factor_cotangent_of_n, factor_spread, factor_spread_along,
                        gathered, inner_left_cotangent, pad_cotangent, repeat_cotangent, reshape_like,
@@ -246,6 +247,18 @@ def gathered_adjoint(z, g, index):
     d[g] = add_at(d[g], g, index, d[z])
 
 
+# the cotangent of an einsum's operand: linear in the cotangent and in the other operands
+@tangent(einsum_cotangent, constant=("i",))
+def einsum_cotangent_tangent_(z, subscripts, g, operands, i):
+    d[z] = einsum_cotangent_tangent(subscripts, g, d[g], operands, d[operands], i)
+
+
+@adjoint(einsum_cotangent, constant=("i",))
+def einsum_cotangent_adjoint(z, subscripts, g, operands, i):
+    d[g] = add_like(d[g], g, einsum_replaced(subscripts, operands, i, d[z]))
+    d[operands] = add_like(d[operands], operands, einsum_cotangent_transposed(subscripts, g, operands, i, d[z]))
+
+
 # the cotangents of linear NumPy functions: each transposes to the function itself
 @tangent(tile_cotangent, constant=("reps",))
 def tile_cotangent_tangent(z, g, x, reps):
@@ -375,6 +388,7 @@ def inner_right_cotangent_adjoint(z, g, x, y):
 
 
 array_cotangent(reshape_like, tile_cotangent, repeat_cotangent, diff_cotangent, take_along_axis_cotangent, embed_diagonal)
+array_cotangent(einsum_cotangent)
 array_cotangent(take_cotangent, matmul_left_cotangent, matmul_right_cotangent, dot_left_cotangent, dot_right_cotangent,
                 inner_left_cotangent, inner_right_cotangent)
 # zero in the cotangent gives zero out (in either linear operand of a product's cotangent)
