@@ -66,6 +66,16 @@ def unbroadcast(g, x):
     return g if shape else float(g)
 
 
+@read_for_derivatives
+def spread_like(b, g, x):
+    """The transpose of unbroadcast(g, x): b (shaped like x) broadcast to g's shape, through the shape they
+    share where g had fewer or size-1 axes than x's broadcast (a zero cotangent, which unbroadcast spreads)."""
+    common = np.broadcast_shapes(np.shape(g), np.shape(x))
+    if common == np.shape(g):
+        return broadcast_like(b, g)
+    return unbroadcast(np.broadcast_to(b, common), g)
+
+
 def add_at(g, x, index, value):
     """The cotangent g of x with value added at x[index] (repeated indices add up). g is 0.0 until x's
     cotangent is first needed; a list, tuple or dict x gets a cotangent of its own structure, whose
@@ -1226,8 +1236,8 @@ def as_directions(t):
     NumPy will turn into an array) is stacked along axis 1."""
     if isinstance(t, (list, tuple)):
         parts = [as_directions(e) for e in t]
-        rank = max(np.ndim(p) for p in parts)
-        if rank == 0:  # every part the 0.0 of a zero tangent: zeros along one direction, which broadcasts
+        rank = max((np.ndim(p) for p in parts), default=0)
+        if rank == 0:  # every part (of none) the 0.0 of a zero tangent: zeros along one direction, which broadcasts
             return np.zeros((1, len(parts)))
         parts = [p if np.ndim(p) in (0, rank) else np.reshape(p, p.shape[:1] + (1,) * (rank - p.ndim) + p.shape[1:])
                  for p in parts]

@@ -62,6 +62,8 @@ CONSTRUCTS = {
     "helper_call": "calls between user functions of the module, positional",
     "keywords_defaults": "calls with keyword arguments and defaulted parameters",
     "keyword_only": "a helper's defaulted parameter keyword-only (`def h(a0, *, a1=0.5)`), passed by name or left out",
+    "varargs": "a helper with `*ws` and a keyword-only parameter after it (`def total_of(t, *ws, scale=1.0)`), called "
+               "with none to two arguments for ws",
     "loop_call_shapes": "a helper called in a loop on arguments whose shape changes between iterations (defect 11)",
     "lambda": "lambdas, in the function and at module level, called (defect 8)",
     "lambda_entry": "the differentiated function itself is a lambda (`f = lambda x, s: ...`, defect 8)",
@@ -603,7 +605,16 @@ class Generator:
             productions.append(self.e_fancy)
         if self.on("conditional_expression"):
             productions.append(self.e_conditional)
+        if self.varargs_helper and shape == "S":
+            productions.append(self.e_varargs_call)
         return productions
+
+    def e_varargs_call(self, shape, depth):
+        """`total_of(t, *ws, scale=1.0)` called with none to two arguments for ws, and scale by name or not."""
+        self.uses.add("varargs")
+        extra = [self.expr("V", depth) for _ in range(self.rng.randint(0, 2))]
+        scale = [f"scale={self.expr('S', depth)}"] if self.chance(0.5) else []
+        return f"{self.varargs_helper}({', '.join([self.expr('V', depth)] + extra + scale)})"
 
     def domain(self, shape, domain, depth):
         inner = self.expr(shape, depth)
@@ -1292,6 +1303,7 @@ class Generator:
             items.append(Stmt("K0 = 0.75", constructs={"global_constant"}))
             self.globals["K0"] = "S"
         self.apply_helper = None
+        self.varargs_helper = None
         self.activation = None
         if self.on("loop_call_shapes") and self.chance(0.2):
             self.activation = "act"
@@ -1309,6 +1321,10 @@ class Generator:
         if self.on("higher_order") and self.on("lambda") and self.chance(0.3):
             self.apply_helper = "apply"
             items.append(Function("def apply(fn, t):", [], "", final="fn(t) * 2.0 + t"))
+        if self.on("varargs") and self.chance(0.3):
+            self.varargs_helper = "total_of"
+            items.append(Function("def total_of(t, *ws, scale=1.0):", [], "",
+                                  final="scale * (np.sum(t) + sum([np.sum(w * t) for w in ws]))"))
         self.scalar_only = self.on("scalar_code") and self.chance(0.1)
         args, accessors = ({"x": "S", "s": "S"} if self.chance(0.6) else {"x": "S"}, []) if self.scalar_only \
             else self.entry_params()

@@ -528,11 +528,23 @@ def calls_with_keyword_only(w, X):
     return penalised(w, X, l2=0.3) + penalised(w, X) + np.sum(inner(w) + inner(w, c=0.5) + g(w, c=1.5))
 
 
+def weighted_sums(x, *ws, scale=1.0):
+    total = 0.0
+    for w in ws:
+        total = total + np.sum(w * x)
+    return total * scale
+
+
+def calls_with_varargs_and_keyword_only(x):  # once TypeError: the keyword-only scale took a *ws argument's place
+    return weighted_sums(x, 2.0 * x, np.sin(x), scale=0.5) + weighted_sums(x, x) + weighted_sums(x)
+
+
 W0, X0 = np.array([0.3, -0.7, 1.1]), np.array([[0.5, -1.0, 0.2], [1.5, 0.3, -0.4]])
 
 
 @pytest.mark.parametrize("f, args", [(penalised, (W0, X0)), (positional_only_sine, (W0, 2.0)),
-                                     (calls_with_keyword_only, (W0, X0))])
+                                     (calls_with_keyword_only, (W0, X0)),
+                                     (calls_with_varargs_and_keyword_only, (W0,))])
 def test_keyword_only_and_positional_only_parameters(f, args):
     """`def f(w, X, *, l2=0.1)` and `def f(w, /, scale)` (and nested defs and lambdas with keyword-only
     parameters, called by name): once refused, now read as ordinary parameters, which the derivatives take

@@ -263,6 +263,25 @@ def test_a_list_of_zero_tangents_in_vector_mode(f):
     np.testing.assert_allclose(estimate, np.mean([(2 * x @ v) * v for v in directions], axis=0), rtol=1e-12)
 
 
+def scaled_total(t, *ws, scale=1.0):
+    return scale * (np.sum(t * t) + sum([np.sum(w * t) for w in ws]))
+
+
+def total_of_no_weights(x, W):
+    return scaled_total(x)
+
+
+def test_an_empty_list_summed_in_vector_mode():
+    """Found by the fuzzer (seed 391000135): `sum([... for w in ws])` of no ws gave vector mode an empty
+    list of tangents, which as_directions could not stack (ValueError from max())."""
+    x, W = np.array([0.3, -0.5, 0.8]), np.ones((2, 3))
+    value, estimate = sd.forward_gradient(total_of_no_weights, directions=4)(x, W, rng=1)
+    assert value == pytest.approx(np.sum(x * x))
+    shared = np.random.default_rng(1)
+    directions = [normal_like(x, shared) for _ in range(4)]
+    np.testing.assert_allclose(estimate, np.mean([(2 * x @ v) * v for v in directions], axis=0), rtol=1e-12)
+
+
 C0 = np.array([0.5, -0.25, 1.5])
 
 

@@ -618,6 +618,22 @@ def returns_early_past_a_lambda(x, s):  # found by the fuzzer (seed 400000269, m
 VJP_OF_EARLY_RETURN = sd.vjp(returns_early_past_a_lambda, (0, 1))
 
 
+def returns_early_past_an_outer_product(x):  # found by the fuzzer (seed 394000108, mode vjp_of_vjp)
+    v = np.mean(x) * np.ones(3).reshape(1, 3) * x[:2][:, None]
+    if x[1] < 0.5:
+        return np.sum(x) * 0.5
+    return np.sum(v)
+
+
+VJP_OF_OUTER_PRODUCT = sd.vjp(returns_early_past_an_outer_product, (0,))
+
+
+def first_cotangent_of_outer_product(x, s):
+    """On the early return, the cotangent of v is 0.0 and its products with arrays have too few axes,
+    which unbroadcast spreads; its transpose once broadcast them to the wrong shape (ValueError)."""
+    return np.sum(VJP_OF_OUTER_PRODUCT(x * s, 0.7)[1][0] * np.array([0.3, -0.2, 0.5]))
+
+
 def first_cotangent_of_early_return(x, s):
     """On the early return, the cotangent of the lambda's value is the 0.0 nothing reached, which
     the transposes of the vjp's helpers (factor_spread) once broadcast to its shape: ValueError."""
@@ -641,6 +657,8 @@ def first_cotangent_of_parts(x, c):
     (first_cotangent_of_recurrence, (np.array([0.3, -0.5]), np.array([[0.4, -1.2], [0.7, 0.2]]))),
     (first_cotangent_of_early_return, (np.array([0.5, 0.1, 0.3]), 0.8)),
     (first_cotangent_of_parts, (np.array([0.3, -1.2, 0.7]), 0.5)),
+    (first_cotangent_of_outer_product, (np.array([0.5, 0.1, 0.3]), 1.3)),
+    (first_cotangent_of_outer_product, (np.array([0.5, 0.9, 0.3]), 1.3)),
     (first_cotangent_of_early_return, (np.array([0.5, 0.9, 0.3]), 0.8))])
 def test_reverse_mode_over_reverse_mode_code_that_changes_nothing_in_place(f, args):
     """A generated vjp with loops (its stack pushed and popped), or adding cotangents of parts in place

@@ -194,14 +194,15 @@ def unbind(fn):
     return fn, {}
 
 
-def free_parameters(function, bound, count=0):
+def free_parameters(function, bound, count=0, positional=False):
     """The names of function's parameters that bound leaves to the caller, in order, with count
-    parameters args_0, args_1, ... in the place of a *args parameter."""
+    parameters args_0, args_1, ... in the place of a *args parameter (positional: only those a caller
+    may pass by position, before the keyword-only ones)."""
     names = []
     for p in inspect.signature(function).parameters.values():
         if p.kind is p.VAR_POSITIONAL:
             names += vararg_names(p.name, count)
-        elif p.name not in bound:
+        elif p.name not in bound and not (positional and p.kind is p.KEYWORD_ONLY):
             names.append(p.name)
     return names
 
@@ -270,14 +271,15 @@ def parse_function(fn, ordinary_parameters=True):
         node = lambda_definition(gast.ast_to_gast(lam), assigned)
     else:
         info, node = _parse_definition(function)
-    for definition in gast.walk(node) if ordinary_parameters and not is_generated(function) else ():
-        if isinstance(definition, (gast.FunctionDef, gast.Lambda)):
-            _as_ordinary_parameters(definition, info)
     if bound:
         remove_parameters(node, bound, info)
         node.name = getattr(fn, "__name__", node.name)  # a partial named after what it fixes
     if isinstance(fn, WithArity):
         _spell_out_vararg(node, fn.count)
+    # after the spelled-out *args, which a keyword-only parameter follows
+    for definition in gast.walk(node) if ordinary_parameters and not is_generated(function) else ():
+        if isinstance(definition, (gast.FunctionDef, gast.Lambda)):
+            _as_ordinary_parameters(definition, info)
     return ParsedFunction(fn, function, node, info, {**free_scope(function), **bound}, bound)
 
 

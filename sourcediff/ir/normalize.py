@@ -18,8 +18,8 @@ from .. import runtime
 from ..runtime import is_complex
 from ..errors import UnknownNameError, UnsupportedSyntaxError
 from ..frontend.check import GENERATOR_CONSUMERS, check_supported
-from ..frontend.parse import (WithArity, canonical_name, function_name, is_user_function, lambda_definition,
-                              parameters, parse_function, remove_parameters, unbind)
+from ..frontend.parse import (WithArity, canonical_name, free_parameters, function_name, is_user_function,
+                              lambda_definition, parameters, parse_function, remove_parameters, unbind)
 from ..rules import is_inactive, rule_for
 from .analysis import scope_nodes
 from .build import Transformer, assign, call, clone, const, dotted, name, names_in, store, with_origin, walk
@@ -835,7 +835,7 @@ class Normalizer:
         if any(isinstance(a, gast.Starred) for a in node.args):
             node = self.without_star(node, callee)
         if is_user_function(callee) and accepts_varargs(callee):
-            callee = WithArity(callee, max(0, len(node.args) - len(parameters(callee))))
+            callee = WithArity(callee, max(0, len(node.args) - len(free_parameters(*unbind(callee), positional=True))))
         func = self.atom(node.func, "function") if isinstance(node.func, gast.Lambda) else node.func
         args = [self.atom(a, self.hint(a)) for a in node.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, k.arg)) for k in node.keywords]

@@ -12,7 +12,7 @@ from ..runtime import (add_like, broadcast_like, interp_fp_cotangent, interp_slo
 from .registry import F, adjoint, array_cotangent, d, declare_linear, inactive, tangent, vector_tangent
 
 inactive(
-    np.shape, np.ndim, np.size, np.sign, np.floor, np.ceil, np.round, np.rint, np.argmax, np.argmin,
+    np.shape, np.broadcast_shapes, np.ndim, np.size, np.sign, np.floor, np.ceil, np.round, np.rint, np.argmax, np.argmin,
     np.argsort, np.isnan, np.isfinite, np.isinf, np.zeros, np.ones, np.empty, np.eye,
     np.identity, np.zeros_like, np.ones_like, np.empty_like,
     np.less, np.greater, np.equal, np.logical_and, np.logical_or, np.logical_not, np.any, np.all,

@@ -11,7 +11,7 @@ call, the matrix-product cotangents among them).
 from ..runtime import (add_at, add_cotangents, add_like, aligned, as_directions, broadcast_like, copy_saved,
                        cotangent_like, direction_axes, expand_reduced, extreme_index, gathered, matmul_directions_left,
                        matmul_directions_right, none_holds, reduce_like, reduced_count, refuse_complex,
-                       require_cotangent, require_real, reshape_like, sample_fractions, tangent_item, unbroadcast,
+                       require_cotangent, require_real, reshape_like, sample_fractions, spread_like, tangent_item, unbroadcast,
                        unreduce, zeros_like)
 from .registry import adjoint, array_cotangent, d, declare_linear, inactive, tangent
 
@@ -80,7 +80,7 @@ def unbroadcast_tangent(z, g, x):
 
 @adjoint(unbroadcast)
 def unbroadcast_adjoint(z, g, x):
-    d[g] = broadcast_like(d[z], g)
+    d[g] = spread_like(d[z], g, x)
 
 
 @tangent(unreduce)
@@ -139,7 +139,7 @@ def add_at_adjoint(z, g, x, index, value):
 
 
 # zero in one of the linear operands, zero out (a tangent template gets 0.0 for an operand without one)
-declare_linear(reduce_like, copy_saved, positions={0})
+declare_linear(reduce_like, copy_saved, spread_like, positions={0})
 # vector-mode helpers that pass a tangent through linearly
 declare_linear(aligned, as_directions, tangent_item, matmul_directions_left, positions={0})
 declare_linear(matmul_directions_right, positions={1})
