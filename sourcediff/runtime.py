@@ -970,6 +970,7 @@ def pad_cotangent(g, x, pad_width, mode):
     return reshape_like(np.bincount(source[copies], np.broadcast_to(g, np.shape(source))[copies], np.size(x)), x)
 
 
+@read_for_derivatives
 def gradient_cotangent(g, x, *spacing, axis=None, edge_order=1):
     """The cotangent of x from the cotangent g of np.gradient(x, *spacing, axis=axis, edge_order=...):
     one array, or one per axis. Along an axis the operator is banded, each row at most three
@@ -980,17 +981,25 @@ def gradient_cotangent(g, x, *spacing, axis=None, edge_order=1):
     spacing = spacing * len(axes) if len(spacing) == 1 else spacing or (1.0,) * len(axes)
     out = np.zeros(np.shape(x))
     for a, h, part in zip(axes, spacing, parts):
-        rows = np.moveaxis(np.broadcast_to(part, np.shape(x)), a, 0)
-        n = len(rows)
-        first = np.clip(np.arange(n) - 1, 0, max(n - 3, 0))  # each row's first column
-        moved = np.moveaxis(out, a, 0)
-        for r in range(3):
-            coefficients = np.gradient((np.arange(n) % 3 == r) * 1.0, h, edge_order=edge_order)
-            columns = first + (r - first) % 3
-            inside = columns < n
-            weights = np.reshape(coefficients[inside], (-1,) + (1,) * (rows.ndim - 1))
-            np.add.at(moved, columns[inside], weights * rows[inside])
+        out = out + _gradient_transposed_along(np.broadcast_to(part, np.shape(x)), a, h, edge_order)
     return reshape_like(out, x)
+
+
+@read_for_derivatives
+def _gradient_transposed_along(part, a, h, edge_order):
+    """The transpose of np.gradient along axis a (step or coordinates h), applied to part."""
+    rows = np.moveaxis(part, a, 0)
+    n = len(rows)
+    positions = np.array(range(n))
+    first = np.clip(positions - 1, 0, max(n - 3, 0))  # each row's first column
+    moved = np.zeros(np.shape(rows))
+    for r in range(3):
+        coefficients = np.gradient((positions % 3 == r) * 1.0, h, edge_order=edge_order)
+        columns = first + (r - first) % 3
+        inside = columns < n
+        weights = np.reshape(coefficients[inside], (-1,) + (1,) * (np.ndim(rows) - 1))
+        np.add.at(moved, columns[inside], weights * rows[inside])
+    return np.moveaxis(moved, 0, a)
 
 
 def none_holds(condlist):
