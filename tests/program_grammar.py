@@ -62,6 +62,8 @@ CONSTRUCTS = {
     "helper_call": "calls between user functions of the module, positional",
     "keywords_defaults": "calls with keyword arguments and defaulted parameters",
     "keyword_only": "a helper's defaulted parameter keyword-only (`def h(a0, *, a1=0.5)`), passed by name or left out",
+    "partial": "`functools.partial(h, a1=e)(a0)`: a helper's arguments by name (keyword-only ones too) fixed by "
+               "a partial made where it is called",
     "varargs": "a helper with `*ws` and a keyword-only parameter after it (`def total_of(t, *ws, scale=1.0)`), called "
                "with none to two arguments for ws",
     "loop_call_shapes": "a helper called in a loop on arguments whose shape changes between iterations (defect 11)",
@@ -482,7 +484,7 @@ class Program:
         for item in self.items:
             lines += ["", ""] + (item.lines() if isinstance(item, Function) else item.lines(0))
         lines += ["", ""] + self.entry.lines()
-        imports = ["import copy", "import math", "", "import numpy as np"]
+        imports = ["import copy", "import functools", "import math", "", "import numpy as np"]
         if any("scipy." in line for line in lines):
             imports += ["import scipy.linalg", "import scipy.special", "import scipy.stats"]
         return "\n".join(imports + lines) + "\n"
@@ -752,6 +754,9 @@ class Generator:
                 keywords.append(f"{p}={value}")
             else:
                 positional.append(value)
+        if keywords and self.on("partial") and self.chance(0.3):  # the arguments by name fixed by a partial
+            self.uses.add("partial")
+            return f"functools.partial({name}, {', '.join(keywords)})({', '.join(positional)})"
         return f"{name}({', '.join(positional + keywords)})"
 
     def e_lambda_call(self, shape, depth):

@@ -271,15 +271,16 @@ def parse_function(fn, ordinary_parameters=True):
         node = lambda_definition(gast.ast_to_gast(lam), assigned)
     else:
         info, node = _parse_definition(function)
-    if bound:
-        remove_parameters(node, bound, info)
-        node.name = getattr(fn, "__name__", node.name)  # a partial named after what it fixes
     if isinstance(fn, WithArity):
         _spell_out_vararg(node, fn.count)
-    # after the spelled-out *args, which a keyword-only parameter follows
+    # after the spelled-out *args, which a keyword-only parameter follows, and before a partial's
+    # keywords are removed, which may name one
     for definition in gast.walk(node) if ordinary_parameters and not is_generated(function) else ():
         if isinstance(definition, (gast.FunctionDef, gast.Lambda)):
             _as_ordinary_parameters(definition, info)
+    if bound:
+        remove_parameters(node, bound, info)
+        node.name = getattr(fn, "__name__", node.name)  # a partial named after what it fixes
     return ParsedFunction(fn, function, node, info, {**free_scope(function), **bound}, bound)
 
 

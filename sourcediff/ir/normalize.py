@@ -768,6 +768,11 @@ class Normalizer:
             self.locals.add(function)
             self.nested_function(lambda_definition(node, function))
             return name(function)
+        if _makes_partial(node):  # so is a partial made within an expression (called there, or passed on)
+            function = self.names.fresh(f"{self.hint(node.args[0])}_partial", temporary=False)
+            self.locals.add(function)
+            self.partial_function(function, node)
+            return name(function)
         value = self.primitive(node, hint)
         if isinstance(value, gast.Name) and value.id in self.locals:  # a comprehension's new list
             return value
@@ -836,7 +841,8 @@ class Normalizer:
             node = self.without_star(node, callee)
         if is_user_function(callee) and accepts_varargs(callee):
             callee = WithArity(callee, max(0, len(node.args) - len(free_parameters(*unbind(callee), positional=True))))
-        func = self.atom(node.func, "function") if isinstance(node.func, gast.Lambda) else node.func
+        func = self.atom(node.func, "function") if isinstance(node.func, gast.Lambda) or _makes_partial(node.func) \
+            else node.func
         args = [self.atom(a, self.hint(a)) for a in node.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, k.arg)) for k in node.keywords]
         result = gast.Call(func=func, args=args, keywords=keywords)
@@ -1114,6 +1120,11 @@ class RenameNames(Transformer):
         if node.id in self.renames:
             return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None, type_comment=None)
         return node
+
+
+def _makes_partial(node):
+    """Whether node is `functools.partial(f, ...)`, which becomes a nested def (Normalizer.partial_function)."""
+    return isinstance(node, gast.Call) and getattr(node, "sd_callee", None) is functools.partial and bool(node.args)
 
 
 def avoid_reserved_names(fdef):

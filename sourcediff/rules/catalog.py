@@ -76,7 +76,8 @@ CONSTRUCTS = [
      "several lambdas on one line are told apart by their code's source positions"),
     ("`functools.partial` of a user function (given, global, or made inside), bound methods "
      "(`sd.grad(model.loss)`, `self.helper(x)`), instances of classes defining `__call__`",
-     "the arguments they fix and `self` are constants"),
+     "the arguments a given or global partial fixes and `self` are constants; a partial made inside (assigned, "
+     "called where it is made, or passed on) becomes a nested def, and the derivatives of what it fixes flow"),
     ("functions passed to a user function (`apply(np.sin, x)`, `apply(helper, x)`, `apply(lambda t: t * a, x)`), "
      "closures over functions passed in", "the callee is specialised to them (a nested copy for a nested function)"),
     ("`f(*args)` of a user function, `*args` parameters of called functions, `for a, b in zip(*rows)`",
