@@ -761,7 +761,12 @@ def as_cotangent(value, x):
     if isinstance(x, np.ndarray) and isinstance(value, (list, tuple)):
         value = np.array([as_cotangent(v, xi) for v, xi in zip(value, x)], dtype=float)
     if isinstance(x, float) and isinstance(value, (list, tuple, dict)):
-        return value  # x is a cotangent still the 0.0 it started as (differentiated again): value is its own
+        # x is a cotangent still the 0.0 it started as (code differentiated again): value is its own, one array
+        # where NumPy makes one of it (arithmetic on x expects a number or an array), else its structure
+        try:
+            return np.array(value, dtype=float)
+        except (ValueError, TypeError):
+            return value
     shape = np.shape(x)
     if np.shape(value) != shape:
         value = unbroadcast(value, x) if np.ndim(value) >= len(shape) else np.broadcast_to(value, shape)

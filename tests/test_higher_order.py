@@ -629,6 +629,24 @@ def returns_early_past_an_outer_product(x):  # found by the fuzzer (seed 3940001
 VJP_OF_OUTER_PRODUCT = sd.vjp(returns_early_past_an_outer_product, (0,))
 
 
+def tuple_made_an_array_on_a_branch(x, s):  # found by the fuzzer (seed 460000999, mode vjp_of_vjp)
+    v = x[:2] * s
+    if s < 0.5:
+        v = 0.5 * v + 0.5 * np.array((np.sum(x * x),) + (-s,))
+    if s > 0.2:
+        return np.sum(x) * 0.5
+    return np.sum(x) + 1.25 * np.sum(v * v)
+
+
+VJP_OF_TUPLE_ARRAY = sd.vjp(tuple_made_an_array_on_a_branch, (0,))
+
+
+def first_cotangent_of_tuple_array(x, s):
+    """Past the early return, the cotangent of `0.5 * v` is 0.0, and reverse mode over the vjp gives it the
+    cotangent of the tuple NumPy made an array of, which as_cotangent kept a list (TypeError: 0.5 * list)."""
+    return np.sum(VJP_OF_TUPLE_ARRAY(x, s, 1.0)[1][0] * np.array([0.3, -0.2, 0.5]))
+
+
 def first_cotangent_of_outer_product(x, s):
     """On the early return, the cotangent of v is 0.0 and its products with arrays have too few axes,
     which unbroadcast spreads; its transpose once broadcast them to the wrong shape (ValueError)."""
@@ -659,6 +677,8 @@ def first_cotangent_of_parts(x, c):
     (first_cotangent_of_early_return, (np.array([0.5, 0.1, 0.3]), 0.8)),
     (first_cotangent_of_parts, (np.array([0.3, -1.2, 0.7]), 0.5)),
     (first_cotangent_of_outer_product, (np.array([0.5, 0.1, 0.3]), 1.3)),
+    (first_cotangent_of_tuple_array, (np.array([0.5, 0.1, 0.3]), 0.3)),
+    (first_cotangent_of_tuple_array, (np.array([0.5, 0.1, 0.3]), 0.1)),
     (first_cotangent_of_outer_product, (np.array([0.5, 0.9, 0.3]), 1.3)),
     (first_cotangent_of_early_return, (np.array([0.5, 0.9, 0.3]), 0.8))])
 def test_reverse_mode_over_reverse_mode_code_that_changes_nothing_in_place(f, args):
