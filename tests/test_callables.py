@@ -598,6 +598,33 @@ def partials_in_a_mask(x, A):
     return np.sum(y[(functools.partial(second_row, a0=x, a2=np.outer(x, x))() if A[0, 1] >= 0.2 else x) > 0.1])
 
 
+def scaled_second(a0, a1, *, a2=0.5):
+    return a0[1] * a2 + a1
+
+
+def nested_in_two_variants(x, p):  # found by the fuzzer (seed 470000911): a silently wrong forward derivative
+    def inner(t):
+        def fixed(a0):
+            return scaled_second(a0, a1=p[0], a2=t)
+        return t * x + fixed(p) + functools.partial(scaled_second, a1=p[0], a2=t)(p)
+    return np.sum(inner(2.0) + inner(p[1][1]))
+
+
+def test_a_def_inside_a_nested_function_with_two_variants():
+    """inner is called with a constant and with a value that carries a derivative: two variants. The def
+    inside it (or a partial made there) reads t, active in one variant only, and once had one variant for
+    both, which dropped t's tangent in forward mode."""
+    x, p = np.array([0.3, -0.5, 0.8]), (np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0]))
+    v = (np.array([1.0, -0.5, 0.2]), np.array([0.3, 0.7, -0.2]))
+    _, tangent = sd.jvp(nested_in_two_variants, 1)(x, p, v)
+    p0, p1 = p
+    h = 1e-6
+    plus = nested_in_two_variants(x, (p0 + h * v[0], p1 + h * v[1]))
+    minus = nested_in_two_variants(x, (p0 - h * v[0], p1 - h * v[1]))
+    assert tangent == pytest.approx((plus - minus) / (2 * h), rel=1e-7)
+    check_modes(nested_in_two_variants, x, p, wrt=0)
+
+
 def test_a_partial_made_within_an_expression():
     """functools.partial(f, a=e)() called where it is made, and in an index (read as a mask): the
     derivatives of the arguments it fixes flow (found by the grammar's `partial` construct: 28 of 115

@@ -56,7 +56,9 @@ class ForwardMode:
         # nested functions callable here (own and enclosing ones): name -> (def, mode of its scope)
         self.functions = dict(enclosing.functions) if enclosing else {}
         self.functions.update({n: (f, self) for n, f in self.nested.items()})
-        # derivatives of nested functions, shared by the whole tree: (def, pattern) -> (name, mode)
+        # derivatives of nested functions, shared by the whole tree: (def, the mode of its scope, pattern) ->
+        # (name, mode); a def inside a nested function has a variant per variant of that function, whose active
+        # variables it may read
         self.variants = enclosing.variants if enclosing else {}
         # what each nested function callable here reads from enclosing scopes, itself or through others
         self.reads = enclosing_reads({n: f for n, (f, _) in self.functions.items()})
@@ -159,7 +161,7 @@ class ForwardMode:
                 fdef, owner = mode.functions[func.id]
                 params = tuple(a.id for a in fdef.args.args)
                 pattern = mode.call_pattern(stmt.value, params, fdef, stmt)
-                key = (id(fdef), pattern)
+                key = (id(fdef), id(owner), pattern)
                 if pattern is None or key in self.variants:
                     continue
                 inner = ForwardMode(self.derivation, self.parsed, fdef, pattern, self.tangents, self.names, owner)
@@ -233,8 +235,8 @@ class ForwardMode:
         return with_origin(gast.Return(value=pair), stmt.sd_origin)
 
     def nested_variants(self, fdef):
-        return [inner.transform(new_name) for (def_id, _), (new_name, inner) in self.variants.items()
-                if def_id == id(fdef)]
+        return [inner.transform(new_name) for (def_id, owner_id, _), (new_name, inner) in self.variants.items()
+                if def_id == id(fdef) and owner_id == id(self)]
 
     def setitem(self, stmt):
         target = stmt.targets[0]
@@ -354,12 +356,12 @@ class ForwardMode:
         """The call of a derivative for a user or nested function with active inputs, else None."""
         func = value.func
         if isinstance(func, gast.Name) and func.id in self.functions:
-            nested, _ = self.functions[func.id]
+            nested, owner = self.functions[func.id]
             params = [a.id for a in nested.args.args]
             pattern = self.call_pattern(value, params, nested, stmt)
             if pattern is None:
                 return None
-            new_name = self.variants[(id(nested), pattern)][0]
+            new_name = self.variants[(id(nested), id(owner), pattern)][0]
             tangent_params = {p: self.tangent_name(p) for p in pattern}
         else:
             callee = getattr(value, "sd_callee", None)
