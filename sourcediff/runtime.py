@@ -70,10 +70,7 @@ def unbroadcast(g, x):
 def spread_like(b, g, x):
     """The transpose of unbroadcast(g, x): b (shaped like x) broadcast to g's shape, through the shape they
     share where g had fewer or size-1 axes than x's broadcast (a zero cotangent, which unbroadcast spreads)."""
-    common = np.broadcast_shapes(np.shape(g), np.shape(x))
-    if common == np.shape(g):
-        return broadcast_like(b, g)
-    return unbroadcast(np.broadcast_to(b, common), g)
+    return unbroadcast(_spread(b, g, np.broadcast_shapes(np.shape(g), np.shape(x))), g)
 
 
 def add_at(g, x, index, value):
@@ -283,10 +280,15 @@ def summand_cotangent(g, x, y, i):
     return unbroadcast(g, y if i else x)
 
 
+def repeats_a_list(x, n):
+    """Whether x * n repeats a list or tuple x (n an integer) rather than multiplying numbers or arrays."""
+    return isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer))
+
+
 def factor_cotangent(g, x, n):
     """The cotangent of x from the cotangent g of x * n, where n carries no derivative: the sum of the
     repeats of x where x is a list or tuple and n an integer, else g * n summed to x's shape."""
-    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+    if repeats_a_list(x, n):
         return unrepeat(g, len(x))
     return unbroadcast(g * n, x)
 
@@ -295,7 +297,7 @@ def factor_cotangent(g, x, n):
 def factor_cotangent_along(g, x, n, dn):
     """The change of factor_cotangent(g, x, n) along a tangent dn of n: none where n repeats a list, else g * dn
     summed to x's shape (mixed second derivatives, sd.jvp(sd.vjp(f, 0), 1) of x * s)."""
-    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+    if repeats_a_list(x, n):
         return 0.0
     return unbroadcast(g * dn, x)
 
@@ -303,7 +305,7 @@ def factor_cotangent_along(g, x, n, dn):
 @read_for_derivatives
 def factor_spread_along(b, g, x, n, dn):
     """The change of factor_spread(b, g, x, n) along a tangent dn of n: none where n repeats a list."""
-    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+    if repeats_a_list(x, n):
         return 0.0
     return unbroadcast(broadcast_like(b, g) * dn, g)
 
@@ -312,7 +314,7 @@ def factor_spread_along(b, g, x, n, dn):
 def factor_cotangent_of_n(b, g, x, n):
     """The cotangent of n from the cotangent b of factor_cotangent(g, x, n): none where n repeats a list, else
     the sum of b (spread to g's shape) times g, to n's shape (g may be the 0.0 that stands for zeros)."""
-    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)) or type(g) is float and g == 0.0:
+    if repeats_a_list(x, n) or type(g) is float and g == 0.0:
         return 0.0
     return unbroadcast(broadcast_like(b, g) * g, n)
 
@@ -339,11 +341,12 @@ def summand_spread(b, g, x, y, i):
 def factor_spread(b, g, x, n):
     """The transpose of factor_cotangent(g, x, n): the cotangent b of x given to each repeat of x in
     g's structure, or broadcast to g's shape and multiplied by n."""
-    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+    if repeats_a_list(x, n):
         return repeated_cotangent(b, g, len(x))
     return unbroadcast(_spread(b, g, np.broadcast_shapes(np.shape(x), np.shape(n))) * n, g)
 
 
+@read_for_derivatives
 def _spread(b, g, shape):
     """b broadcast to the shape of the value whose cotangent g is: g's own, unless g is a number standing for
     a larger value (the 0.0 a cotangent nothing reached starts as, or a number times an array n)."""
@@ -1270,7 +1273,7 @@ def sum_directions(dx, dy, x, y, z):
 def product_directions(dx, x, n, z):
     """The tangent of z = x * n, where n carries no derivative: x's repeated n times where x is a list
     or tuple and n an integer, else given axes so that it broadcasts as x did, and multiplied by n."""
-    if isinstance(x, (list, tuple)) and isinstance(n, (int, np.integer)):
+    if repeats_a_list(x, n):
         return dx * n
     return aligned(dx, z) * n
 

@@ -236,19 +236,22 @@ SEQUENCE_RESULTS = frozenset({"np.split", "np.array_split", "np.hsplit", "np.vsp
                               "np.linalg.eigh", "np.linalg.slogdet", "np.linalg.svd", "np.shape"})
 
 
-def numeric_variables(fdef, sequences, strict=False):
+def numeric_variables(fdef, sequences):
     """Variables that always hold numbers or arrays (never a list, tuple or dict): every assignment to
     them is a number, a NumPy or math call, an element of an array, or arithmetic, which gives a
     number or an array (or raises) unless it joins two lists (a sum with no numeric operand) or
-    repeats a list (a product with an operand in sequences, those known to be lists or tuples). With
-    strict, a product of what may be a list or tuple (a parameter) and what may be a Python int is not
-    numeric either: where cotangents are added with `+`, which joins tuples, that assumption is not made."""
+    repeats a list (a product with an operand in sequences, those known to be lists or tuples)."""
+    return largest_set(assigned_values(fdef), lambda value, numeric: _is_numeric(value, numeric, sequences))
+
+
+def surely_numeric_variables(fdef, sequences, numeric):
+    """Those of numeric (numeric_variables) that are not a product of what may be a list or tuple (a
+    parameter) and what may be a Python int: where cotangents are added with `+`, which joins tuples, the
+    assumption numeric_variables makes there is not."""
     assignments = assigned_values(fdef)
-    numeric = largest_set(assignments, lambda value, found: _is_numeric(value, found, sequences))
-    if not strict:
-        return numeric
     floats = largest_set(assignments, lambda value, found: _never_an_int(value, found, numeric))
-    return largest_set(assignments, lambda value, found: _is_numeric(value, found, sequences, floats))
+    return largest_set({v: values for v, values in assignments.items() if v in numeric},
+                       lambda value, found: _is_numeric(value, found, sequences, floats))
 
 
 # NumPy and math functions whose result may be a Python int (which repeats a list it multiplies)

@@ -26,8 +26,7 @@ import numpy as np
 from ..errors import SourceDiffError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parse_function, unbind
 from ..rules.registry import is_user_function
-from .. import runtime
-from ..runtime import added_at
+from ..runtime import add_at, added_at, zero_at
 from .analysis import is_pop
 from .build import assign, call, children, clone, const, name, names_in, walk
 
@@ -141,7 +140,7 @@ def copy_written_cotangents(parsed, fdef):
     scope = getattr(parsed.function, "__globals__", {})
     for node in walk(fdef):
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.args \
-                and scope.get(node.func.id) in (runtime.add_at, runtime.zero_at):
+                and scope.get(node.func.id) in (add_at, zero_at):
             copied = call("copy.copy", [node.args[0]])
             copied.sd_callee = copied.func.sd_object = copy.copy
             node.args[0] = copied

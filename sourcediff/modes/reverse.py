@@ -23,7 +23,7 @@ from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..frontend.parse import canonical_name, parameters
 from ..ir.analysis import (INDEX, PARAMETER, PART, active_variables, assigned_values, closure, enclosing_reads, is_append,
                            is_pop, largest_set, mutated_variables, numeric_variables, operands, sequence_variables,
-                           statements)
+                           statements, surely_numeric_variables)
 from ..ir.build import Transformer, assign, call, clone, const, index_expression, name, names_in, walk, with_origin
 from ..ir.structure import breaks, single_exit
 from ..rules import is_user_function, rule_for
@@ -244,7 +244,7 @@ class ReverseMode:
                                                                                      self.operands_given)
         self.sequences = sequence_variables(self.fdef)
         self.numeric = numeric_variables(self.fdef, self.sequences)
-        self.summable = numeric_variables(self.fdef, self.sequences, strict=True)  # cotangents added with +
+        self.summable = surely_numeric_variables(self.fdef, self.sequences, self.numeric)  # cotangents added with +
         self.single_use = single_use_temporaries(self.fdef, names.temporaries)
         # with scalars=True, the code may assume every argument is a Python float or int
         self.scalars = scalar_variables(self.fdef) if scalars else set()

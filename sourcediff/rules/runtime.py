@@ -11,13 +11,14 @@ call, the matrix-product cotangents among them).
 from ..runtime import (add_at, add_cotangents, add_like, aligned, as_directions, broadcast_like, copy_saved,
                        cotangent_like, direction_axes, expand_reduced, extreme_index, gathered, matmul_directions_left,
                        matmul_directions_right, none_holds, reduce_like, reduced_count, refuse_complex,
-                       require_cotangent, require_real, reshape_like, sample_fractions, spread_like, tangent_item, unbroadcast,
-                       unreduce, zeros_like)
+                       repeats_a_list, require_cotangent, require_real, reshape_like, sample_fractions, spread_like,
+                       tangent_item, unbroadcast, unreduce, zeros_like)
 from .registry import adjoint, array_cotangent, d, declare_linear, inactive, tangent
 
 # zeros shaped like a value hold no derivative of it; counts, positions, fractions, tests and checks return
 # nothing differentiable
-inactive(zeros_like, reduced_count, refuse_complex, extreme_index, sample_fractions, none_holds, direction_axes)
+inactive(zeros_like, reduced_count, refuse_complex, extreme_index, sample_fractions, none_holds, direction_axes,
+         repeats_a_list)
 
 
 @tangent(require_real)
